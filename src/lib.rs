@@ -1,0 +1,10 @@
+//! tlsim: a deterministic network simulator for TLS interoperability.
+//!
+//! The library owns everything a user could embed in their own `cargo test`: the TLS 1.2
+//! wire codec ([`wire`]), the cryptography whose disagreements cause interop failures
+//! ([`crypto`]), the behaviour knobs of real stacks ([`profile`]) and the sans-IO handshake
+//! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
+
+pub mod crypto;
+pub mod seed;
+pub mod wire;
