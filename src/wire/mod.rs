@@ -1,1 +1,8 @@
-//! placeholder
+//! The TLS 1.0–1.2 wire codec: record layer framing and handshake reassembly, handshake
+//! messages and hello extensions, alerts, and the IANA cipher-suite table.
+
+pub mod codec;
+pub mod enums;
+
+pub use codec::*;
+pub use enums::*;
