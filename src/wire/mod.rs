@@ -3,6 +3,8 @@
 
 pub mod codec;
 pub mod enums;
+pub mod suites;
 
 pub use codec::*;
 pub use enums::*;
+pub use suites::*;
