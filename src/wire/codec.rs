@@ -74,7 +74,10 @@ impl<'a> Reader<'a> {
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], InvalidMessage> {
         let left = self.left();
         if n > left {
-            return Err(InvalidMessage::Truncated { needed: n - left, left });
+            return Err(InvalidMessage::Truncated {
+                needed: n - left,
+                left,
+            });
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -221,8 +224,14 @@ pub fn put_u32(out: &mut Vec<u8>, v: u32) {
 pub fn put_vec(out: &mut Vec<u8>, len_bytes: usize, body: &[u8]) {
     let n = body.len();
     match len_bytes {
-        1 => put_u8(out, u8::try_from(n).expect("vector fits its u8 length prefix")),
-        2 => put_u16(out, u16::try_from(n).expect("vector fits its u16 length prefix")),
+        1 => put_u8(
+            out,
+            u8::try_from(n).expect("vector fits its u8 length prefix"),
+        ),
+        2 => put_u16(
+            out,
+            u16::try_from(n).expect("vector fits its u16 length prefix"),
+        ),
         3 => {
             assert!(n < 1 << 24, "vector fits its u24 length prefix");
             put_u24(out, n as u32)
@@ -265,7 +274,10 @@ mod tests {
     #[test]
     fn reader_never_panics_on_short_input() {
         let mut r = Reader::new(&[1, 2]);
-        assert_eq!(r.u24(), Err(InvalidMessage::Truncated { needed: 1, left: 2 }));
+        assert_eq!(
+            r.u24(),
+            Err(InvalidMessage::Truncated { needed: 1, left: 2 })
+        );
         assert_eq!(r.u16(), Ok(0x0102));
         assert!(r.u8().is_err());
         assert!(r.sub(2).is_err());

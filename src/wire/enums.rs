@@ -267,7 +267,10 @@ mod tests {
         assert_eq!(AlertDescription::from(86).name(), "inappropriate_fallback");
         assert_eq!(ProtocolVersion::TLSv1_2.name(), "TLS 1.2");
         assert_eq!(ExtensionType::ExtendedMasterSecret.to_u16(), 0x0017);
-        assert_eq!(ExtensionType::from(0xff01), ExtensionType::RenegotiationInfo);
+        assert_eq!(
+            ExtensionType::from(0xff01),
+            ExtensionType::RenegotiationInfo
+        );
         assert_eq!(SignatureScheme::EcdsaSecp521r1Sha512.to_u16(), 0x0603);
         assert_eq!(NamedGroup::from(256), NamedGroup::Ffdhe2048);
         assert_eq!(ContentType::from(99), ContentType::Unknown(99));

@@ -247,11 +247,7 @@ pub fn suite_by_name(name: &str) -> Option<&'static SuiteInfo> {
             .ok()
             .and_then(|v| suite_info(CipherSuite(v)));
     }
-    let find = |n: &str| {
-        SUITES
-            .iter()
-            .find(|i| i.iana == n || i.openssl == n)
-    };
+    let find = |n: &str| SUITES.iter().find(|i| i.iana == n || i.openssl == n);
     if let Some(i) = find(&n) {
         return Some(i);
     }
@@ -297,7 +293,10 @@ mod tests {
             let hex = format!("0x{:04x}", i.suite.0);
             assert_eq!(suite_by_name(&hex).map(|x| x.suite), Some(i.suite));
             // Derived fields agree with the name.
-            assert_eq!(i.iana.ends_with("_SHA384"), i.prf_hash == HashAlgorithm::Sha384);
+            assert_eq!(
+                i.iana.ends_with("_SHA384"),
+                i.prf_hash == HashAlgorithm::Sha384
+            );
             assert_eq!(
                 i.tls12_only,
                 i.iana.ends_with("SHA256") || i.iana.ends_with("SHA384")
@@ -316,8 +315,14 @@ mod tests {
         assert_eq!(id("TLS_RSA_WITH_AES_128_CBC_SHA"), Some(0x002F));
         assert_eq!(id("TLS_DHE_RSA_WITH_AES_128_CBC_SHA"), Some(0x0033));
         assert_eq!(id("TLS_DHE_DSS_WITH_AES_128_CBC_SHA"), Some(0x0032));
-        assert_eq!(id("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256"), Some(0xC027));
-        assert_eq!(id("tls_ecdhe_ecdsa_with_aes_256_cbc_sha384_p384"), Some(0xC024));
+        assert_eq!(
+            id("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256"),
+            Some(0xC027)
+        );
+        assert_eq!(
+            id("tls_ecdhe_ecdsa_with_aes_256_cbc_sha384_p384"),
+            Some(0xC024)
+        );
         assert_eq!(id("DHE-RSA-DES-CBC3-SHA"), Some(0x0016));
         assert_eq!(id("0x009F"), Some(0x009F));
         assert_eq!(id("TLS_EMPTY_RENEGOTIATION_INFO_SCSV"), None);
@@ -327,9 +332,15 @@ mod tests {
         );
         assert_eq!(CipherSuite(0x1301).name(), "0x1301");
         let gcm = suite_info(CipherSuite(0x009F)).unwrap();
-        assert_eq!((gcm.mac_key_len(), gcm.enc_key_len(), gcm.fixed_iv_len()), (0, 32, 4));
+        assert_eq!(
+            (gcm.mac_key_len(), gcm.enc_key_len(), gcm.fixed_iv_len()),
+            (0, 32, 4)
+        );
         assert_eq!(gcm.prf_hash, HashAlgorithm::Sha384);
         let cbc = suite_info(CipherSuite(0x002F)).unwrap();
-        assert_eq!((cbc.mac_key_len(), cbc.enc_key_len(), cbc.record_iv_len()), (20, 16, 16));
+        assert_eq!(
+            (cbc.mac_key_len(), cbc.enc_key_len(), cbc.record_iv_len()),
+            (20, 16, 16)
+        );
     }
 }
