@@ -5,10 +5,12 @@ pub mod codec;
 pub mod enums;
 pub mod extensions;
 pub mod messages;
+pub mod record;
 pub mod suites;
 
 pub use codec::*;
 pub use enums::*;
 pub use extensions::*;
 pub use messages::*;
+pub use record::*;
 pub use suites::*;
