@@ -14,3 +14,6 @@ pub use extensions::*;
 pub use messages::*;
 pub use record::*;
 pub use suites::*;
+
+#[cfg(test)]
+mod tests;

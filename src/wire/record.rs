@@ -194,13 +194,12 @@ impl HandshakeJoiner {
     /// Type and declared body length of the message being assembled, as soon as its
     /// 4-byte header has arrived.
     pub fn peek_header(&self) -> Option<(HandshakeType, usize)> {
-        match self.partial.get(..HANDSHAKE_HEADER_LEN) {
-            Some(h) => Some((
+        self.partial.get(..HANDSHAKE_HEADER_LEN).map(|h| {
+            (
                 HandshakeType::from(h[0]),
                 u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize,
-            )),
-            None => None,
-        }
+            )
+        })
     }
 
     /// True when no partial message is buffered (complete ones may still wait in `pop`).
