@@ -23,12 +23,26 @@ pub struct Record {
     pub fragment: Vec<u8>,
 }
 
-impl Codec for Record {
-    /// The 5-byte header and the fragment.
-    fn encode(&self, out: &mut Vec<u8>) {
+impl Record {
+    /// Writes the 5-byte header and the fragment (usable without `Codec` in scope).
+    ///
+    /// Panics if the fragment exceeds 65535 bytes, which no caller should build.
+    pub fn encode(&self, out: &mut Vec<u8>) {
         self.typ.encode(out);
         self.version.encode(out);
         put_vec(out, 2, &self.fragment);
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RECORD_HEADER_LEN + self.fragment.len());
+        self.encode(&mut out);
+        out
+    }
+}
+
+impl Codec for Record {
+    fn encode(&self, out: &mut Vec<u8>) {
+        Record::encode(self, out)
     }
 
     /// Reads one record without the deframer's checks on type and length.

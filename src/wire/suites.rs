@@ -95,7 +95,7 @@ pub enum HashAlgorithm {
 }
 
 /// Everything tlsim needs to know about one suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SuiteInfo {
     pub suite: CipherSuite,
     pub iana: &'static str,
@@ -267,6 +267,24 @@ pub fn suite_by_name(name: &str) -> Option<&'static SuiteInfo> {
     None
 }
 
+/// Like [`suite_by_name`], but also knows the signalling values
+/// (`TLS_EMPTY_RENEGOTIATION_INFO_SCSV`, `TLS_FALLBACK_SCSV`) and any hex code point.
+pub fn suite_id_by_name(name: &str) -> Option<CipherSuite> {
+    let n = name.trim();
+    for scsv in [
+        CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+        CipherSuite::TLS_FALLBACK_SCSV,
+    ] {
+        if n.eq_ignore_ascii_case(&scsv.name()) {
+            return Some(scsv);
+        }
+    }
+    if let Some(hex) = n.strip_prefix("0x").or_else(|| n.strip_prefix("0X")) {
+        return u16::from_str_radix(hex, 16).ok().map(CipherSuite);
+    }
+    suite_by_name(n).map(|i| i.suite)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +344,13 @@ mod tests {
         assert_eq!(id("DHE-RSA-DES-CBC3-SHA"), Some(0x0016));
         assert_eq!(id("0x009F"), Some(0x009F));
         assert_eq!(id("TLS_EMPTY_RENEGOTIATION_INFO_SCSV"), None);
+        assert_eq!(
+            suite_id_by_name("tls_empty_renegotiation_info_scsv"),
+            Some(CipherSuite(0x00FF))
+        );
+        assert_eq!(suite_id_by_name("0x1301"), Some(CipherSuite(0x1301)));
+        assert_eq!(suite_id_by_name("AES128-SHA"), Some(CipherSuite(0x002F)));
+        assert_eq!(suite_id_by_name("NOPE"), None);
         assert_eq!(
             CipherSuite(0x00FF).name(),
             "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"

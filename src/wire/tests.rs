@@ -242,6 +242,34 @@ fn key_exchange_known_bytes() {
 }
 
 #[test]
+fn reads_a_flight_message_by_message() {
+    let flight = [
+        HandshakeMessage::new(HandshakePayload::Certificate(vec![vec![0x30, 0x00]])),
+        HandshakeMessage::new(HandshakePayload::CertificateRequest(CertificateRequest {
+            cert_types: vec![ClientCertificateType::RsaSign],
+            sig_algs: Some(vec![SignatureScheme::RsaPkcs1Sha256]),
+            authorities: vec![vec![0x30, 0x01, 0x00]],
+        })),
+        HandshakeMessage::new(HandshakePayload::ServerHelloDone),
+    ];
+    let bytes: Vec<u8> = flight.iter().flat_map(HandshakeMessage::to_bytes).collect();
+    assert_eq!(
+        bytes,
+        hex("0b 000008 000005 000002 3000
+             0d 00000d 01 01 0002 0401 0005 0003 300100
+             0e 000000")
+    );
+    let mut r = Reader::new(&bytes);
+    for m in &flight {
+        assert_eq!(&HandshakeMessage::read(&mut r, true).unwrap(), m);
+    }
+    assert!(r.is_empty());
+    // Read as TLS 1.1, the CertificateRequest's algorithm list is taken for the CA list.
+    let mut r = Reader::new(&bytes[12..]);
+    assert!(HandshakeMessage::read(&mut r, false).is_err());
+}
+
+#[test]
 fn alert_known_bytes() {
     let a = Alert::from_bytes(&[2, 40]).unwrap();
     assert_eq!(a, Alert::fatal(AlertDescription::HandshakeFailure));
@@ -490,7 +518,7 @@ fn mutate(mut b: Vec<u8>, pos: prop::sample::Index, val: u8, cut: prop::sample::
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn handshake_messages_round_trip((tls12, m) in tls12_and_handshake()) {
@@ -512,10 +540,10 @@ proptest! {
     }
 
     #[test]
-    fn ske_round_trips(tls12 in any::<bool>(), rsa in any::<bool>(), s in any::<bool>().prop_flat_map(ske)) {
-        // `s` was generated for some tls12; only check the matching interpretation.
-        let t = s.sig().scheme.is_some();
-        let _ = tls12;
+    fn ske_round_trips(
+        (tls12, s) in any::<bool>().prop_flat_map(|t| (Just(t), ske(t))),
+        rsa in any::<bool>(),
+    ) {
         let kx = match (&s, rsa) {
             (ServerKeyExchangePayload::Dhe { .. }, true) => KeyExchange::DheRsa,
             (ServerKeyExchangePayload::Dhe { .. }, false) => KeyExchange::DheDss,
@@ -523,8 +551,10 @@ proptest! {
             (ServerKeyExchangePayload::Ecdhe { .. }, false) => KeyExchange::EcdheEcdsa,
         };
         let b = s.to_bytes();
-        prop_assert_eq!(ServerKeyExchangePayload::read_as(kx, t, &b), Ok(s.clone()));
+        prop_assert_eq!(ServerKeyExchangePayload::read_as(kx, tls12, &b), Ok(s.clone()));
         prop_assert!(b.starts_with(&s.params_bytes()));
+        // The other version's reading either fails or differs; it never panics.
+        let _ = ServerKeyExchangePayload::read_as(kx, !tls12, &b);
     }
 
     #[test]
