@@ -108,6 +108,8 @@ impl ClientHello {
     }
 }
 
+/// `read` expects the reader to hold exactly the hello's body (the extensions block is
+/// optional, so only the end of the body says there is none) and fails on trailing bytes.
 impl Codec for ClientHello {
     fn encode(&self, out: &mut Vec<u8>) {
         self.version.encode(out);
@@ -177,6 +179,7 @@ impl ServerHello {
     }
 }
 
+/// As for [`ClientHello`], `read` consumes the whole body.
 impl Codec for ServerHello {
     fn encode(&self, out: &mut Vec<u8>) {
         self.version.encode(out);
