@@ -519,7 +519,7 @@ mod tests {
             // p is just below 2^(8L), so the exact rate is just above 1/256 (by a relative
             // ~2^-64, which rounds away in f64).
             assert!(
-                p >= 1.0 / 256.0 && p < 1.0 / 256.0 * (1.0 + 1e-15),
+                (1.0 / 256.0..1.0 / 256.0 * (1.0 + 1e-15)).contains(&p),
                 "{id:?}: {p}"
             );
             let (num, den) = g.leading_zero_fraction();

@@ -154,7 +154,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Parses lower- or upper-case hex; `None` on odd length or a non-hex digit.
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -367,7 +367,8 @@ mod tests {
             println!("skipped: openssl not found");
             return;
         }
-        let cases: [(&[u8], &[u8], &[u8], usize); 3] = [
+        type Case<'a> = (&'a [u8], &'a [u8], &'a [u8], usize);
+        let cases: [Case; 3] = [
             (
                 b"\x00\x01\x02secret with a zero",
                 b"master secret",
