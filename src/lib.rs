@@ -6,5 +6,7 @@
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
 pub mod crypto;
+pub mod engine;
+pub mod profile;
 pub mod seed;
 pub mod wire;

@@ -7,7 +7,9 @@ use rand_core::RngCore;
 use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
 /// Named curves tlsim supports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Curve {
     X25519,

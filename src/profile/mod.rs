@@ -1,0 +1,372 @@
+//! The `Profile`: every behaviour difference between two TLS stacks, as one plain struct of
+//! named knobs. The engine reads each knob at the one place it matters; the catalogue
+//! (later) builds profiles of real builds from FACTS.md, with a source for every value.
+//!
+//! Defaults are the RFC-compliant, modern behaviour (an OpenSSL 3-like peer), so a profile
+//! that only sets the knobs where a real stack differs reads as a list of its quirks.
+
+pub mod builtin;
+
+use crate::crypto::{GroupId, PublicEncoding};
+use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A protocol version as written in profile files: "ssl3.0", "tls1.0", "tls1.1", "tls1.2".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[serde(rename = "ssl3.0")]
+    Ssl30,
+    #[serde(rename = "tls1.0")]
+    Tls10,
+    #[serde(rename = "tls1.1")]
+    Tls11,
+    #[serde(rename = "tls1.2")]
+    Tls12,
+}
+
+impl TlsVersion {
+    pub const ALL: [TlsVersion; 4] = [Self::Ssl30, Self::Tls10, Self::Tls11, Self::Tls12];
+
+    pub fn wire(self) -> ProtocolVersion {
+        match self {
+            Self::Ssl30 => ProtocolVersion::SSLv3,
+            Self::Tls10 => ProtocolVersion::TLSv1_0,
+            Self::Tls11 => ProtocolVersion::TLSv1_1,
+            Self::Tls12 => ProtocolVersion::TLSv1_2,
+        }
+    }
+
+    pub fn from_wire(v: ProtocolVersion) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.wire() == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ssl30 => "SSL 3.0",
+            Self::Tls10 => "TLS 1.0",
+            Self::Tls11 => "TLS 1.1",
+            Self::Tls12 => "TLS 1.2",
+        }
+    }
+}
+
+/// How a peer turns the DH shared secret Z into the pre-master secret (mechanism M1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeadingZeros {
+    /// RFC 5246 §8.1.2: "Leading bytes of Z that contain all zero bits are stripped".
+    /// OpenSSL 1.0.2–3.x, Java SunJSSE, BouncyCastle (FACTS.md §1).
+    Strip,
+    /// Z left-padded to the length of p (as RFC 8446 §7.4.1 does for TLS 1.3).
+    Keep,
+    /// Keep the zeros only when EMS was not negotiated: one reading of KB4528489 item 1,
+    /// modelled as a hypothesis (unverified: Microsoft does not say which side keeps).
+    KeepUnlessEms,
+}
+
+/// RFC 7627 §5.3 resumption rules, as a peer applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmsResumption {
+    /// Every MUST and SHOULD of RFC 7627 §5.3: the client does not offer to resume a
+    /// non-EMS session and aborts when the ServerHello's EMS status differs from the
+    /// original session's; the server aborts when the original session had EMS and the
+    /// ClientHello lacks it, does a full handshake when only the ClientHello has it, and
+    /// aborts when neither has it.
+    Strict,
+    /// Pre-RFC 7627 behaviour (and Java's `allowLegacyResumption=true`): resume whatever
+    /// the EMS status. Unsafe (triple handshake), but what unpatched stacks do.
+    Legacy,
+    /// The 8 Oct 2019 Windows updates (CVE-2019-1318, KB4519976 and siblings): EMS is
+    /// enforced on resumption, but a non-EMS session is answered with a full handshake
+    /// rather than an abort (KB4517389 notes the extra CPU of those full handshakes). The
+    /// client does not offer to resume a non-EMS session; the MUST-abort cases still abort.
+    Oct2019,
+}
+
+/// How a peer ends a connection it gives up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FatalClose {
+    /// Send the fatal alert RFC 5246 names, then close (FIN).
+    Alert,
+    /// Close the TCP connection (FIN) without an alert: SQL Server in the KB4557473 trace.
+    Fin,
+    /// Reset the TCP connection: IIS on a short client DH value (TLS-Attacker issues #47/#50).
+    Rst,
+}
+
+/// The behaviour knobs of one TLS stack as client and as server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Profile {
+    /// Short name (`win2012r2`, `openssl-1.0.2`, …).
+    pub name: String,
+    /// One line for listings.
+    pub summary: String,
+
+    // ---- versions ----
+    /// Versions enabled as a client (Schannel `Protocols\…\Client\Enabled`).
+    pub client_versions: Vec<TlsVersion>,
+    /// Versions enabled as a server (Schannel `Protocols\…\Server\Enabled`).
+    pub server_versions: Vec<TlsVersion>,
+
+    // ---- cipher suites ----
+    /// Suites the client offers, in order (IANA names in files).
+    #[serde(with = "suite_names")]
+    pub client_suites: Vec<CipherSuite>,
+    /// Suites the server accepts, in its preference order.
+    #[serde(with = "suite_names")]
+    pub server_suites: Vec<CipherSuite>,
+    /// True: the server picks the first suite in the client's order that it accepts
+    /// (OpenSSL's default without `SSL_OP_CIPHER_SERVER_PREFERENCE`). False: its own order
+    /// (Schannel, ELB policies).
+    pub server_honors_client_order: bool,
+    /// Curves offered (client) and accepted (server), in preference order.
+    pub curves: Vec<crate::crypto::Curve>,
+
+    // ---- finite-field DH ----
+    /// The group a server uses for DHE. Schannel before Windows 10: 1024-bit; Windows 10:
+    /// 2048-bit (FACTS.md §2).
+    pub dh_group: GroupId,
+    /// A custom prime (hex) overriding `dh_group`, with generator 2: for groups no RFC
+    /// names, e.g. the 768-bit group of MS15-055's Logjam era, or a sparse test prime.
+    pub dh_custom_prime: Option<String>,
+    /// Bits of the private exponent (0 = full length). OpenSSL uses ~225 bits for ffdhe2048.
+    pub dh_exponent_bits: usize,
+    /// Smallest DH group the client accepts (Schannel `ClientMinKeyBitLength`, 1024 after
+    /// MS15-055, May 2015).
+    pub client_min_dh_bits: usize,
+    /// Smallest DH group a server will use for DHE suites (Schannel
+    /// `ServerMinKeyBitLength`): below it the server does not select DHE suites.
+    pub server_min_dh_bits: usize,
+    /// How Z becomes the pre-master secret (M1).
+    pub premaster_leading_zeros: LeadingZeros,
+    /// How this peer writes its own public value Ys/Yc (M2/M3). OpenSSL 3 pads both
+    /// (PR #12331); OpenSSL 1.1.1 pads Ys only (PR #1350).
+    pub public_value_encoding: PublicEncoding,
+    /// How this peer writes its public value as a client, if different from
+    /// `public_value_encoding` (OpenSSL 1.0.2–1.1.1 pad Ys but send Yc minimal).
+    pub client_public_value_encoding: Option<PublicEncoding>,
+    /// Whether a peer public value shorter than p is accepted. Old Schannel clients (M2)
+    /// and IIS on 2008 R2–2016 (M3) reject it.
+    pub accepts_short_peer_public: bool,
+    /// Seconds an "ephemeral" DH/ECDH key pair is reused across handshakes (0 = fresh key
+    /// every handshake). Schannel `EphemKeyReuseTime`; default lifetime unverified (M11).
+    pub ephemeral_key_reuse_secs: u64,
+
+    // ---- extended master secret ----
+    /// Client offers extended_master_secret (0x0017). Schannel
+    /// `DisableClientExtendedMasterSecret=0`.
+    pub ems_offer: bool,
+    /// Server negotiates EMS when offered. Schannel `DisableServerExtendedMasterSecret=0`.
+    pub ems_negotiate: bool,
+    /// RFC 7627 §5.3 resumption rules (M4).
+    pub ems_resumption: EmsResumption,
+
+    // ---- resumption ----
+    /// Client tries to resume cached sessions at all.
+    pub client_resumes: bool,
+    /// Client session lifetime in seconds (Schannel `ClientCacheTime`, 10 hours; 0 = off).
+    pub client_cache_secs: u64,
+    /// Server session-ID cache entries (Schannel `MaximumCacheSize` 20,000; 0 = off).
+    pub server_cache_size: usize,
+    /// Server session lifetime in seconds (Schannel `ServerCacheTime`, 10 hours).
+    pub server_cache_secs: u64,
+    /// Client sends the session_ticket extension (RFC 5077).
+    pub client_tickets: bool,
+    /// Server issues and accepts session tickets.
+    pub server_tickets: bool,
+    /// Ticket lifetime hint and acceptance window, in seconds.
+    pub ticket_lifetime_secs: u64,
+
+    // ---- message sizes (M7) ----
+    /// Largest fragmented handshake message a client accepts (Schannel
+    /// `MessageLimitClient`, default 0x8000; 0 = fragmented messages rejected; None = no
+    /// limit but the protocol's 2^24-1).
+    pub message_limit_client: Option<u32>,
+    /// As `message_limit_client`, for a server without client auth (`MessageLimitServer`,
+    /// 0x4000).
+    pub message_limit_server: Option<u32>,
+    /// As above, for a server that requested a client certificate
+    /// (`MessageLimitServerClientAuth`, 0x8000).
+    pub message_limit_server_client_auth: Option<u32>,
+    /// Largest handshake message accepted whether fragmented or not (Java
+    /// `jdk.tls.maxHandshakeMessageSize`, 32768).
+    pub max_handshake_message: Option<u32>,
+    /// Largest record fragment this peer sends (≤ 16384).
+    pub max_fragment: usize,
+    /// Whether several handshake messages share one record.
+    pub pack_handshake_messages: bool,
+    /// Sizes in bytes of the certificates this peer sends (leaf first). Certificates are
+    /// modelled as opaque DER-sized blobs in the simulated mode.
+    pub cert_chain: Vec<usize>,
+
+    // ---- client authentication ----
+    /// Server sends CertificateRequest in full handshakes.
+    pub request_client_cert: bool,
+    /// Server sends CertificateRequest in an abbreviated handshake too: not RFC 2246/5246
+    /// compliant, breaks every resumed connection (KB4528489 item 2, M5).
+    pub cert_request_on_resume: bool,
+    /// Server lists its trusted CAs in CertificateRequest (Schannel
+    /// `SendTrustedIssuerList`: TRUE up to 2008 R2, FALSE from 2012).
+    pub send_trusted_issuer_list: bool,
+    /// Total bytes of the CA distinguished names sent when the list is sent.
+    pub trusted_issuer_bytes: usize,
+
+    // ---- failure behaviour ----
+    /// How this peer ends a connection on a fatal error.
+    pub fatal_close: FatalClose,
+    /// Server name sent in SNI by the client.
+    pub server_name: Option<String>,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        use crate::wire::CipherSuite as S;
+        let suites = vec![
+            S(0xC02F), // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+            S(0xC030), // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+            S(0x009E), // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+            S(0x009F), // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
+            S(0xC013), // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+            S(0x0033), // TLS_DHE_RSA_WITH_AES_128_CBC_SHA
+            S(0x009C), // TLS_RSA_WITH_AES_128_GCM_SHA256
+            S(0x002F), // TLS_RSA_WITH_AES_128_CBC_SHA
+        ];
+        Profile {
+            name: "rfc-strict".into(),
+            summary: "RFC-compliant TLS 1.2 peer (OpenSSL 3-like)".into(),
+            client_versions: vec![TlsVersion::Tls12],
+            server_versions: vec![TlsVersion::Tls12],
+            client_suites: suites.clone(),
+            server_suites: suites,
+            server_honors_client_order: true,
+            curves: vec![
+                crate::crypto::Curve::X25519,
+                crate::crypto::Curve::Secp256r1,
+            ],
+            dh_group: GroupId::Ffdhe2048,
+            dh_custom_prime: None,
+            dh_exponent_bits: 256,
+            client_min_dh_bits: 1024,
+            server_min_dh_bits: 1024,
+            premaster_leading_zeros: LeadingZeros::Strip,
+            public_value_encoding: PublicEncoding::Padded,
+            client_public_value_encoding: None,
+            accepts_short_peer_public: true,
+            ephemeral_key_reuse_secs: 0,
+            ems_offer: true,
+            ems_negotiate: true,
+            ems_resumption: EmsResumption::Strict,
+            client_resumes: true,
+            client_cache_secs: 36_000,
+            server_cache_size: 20_000,
+            server_cache_secs: 36_000,
+            client_tickets: true,
+            server_tickets: true,
+            ticket_lifetime_secs: 7_200,
+            message_limit_client: None,
+            message_limit_server: None,
+            message_limit_server_client_auth: None,
+            max_handshake_message: None,
+            max_fragment: crate::wire::MAX_FRAGMENT,
+            pack_handshake_messages: true,
+            cert_chain: vec![1_200, 1_100],
+            request_client_cert: false,
+            cert_request_on_resume: false,
+            send_trusted_issuer_list: false,
+            trusted_issuer_bytes: 0,
+            fatal_close: FatalClose::Alert,
+            server_name: Some("server.test".into()),
+        }
+    }
+}
+
+impl Profile {
+    /// Parse a profile from TOML; unknown keys are errors.
+    pub fn from_toml(text: &str) -> Result<Profile, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a Profile always serialises to TOML")
+    }
+
+    /// The encoding this peer uses for its own public value in the given role.
+    pub fn public_encoding(&self, as_client: bool) -> PublicEncoding {
+        match (as_client, self.client_public_value_encoding) {
+            (true, Some(e)) => e,
+            _ => self.public_value_encoding,
+        }
+    }
+
+    /// The DH group this peer serves.
+    pub fn server_dh_group(&self) -> Result<crate::crypto::DhGroup, String> {
+        match &self.dh_custom_prime {
+            None => Ok(crate::crypto::DhGroup::named(self.dh_group).clone()),
+            Some(hex) => {
+                let clean: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+                let p = num_bigint::BigUint::parse_bytes(clean.as_bytes(), 16)
+                    .ok_or_else(|| format!("dh_custom_prime is not hex: {hex:.20}…"))?;
+                Ok(crate::crypto::DhGroup::custom(
+                    p,
+                    num_bigint::BigUint::from(2u32),
+                ))
+            }
+        }
+    }
+}
+
+/// Serialise suites as IANA names; read IANA, OpenSSL or hex spellings.
+mod suite_names {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &[CipherSuite], s: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<String> = v.iter().map(|c| c.name()).collect();
+        names.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CipherSuite>, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        names
+            .iter()
+            .map(|n| {
+                suite_by_name(n)
+                    .map(|i| i.suite)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown cipher suite {n:?}")))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_and_unknown_keys_rejected() {
+        let p = Profile::default();
+        let text = p.to_toml();
+        assert!(
+            text.contains("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+            "{text}"
+        );
+        assert_eq!(Profile::from_toml(&text).expect("round trip"), p);
+        let err = Profile::from_toml("name = \"x\"\nno_such_knob = 1\n").unwrap_err();
+        assert!(err.to_string().contains("no_such_knob"), "{err}");
+        let err = Profile::from_toml("client_suites = [\"TLS_BOGUS\"]\n").unwrap_err();
+        assert!(err.to_string().contains("TLS_BOGUS"), "{err}");
+    }
+
+    #[test]
+    fn partial_file_takes_defaults() {
+        let p = Profile::from_toml(
+            "name = \"k\"\npremaster_leading_zeros = \"keep\"\nclient_suites = [\"DHE-RSA-AES256-GCM-SHA384\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(p.premaster_leading_zeros, LeadingZeros::Keep);
+        assert_eq!(p.client_suites, vec![CipherSuite(0x009F)]);
+        assert_eq!(p.server_suites, Profile::default().server_suites);
+    }
+}
