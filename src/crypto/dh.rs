@@ -681,6 +681,27 @@ mod tests {
         assert!(lo <= zeros && zeros <= hi);
     }
 
+    /// Timing of the modexp backend (run with `--ignored --nocapture`); not an assertion.
+    #[test]
+    #[ignore]
+    fn modexp_timing() {
+        let g = DhGroup::named(GroupId::Ffdhe2048);
+        let mut rng = rng_for(3, &[]);
+        for bits in [256usize, 0] {
+            let kp = g.generate(&mut rng, bits);
+            let n = if bits == 0 { 50 } else { 400 };
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(g.public_from_private(&kp.private));
+            }
+            println!(
+                "ffdhe2048 modexp, exponent bits {}: {:.1} us/op",
+                if bits == 0 { 2048 } else { bits },
+                t.elapsed().as_secs_f64() * 1e6 / n as f64
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn premaster_encodings(bytes in proptest::collection::vec(any::<u8>(), 1..256)) {
