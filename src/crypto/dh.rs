@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 
 use num_bigint::BigUint;
+use num_integer::Integer;
 use num_traits::{One, ToPrimitive, Zero};
 use rand_core::RngCore;
 
@@ -65,6 +66,10 @@ pub enum DhError {
     /// multiple of the group order, or a degenerate custom group).
     #[error("degenerate DH shared secret")]
     DegenerateSecret,
+    /// The group itself is unusable (for example a peer-sent `p` that is even or below 5, or
+    /// `g` outside `[2, p-2]`); see [`DhGroup::validate`].
+    #[error("unusable DH group parameters")]
+    BadGroup,
 }
 
 // RFC 7919 Appendix A.1 (ffdhe2048), typed from the RFC text.
@@ -204,8 +209,28 @@ impl DhGroup {
 
     /// `base^exp mod p`: the one modular exponentiation backend (currently
     /// `BigUint::modpow`); replace here to speed up every DH operation.
+    ///
+    /// Never panics: a zero modulus (only possible in an unvalidated custom group) gives 0.
     pub fn modexp(&self, base: &BigUint, exp: &BigUint) -> BigUint {
+        if self.p.is_zero() {
+            return BigUint::zero();
+        }
         base.modpow(exp, &self.p)
+    }
+
+    /// Checks that the group is usable: `p` odd and at least 5, `1 < g < p-1`. Custom groups
+    /// built from peer data should be validated before use; [`generate`](Self::generate) and
+    /// [`shared_secret`](Self::shared_secret) never panic on an invalid group, but
+    /// `shared_secret` returns [`DhError::BadGroup`] for it.
+    pub fn validate(&self) -> Result<(), DhError> {
+        let five = BigUint::from(5u32);
+        if self.p < five || self.p.is_even() {
+            return Err(DhError::BadGroup);
+        }
+        if self.g <= BigUint::one() || self.g >= &self.p - 1u32 {
+            return Err(DhError::BadGroup);
+        }
+        Ok(())
     }
 
     /// Generates a key pair. `exponent_bits == 0`: private `x` uniform in `[2, p-2]`.
@@ -213,7 +238,9 @@ impl DhGroup {
     /// resampled while `x < 2`.
     pub fn generate<R: RngCore>(&self, rng: &mut R, exponent_bits: usize) -> DhKeyPair {
         let two = BigUint::from(2u32);
-        let private = if exponent_bits == 0 {
+        let private = if self.p < BigUint::from(5u32) {
+            two // degenerate group: [2, p-2] is empty; shared_secret will refuse it
+        } else if exponent_bits == 0 {
             let max = &self.p - 2u32; // inclusive upper bound p-2
             let bits = self.bits();
             loop {
@@ -241,6 +268,7 @@ impl DhGroup {
 
     /// `Z = peer_public^x mod p`, after checking `1 < peer_public < p-1`.
     pub fn shared_secret(&self, x: &BigUint, peer_public: &BigUint) -> Result<BigUint, DhError> {
+        self.validate()?;
         let p_minus_1 = &self.p - 1u32;
         if *peer_public <= BigUint::one() || *peer_public >= p_minus_1 {
             return Err(DhError::BadPublic);
@@ -343,7 +371,6 @@ mod tests {
     use crate::crypto::prf::{master_secret, PrfAlgorithm};
     use crate::crypto::stats::binomial_interval;
     use crate::seed::rng_for;
-    use num_integer::Integer;
     use proptest::prelude::*;
 
     // ---- independent derivations of the primes ----
@@ -512,6 +539,37 @@ mod tests {
     }
 
     #[test]
+    fn invalid_custom_groups_never_panic() {
+        let mut rng = rng_for(5, &[]);
+        for (p, g) in [
+            (0u32, 2u32),
+            (1, 2),
+            (2, 2),
+            (4, 2),
+            (9, 2),
+            (23, 1),
+            (23, 22),
+            (23, 0),
+        ] {
+            let grp = DhGroup::custom(BigUint::from(p), BigUint::from(g));
+            let kp = grp.generate(&mut rng, 0);
+            let kp2 = grp.generate(&mut rng, 16);
+            let _ = grp.leading_zero_probability();
+            let r = grp.shared_secret(&kp.private, &kp2.public);
+            if p == 9 {
+                // odd composite passes the cheap checks; only the range checks apply
+                assert!(grp.validate().is_ok());
+            } else {
+                assert_eq!(grp.validate(), Err(DhError::BadGroup), "p={p} g={g}");
+                assert_eq!(r, Err(DhError::BadGroup));
+            }
+        }
+        for id in GroupId::ALL {
+            assert_eq!(DhGroup::named(id).validate(), Ok(()));
+        }
+    }
+
+    #[test]
     fn leading_zero_probability_values() {
         for id in GroupId::ALL {
             let g = DhGroup::named(id);
@@ -603,24 +661,63 @@ mod tests {
         let g = DhGroup::named(GroupId::Ffdhe2048);
         let threshold = BigUint::one() << (8 * (g.byte_len() - 1));
         let n: u64 = 20_000;
-        let mut zeros = 0u64;
-        for i in 0..n {
-            let mut rng = rng_for(2026, &[i]);
-            let c = g.generate(&mut rng, 256);
-            let s = g.generate(&mut rng, 256);
-            let z = g.shared_secret(&c.private, &s.public).unwrap();
-            if z < threshold {
-                zeros += 1;
+        // Exchange i depends only on its own counter-derived RNG, so splitting the range over
+        // threads gives the same count as a sequential loop.
+        let workers = std::thread::available_parallelism()
+            .map(|w| w.get() as u64)
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let count_range = |from: u64, to: u64| -> u64 {
+            let mut zeros = 0u64;
+            for i in from..to {
+                let mut rng = rng_for(2026, &[i]);
+                let c = g.generate(&mut rng, 256);
+                let s = g.generate(&mut rng, 256);
+                let z = g.shared_secret(&c.private, &s.public).unwrap();
+                if z < threshold {
+                    zeros += 1;
+                }
             }
-        }
+            zeros
+        };
+        let zeros: u64 = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let (from, to) = (n * w / workers, n * (w + 1) / workers);
+                    scope.spawn(move || count_range(from, to))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
         let p = g.leading_zero_probability();
         let (lo, hi) = binomial_interval(n, p, 0.999);
         println!(
-            "M1 rate: observed {zeros}/{n}, expected {:.2} (p = {p:.10}), 99.9% interval [{lo}, {hi}], {:.2?}",
+            "M1 rate: observed {zeros}/{n}, expected {:.2} (p = {p:.10}), 99.9% interval [{lo}, {hi}], {workers} threads, {:.2?}",
             n as f64 * p,
             start.elapsed()
         );
         assert!(lo <= zeros && zeros <= hi);
+    }
+
+    /// Timing of the modexp backend (run with `--ignored --nocapture`); not an assertion.
+    #[test]
+    #[ignore]
+    fn modexp_timing() {
+        let g = DhGroup::named(GroupId::Ffdhe2048);
+        let mut rng = rng_for(3, &[]);
+        for bits in [256usize, 0] {
+            let kp = g.generate(&mut rng, bits);
+            let n = if bits == 0 { 50 } else { 400 };
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(g.public_from_private(&kp.private));
+            }
+            println!(
+                "ffdhe2048 modexp, exponent bits {}: {:.1} us/op",
+                if bits == 0 { 2048 } else { bits },
+                t.elapsed().as_secs_f64() * 1e6 / n as f64
+            );
+        }
     }
 
     proptest! {

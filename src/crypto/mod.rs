@@ -17,3 +17,67 @@ pub use ecdh::*;
 pub use prf::*;
 pub use record::*;
 pub use stats::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::rng_for;
+    use num_bigint::BigUint;
+
+    /// The whole M1 chain: a DHE exchange whose Z has a zero top byte, one peer stripping and
+    /// the other keeping it, gives different master secrets, different Finished values and
+    /// different record MAC keys, so the first protected record fails with bad_record_mac.
+    /// With EMS the same happens (EMS does not help against M1). With Z of full length both
+    /// peers agree.
+    #[test]
+    fn m1_chain_to_bad_record_mac() {
+        let g = DhGroup::named(GroupId::Ffdhe2048);
+        let threshold = BigUint::from(1u32) << (8 * 255);
+        let cr = [0xc1u8; 32];
+        let sr = [0x5eu8; 32];
+        let alg = PrfAlgorithm::Sha256;
+        let mut seen = (false, false);
+        for i in 0..5000u64 {
+            let mut rng = rng_for(77, &[i]);
+            let c = g.generate(&mut rng, 256);
+            let s = g.generate(&mut rng, 256);
+            let z_client = g.shared_secret(&c.private, &s.public).unwrap();
+            let z_server = g.shared_secret(&s.private, &c.public).unwrap();
+            let short = z_client < threshold;
+            if (short && seen.0) || (!short && seen.1) {
+                continue;
+            }
+            let pm_c = dh_premaster(&z_client, g, PremasterEncoding::Strip);
+            let pm_s = dh_premaster(&z_server, g, PremasterEncoding::Keep);
+            let ms_c = master_secret(alg, &pm_c, &cr, &sr);
+            let ms_s = master_secret(alg, &pm_s, &cr, &sr);
+            let hh = handshake_hash(alg, b"transcript");
+            let ems_c = extended_master_secret(alg, &pm_c, &hh);
+            let ems_s = extended_master_secret(alg, &pm_s, &hh);
+            let n = KeyBlock::total_len(20, 16, 16);
+            let kb_c = KeyBlock::split(&key_block(alg, &ms_c, &sr, &cr, n), 20, 16, 16);
+            let kb_s = KeyBlock::split(&key_block(alg, &ms_s, &sr, &cr, n), 20, 16, 16);
+            let mut client_tx = RecordProtector::mac_only(MacHash::Sha1, kb_c.client_mac.clone());
+            let mut server_rx = RecordProtector::mac_only(MacHash::Sha1, kb_s.client_mac.clone());
+            let fin = verify_data(alg, &ms_c, true, &hh);
+            let rec = client_tx.seal(22, 0x0303, &fin);
+            let opened = server_rx.open(22, 0x0303, &rec);
+            if short {
+                assert_ne!(ms_c, ms_s);
+                assert_ne!(ems_c, ems_s);
+                assert_ne!(fin, verify_data(alg, &ms_s, true, &hh));
+                assert_eq!(opened, Err(BadRecordMac));
+                seen.0 = true;
+            } else {
+                assert_eq!(ms_c, ms_s);
+                assert_eq!(ems_c, ems_s);
+                assert_eq!(opened.unwrap(), fin.to_vec());
+                seen.1 = true;
+            }
+            if seen.0 && seen.1 {
+                return;
+            }
+        }
+        panic!("did not see both cases: {seen:?}");
+    }
+}
