@@ -245,14 +245,17 @@ mod tests {
         );
     }
 
-    /// TLS 1.0 PRF with an odd-length secret (S1 and S2 share the middle byte), generated with
-    /// OpenSSL 3.0.19:
+    /// TLS 1.0 PRF on an even- and an odd-length secret (for the odd one S1 and S2 share the
+    /// middle byte), label empty and seed "abc", generated with OpenSSL 3.0.19:
     /// `openssl kdf -binary -keylen 4 -kdfopt digest:MD5-SHA1 -kdfopt hexsecret:0102
-    ///  -kdfopt seed:abc TLS1-PRF | xxd -p` gives 42ad5b01 (even length; label empty, seed "abc").
+    ///  -kdfopt seed:abc TLS1-PRF | xxd -p` gives 42ad5b01, and with `hexsecret:010203`
+    /// gives 425d2d97.
     #[test]
     fn tls10_prf_openssl_generated() {
         let out = prf(PrfAlgorithm::Tls10, &[1, 2], b"", b"abc", 4);
         assert_eq!(to_hex(&out), "42ad5b01");
+        let out = prf(PrfAlgorithm::Tls10, &[1, 2, 3], b"", b"abc", 4);
+        assert_eq!(to_hex(&out), "425d2d97");
     }
 
     const PM: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f30";
