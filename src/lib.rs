@@ -6,5 +6,6 @@
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
 pub mod crypto;
+pub mod profile_overlay;
 pub mod seed;
 pub mod wire;
