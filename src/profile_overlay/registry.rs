@@ -74,7 +74,8 @@ pub enum RegData {
     Binary(Vec<u8>),
     /// `"name"=-`: delete the value.
     Delete,
-    /// `hex(N):` for any other type N (including a `hex(4)`/`hex(b)` of the wrong length).
+    /// `hex(N):` for any other type N, and `hex(4):` that is not exactly four bytes
+    /// (`hex(b):` that is not exactly eight bytes is an error).
     Other { typ: u32, bytes: Vec<u8> },
 }
 
@@ -363,7 +364,7 @@ fn parse_hex_list(list: &str) -> Result<Vec<u8>, String> {
 fn decode_reg_string(bytes: &[u8], format: RegFormat, typ: u32) -> Result<String, String> {
     match format {
         RegFormat::Regedit5 => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return Err(format!(
                     "expected an even number of bytes (UTF-16LE) in hex({typ:x}) data, found {}",
                     bytes.len()
