@@ -11,7 +11,9 @@ use tlsim::profile::{LeadingZeros, Profile, TlsVersion};
 use tlsim::seed::rng_for;
 use tlsim::wire::CipherSuite;
 
-const SUITES: [u16; 8] = [0xC02F, 0xC030, 0x009E, 0x009F, 0xC013, 0x0033, 0x009C, 0x002F];
+const SUITES: [u16; 8] = [
+    0xC02F, 0xC030, 0x009E, 0x009F, 0xC013, 0x0033, 0x009C, 0x002F,
+];
 
 prop_compose! {
     /// A pair of RFC-compliant profiles with random (valid, mutually compatible) knobs.
@@ -149,7 +151,13 @@ fn specific_bad_input_gets_the_rfc_alert() {
     // A Finished before any ClientHello: unexpected_message.
     let mut s = Connection::server(profile.clone(), rng_for(1, &[1]), 0);
     let mut st = PeerState::new(&mut rng_for(1, &[2]));
-    s.handle_input(0, &[22, 3, 1, 0, 16, 20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], &mut st);
+    s.handle_input(
+        0,
+        &[
+            22, 3, 1, 0, 16, 20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ],
+        &mut st,
+    );
     assert_eq!(s.report().alert_sent, Some(10));
     // A truncated ClientHello body: decode_error.
     let mut s = Connection::server(profile.clone(), rng_for(1, &[1]), 0);
@@ -189,7 +197,10 @@ fn m1_failure_rate_matches_the_arithmetic() {
         failures as f64 / n as f64,
         n as f64 * p
     );
-    assert!((lo..=hi).contains(&failures), "{failures} outside [{lo}, {hi}]");
+    assert!(
+        (lo..=hi).contains(&failures),
+        "{failures} outside [{lo}, {hi}]"
+    );
 }
 
 #[test]
@@ -201,7 +212,19 @@ fn keep_unless_ems_hypothesis_only_fails_without_ems() {
     let server = builtin("strip-zeros").expect("built-in");
     let mut no_ems = client.clone();
     no_ems.ems_offer = false;
-    let fails = |c: &Profile| (0..1500).filter(|s| !Pair::new(c.clone(), server.clone(), *s).connect().outcome.ok()).count();
+    let fails = |c: &Profile| {
+        (0..1500)
+            .filter(|s| {
+                !Pair::new(c.clone(), server.clone(), *s)
+                    .connect()
+                    .outcome
+                    .ok()
+            })
+            .count()
+    };
     assert_eq!(fails(&client), 0, "with EMS the hypothesis strips");
-    assert!(fails(&no_ems) > 0, "without EMS it keeps, and fails about 1 in 256");
+    assert!(
+        fails(&no_ems) > 0,
+        "without EMS it keeps, and fails about 1 in 256"
+    );
 }

@@ -6,6 +6,14 @@
 //! that only sets the knobs where a real stack differs reads as a list of its quirks.
 
 pub mod builtin;
+pub mod cipher_order;
+pub mod registry;
+
+pub use cipher_order::{parse_cipher_order, CipherOrder};
+pub use registry::{
+    key_matches, parse_reg, schannel_settings, RegData, RegError, RegFile, RegFormat, RegValue,
+    SchannelOverlay, SchannelSetting,
+};
 
 use crate::crypto::{GroupId, PublicEncoding};
 use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};

@@ -254,6 +254,9 @@ impl Connection {
                 let prime = crate::crypto::decode_public(&params.p);
                 let g = crate::crypto::decode_public(&params.g);
                 let group = DhGroup::custom(prime, g);
+                group.validate().map_err(|_| LocalError::IllegalParameter {
+                    what: "DH group".into(),
+                })?;
                 // MS15-055: Schannel clients refuse groups below ClientMinKeyBitLength.
                 if group.bits() < p.client_min_dh_bits {
                     return Err(LocalError::DhGroupTooSmall {

@@ -1,0 +1,348 @@
+//! A cipher-suite order, from either of the two forms administrators have at hand:
+//!
+//! * `Get-TlsCipherSuite | Select Name` (or `Format-Table Name`) output: one IANA name per
+//!   line under a `Name` header and a `----` underline. Windows 7/8.1 curve-suffixed names
+//!   (`TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256`) map to the base suite.
+//! * An OpenSSL cipher string: `ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384`,
+//!   separated by `:`, `,` or spaces. Explicit suite names only, plus `-NAME` (remove a
+//!   listed suite; it may be added again later) and `!NAME` (remove it for good), as in
+//!   OpenSSL. Keywords (`HIGH`, `ALL`, `aNULL`, `kEDH`, `@STRENGTH`, `A+B`, ...) are
+//!   rejected with an error naming the token.
+//!
+//! Both spellings are accepted in both forms (every token goes through
+//! [`crate::wire::suite_by_name`]). TLS 1.3 suites, signalling values and IANA suites that
+//! tlsim does not model (PSK, export, single DES, static DH/ECDH, anonymous) are skipped and
+//! reported with their line and the reason; any other unknown name is an error with a
+//! "did you mean" suggestion.
+
+use serde::Serialize;
+
+use super::registry::RegError;
+use crate::wire::{suite_by_name, CipherSuite, SUITES};
+
+/// A parsed suite order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct CipherOrder {
+    /// TLS 1.0–1.2 suites in order of preference, each once.
+    pub suites: Vec<CipherSuite>,
+    /// Names that were skipped: the name as written, its line, and why.
+    pub skipped: Vec<(String, usize, String)>,
+}
+
+const TLS13: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+];
+
+const SCSVS: &[&str] = &["TLS_EMPTY_RENEGOTIATION_INFO_SCSV", "TLS_FALLBACK_SCSV"];
+
+/// OpenSSL cipher-string keywords (OpenSSL 1.0.2–3.x `ciphers(1)`), upper-cased.
+const KEYWORDS: &[&str] = &[
+    "DEFAULT",
+    "COMPLEMENTOFDEFAULT",
+    "ALL",
+    "COMPLEMENTOFALL",
+    "HIGH",
+    "MEDIUM",
+    "LOW",
+    "EXP",
+    "EXPORT",
+    "ENULL",
+    "NULL",
+    "ANULL",
+    "KRSA",
+    "ARSA",
+    "RSA",
+    "KDHR",
+    "KDHD",
+    "KDH",
+    "KEDH",
+    "KDHE",
+    "EDH",
+    "DHE",
+    "DH",
+    "ADH",
+    "KEECDH",
+    "KECDHE",
+    "EECDH",
+    "ECDHE",
+    "ECDH",
+    "AECDH",
+    "ADSS",
+    "DSS",
+    "AECDSA",
+    "ECDSA",
+    "ANONE",
+    "TLSV1.2",
+    "TLSV1",
+    "SSLV3",
+    "AES",
+    "AES128",
+    "AES256",
+    "AESGCM",
+    "AESCCM",
+    "CHACHA20",
+    "3DES",
+    "DES",
+    "RC4",
+    "MD5",
+    "SHA1",
+    "SHA",
+    "SHA256",
+    "SHA384",
+    "CAMELLIA",
+    "ARIA",
+    "SEED",
+    "IDEA",
+    "PSK",
+    "KPSK",
+    "SRP",
+    "SUITEB128",
+    "SUITEB192",
+];
+
+/// IANA name fragments of suites that exist (Windows lists some) but tlsim does not model.
+const UNMODELLED_IANA: &[&str] = &[
+    "_PSK_",
+    "TLS_PSK",
+    "EXPORT",
+    "_DES_CBC_",
+    "_DES40_",
+    "TLS_DH_",
+    "TLS_ECDH_",
+    "_ANON_",
+    "TLS_NULL_",
+    "_CAMELLIA_",
+    "_ARIA_",
+    "_SEED_",
+    "_IDEA_",
+    "_CCM",
+    "TLS_SRP_",
+    "TLS_KRB5_",
+];
+
+fn is_keyword(tok: &str) -> bool {
+    let up = tok.to_ascii_uppercase();
+    tok.starts_with('@') || tok.contains('+') || KEYWORDS.contains(&up.as_str())
+}
+
+/// Parses a suite order; see the module docs for the accepted forms. `file` is only used
+/// in error messages.
+pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = CipherOrder::default();
+    // `!NAME` removals are permanent, as in OpenSSL.
+    let mut banned: Vec<CipherSuite> = Vec::new();
+    for (idx, raw) in text.lines().enumerate() {
+        let lineno = idx + 1;
+        let line = raw.trim();
+        if line.is_empty()
+            || line.eq_ignore_ascii_case("name")
+            || line.chars().all(|c| c == '-' || c.is_whitespace())
+        {
+            continue;
+        }
+        for tok in line
+            .split(|c: char| c == ':' || c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            let (op, name) = match tok.as_bytes()[0] {
+                b'!' | b'-' => (Some(tok.as_bytes()[0]), &tok[1..]),
+                _ => (None, tok),
+            };
+            let err = |msg: String| RegError::new(file, lineno, msg);
+            if name.is_empty() {
+                return Err(err(format!("expected a suite name after `{tok}`")));
+            }
+            let up = name.to_ascii_uppercase();
+            if TLS13.contains(&up.as_str()) {
+                if op.is_none() {
+                    out.skipped.push((
+                        name.to_string(),
+                        lineno,
+                        "TLS 1.3 suite; tlsim models TLS 1.0-1.2".into(),
+                    ));
+                }
+                continue;
+            }
+            if SCSVS.contains(&up.as_str()) {
+                if op.is_none() {
+                    out.skipped.push((
+                        name.to_string(),
+                        lineno,
+                        "signalling value, not a suite".into(),
+                    ));
+                }
+                continue;
+            }
+            let Some(info) = suite_by_name(name) else {
+                if is_keyword(name) {
+                    return Err(err(format!(
+                        "`{tok}` is an OpenSSL cipher-string keyword; only explicit suite names \
+                         (with optional `-NAME` / `!NAME` removals) are supported"
+                    )));
+                }
+                if up.starts_with("TLS_")
+                    && up.contains("_WITH_")
+                    && UNMODELLED_IANA.iter().any(|f| up.contains(f))
+                {
+                    if op.is_none() {
+                        out.skipped.push((
+                            name.to_string(),
+                            lineno,
+                            "suite not modelled by tlsim".into(),
+                        ));
+                    }
+                    continue;
+                }
+                let hint = suggest(&up)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(err(format!("unknown cipher suite `{name}`{hint}")));
+            };
+            match op {
+                None => {
+                    if !banned.contains(&info.suite) && !out.suites.contains(&info.suite) {
+                        out.suites.push(info.suite);
+                    }
+                }
+                Some(b'!') => {
+                    out.suites.retain(|s| *s != info.suite);
+                    banned.push(info.suite);
+                }
+                Some(_) => out.suites.retain(|s| *s != info.suite),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The closest IANA or OpenSSL name, if reasonably close.
+fn suggest(up: &str) -> Option<&'static str> {
+    // Windows 7/8.1 curve suffixes are not part of the table's names.
+    let base = ["_P256", "_P384", "_P521"]
+        .iter()
+        .find_map(|s| up.strip_suffix(s))
+        .unwrap_or(up);
+    let (d, name) = SUITES
+        .iter()
+        .flat_map(|i| [i.iana, i.openssl])
+        .map(|n| (edit_distance(base, n), n))
+        .min_by_key(|(d, _)| *d)?;
+    (d <= (base.len() / 3).max(2)).then_some(name)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cs(v: u16) -> CipherSuite {
+        CipherSuite(v)
+    }
+
+    #[test]
+    fn cipher_order_get_tlsciphersuite_list() {
+        let text = "\r\nName\r\n----\r\nTLS_AES_256_GCM_SHA384\r\nTLS_AES_128_GCM_SHA256\r\n\
+                    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\r\n  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256   \r\n\
+                    TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P256\r\nTLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256_P384\r\n\
+                    TLS_DHE_RSA_WITH_AES_256_GCM_SHA384\r\nTLS_PSK_WITH_AES_256_GCM_SHA384\r\n\
+                    TLS_RSA_WITH_AES_128_CBC_SHA\r\n\r\n";
+        let o = parse_cipher_order(text, "order.txt").unwrap();
+        assert_eq!(
+            o.suites,
+            vec![cs(0xC02C), cs(0xC02F), cs(0xC027), cs(0x009F), cs(0x002F)]
+        );
+        let skipped: Vec<(&str, usize)> = o.skipped.iter().map(|s| (s.0.as_str(), s.1)).collect();
+        assert_eq!(
+            skipped,
+            vec![
+                ("TLS_AES_256_GCM_SHA384", 4),
+                ("TLS_AES_128_GCM_SHA256", 5),
+                ("TLS_PSK_WITH_AES_256_GCM_SHA384", 11),
+            ]
+        );
+        assert!(o.skipped[0].2.contains("TLS 1.3"));
+    }
+
+    #[test]
+    fn cipher_order_openssl_string() {
+        let o = parse_cipher_order(
+            "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384, EDH-RSA-DES-CBC3-SHA AES128-SHA:-AES128-SHA:TLS_AES_128_GCM_SHA256\n",
+            "ossl.txt",
+        )
+        .unwrap();
+        assert_eq!(o.suites, vec![cs(0xC02F), cs(0x009F), cs(0x0016)]);
+        assert_eq!(o.skipped.len(), 1);
+        // `-` allows re-adding, `!` does not.
+        let o = parse_cipher_order("AES128-SHA:-AES128-SHA:AES128-SHA", "f").unwrap();
+        assert_eq!(o.suites, vec![cs(0x002F)]);
+        let o = parse_cipher_order("AES128-SHA:!AES128-SHA:AES128-SHA:AES256-SHA", "f").unwrap();
+        assert_eq!(o.suites, vec![cs(0x0035)]);
+    }
+
+    #[test]
+    fn cipher_order_unknown_name_suggests() {
+        let e = parse_cipher_order(
+            "Name\n----\nTLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\nTLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265\n",
+            "o.txt",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.to_string().starts_with("o.txt:4: "), "{e}");
+        assert!(
+            e.message.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA265"),
+            "{e}"
+        );
+        assert!(
+            e.message
+                .contains("did you mean `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`"),
+            "{e}"
+        );
+        let e = parse_cipher_order("ECDHE-RSA-AES128-GCM-SHA265", "o.txt").unwrap_err();
+        assert!(
+            e.message
+                .contains("did you mean `ECDHE-RSA-AES128-GCM-SHA256`"),
+            "{e}"
+        );
+        let e = parse_cipher_order("ZZZ", "o.txt").unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn cipher_order_keywords_rejected() {
+        for s in [
+            "HIGH:!aNULL",
+            "ECDHE-RSA-AES128-SHA:!aNULL",
+            "kEDH+AESGCM",
+            "ALL:@STRENGTH",
+        ] {
+            let e = parse_cipher_order(s, "k.txt").unwrap_err();
+            assert!(e.message.contains("only explicit suite names"), "{s}: {e}");
+            assert_eq!(e.line, 1);
+        }
+    }
+
+    #[test]
+    fn cipher_order_edit_distance() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}
