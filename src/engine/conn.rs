@@ -476,7 +476,7 @@ impl Connection {
         }
         self.report.error = Some(err);
         self.flush_flight();
-        match (self.profile.fatal_close, alert) {
+        match (self.profile.close_style(self.side == Side::Client), alert) {
             (FatalClose::Alert, Some(a)) => {
                 self.report.alert_sent = Some(a.to_u8());
                 let body = Alert {
@@ -700,7 +700,7 @@ impl Connection {
     }
 
     fn check_peer_public(&self, bytes: &[u8], group: &DhGroup) -> Result<BigUint, LocalError> {
-        if bytes.len() < group.byte_len() && !self.profile.accepts_short_peer_public {
+        if bytes.len() < group.byte_len() && !self.profile.accepts_short_public(self.side == Side::Client) {
             return Err(LocalError::ShortPeerPublic {
                 len: bytes.len(),
                 p_len: group.byte_len(),

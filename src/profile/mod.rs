@@ -159,6 +159,9 @@ pub struct Profile {
     /// Whether a peer public value shorter than p is accepted. Old Schannel clients (M2)
     /// and IIS on 2008 R2–2016 (M3) reject it.
     pub accepts_short_peer_public: bool,
+    /// As a server, if different from `accepts_short_peer_public`: Windows 10 fixed the
+    /// client side (M2) while IIS on Server 2016 still rejected a short Yc (M3).
+    pub server_accepts_short_peer_public: Option<bool>,
     /// Seconds an "ephemeral" DH/ECDH key pair is reused across handshakes (0 = fresh key
     /// every handshake). Schannel `EphemKeyReuseTime`; default lifetime unverified (M11).
     pub ephemeral_key_reuse_secs: u64,
@@ -225,6 +228,9 @@ pub struct Profile {
     // ---- failure behaviour ----
     /// How this peer ends a connection on a fatal error.
     pub fatal_close: FatalClose,
+    /// How this peer ends a connection as a server, if different from `fatal_close` (IIS
+    /// resets; SQL Server closes with FIN).
+    pub server_fatal_close: Option<FatalClose>,
     /// Server name sent in SNI by the client.
     pub server_name: Option<String>,
 }
@@ -263,6 +269,7 @@ impl Default for Profile {
             public_value_encoding: PublicEncoding::Padded,
             client_public_value_encoding: None,
             accepts_short_peer_public: true,
+            server_accepts_short_peer_public: None,
             ephemeral_key_reuse_secs: 0,
             ems_offer: true,
             ems_negotiate: true,
@@ -286,6 +293,7 @@ impl Default for Profile {
             send_trusted_issuer_list: false,
             trusted_issuer_bytes: 0,
             fatal_close: FatalClose::Alert,
+            server_fatal_close: None,
             server_name: Some("server.test".into()),
         }
     }
@@ -306,6 +314,22 @@ impl Profile {
         match (as_client, self.client_public_value_encoding) {
             (true, Some(e)) => e,
             _ => self.public_value_encoding,
+        }
+    }
+
+    /// Whether this peer accepts a DH public value shorter than p in the given role.
+    pub fn accepts_short_public(&self, as_client: bool) -> bool {
+        match (as_client, self.server_accepts_short_peer_public) {
+            (false, Some(v)) => v,
+            _ => self.accepts_short_peer_public,
+        }
+    }
+
+    /// How this peer closes on a fatal error in the given role.
+    pub fn close_style(&self, as_client: bool) -> FatalClose {
+        match (as_client, self.server_fatal_close) {
+            (false, Some(v)) => v,
+            _ => self.fatal_close,
         }
     }
 
