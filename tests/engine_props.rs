@@ -2,6 +2,8 @@
 //! per seed, malformed input never panics and is answered with an RFC alert, and the M1
 //! failure rate matches the arithmetic.
 
+#![allow(clippy::field_reassign_with_default)] // profiles are built knob by knob for readability
+
 use proptest::prelude::*;
 use std::sync::Arc;
 use tlsim::crypto::{Curve, DhGroup, GroupId, PublicEncoding};
