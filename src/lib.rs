@@ -7,6 +7,9 @@
 
 pub mod crypto;
 pub mod engine;
+pub mod net;
 pub mod profile;
+pub mod report;
+pub mod scenario;
 pub mod seed;
 pub mod wire;

@@ -23,6 +23,17 @@ enum Command {
     Handshake(HandshakeArgs),
     /// List the built-in profiles.
     Profiles,
+    /// Run a scenario file on the simulated network and print the outcome table.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario file (scenarios/*.toml).
+    scenario: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -51,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Handshake(a)) => handshake(a),
+        Some(Command::Run(a)) => run(a),
         Some(Command::Profiles) => {
             for (name, summary) in builtin::BUILTIN {
                 println!("{name:<26} both    {summary}");
@@ -69,6 +81,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run(a: RunArgs) -> Result<ExitCode, String> {
+    let sc = tlsim::scenario::Scenario::load(&a.scenario).map_err(|e| e.to_string())?;
+    let records = tlsim::net::run_fleet(&sc.fleet)?;
+    let report = tlsim::report::RunReport::build(&sc, &records);
+    if a.json {
+        let v = serde_json::json!({ "report": report, "connections": records });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(if report.expectation_failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {

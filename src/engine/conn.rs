@@ -270,6 +270,20 @@ impl Connection {
         self.state = State::Closed;
     }
 
+    /// The application's timeout expired before the handshake completed: give up and
+    /// close (FIN, no alert), as an application closing its socket would.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.now = now;
+        if matches!(self.state, State::Connected | State::Closed) {
+            return;
+        }
+        self.report.error = Some(LocalError::Timeout);
+        let expected = self.expected_name().to_string();
+        self.report.at.get_or_insert(expected);
+        self.push_close(CloseKind::Fin);
+        self.state = State::Closed;
+    }
+
     /// Feed bytes received from the peer at simulated time `now`.
     pub fn handle_input(&mut self, now: Millis, bytes: &[u8], env: &mut PeerState) {
         self.now = now;

@@ -117,6 +117,8 @@ pub enum LocalError {
     },
     /// The peer closed the transport before the handshake completed.
     PeerClosed,
+    /// The application gave up waiting (a stalled or partitioned network).
+    Timeout,
 }
 
 /// The secrets and facts one side computed: the ground truth behind an outcome.
@@ -362,7 +364,18 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (&'static str,
                 "the server sent CertificateRequest in an abbreviated handshake (not RFC 5246 compliant); the client answered unexpected_message".into(),
             )
         }
-        LocalError::PeerClosed => ("connection-closed", format!("the {}'s peer closed the connection", who)),
+        LocalError::PeerClosed if d.peer_closed == Some(CloseKind::Rst) => (
+            "connection-reset",
+            format!("the {who}'s connection was reset by the network or the peer before the handshake completed"),
+        ),
+        LocalError::PeerClosed => (
+            "connection-closed",
+            format!("the {who}'s peer closed the connection before the handshake completed"),
+        ),
+        LocalError::Timeout => (
+            "network-timeout",
+            format!("the {who} timed out waiting for the peer: the network stalled, dropped or partitioned the connection"),
+        ),
         other => ("protocol-error", format!("the {who} rejected the handshake: {other:?}")),
     }
 }
@@ -388,7 +401,7 @@ pub fn alert_for(err: &LocalError) -> AlertDescription {
         }
         LocalError::EmsResumeMismatch { .. } => A::HandshakeFailure,
         LocalError::UnsupportedExtension { .. } => A::UnsupportedExtension,
-        LocalError::PeerClosed => A::CloseNotify,
+        LocalError::PeerClosed | LocalError::Timeout => A::CloseNotify,
     }
 }
 

@@ -1,0 +1,115 @@
+//! A framed, fault-injecting wrapper around a turmoil TCP stream. Frames carry the TLS
+//! bytes and an explicit reset, because turmoil's TCP has no application-level RST; the
+//! seeded fault (drop, reset, slow, stall) is applied to this side's writes.
+
+use super::ConnFault;
+use crate::engine::CloseKind;
+use rand_chacha::ChaCha20Rng;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const DATA: u8 = 0;
+const RST: u8 = 1;
+
+pub(super) enum Frame {
+    Data(Vec<u8>),
+    Closed(CloseKind),
+}
+
+pub(super) struct FramedStream {
+    inner: turmoil::net::TcpStream,
+    fault: Option<ConnFault>,
+    sent: u64,
+    black_hole: bool,
+    first_write: bool,
+    /// Reserved for faults that draw per write; the stream's randomness is seeded.
+    _rng: ChaCha20Rng,
+}
+
+impl FramedStream {
+    pub(super) fn new(
+        inner: turmoil::net::TcpStream,
+        fault: Option<ConnFault>,
+        rng: ChaCha20Rng,
+    ) -> Self {
+        FramedStream {
+            inner,
+            fault,
+            sent: 0,
+            black_hole: false,
+            first_write: true,
+            _rng: rng,
+        }
+    }
+
+    async fn write_frame(&mut self, kind: u8, body: &[u8]) -> std::io::Result<()> {
+        let mut f = Vec::with_capacity(body.len() + 5);
+        f.push(kind);
+        f.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        f.extend_from_slice(body);
+        self.inner.write_all(&f).await
+    }
+
+    /// Send TLS bytes, subject to the fault.
+    pub(super) async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.fault {
+            Some(ConnFault::Stall { ms }) if self.first_write => {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+            Some(ConnFault::Slow { ms }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+            }
+            _ => {}
+        }
+        self.first_write = false;
+        if self.black_hole {
+            return Ok(());
+        }
+        self.sent += bytes.len() as u64;
+        match self.fault {
+            Some(ConnFault::DropAfter { bytes: n }) if self.sent > n => {
+                self.black_hole = true;
+                Ok(())
+            }
+            Some(ConnFault::ResetAfter { bytes: n }) if self.sent > n => {
+                let _ = self.write_frame(RST, &[]).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                ))
+            }
+            _ => self.write_frame(DATA, bytes).await,
+        }
+    }
+
+    /// Close the connection as the engine asked.
+    pub(super) async fn close(&mut self, kind: CloseKind) {
+        if kind == CloseKind::Rst && !self.black_hole {
+            let _ = self.write_frame(RST, &[]).await;
+        }
+        let _ = self.inner.shutdown().await;
+    }
+
+    /// The next frame from the peer; EOF is a FIN, a read error or a reset frame an RST.
+    pub(super) async fn recv(&mut self) -> Frame {
+        let mut head = [0u8; 5];
+        match self.inner.read_exact(&mut head).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Frame::Closed(CloseKind::Fin)
+            }
+            Err(_) => return Frame::Closed(CloseKind::Rst),
+        }
+        if head[0] == RST {
+            return Frame::Closed(CloseKind::Rst);
+        }
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len];
+        match self.inner.read_exact(&mut body).await {
+            Ok(_) => Frame::Data(body),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Frame::Closed(CloseKind::Fin)
+            }
+            Err(_) => Frame::Closed(CloseKind::Rst),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! What each side's administrator sees: the alert, the Schannel event, the SSPI status
+//! code and the application's message (FACTS.md §4, Microsoft "Schannel error codes for
+//! TLS and SSL alerts").
+
+use crate::engine::{CloseKind, LocalReport, Side};
+use crate::net::ConnRecord;
+use crate::wire::AlertDescription;
+
+/// The SSPI status a Windows peer reports for an alert (FACTS.md §4).
+pub fn sec_e_for_alert(alert: u8) -> &'static str {
+    match alert {
+        20 => "SEC_E_MESSAGE_ALTERED 0x8009030F",
+        21 | 51 => "SEC_E_DECRYPT_FAILURE 0x80090330",
+        70 => "SEC_E_UNSUPPORTED_FUNCTION 0x80090302",
+        71 => "SEC_E_ALGORITHM_MISMATCH 0x80090331",
+        80 => "SEC_E_INTERNAL_ERROR 0x80090304",
+        48 => "SEC_E_UNTRUSTED_ROOT 0x80090325",
+        45 => "SEC_E_CERT_EXPIRED 0x80090328",
+        _ => "SEC_E_ILLEGAL_MESSAGE 0x80090326",
+    }
+}
+
+fn alert_name(a: u8) -> &'static str {
+    AlertDescription::from(a).name()
+}
+
+/// The application message a client application shows for what it saw.
+fn app_message(r: &LocalReport) -> &'static str {
+    match (r.alert_received, r.peer_closed, r.alert_sent) {
+        (Some(40), _, _) | (_, _, Some(40)) => {
+            "The client and server cannot communicate, because they do not possess a common algorithm"
+        }
+        (Some(_), _, _) => "The request was aborted: Could not create SSL/TLS secure channel",
+        // KB4557473: the server closed with FIN and no alert; the client application
+        // reported the connection as forcibly closed.
+        (None, Some(CloseKind::Fin), _) | (None, Some(CloseKind::Rst), _) => {
+            "An existing connection was forcibly closed by the remote host (WSAECONNRESET 10054)"
+        }
+        _ => "Authentication failed because the remote party has closed the transport stream",
+    }
+}
+
+/// One side's view of a failed connection, in an administrator's words.
+pub fn side_view(r: &LocalReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(a) = r.alert_sent {
+        parts.push(format!(
+            "sent fatal alert {a} ({}); Schannel event 36888 \"A fatal alert was generated and sent to the remote endpoint\"; {}",
+            alert_name(a),
+            sec_e_for_alert(a)
+        ));
+    }
+    if let Some(a) = r.alert_received {
+        parts.push(format!(
+            "received fatal alert {a} ({}); Schannel event 36887 \"The TLS protocol defined fatal alert code is {a}\"; {}",
+            alert_name(a),
+            sec_e_for_alert(a)
+        ));
+    }
+    match (r.error.is_some() && r.alert_sent.is_none(), r.closed_with) {
+        (true, Some(CloseKind::Fin)) => {
+            parts.push("closed the connection (TCP FIN) without an alert".into())
+        }
+        (true, Some(CloseKind::Rst)) => {
+            parts.push("reset the connection (TCP RST) without an alert".into())
+        }
+        _ => {}
+    }
+    match r.peer_closed {
+        Some(CloseKind::Fin) if r.alert_received.is_none() => {
+            parts.push("the peer closed the connection (FIN) without an alert".into())
+        }
+        Some(CloseKind::Rst) => parts.push("the connection was reset (RST)".into()),
+        _ => {}
+    }
+    if matches!(r.error, Some(crate::engine::LocalError::Timeout)) {
+        parts.push("timed out waiting for the peer".into());
+    }
+    if parts.is_empty() {
+        return "saw nothing wrong".into();
+    }
+    if r.side == Side::Client && (r.alert_received.is_some() || r.peer_closed.is_some()) {
+        parts.push(format!("application: \"{}\"", app_message(r)));
+    }
+    parts.join("; ")
+}
+
+/// Both sides' views of a failed connection record.
+pub fn both_views(r: &ConnRecord) -> [String; 2] {
+    let mut server = side_view(&r.outcome.server);
+    if let Some(reply) = &r.ftp_reply {
+        server = format!("completed the TLS handshake on the data connection, then replied \"{reply}\" on the control connection and closed it");
+    }
+    [side_view(&r.outcome.client), server]
+}

@@ -1,0 +1,227 @@
+//! Outcome tables: per (client, server, channel) counts, failures by mechanism, how each
+//! side saw the first failure in an administrator's words (FACTS.md §4), failures per
+//! time bucket, and the scenario's expectations checked.
+
+pub mod explain;
+
+use crate::net::ConnRecord;
+use crate::scenario::{Expect, Scenario};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Row {
+    pub client: String,
+    pub server: String,
+    pub channel: String,
+    pub attempts: u64,
+    pub ok_full: u64,
+    pub ok_resumed: u64,
+    pub ok_resume_refused: u64,
+    pub failed: u64,
+    pub by_mechanism: BTreeMap<String, u64>,
+    /// For each mechanism, how the client and the server saw its first occurrence.
+    pub seen_as: BTreeMap<String, [String; 2]>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub seed: u64,
+    pub connections: u64,
+    pub rows: Vec<Row>,
+    /// (bucket start ms, failures) when the scenario asks for buckets.
+    pub buckets: Option<Vec<(u64, u64, u64)>>,
+    pub bucket_ms: Option<u64>,
+    pub expectation_failures: Vec<String>,
+}
+
+impl RunReport {
+    pub fn build(sc: &Scenario, records: &[ConnRecord]) -> RunReport {
+        let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
+        for r in records {
+            let key = (r.client.clone(), r.server.clone(), r.channel.clone());
+            let row = rows.entry(key).or_insert_with(|| Row {
+                client: r.client.clone(),
+                server: r.server.clone(),
+                channel: r.channel.clone(),
+                ..Row::default()
+            });
+            row.attempts += 1;
+            let o = &r.outcome;
+            match (o.ok(), o.handshake.as_str()) {
+                (true, "resumed") => row.ok_resumed += 1,
+                (true, "resume-refused") => row.ok_resume_refused += 1,
+                (true, _) => row.ok_full += 1,
+                (false, _) => {
+                    row.failed += 1;
+                    let m = o.mechanism.clone().unwrap_or_else(|| "unknown".into());
+                    *row.by_mechanism.entry(m.clone()).or_default() += 1;
+                    row.seen_as
+                        .entry(m)
+                        .or_insert_with(|| explain::both_views(r));
+                }
+            }
+        }
+        let buckets = sc.bucket_ms.map(|b| {
+            let mut m: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+            for r in records {
+                let e = m.entry(r.start_ms / b * b).or_default();
+                e.0 += 1;
+                if !r.outcome.ok() {
+                    e.1 += 1;
+                }
+            }
+            m.into_iter().map(|(k, (a, f))| (k, a, f)).collect()
+        });
+        let rows: Vec<Row> = rows.into_values().collect();
+        let expectation_failures = check(&sc.expect, &rows);
+        RunReport {
+            scenario: sc.name.clone(),
+            seed: sc.fleet.seed,
+            connections: records.len() as u64,
+            rows,
+            buckets,
+            bucket_ms: sc.bucket_ms,
+            expectation_failures,
+        }
+    }
+
+    /// The table as text (what `tlsim run` prints and what snapshots hold).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "scenario {} (seed {}), {} connections",
+            self.scenario, self.seed, self.connections
+        );
+        let _ = writeln!(
+            s,
+            "{:<28} {:<28} {:<12} {:>8} {:>6} {:>7} {:>7} {:>6}  failures by mechanism",
+            "client", "server", "channel", "attempts", "full", "resumed", "refused", "failed"
+        );
+        for r in &self.rows {
+            let mechs: Vec<String> = r
+                .by_mechanism
+                .iter()
+                .map(|(m, n)| format!("{m} ×{n}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "{:<28} {:<28} {:<12} {:>8} {:>6} {:>7} {:>7} {:>6}  {}",
+                r.client,
+                r.server,
+                r.channel,
+                r.attempts,
+                r.ok_full,
+                r.ok_resumed,
+                r.ok_resume_refused,
+                r.failed,
+                if mechs.is_empty() {
+                    "-".into()
+                } else {
+                    mechs.join(", ")
+                }
+            );
+        }
+        let seen: Vec<_> = self
+            .rows
+            .iter()
+            .flat_map(|r| r.seen_as.iter().map(move |(m, v)| (r, m, v)))
+            .collect();
+        if !seen.is_empty() {
+            let _ = writeln!(s, "\nhow each side saw the first failure of each kind:");
+            for (r, m, [c, sv]) in seen {
+                let _ = writeln!(s, "  {m}: {} → {}", r.client, r.server);
+                let _ = writeln!(s, "    client: {c}");
+                let _ = writeln!(s, "    server: {sv}");
+            }
+        }
+        if let (Some(b), Some(bs)) = (self.bucket_ms, &self.buckets) {
+            let _ = writeln!(s, "\nfailures per {} s of simulated time:", b / 1000);
+            for (start, a, f) in bs {
+                let bar = "#".repeat(*f as usize);
+                let _ = writeln!(
+                    s,
+                    "  {:>7} s  {:>5} attempts  {:>4} failed  {bar}",
+                    start / 1000,
+                    a,
+                    f
+                );
+            }
+        }
+        if self.expectation_failures.is_empty() {
+            let _ = writeln!(s, "\nexpectations: met");
+        } else {
+            let _ = writeln!(s, "\nexpectations NOT met:");
+            for e in &self.expectation_failures {
+                let _ = writeln!(s, "  - {e}");
+            }
+        }
+        s
+    }
+}
+
+fn check(e: &Expect, rows: &[Row]) -> Vec<String> {
+    let mut out = Vec::new();
+    let attempts: u64 = rows.iter().map(|r| r.attempts).sum();
+    let failed: u64 = rows.iter().map(|r| r.failed).sum();
+    let resumed: u64 = rows.iter().map(|r| r.ok_resumed).sum();
+    let refused: u64 = rows.iter().map(|r| r.ok_resume_refused).sum();
+    let mut mechs: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in rows {
+        for (m, n) in &r.by_mechanism {
+            *mechs.entry(m).or_default() += n;
+        }
+    }
+    if e.all_ok == Some(true) && failed > 0 {
+        out.push(format!("all_ok: {failed} of {attempts} connections failed"));
+    }
+    if e.all_ok == Some(false) && failed == 0 {
+        out.push("all_ok = false: no connection failed".into());
+    }
+    if let Some(want) = &e.mechanisms {
+        let got: Vec<&str> = mechs.keys().copied().collect();
+        let mut w: Vec<&str> = want.iter().map(String::as_str).collect();
+        w.sort();
+        if got != w {
+            out.push(format!("mechanisms: expected {w:?}, saw {got:?}"));
+        }
+    }
+    if let Some(m) = e.min_failures {
+        if failed < m {
+            out.push(format!("min_failures: {failed} < {m}"));
+        }
+    }
+    if let Some(m) = e.max_failures {
+        if failed > m {
+            out.push(format!("max_failures: {failed} > {m}"));
+        }
+    }
+    if let Some(m) = e.min_resumed {
+        if resumed < m {
+            out.push(format!("min_resumed: {resumed} < {m}"));
+        }
+    }
+    if let Some(m) = e.min_resume_refused {
+        if refused < m {
+            out.push(format!("min_resume_refused: {refused} < {m}"));
+        }
+    }
+    for r in &e.rates {
+        let n = mechs.get(r.mechanism.as_str()).copied().unwrap_or(0);
+        let rate = if attempts == 0 {
+            0.0
+        } else {
+            n as f64 / attempts as f64
+        };
+        if (rate - r.rate).abs() > r.tolerance {
+            out.push(format!(
+                "rate of {}: {rate:.5} not within {} of {}",
+                r.mechanism, r.tolerance, r.rate
+            ));
+        }
+    }
+    out
+}
