@@ -464,6 +464,8 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
             for t in tasks {
                 let _ = t.await;
             }
+            // Let servers finish (or time out on) the last connections before the Sim ends.
+            tokio::time::sleep(Duration::from_millis(timeout + 100)).await;
             Ok(())
         });
     }

@@ -76,6 +76,9 @@ pub fn side_view(r: &LocalReport) -> String {
     if matches!(r.error, Some(crate::engine::LocalError::Timeout)) {
         parts.push("timed out waiting for the peer".into());
     }
+    if parts.is_empty() && !r.complete && r.error.is_none() {
+        return "never saw a ClientHello for this connection: nothing logged".into();
+    }
     if parts.is_empty() {
         return "saw nothing wrong".into();
     }

@@ -98,6 +98,7 @@ impl Connection {
 
     fn on_client_hello(&mut self, ch: ClientHello, env: &mut PeerState) -> Result<(), LocalError> {
         let p = self.profile.clone();
+        self.client_random = ch.random;
         // Version: the highest the server enables that is not above the client's.
         let Some(version) = p
             .server_versions

@@ -1,0 +1,83 @@
+//! The `tlsim` command as a user runs it.
+
+use sha2::{Digest, Sha256};
+use std::process::Command;
+
+fn tlsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tlsim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run tlsim")
+}
+
+#[test]
+fn help_lists_subcommands_and_unknown_arguments_fail() {
+    let out = tlsim(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["handshake", "run", "profiles"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+    let out = tlsim(&["--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+}
+
+#[test]
+fn same_scenario_same_seed_same_json_across_processes() {
+    let hash = || {
+        let out = tlsim(&["run", "--json", "scenarios/m10-lossy-wan.toml"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        hex(&Sha256::digest(&out.stdout))
+    };
+    let (a, b) = (hash(), hash());
+    println!("sha256 of the JSON output: {a}");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_scenario_file_exits_non_zero_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("tlsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(&f, "description = \"x\"\nseed = \"one\"\n").unwrap();
+    let out = tlsim(&["run", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:2:"), "{err}");
+}
+
+#[test]
+fn handshake_json_has_the_documented_fields() {
+    let out = tlsim(&["handshake", "--json", "--resume"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for key in [
+        "outcome",
+        "handshake",
+        "suite",
+        "version",
+        "ems",
+        "mechanism",
+        "detected_by",
+        "alert",
+        "close",
+    ] {
+        assert!(lines[0].get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(lines[1]["handshake"], "resumed");
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
