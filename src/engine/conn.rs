@@ -700,7 +700,9 @@ impl Connection {
     }
 
     fn check_peer_public(&self, bytes: &[u8], group: &DhGroup) -> Result<BigUint, LocalError> {
-        if bytes.len() < group.byte_len() && !self.profile.accepts_short_public(self.side == Side::Client) {
+        if bytes.len() < group.byte_len()
+            && !self.profile.accepts_short_public(self.side == Side::Client)
+        {
             return Err(LocalError::ShortPeerPublic {
                 len: bytes.len(),
                 p_len: group.byte_len(),
