@@ -582,7 +582,10 @@ pub fn resolve(spec: &str) -> Result<Resolved, String> {
         let p = Profile::from_toml(&text).map_err(|e| format!("{spec}: {e}"))?;
         return Ok(from_profile(p, spec, &format!("profile file {spec}")));
     }
-    Err(format!("{} (not a file)", unknown(head)))
+    Err(format!(
+        "unknown profile {head:?} (not a built-in or catalogue name, nor a file){}",
+        did_you_mean(head)
+    ))
 }
 
 /// Every knob of a resolved profile with its value, default and origin.
