@@ -36,6 +36,10 @@ fn version_by_name(name: &str) -> Option<TlsVersion> {
     TlsVersion::ALL.into_iter().find(|v| v.name() == name)
 }
 
+/// `Enabled`, `DisabledByDefault` (last value of each) and the line of the last one, for
+/// one `Protocols\<version>\{Client,Server}` key.
+type ProtocolKeys = (Option<bool>, Option<bool>, usize);
+
 /// Applies the modelled Schannel settings and reports, per knob, which value set it.
 pub fn apply_registry_detailed(
     profile: &mut Profile,
@@ -49,8 +53,7 @@ pub fn apply_registry_detailed(
     };
     // Protocol keys: (version, server) → (Enabled, DisabledByDefault, last line), the last
     // value of each in file order.
-    let mut protocols: BTreeMap<(TlsVersion, bool), (Option<bool>, Option<bool>, usize)> =
-        BTreeMap::new();
+    let mut protocols: BTreeMap<(TlsVersion, bool), ProtocolKeys> = BTreeMap::new();
     let mut ignored = Vec::new();
     for (s, line) in &overlay.settings {
         let line = *line;
