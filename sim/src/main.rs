@@ -1,13 +1,14 @@
 //! The `tlsim` command: argument parsing and printing only; everything else is the library.
 
+mod cmd_profiles;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
-use tlsim::profile::builtin;
 
 const PLANNED: &str =
     "Planned subcommands (later issues): run SCENARIO, study SCENARIO, replay ID, \
-merge FILE..., bridge connect|serve, profiles [show|diff], demo [NAME], bench.";
+merge FILE..., bridge connect|serve, demo [NAME], bench.";
 
 #[derive(Parser)]
 #[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
@@ -21,8 +22,9 @@ enum Command {
     /// Run one TLS connection between a client and a server profile (in memory) and print
     /// the message sequence and the outcome.
     Handshake(HandshakeArgs),
-    /// List the built-in profiles.
-    Profiles,
+    /// List the profile catalogue; `show NAME` prints every knob with its source, `diff A B`
+    /// the knobs that differ.
+    Profiles(cmd_profiles::ProfilesArgs),
     /// Run a scenario file on the simulated network and print the outcome table.
     Run(RunArgs),
 }
@@ -38,10 +40,10 @@ struct RunArgs {
 
 #[derive(clap::Args)]
 struct HandshakeArgs {
-    /// Client profile: a built-in name or a TOML file.
+    /// Client profile: a catalogue or built-in name (`win2012r2@2019-10-08`) or a TOML file.
     #[arg(long, default_value = "rfc-strict")]
     client_profile: String,
-    /// Server profile: a built-in name or a TOML file.
+    /// Server profile: a catalogue or built-in name or a TOML file.
     #[arg(long, default_value = "rfc-strict")]
     server_profile: String,
     /// Offer only this suite (IANA or OpenSSL name).
@@ -63,12 +65,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Handshake(a)) => handshake(a),
         Some(Command::Run(a)) => run(a),
-        Some(Command::Profiles) => {
-            for (name, summary) in builtin::BUILTIN {
-                println!("{name:<26} both    {summary}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Profiles(a)) => cmd_profiles::run(a),
         None => {
             println!("tlsim: no subcommand given; try `tlsim --help` or `tlsim handshake`.");
             Ok(ExitCode::SUCCESS)
@@ -104,8 +101,8 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
-    let mut client = builtin::load(&a.client_profile)?;
-    let server = builtin::load(&a.server_profile)?;
+    let mut client = tlsim::profile::load(&a.client_profile)?;
+    let server = tlsim::profile::load(&a.server_profile)?;
     if let Some(name) = &a.suite {
         let info = tlsim::wire::suite_by_name(name)
             .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;

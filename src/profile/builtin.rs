@@ -128,18 +128,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
     Some(p)
 }
 
-/// Load a profile: a built-in name, or a TOML file path.
+/// Load a profile: see [`super::load`] (built-in and catalogue names, TOML files).
 pub fn load(name_or_file: &str) -> Result<Profile, String> {
-    if let Some(p) = builtin(name_or_file) {
-        return Ok(p);
-    }
-    let path = std::path::Path::new(name_or_file);
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{name_or_file}: {e}"))?;
-        return Profile::from_toml(&text).map_err(|e| format!("{name_or_file}: {e}"));
-    }
-    Err(format!(
-        "unknown profile {name_or_file:?} (not a file); built-in profiles: {}",
-        builtin_names().join(", ")
-    ))
+    super::load(name_or_file)
 }

@@ -1,13 +1,18 @@
 //! The `Profile`: every behaviour difference between two TLS stacks, as one plain struct of
 //! named knobs. The engine reads each knob at the one place it matters; the catalogue
-//! (later) builds profiles of real builds from FACTS.md, with a source for every value.
+//! ([`catalogue`]) builds profiles of real builds from FACTS.md, with a source for every value.
 //!
 //! Defaults are the RFC-compliant, modern behaviour (an OpenSSL 3-like peer), so a profile
 //! that only sets the knobs where a real stack differs reads as a list of its quirks.
 
 pub mod builtin;
+pub mod catalogue;
 pub mod cipher_order;
+pub mod overlay;
 pub mod registry;
+
+pub use catalogue::{catalogue_names, resolve, Resolved, Role};
+pub use overlay::{apply_cipher_order, apply_registry};
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
 pub use registry::{
@@ -18,6 +23,13 @@ pub use registry::{
 use crate::crypto::{GroupId, PublicEncoding};
 use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Loads a profile: a built-in test profile name, a catalogue name (`win2012r2`,
+/// `win2012r2@2019-10-08`, `win2016+KB4537806`, `openssl-1.0.2`, …), or a TOML file path.
+/// An unknown name gets a "did you mean" list.
+pub fn load(spec: &str) -> Result<Profile, String> {
+    resolve(spec).map(|r| r.profile)
+}
 
 /// A protocol version as written in profile files: "ssl3.0", "tls1.0", "tls1.1", "tls1.2".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

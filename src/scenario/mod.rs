@@ -258,8 +258,8 @@ impl Scenario {
                 .map(|d| d.join(spec))
                 .filter(|p| spec.ends_with(".toml") && p.exists());
             let loaded = match as_file {
-                Some(p) => crate::profile::builtin::load(&p.display().to_string()),
-                None => crate::profile::builtin::load(spec),
+                Some(p) => crate::profile::load(&p.display().to_string()),
+                None => crate::profile::load(spec),
             };
             let p = loaded.map_err(|m| err_at(name.span().start, format!("profile: {m}")))?;
             match set {

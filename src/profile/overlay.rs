@@ -1,0 +1,285 @@
+//! Overlays on a resolved profile: the Schannel values of a `.reg` export
+//! ([`apply_registry`]) and a cipher-suite order ([`apply_cipher_order`]).
+//!
+//! Protocol keys: `Enabled=0` removes the version; `DisabledByDefault=1` removes it too,
+//! because tlsim models applications that do not ask for a version explicitly (FACTS.md
+//! §2: "keeps it off unless the application asks"); `Enabled=1` or `DisabledByDefault=0`
+//! (without the other turning it off) adds it. TLS 1.3 keys are listed as ignored.
+
+use super::catalogue::{Origin, Resolved};
+use super::{CipherOrder, Profile, SchannelOverlay, SchannelSetting, TlsVersion};
+use std::collections::BTreeMap;
+
+/// What a registry overlay did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryApplied {
+    /// Knob, the line of the value that set it last, and the Schannel value's name, for
+    /// every knob a modelled value set (whether or not its value changed).
+    pub set: Vec<(String, usize, String)>,
+    /// Modelled values that tlsim still cannot apply (e.g. TLS 1.3 protocol keys).
+    pub ignored: Vec<(String, usize, String)>,
+}
+
+/// Applies the modelled Schannel settings; returns the knobs whose value changed.
+pub fn apply_registry(profile: &mut Profile, overlay: &SchannelOverlay) -> Vec<String> {
+    let before = super::catalogue::knob_values(profile);
+    apply_registry_detailed(profile, overlay);
+    let after = super::catalogue::knob_values(profile);
+    after
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .map(|(k, _)| k)
+        .collect()
+}
+
+fn version_by_name(name: &str) -> Option<TlsVersion> {
+    TlsVersion::ALL.into_iter().find(|v| v.name() == name)
+}
+
+/// `Enabled`, `DisabledByDefault` (last value of each) and the line of the last one, for
+/// one `Protocols\<version>\{Client,Server}` key.
+type ProtocolKeys = (Option<bool>, Option<bool>, usize);
+
+/// Applies the modelled Schannel settings and reports, per knob, which value set it.
+pub fn apply_registry_detailed(
+    profile: &mut Profile,
+    overlay: &SchannelOverlay,
+) -> RegistryApplied {
+    use SchannelSetting as S;
+    let mut out = RegistryApplied::default();
+    let mut set = |knob: &str, line: usize, what: &str| {
+        out.set.retain(|(k, _, _)| k != knob);
+        out.set.push((knob.to_string(), line, what.to_string()));
+    };
+    // Protocol keys: (version, server) → (Enabled, DisabledByDefault, last line), the last
+    // value of each in file order.
+    let mut protocols: BTreeMap<(TlsVersion, bool), ProtocolKeys> = BTreeMap::new();
+    let mut ignored = Vec::new();
+    for (s, line) in &overlay.settings {
+        let line = *line;
+        match s {
+            S::DisableClientEms(d) => {
+                profile.ems_offer = !d;
+                set("ems_offer", line, "DisableClientExtendedMasterSecret");
+            }
+            S::DisableServerEms(d) => {
+                profile.ems_negotiate = !d;
+                set("ems_negotiate", line, "DisableServerExtendedMasterSecret");
+            }
+            S::MessageLimitClient(v) => {
+                profile.message_limit_client = Some(*v);
+                set(
+                    "message_limit_client",
+                    line,
+                    "Messaging\\MessageLimitClient",
+                );
+            }
+            S::MessageLimitServer(v) => {
+                profile.message_limit_server = Some(*v);
+                set(
+                    "message_limit_server",
+                    line,
+                    "Messaging\\MessageLimitServer",
+                );
+            }
+            S::MessageLimitServerClientAuth(v) => {
+                profile.message_limit_server_client_auth = Some(*v);
+                set(
+                    "message_limit_server_client_auth",
+                    line,
+                    "Messaging\\MessageLimitServerClientAuth",
+                );
+            }
+            S::DhClientMinKeyBits(v) => {
+                profile.client_min_dh_bits = *v as usize;
+                set(
+                    "client_min_dh_bits",
+                    line,
+                    "Diffie-Hellman\\ClientMinKeyBitLength",
+                );
+            }
+            S::DhServerMinKeyBits(v) => {
+                profile.server_min_dh_bits = *v as usize;
+                set(
+                    "server_min_dh_bits",
+                    line,
+                    "Diffie-Hellman\\ServerMinKeyBitLength",
+                );
+            }
+            S::ClientCacheTimeMs(ms) => {
+                // Milliseconds → seconds, rounding a non-zero value up so it stays "on".
+                profile.client_cache_secs = u64::from(*ms).div_ceil(1000);
+                set("client_cache_secs", line, "ClientCacheTime");
+            }
+            S::ServerCacheTimeMs(ms) => {
+                profile.server_cache_secs = u64::from(*ms).div_ceil(1000);
+                set("server_cache_secs", line, "ServerCacheTime");
+                if *ms == 0 {
+                    // FACTS.md §2: "0 turns caching off".
+                    profile.server_cache_size = 0;
+                    set("server_cache_size", line, "ServerCacheTime=0");
+                }
+            }
+            S::MaximumCacheSize(n) => {
+                profile.server_cache_size = *n as usize;
+                set("server_cache_size", line, "MaximumCacheSize");
+            }
+            S::SendTrustedIssuerList(b) => {
+                profile.send_trusted_issuer_list = *b;
+                set("send_trusted_issuer_list", line, "SendTrustedIssuerList");
+            }
+            S::EphemKeyReuseTimeMs { ecdh, ms } => {
+                // One knob for DH and ECDH in this engine: the last value wins.
+                profile.ephemeral_key_reuse_secs = u64::from(*ms).div_ceil(1000);
+                let key = if *ecdh { "ECDH" } else { "Diffie-Hellman" };
+                set(
+                    "ephemeral_key_reuse_secs",
+                    line,
+                    &format!("{key}\\EphemKeyReuseTime"),
+                );
+            }
+            S::ProtocolEnabled {
+                version,
+                server,
+                enabled,
+            }
+            | S::ProtocolDisabledByDefault {
+                version,
+                server,
+                disabled: enabled,
+            } => {
+                let Some(v) = version_by_name(version) else {
+                    ignored.push((
+                        format!("Protocols\\{version}"),
+                        line,
+                        "TLS 1.3 is not negotiated by this engine".to_string(),
+                    ));
+                    continue;
+                };
+                let slot = protocols.entry((v, *server)).or_default();
+                if matches!(s, S::ProtocolEnabled { .. }) {
+                    slot.0 = Some(*enabled);
+                } else {
+                    slot.1 = Some(*enabled);
+                }
+                slot.2 = line;
+            }
+        }
+    }
+    for ((v, server), (enabled, disabled_by_default, line)) in protocols {
+        let on = match (enabled, disabled_by_default) {
+            (Some(false), _) | (_, Some(true)) => false,
+            (Some(true), _) | (_, Some(false)) => true,
+            (None, None) => continue,
+        };
+        let (list, knob) = if server {
+            (&mut profile.server_versions, "server_versions")
+        } else {
+            (&mut profile.client_versions, "client_versions")
+        };
+        list.retain(|x| *x != v);
+        if on {
+            list.push(v);
+            list.sort();
+        }
+        set(
+            knob,
+            line,
+            &format!(
+                "Protocols\\{}\\{}",
+                v.name(),
+                if server { "Server" } else { "Client" }
+            ),
+        );
+    }
+    out.ignored = ignored;
+    out
+}
+
+/// Replaces the client offer order and the server preference order with the given list.
+///
+/// Every suite tlsim models is kept, even one the real build lacks: tlsim does not know
+/// each build's full supported set (a profile lists what is enabled), so the user's list
+/// is taken as authoritative. Returns the suites that were in neither list before.
+pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<String> {
+    let added = order
+        .suites
+        .iter()
+        .filter(|s| !profile.client_suites.contains(s) && !profile.server_suites.contains(s))
+        .map(|s| s.name())
+        .collect();
+    profile.client_suites = order.suites.clone();
+    profile.server_suites = order.suites.clone();
+    added
+}
+
+impl Resolved {
+    /// Applies a `.reg` overlay and records its origins; unmodelled values join `ignored`.
+    pub fn apply_registry(&mut self, overlay: &SchannelOverlay, file: &str) {
+        let applied = apply_registry_detailed(&mut self.profile, overlay);
+        for (knob, line, what) in applied.set {
+            self.origins.insert(
+                knob,
+                Origin {
+                    set_by: format!("registry {file}:{line}"),
+                    source: format!("Schannel registry value {what} in {file}"),
+                },
+            );
+        }
+        self.ignored.extend(overlay.ignored.iter().cloned());
+        self.ignored.extend(applied.ignored);
+        self.ignored.sort_by_key(|i| i.1);
+    }
+
+    /// Applies a suite order and records its origin; skipped names join `ignored`.
+    pub fn apply_cipher_order(&mut self, order: &CipherOrder, file: &str) {
+        apply_cipher_order(&mut self.profile, order);
+        for knob in ["client_suites", "server_suites"] {
+            self.origins.insert(
+                knob.to_string(),
+                Origin {
+                    set_by: format!("cipher-order {file}"),
+                    source: format!("suite order from {file}"),
+                },
+            );
+        }
+        self.ignored.extend(order.skipped.iter().cloned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{parse_reg, schannel_settings};
+
+    const SCH: &str =
+        r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL";
+
+    fn overlay(body: &str) -> SchannelOverlay {
+        let text = format!("Windows Registry Editor Version 5.00\r\n\r\n{body}");
+        let f = parse_reg(text.as_bytes(), "t.reg").expect("parses");
+        schannel_settings(&f, "t.reg").expect("schannel")
+    }
+
+    #[test]
+    fn profile_registry_protocols_and_caches() {
+        let mut p = Profile {
+            client_versions: vec![TlsVersion::Tls10],
+            ..Profile::default()
+        };
+        let o = overlay(&format!(
+            "[{SCH}\\Protocols\\TLS 1.2\\Client]\r\n\"DisabledByDefault\"=dword:00000000\r\n\
+             [{SCH}\\Protocols\\TLS 1.0\\Client]\r\n\"Enabled\"=dword:00000000\r\n\
+             [{SCH}\\Protocols\\TLS 1.2\\Server]\r\n\"Enabled\"=dword:ffffffff\r\n\"DisabledByDefault\"=dword:00000001\r\n\
+             [{SCH}\\Protocols\\TLS 1.3\\Server]\r\n\"Enabled\"=dword:00000001\r\n\
+             [{SCH}]\r\n\"ServerCacheTime\"=dword:00000000\r\n\"ClientCacheTime\"=dword:000001f4\r\n"
+        ));
+        let applied = apply_registry_detailed(&mut p, &o);
+        assert_eq!(p.client_versions, vec![TlsVersion::Tls12]);
+        assert!(p.server_versions.is_empty());
+        assert_eq!(p.server_cache_size, 0);
+        assert_eq!(p.client_cache_secs, 1);
+        assert_eq!(applied.ignored.len(), 1, "{applied:?}");
+        assert!(applied.ignored[0].0.contains("TLS 1.3"));
+    }
+}

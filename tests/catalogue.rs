@@ -1,0 +1,234 @@
+//! The profile catalogue against the "done when" list of issue 5: patch levels that differ
+//! in exactly one knob, registry overlays, and engine runs between catalogue profiles that
+//! reproduce KB4557473 (M1), the Oct 2019 resumption refusal (M4) and the ELB policy
+//! mismatch (M8).
+
+use tlsim::engine::{Pair, Run, Side};
+use tlsim::profile::catalogue::{self, catalogue, diff, knob_values};
+use tlsim::profile::{
+    apply_registry, load, parse_reg, resolve, schannel_settings, EmsResumption, LeadingZeros,
+    Profile,
+};
+use tlsim::wire::CipherSuite;
+
+fn differing(a: &str, b: &str) -> Vec<String> {
+    diff(&resolve(a).unwrap(), &resolve(b).unwrap())
+        .into_iter()
+        .map(|d| d.knob)
+        .collect()
+}
+
+#[test]
+fn every_facts_row_is_a_profile_or_an_update() {
+    for name in [
+        "win7",
+        "win2008r2",
+        "win8.1",
+        "win2012r2",
+        "win10-1507",
+        "win10-1511",
+        "win10-1607",
+        "win2016",
+        "win10-1709",
+        "win10-1803",
+        "win10-1809",
+        "win2019",
+        "win10-1903",
+        "win11",
+        "win2022",
+        "win2019-sqlserver",
+        "openssl-1.0.1",
+        "openssl-1.0.2",
+        "openssl-1.1.1",
+        "openssl-3.0",
+        "java-8u161",
+        "bouncycastle-jsse",
+        "filezilla-server-0.9.60",
+        "filezilla-server-1",
+        "vsftpd",
+        "elb-2015-02",
+        "elb-2015-03",
+        "elb-2015-05",
+        "elb-2016-08",
+        "elb-tls-1-2-2017-01",
+        "elb-tls13-1-2-2021-06",
+    ] {
+        let r = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(catalogue::unsourced(&r), Vec::<String>::new(), "{name}");
+    }
+    for kb in [
+        "MS15-055",
+        "KB3042058",
+        "MS15-121",
+        "KB3081320",
+        "KB4519976",
+        "KB4520003",
+        "KB4520005",
+        "KB4519990",
+        "KB4520011",
+        "KB4519998",
+        "KB4519338",
+        "KB4517389",
+        "KB4537806",
+        "KB4540670",
+    ] {
+        assert!(catalogue().update(kb).is_some(), "{kb}");
+    }
+    assert!(catalogue::catalogue_names().contains(&"win2012r2".to_string()));
+}
+
+#[test]
+fn oct_2019_rollup_changes_only_the_ems_resumption_policy() {
+    assert_eq!(
+        differing("win2012r2@2019-09-30", "win2012r2@2019-10-08"),
+        ["ems_resumption"]
+    );
+    assert_eq!(
+        load("win2012r2@2019-10-08").unwrap().ems_resumption,
+        EmsResumption::Oct2019
+    );
+}
+
+#[test]
+fn kb4537806_strips_z_zeros_on_server_2016() {
+    assert_eq!(
+        differing("win2016@2020-02-01", "win2016@2020-02-26"),
+        ["premaster_leading_zeros"]
+    );
+    assert_eq!(
+        load("win2016@2020-02-01").unwrap().premaster_leading_zeros,
+        LeadingZeros::Keep
+    );
+    assert_eq!(
+        load("win2016@2020-02-26").unwrap().premaster_leading_zeros,
+        LeadingZeros::Strip
+    );
+    let r = resolve("win2016@2020-02-26").unwrap();
+    assert_eq!(
+        r.origins["premaster_leading_zeros"].set_by,
+        "KB4537806 (2020-02-25)"
+    );
+}
+
+const SCH: &str = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL";
+
+fn reg(body: &str) -> Vec<u8> {
+    format!("Windows Registry Editor Version 5.00\r\n\r\n{body}").into_bytes()
+}
+
+#[test]
+fn registry_overlay_changes_exactly_its_knobs() {
+    let bytes = reg(&format!(
+        "[{SCH}]\r\n\"DisableClientExtendedMasterSecret\"=dword:00000001\r\n\r\n\
+         [{SCH}\\Messaging]\r\n\"MessageLimitServer\"=dword:00000000\r\n"
+    ));
+    let overlay = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
+    assert!(overlay.ignored.is_empty(), "{:?}", overlay.ignored);
+    let before = load("win2012r2").unwrap();
+    let mut after = before.clone();
+    let changed = apply_registry(&mut after, &overlay);
+    assert_eq!(changed, ["ems_offer", "message_limit_server"]);
+    let (a, b) = (knob_values(&before), knob_values(&after));
+    let differ: Vec<&String> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+    assert_eq!(differ, ["ems_offer", "message_limit_server"]);
+    assert!(!after.ems_offer);
+    assert_eq!(after.message_limit_server, Some(0));
+
+    // Through a resolution, the origin names the file and line.
+    let mut r = resolve("win2012r2").unwrap();
+    r.apply_registry(&overlay, "t.reg");
+    assert_eq!(r.origins["ems_offer"].set_by, "registry t.reg:4");
+    assert_eq!(r.origins["message_limit_server"].set_by, "registry t.reg:7");
+}
+
+#[test]
+fn malformed_registry_names_the_line_or_lists_what_it_ignored() {
+    let err = parse_reg(b"Windows Registry Editor 5\r\n", "bad.reg").unwrap_err();
+    assert_eq!(err.line, 1, "{err}");
+    let bytes = reg(&format!(
+        "[{SCH}]\r\n\"DisableClientExtendedMasterSecret\"=\"1\"\r\n"
+    ));
+    let err = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap_err();
+    assert_eq!(err.line, 4, "{err}");
+    assert!(err.to_string().contains("expected dword"), "{err}");
+    let bytes = reg(&format!(
+        "[{SCH}\\Ciphers\\RC4 128/128]\r\n\"Enabled\"=dword:00000000\r\n\
+         [{SCH}\\Messaging]\r\n\"MessageLimitClient\"=dword:00010000\r\n"
+    ));
+    let overlay = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
+    let mut r = resolve("win2019").unwrap();
+    r.apply_registry(&overlay, "t.reg");
+    assert_eq!(r.ignored.len(), 1, "{:?}", r.ignored);
+    assert_eq!(r.ignored[0].1, 4);
+    assert!(r.ignored[0].0.contains("RC4"));
+    assert_eq!(r.profile.message_limit_client, Some(0x10000));
+}
+
+#[test]
+fn unknown_name_suggests() {
+    let err = load("win2012-r2").unwrap_err();
+    assert!(
+        err.contains("did you mean") && err.contains("win2012r2"),
+        "{err}"
+    );
+    assert_eq!(load("server2012r2").unwrap(), {
+        let mut p = load("win2012r2").unwrap();
+        p.name = "server2012r2".into();
+        p
+    });
+}
+
+fn only_suite(mut p: Profile, s: u16) -> Profile {
+    p.client_suites = vec![CipherSuite(s)];
+    p
+}
+
+#[test]
+fn kb4557473_server_2012r2_client_vs_server_2019_sql_server() {
+    let client = only_suite(load("win2012r2").unwrap(), 0x009F);
+    let server = load("win2019-sqlserver").unwrap();
+    let (seed, run): (u64, Run) = (0..3000)
+        .map(|s| (s, Pair::new(client.clone(), server.clone(), s).connect()))
+        .find(|(_, r)| !r.outcome.ok())
+        .expect("a failure within 3000 seeds");
+    let o = &run.outcome;
+    assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
+    assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
+    assert_eq!(o.close.as_deref(), Some("fin"), "{o:#?}");
+    assert_eq!(o.alert, None, "{o:#?}");
+    assert_eq!(
+        o.suite.as_deref(),
+        Some("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384")
+    );
+    // The same seed between two fixed peers succeeds.
+    let fixed = only_suite(load("win2019").unwrap(), 0x009F);
+    assert!(Pair::new(fixed, server, seed).connect().outcome.ok());
+}
+
+#[test]
+fn oct_2019_windows_client_refuses_to_resume_with_openssl_102() {
+    let server = load("openssl-1.0.2").unwrap();
+    let mut pair = Pair::new(load("win2012r2@2019-10-08").unwrap(), server.clone(), 7);
+    let first = pair.connect();
+    assert!(first.outcome.ok(), "{:#?}", first.outcome);
+    assert!(!first.outcome.ems);
+    let second = pair.connect();
+    assert!(second.outcome.ok(), "{:#?}", second.outcome);
+    assert_eq!(second.outcome.handshake, "resume-refused");
+    // A month earlier the same client resumed.
+    let mut pair = Pair::new(load("win2012r2@2019-09-30").unwrap(), server, 7);
+    assert!(pair.connect().outcome.ok());
+    assert_eq!(pair.connect().outcome.handshake, "resumed");
+}
+
+#[test]
+fn elb_tls_1_2_2017_01_rejects_dhe_only_curl() {
+    // curl --cipher DHE-RSA-AES128-SHA (OpenSSL) against the ELB policy.
+    let client = only_suite(load("openssl-1.1.1").unwrap(), 0x0033);
+    let run = Pair::new(client, load("elb-tls-1-2-2017-01").unwrap(), 1).connect();
+    let o = &run.outcome;
+    assert_eq!(o.outcome, "failed", "{o:#?}");
+    assert_eq!(o.mechanism.as_deref(), Some("no-shared-cipher"), "{o:#?}");
+    assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
+    assert_eq!(o.alert, Some(40), "{o:#?}");
+}
