@@ -27,7 +27,7 @@ fn help_lists_subcommands_and_unknown_arguments_fail() {
 #[test]
 fn same_scenario_same_seed_same_json_across_processes() {
     let hash = || {
-        let out = tlsim(&["run", "--json", "scenarios/m10-lossy-wan.toml"]);
+        let out = tlsim(&["run", "--json", "scenarios/lossy-wan.toml"]);
         assert!(
             out.status.success(),
             "{}",

@@ -174,8 +174,10 @@ pub struct Profile {
     /// As a server, if different from `accepts_short_peer_public`: Windows 10 fixed the
     /// client side (M2) while IIS on Server 2016 still rejected a short Yc (M3).
     pub server_accepts_short_peer_public: Option<bool>,
-    /// Seconds an "ephemeral" DH/ECDH key pair is reused across handshakes (0 = fresh key
-    /// every handshake). Schannel `EphemKeyReuseTime`; default lifetime unverified (M11).
+    /// Seconds a server reuses its "ephemeral" DH/ECDH key pair across handshakes (0 = a
+    /// fresh key every handshake). Schannel `EphemKeyReuseTime` (IIS); default lifetime
+    /// unverified (M11). Clients always generate a fresh key: FACTS.md documents the reuse
+    /// for servers only.
     pub ephemeral_key_reuse_secs: u64,
 
     // ---- extended master secret ----
@@ -236,6 +238,15 @@ pub struct Profile {
     pub send_trusted_issuer_list: bool,
     /// Total bytes of the CA distinguished names sent when the list is sent.
     pub trusted_issuer_bytes: usize,
+
+    // ---- FTPS (M6) ----
+    /// As an FTPS server: a data connection must resume the control connection's TLS
+    /// session (vsftpd `require_ssl_reuse`, ProFTPD ≥ 1.3.3rc1, FileZilla Server 1.x always,
+    /// 0.9.x as an option), else the transfer is refused with `ftps_reuse_reply`.
+    pub ftps_require_reuse: bool,
+    /// The reply an FTPS server sends on the control connection when a data connection's
+    /// TLS session was not resumed (FACTS.md M6).
+    pub ftps_reuse_reply: Option<String>,
 
     // ---- failure behaviour ----
     /// How this peer ends a connection on a fatal error.
@@ -306,6 +317,8 @@ impl Default for Profile {
             trusted_issuer_bytes: 0,
             fatal_close: FatalClose::Alert,
             server_fatal_close: None,
+            ftps_require_reuse: false,
+            ftps_reuse_reply: None,
             server_name: Some("server.test".into()),
         }
     }

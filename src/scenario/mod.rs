@@ -91,7 +91,10 @@ pub struct ServerEntry {
     pub label: Option<String>,
     /// Knob overrides applied over the profile (same names as profile files).
     pub set: Option<Spanned<toml::Table>>,
-    pub ftps: Option<FtpsServer>,
+    /// Serve FTPS: data connections on port + 1, checked against the profile's
+    /// `ftps_require_reuse` and `ftps_reuse_reply`.
+    #[serde(default)]
+    pub ftps: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +276,13 @@ impl Scenario {
         for s in &raw.servers {
             let profile = resolve(&s.profile, &s.set)?;
             endpoints.insert(format!("{}:{}", s.host, s.port));
+            let ftps = s.ftps.then(|| FtpsServer {
+                require_reuse: profile.ftps_require_reuse,
+                reply: profile
+                    .ftps_reuse_reply
+                    .clone()
+                    .unwrap_or_else(|| "425 TLS session of data connection not resumed".into()),
+            });
             servers.push(ServerSpec {
                 host: s.host.clone(),
                 port: s.port,
@@ -281,7 +291,7 @@ impl Scenario {
                     .clone()
                     .unwrap_or_else(|| s.profile.get_ref().clone()),
                 profile: Arc::new(profile),
-                ftps: s.ftps.clone(),
+                ftps,
             });
         }
         let server_hosts: BTreeSet<&str> = raw.servers.iter().map(|s| s.host.as_str()).collect();

@@ -268,13 +268,7 @@ impl Connection {
                 if sig.signature != expect_sig {
                     return Err(LocalError::BadSignature);
                 }
-                let pair = env.dh_key_pair(
-                    &group,
-                    p.dh_exponent_bits,
-                    p.ephemeral_key_reuse_secs,
-                    self.now,
-                    &mut self.rng,
-                );
+                let pair = env.dh_key_pair(&group, p.dh_exponent_bits, 0, self.now, &mut self.rng);
                 let z = group
                     .shared_secret(&pair.private, &ys)
                     .map_err(|_| LocalError::BadPeerPublic)?;
@@ -298,8 +292,7 @@ impl Connection {
                 if sig.signature != expect_sig {
                     return Err(LocalError::BadSignature);
                 }
-                let pair =
-                    env.ec_key_pair(curve, p.ephemeral_key_reuse_secs, self.now, &mut self.rng);
+                let pair = env.ec_key_pair(curve, 0, self.now, &mut self.rng);
                 let shared = pair
                     .shared_secret(&params.point)
                     .map_err(|_| LocalError::BadPeerPublic)?;
