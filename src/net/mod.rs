@@ -134,6 +134,8 @@ pub struct ConnRecord {
 /// Reports of both sides, matched by the client's random.
 #[derive(Default)]
 struct Collector {
+    /// Server-side connections still running.
+    active: usize,
     client: Vec<(ClientMeta, LocalReport, [u8; 32])>,
     server: BTreeMap<[u8; 32], (LocalReport, Option<String>)>,
 }
@@ -203,6 +205,7 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
         };
         n += 1;
         let ctx = ctx.clone();
+        ctx.col.borrow_mut().active += 1;
         tokio::task::spawn_local(async move {
             let [a, b, c, d] = ctx.path;
             let mut s = FramedStream::new(stream, None, rng_for(ctx.seed, &[3, a, b, c, d, n]));
@@ -222,8 +225,10 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
                 }
                 _ => None,
             };
+            let mut col = ctx.col.borrow_mut();
+            col.active -= 1;
             if cr != [0; 32] {
-                ctx.col.borrow_mut().server.insert(cr, (report, reply));
+                col.server.insert(cr, (report, reply));
             }
         });
     }
@@ -464,8 +469,12 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
             for t in tasks {
                 let _ = t.await;
             }
-            // Let servers finish (or time out on) the last connections before the Sim ends.
-            tokio::time::sleep(Duration::from_millis(timeout + 100)).await;
+            // Let servers finish (or time out on) the last connections before the Sim ends:
+            // wait until none is running, at most one timeout.
+            let until = tokio::time::Instant::now() + Duration::from_millis(timeout + 100);
+            while col.borrow().active > 0 && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
             Ok(())
         });
     }
