@@ -13,3 +13,4 @@ pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod wire;
+pub mod study;

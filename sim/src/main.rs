@@ -3,12 +3,13 @@
 mod cmd_profiles;
 
 use clap::{Parser, Subcommand};
+
+mod cmd_study;
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
 
 const PLANNED: &str =
-    "Planned subcommands (later issues): run SCENARIO, study SCENARIO, replay ID, \
-merge FILE..., bridge connect|serve, demo [NAME], bench.";
+    "Planned subcommands (later issues): bridge connect|serve, demo [NAME], bench.";
 
 #[derive(Parser)]
 #[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
@@ -27,6 +28,12 @@ enum Command {
     Profiles(cmd_profiles::ProfilesArgs),
     /// Run a scenario file on the simulated network and print the outcome table.
     Run(RunArgs),
+    /// Monte-Carlo study of a scenario: failure rates per cell with 95% intervals and theory.
+    Study(cmd_study::StudyArgs),
+    /// Re-run one connection of a study from its replay id.
+    Replay(cmd_study::ReplayArgs),
+    /// Merge shard result files of a study into its report.
+    Merge(cmd_study::MergeArgs),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +72,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Handshake(a)) => handshake(a),
         Some(Command::Run(a)) => run(a),
+        Some(Command::Study(a)) => cmd_study::study(a),
+        Some(Command::Replay(a)) => cmd_study::replay(a),
+        Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
         Some(Command::Profiles(a)) => cmd_profiles::run(a),
         None => {
             println!("tlsim: no subcommand given; try `tlsim --help` or `tlsim handshake`.");

@@ -113,6 +113,8 @@ pub struct Fleet {
     pub servers: Vec<ServerSpec>,
     pub clients: Vec<ClientSpec>,
     pub faults: Vec<FaultSpec>,
+    /// Record every connection's wire events (for replays and ladders; costs memory).
+    pub record: bool,
 }
 
 /// One connection's outcome with where it happened.
@@ -129,6 +131,9 @@ pub struct ConnRecord {
     pub outcome: Outcome,
     /// The FTP reply the server sent, for FTPS data channels it refused.
     pub ftp_reply: Option<String>,
+    /// The records both sides sent, when the fleet records.
+    #[serde(skip)]
+    pub wire: Option<Vec<crate::engine::WireEvent>>,
 }
 
 /// Reports of both sides, matched by the client's random.
@@ -136,8 +141,8 @@ pub struct ConnRecord {
 struct Collector {
     /// Server-side connections still running.
     active: usize,
-    client: Vec<(ClientMeta, LocalReport, [u8; 32])>,
-    server: BTreeMap<[u8; 32], (LocalReport, Option<String>)>,
+    client: Vec<(ClientMeta, LocalReport, [u8; 32], Vec<crate::engine::WireEvent>)>,
+    server: BTreeMap<[u8; 32], (LocalReport, Option<String>, Vec<crate::engine::WireEvent>)>,
 }
 
 #[derive(Clone)]
@@ -162,10 +167,20 @@ async fn drive(
     s: &mut FramedStream,
     env: &RefCell<PeerState>,
     timeout_ms: Millis,
+    wire: &mut Option<Vec<crate::engine::WireEvent>>,
 ) {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
     loop {
         while let Some(t) = conn.poll_transmit() {
+            if let Some(w) = wire.as_mut() {
+                w.push(crate::engine::WireEvent {
+                    time_ms: now_ms(),
+                    from: conn.side(),
+                    summary: t.summary.clone(),
+                    bytes: t.bytes.clone(),
+                    close: t.close,
+                });
+            }
             if !t.bytes.is_empty() && s.send(&t.bytes).await.is_err() {
                 conn.handle_close(now_ms(), crate::engine::CloseKind::Rst);
                 return;
@@ -194,6 +209,7 @@ struct ServerCtx {
     seed: u64,
     timeout: Millis,
     path: [u64; 4],
+    record: bool,
 }
 
 async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
@@ -214,7 +230,8 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
                 rng_for(ctx.seed, &[2, a, b, c, d, n]),
                 now_ms(),
             );
-            drive(&mut conn, &mut s, &ctx.env, ctx.timeout).await;
+            let mut wire = ctx.record.then(Vec::new);
+            drive(&mut conn, &mut s, &ctx.env, ctx.timeout, &mut wire).await;
             let report = conn.report().clone();
             let cr = conn.client_random();
             // FTPS data channel: the server checks that the TLS session was resumed from
@@ -228,7 +245,7 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
             let mut col = ctx.col.borrow_mut();
             col.active -= 1;
             if cr != [0; 32] {
-                col.server.insert(cr, (report, reply));
+                col.server.insert(cr, (report, reply, wire.unwrap_or_default()));
             }
         });
     }
@@ -284,6 +301,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
         let col = collector.clone();
         let seed = fleet.seed;
         let timeout = fleet.timeout_ms;
+        let record = fleet.record;
         // A restarted host loses its session caches: state is created inside the factory.
         let boots = Rc::new(RefCell::new(0u64));
         sim.host(host.as_str(), move || {
@@ -318,6 +336,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                             seed,
                             timeout,
                             path: [hi as u64, si as u64, pi as u64, boot],
+                            record,
                         };
                         tasks.push(tokio::task::spawn_local(accept_loop(listener, ctx)));
                     }
@@ -342,6 +361,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
         let col = collector.clone();
         let seed = fleet.seed;
         let timeout = fleet.timeout_ms;
+        let record = fleet.record;
         let faults: Vec<(f64, ConnFault, Option<String>)> = fleet
             .faults
             .iter()
@@ -410,6 +430,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     channel,
                                     start_ms: start,
                                 };
+                                let mut wire = record.then(Vec::new);
                                 let conn_rng = rng_for(
                                     seed,
                                     &[6, path[0], path[1], path[2], i as u64, k as u64],
@@ -437,7 +458,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                                 &[7, path[0], path[1], path[2], i as u64, k as u64],
                                             ),
                                         );
-                                        drive(&mut conn, &mut s, &env, timeout).await;
+                                        drive(&mut conn, &mut s, &env, timeout, &mut wire).await;
                                         drop(s);
                                     }
                                     Ok(Err(_)) => {
@@ -453,6 +474,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     },
                                     report,
                                     conn.client_random(),
+                                    wire.unwrap_or_default(),
                                 ));
                             }
                             let jitter = if spec.jitter_ms > 0 {
@@ -530,8 +552,15 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
     let mut out: Vec<ConnRecord> = col
         .client
         .into_iter()
-        .map(|(meta, creport, cr)| {
-            let (sreport, reply) = server.remove(&cr).unwrap_or_else(|| (LocalReport::new(Side::Server), None));
+        .map(|(meta, creport, cr, cwire)| {
+            let (sreport, reply, swire) = server
+                .remove(&cr)
+                .unwrap_or_else(|| (LocalReport::new(Side::Server), None, Vec::new()));
+            let wire = fleet.record.then(|| {
+                let mut w: Vec<_> = cwire.into_iter().chain(swire).collect();
+                w.sort_by_key(|e| e.time_ms);
+                w
+            });
             let server_label = fleet
                 .servers
                 .iter()
@@ -559,6 +588,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                 start_ms: meta.start_ms,
                 outcome,
                 ftp_reply: reply,
+                wire,
             }
         })
         .collect();

@@ -406,6 +406,7 @@ impl Scenario {
                 servers,
                 clients,
                 faults,
+                record: false,
             },
             expect: raw.expect,
             bucket_ms: raw.report.bucket_ms,
