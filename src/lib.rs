@@ -12,5 +12,5 @@ pub mod profile;
 pub mod report;
 pub mod scenario;
 pub mod seed;
-pub mod wire;
 pub mod study;
+pub mod wire;

@@ -27,12 +27,23 @@ fn interval_contains_theory_and_threads_change_nothing() {
     let two = st.run(&all(), 2, None, false, &|_| {}).unwrap();
     let r1 = merge(&one, Some(&st.scenario), 5).unwrap();
     let r2 = merge(&two, Some(&st.scenario), 5).unwrap();
-    assert_eq!(r1.json(), r2.json(), "--threads 1 and --threads 2 give identical JSON");
+    assert_eq!(
+        r1.json(),
+        r2.json(),
+        "--threads 1 and --threads 2 give identical JSON"
+    );
     let cell = &r1.cells[0];
     let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
     assert_eq!(cell.theory, Some(p));
-    println!("{} failures in {} (rate {:.5}), 95% CI {:?}, theory {p:.5}", cell.failures, cell.attempts, cell.rate, cell.ci95);
-    assert!(cell.ci95[0] <= p && p <= cell.ci95[1], "{:?} does not contain {p}", cell.ci95);
+    println!(
+        "{} failures in {} (rate {:.5}), 95% CI {:?}, theory {p:.5}",
+        cell.failures, cell.attempts, cell.rate, cell.ci95
+    );
+    assert!(
+        cell.ci95[0] <= p && p <= cell.ci95[1],
+        "{:?} does not contain {p}",
+        cell.ci95
+    );
     assert_eq!(cell.verdict.as_deref(), Some("consistent"));
     assert_eq!(r1.connections, SHARDS as u64 * 400);
 }
@@ -40,7 +51,12 @@ fn interval_contains_theory_and_threads_change_nothing() {
 #[test]
 fn merged_shard_sets_equal_the_whole_run() {
     let st = study(8);
-    let whole = merge(&st.run(&all(), 2, None, false, &|_| {}).unwrap(), Some(&st.scenario), 5).unwrap();
+    let whole = merge(
+        &st.run(&all(), 2, None, false, &|_| {}).unwrap(),
+        Some(&st.scenario),
+        5,
+    )
+    .unwrap();
     let even: Vec<u32> = all().into_iter().filter(|s| s % 2 == 0).collect();
     let odd: Vec<u32> = all().into_iter().filter(|s| s % 2 == 1).collect();
     let mut parts = st.run(&odd, 1, None, false, &|_| {}).unwrap();
@@ -50,7 +66,9 @@ fn merged_shard_sets_equal_the_whole_run() {
     let back: Vec<tlsim::study::ShardResult> = serde_json::from_str(&text).unwrap();
     let merged = merge(&back, Some(&st.scenario), 5).unwrap();
     assert_eq!(merged.json(), whole.json());
-    assert!(merge(&back[1..], Some(&st.scenario), 5).unwrap_err().contains("missing shards"));
+    assert!(merge(&back[1..], Some(&st.scenario), 5)
+        .unwrap_err()
+        .contains("missing shards"));
 }
 
 #[test]
@@ -82,8 +100,15 @@ fn every_replay_id_reproduces_its_failure() {
             for (id, digest) in cell.replay.iter().zip(&cell.replay_digest) {
                 let conn = id.rsplit(':').next().unwrap();
                 let rec = replay(&st, sh.shard, conn).unwrap();
-                assert_eq!(&outcome_digest(&rec.outcome), digest, "replay of {id} differs");
-                assert!(rec.wire.as_ref().is_some_and(|w| !w.is_empty()), "replay records the wire");
+                assert_eq!(
+                    &outcome_digest(&rec.outcome),
+                    digest,
+                    "replay of {id} differs"
+                );
+                assert!(
+                    rec.wire.as_ref().is_some_and(|w| !w.is_empty()),
+                    "replay records the wire"
+                );
                 checked += 1;
             }
         }

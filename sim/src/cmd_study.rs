@@ -56,15 +56,23 @@ fn bar(total: u64, label: &str) -> indicatif::ProgressBar {
     }
     let pb = indicatif::ProgressBar::new(total);
     pb.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} shards, {elapsed} elapsed, ~{eta} left")
-            .expect("a valid template")
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:40}] {pos}/{len} shards, {elapsed} elapsed, ~{eta} left",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
     );
     pb.set_prefix(label.to_string());
     pb
 }
 
-pub fn run_study(study: &Study, which: &[u32], threads: usize, state: &Path, resume: bool) -> Result<Vec<ShardResult>, String> {
+pub fn run_study(
+    study: &Study,
+    which: &[u32],
+    threads: usize,
+    state: &Path,
+    resume: bool,
+) -> Result<Vec<ShardResult>, String> {
     let pb = bar(which.len() as u64, &study.header.scenario);
     let res = study.run(which, threads, Some(state), resume, &|n| pb.inc(n));
     pb.finish_and_clear();
@@ -87,16 +95,20 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
             (0..shards).filter(|s| s % n == i).collect()
         }
     };
-    let state = a
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!(".tlsim-study/{}-{}-{}", study.header.scenario, a.seed, shards)));
+    let state = a.state_dir.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            ".tlsim-study/{}-{}-{}",
+            study.header.scenario, a.seed, shards
+        ))
+    });
     if !a.resume {
         let _ = std::fs::remove_dir_all(&state);
     }
     let results = run_study(&study, &which, a.threads, &state, a.resume)?;
     if a.shard.is_some() {
-        let out = a.out.ok_or("--shard needs --out FILE for the shard results")?;
+        let out = a
+            .out
+            .ok_or("--shard needs --out FILE for the shard results")?;
         let text = serde_json::to_string(&results).map_err(|e| e.to_string())?;
         std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;
         eprintln!("wrote {} shard results to {}", results.len(), out.display());
@@ -107,7 +119,13 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
     for v in &a.compare {
         let vs = variant(&sc, v)?;
         let vstudy = Study::new(vs.clone(), &format!("{text}{v}"), a.seed, shards);
-        let vstate = state.with_file_name(format!("{}+{v}", state.file_name().and_then(|s| s.to_str()).unwrap_or("study")));
+        let vstate = state.with_file_name(format!(
+            "{}+{v}",
+            state
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or("study")
+        ));
         if !a.resume {
             let _ = std::fs::remove_dir_all(&vstate);
         }
@@ -178,11 +196,17 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
     let mut all: Vec<ShardResult> = Vec::new();
     for f in &a.files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let part: Vec<ShardResult> = serde_json::from_str(&text).map_err(|e| format!("{}: not a shard results file: {e}", f.display()))?;
+        let part: Vec<ShardResult> = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a shard results file: {e}", f.display()))?;
         all.extend(part);
     }
-    let name = all.first().map(|r| r.header.scenario.clone()).ok_or("no shard results in the files")?;
-    let path = a.scenario.unwrap_or_else(|| PathBuf::from(format!("scenarios/{name}.toml")));
+    let name = all
+        .first()
+        .map(|r| r.header.scenario.clone())
+        .ok_or("no shard results in the files")?;
+    let path = a
+        .scenario
+        .unwrap_or_else(|| PathBuf::from(format!("scenarios/{name}.toml")));
     let sc = Scenario::load(&path).ok();
     let report = merge(&all, sc.as_ref(), 5)?;
     print!("{}", render(&report, a.json, a.csv));
@@ -206,28 +230,57 @@ pub struct ReplayArgs {
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
     let parts: Vec<&str> = a.id.split(':').collect();
     let [name, seed, shards, shard, conn] = parts[..] else {
-        return Err(format!("replay id {:?}: expected scenario:seed:shards:shard:host.peer.index", a.id));
+        return Err(format!(
+            "replay id {:?}: expected scenario:seed:shards:shard:host.peer.index",
+            a.id
+        ));
     };
-    let num = |s: &str, what: &str| s.parse::<u64>().map_err(|_| format!("replay id: {what} {s:?} is not a number"));
-    let (seed, shards, shard) = (num(seed, "seed")?, num(shards, "shards")? as u32, num(shard, "shard")? as u32);
-    let path = a.scenario.clone().unwrap_or_else(|| PathBuf::from(format!("scenarios/{name}.toml")));
+    let num = |s: &str, what: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("replay id: {what} {s:?} is not a number"))
+    };
+    let (seed, shards, shard) = (
+        num(seed, "seed")?,
+        num(shards, "shards")? as u32,
+        num(shard, "shard")? as u32,
+    );
+    let path = a
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("scenarios/{name}.toml")));
     let (sc, text) = load(&path)?;
     let study = Study::new(sc, &text, seed, shards);
     let rec = tlsim::study::replay(&study, shard, conn)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rec.outcome).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rec.outcome).map_err(|e| e.to_string())?
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("replay {} — {} → {} ({}), started at {} ms", a.id, rec.client, rec.server, rec.channel, rec.start_ms);
+    println!(
+        "replay {} — {} → {} ({}), started at {} ms",
+        a.id, rec.client, rec.server, rec.channel, rec.start_ms
+    );
     for w in rec.wire.iter().flatten() {
         let arrow = match w.from {
             tlsim::engine::Side::Client => "client → server",
             tlsim::engine::Side::Server => "client ← server",
         };
-        println!("  {:>7} ms  {arrow}  {:<60} {:>6} bytes", w.time_ms, w.summary, w.bytes.len());
+        println!(
+            "  {:>7} ms  {arrow}  {:<60} {:>6} bytes",
+            w.time_ms,
+            w.summary,
+            w.bytes.len()
+        );
     }
     let o = &rec.outcome;
-    println!("  outcome: {} ({}), mechanism {}", o.outcome, o.handshake, o.mechanism.as_deref().unwrap_or("-"));
+    println!(
+        "  outcome: {} ({}), mechanism {}",
+        o.outcome,
+        o.handshake,
+        o.mechanism.as_deref().unwrap_or("-")
+    );
     println!("  {}", o.explanation);
     let [c, s] = tlsim::report::explain::both_views(&rec);
     println!("  client saw: {c}\n  server saw: {s}");

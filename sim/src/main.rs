@@ -4,6 +4,7 @@ mod cmd_profiles;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_main;
 mod cmd_study;
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
@@ -76,10 +77,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(a)) => cmd_study::replay(a),
         Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
         Some(Command::Profiles(a)) => cmd_profiles::run(a),
-        None => {
-            println!("tlsim: no subcommand given; try `tlsim --help` or `tlsim handshake`.");
-            Ok(ExitCode::SUCCESS)
-        }
+        None => cmd_main::run(),
     };
     match result {
         Ok(code) => code,

@@ -141,7 +141,12 @@ pub struct ConnRecord {
 struct Collector {
     /// Server-side connections still running.
     active: usize,
-    client: Vec<(ClientMeta, LocalReport, [u8; 32], Vec<crate::engine::WireEvent>)>,
+    client: Vec<(
+        ClientMeta,
+        LocalReport,
+        [u8; 32],
+        Vec<crate::engine::WireEvent>,
+    )>,
     server: BTreeMap<[u8; 32], (LocalReport, Option<String>, Vec<crate::engine::WireEvent>)>,
 }
 
@@ -245,7 +250,8 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
             let mut col = ctx.col.borrow_mut();
             col.active -= 1;
             if cr != [0; 32] {
-                col.server.insert(cr, (report, reply, wire.unwrap_or_default()));
+                col.server
+                    .insert(cr, (report, reply, wire.unwrap_or_default()));
             }
         });
     }

@@ -69,7 +69,10 @@ pub fn shard_seed(seed: u64, shard: u32) -> u64 {
 /// A digest of an outcome (its JSON), for replay checks.
 pub fn outcome_digest(o: &crate::engine::Outcome) -> String {
     let json = serde_json::to_vec(o).expect("an Outcome serialises");
-    Sha256::digest(&json)[..8].iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(&json)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Study {
@@ -79,7 +82,12 @@ impl Study {
             .map(|b| format!("{b:02x}"))
             .collect();
         Study {
-            header: StudyHeader { scenario: scenario.name.clone(), scenario_digest: digest, seed, shards },
+            header: StudyHeader {
+                scenario: scenario.name.clone(),
+                scenario_digest: digest,
+                seed,
+                shards,
+            },
             scenario,
             replay_per_cell: 5,
         }
@@ -106,7 +114,13 @@ impl Study {
     pub fn replay_id(&self, shard: u32, r: &ConnRecord) -> String {
         format!(
             "{}:{}:{}:{}:{}.{}.{}",
-            self.header.scenario, self.header.seed, self.header.shards, shard, r.client_host, r.peer, r.index
+            self.header.scenario,
+            self.header.seed,
+            self.header.shards,
+            shard,
+            r.client_host,
+            r.peer,
+            r.index
         )
     }
 
@@ -120,13 +134,19 @@ impl Study {
                 r.client.clone(),
                 r.server.clone(),
                 o.suite.clone().unwrap_or_else(|| "-".into()),
-                if r.channel == "tls" { o.handshake.clone() } else { format!("{} {}", r.channel, o.handshake) },
+                if r.channel == "tls" {
+                    o.handshake.clone()
+                } else {
+                    format!("{} {}", r.channel, o.handshake)
+                },
             );
             let c = cells.entry(key).or_default();
             c.attempts += 1;
             if !o.ok() {
                 c.failures += 1;
-                *c.by_mechanism.entry(o.mechanism.clone().unwrap_or_else(|| "unknown".into())).or_default() += 1;
+                *c.by_mechanism
+                    .entry(o.mechanism.clone().unwrap_or_else(|| "unknown".into()))
+                    .or_default() += 1;
                 if c.replay.len() < self.replay_per_cell {
                     c.replay.push(self.replay_id(shard, r));
                     c.replay_digest.push(outcome_digest(o));
@@ -164,9 +184,14 @@ impl Study {
                 for &i in which {
                     let f = Self::shard_file(dir, i);
                     if let Ok(text) = std::fs::read_to_string(&f) {
-                        let r: ShardResult = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+                        let r: ShardResult = serde_json::from_str(&text)
+                            .map_err(|e| format!("{}: {e}", f.display()))?;
                         if r.header != self.header {
-                            return Err(format!("{}: saved shard belongs to another study ({:?})", f.display(), r.header));
+                            return Err(format!(
+                                "{}: saved shard belongs to another study ({:?})",
+                                f.display(),
+                                r.header
+                            ));
                         }
                         progress(1);
                         done.insert(i, r);
@@ -174,7 +199,11 @@ impl Study {
                 }
             }
         }
-        let todo: Vec<u32> = which.iter().copied().filter(|i| !done.contains_key(i)).collect();
+        let todo: Vec<u32> = which
+            .iter()
+            .copied()
+            .filter(|i| !done.contains_key(i))
+            .collect();
         let next = AtomicUsize::new(0);
         let results: Vec<Result<ShardResult, String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads.max(1))
@@ -188,8 +217,11 @@ impl Study {
                             if let (Ok(res), Some(dir)) = (&r, state) {
                                 let f = Self::shard_file(dir, i);
                                 let tmp = f.with_extension("json.tmp");
-                                let text = serde_json::to_string(res).expect("a ShardResult serialises");
-                                if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &f)) {
+                                let text =
+                                    serde_json::to_string(res).expect("a ShardResult serialises");
+                                if let Err(e) = std::fs::write(&tmp, text)
+                                    .and_then(|_| std::fs::rename(&tmp, &f))
+                                {
                                     out.push(Err(format!("{}: {e}", f.display())));
                                     break;
                                 }
@@ -201,7 +233,10 @@ impl Study {
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("a shard thread panicked")).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a shard thread panicked"))
+                .collect()
         });
         for r in results {
             let r = r?;
@@ -273,14 +308,34 @@ pub fn theory(client: &Profile, server: &Profile, suite: &str, handshake: &str) 
         LeadingZeros::Keep => true,
         LeadingZeros::KeepUnlessEms => !ems,
     };
-    let p1 = if keeps(client) != keeps(server) { pz } else { 0.0 };
-    let p2 = if server.public_encoding(false) == PublicEncoding::Minimal && !client.accepts_short_public(true) { pz } else { 0.0 };
-    let p3 = if client.public_encoding(true) == PublicEncoding::Minimal && !server.accepts_short_public(false) { pz } else { 0.0 };
+    let p1 = if keeps(client) != keeps(server) {
+        pz
+    } else {
+        0.0
+    };
+    let p2 = if server.public_encoding(false) == PublicEncoding::Minimal
+        && !client.accepts_short_public(true)
+    {
+        pz
+    } else {
+        0.0
+    };
+    let p3 = if client.public_encoding(true) == PublicEncoding::Minimal
+        && !server.accepts_short_public(false)
+    {
+        pz
+    } else {
+        0.0
+    };
     Some(1.0 - (1.0 - p1) * (1.0 - p2) * (1.0 - p3))
 }
 
 /// Merge shard results into the report. Every shard 0..n must be present exactly once.
-pub fn merge(results: &[ShardResult], scenario: Option<&Scenario>, replay_per_cell: usize) -> Result<StudyReport, String> {
+pub fn merge(
+    results: &[ShardResult],
+    scenario: Option<&Scenario>,
+    replay_per_cell: usize,
+) -> Result<StudyReport, String> {
     let first = results.first().ok_or("no shard results to merge")?;
     let header = first.header.clone();
     let mut seen = vec![false; header.shards as usize];
@@ -290,9 +345,14 @@ pub fn merge(results: &[ShardResult], scenario: Option<&Scenario>, replay_per_ce
     let mut connections = 0;
     for r in sorted {
         if r.header != header {
-            return Err(format!("shard {} belongs to another study: {:?} vs {:?}", r.shard, r.header, header));
+            return Err(format!(
+                "shard {} belongs to another study: {:?} vs {:?}",
+                r.shard, r.header, header
+            ));
         }
-        let slot = seen.get_mut(r.shard as usize).ok_or_else(|| format!("shard {} is outside 0..{}", r.shard, header.shards))?;
+        let slot = seen
+            .get_mut(r.shard as usize)
+            .ok_or_else(|| format!("shard {} is outside 0..{}", r.shard, header.shards))?;
         if *slot {
             return Err(format!("shard {} given twice", r.shard));
         }
@@ -313,16 +373,29 @@ pub fn merge(results: &[ShardResult], scenario: Option<&Scenario>, replay_per_ce
             }
         }
     }
-    let missing: Vec<usize> = seen.iter().enumerate().filter(|(_, s)| !**s).map(|(i, _)| i).collect();
+    let missing: Vec<usize> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !**s)
+        .map(|(i, _)| i)
+        .collect();
     if !missing.is_empty() {
         return Err(format!("missing shards: {missing:?} of {}", header.shards));
     }
     let profile = |label: &str, server: bool| -> Option<Profile> {
         let sc = scenario?;
         if server {
-            sc.fleet.servers.iter().find(|s| s.label == label).map(|s| (*s.profile).clone())
+            sc.fleet
+                .servers
+                .iter()
+                .find(|s| s.label == label)
+                .map(|s| (*s.profile).clone())
         } else {
-            sc.fleet.clients.iter().find(|c| c.label == label).map(|c| (*c.profile).clone())
+            sc.fleet
+                .clients
+                .iter()
+                .find(|c| c.label == label)
+                .map(|c| (*c.profile).clone())
         }
     };
     let cells = cells
@@ -334,10 +407,19 @@ pub fn merge(results: &[ShardResult], scenario: Option<&Scenario>, replay_per_ce
             };
             let verdict = th.map(|p| {
                 let (lo, hi) = binomial_interval(a.attempts, p, 0.999);
-                if (lo..=hi).contains(&a.failures) { "consistent" } else { "inconsistent" }.to_string()
+                if (lo..=hi).contains(&a.failures) {
+                    "consistent"
+                } else {
+                    "inconsistent"
+                }
+                .to_string()
             });
             CellReport {
-                rate: if a.attempts == 0 { 0.0 } else { a.failures as f64 / a.attempts as f64 },
+                rate: if a.attempts == 0 {
+                    0.0
+                } else {
+                    a.failures as f64 / a.attempts as f64
+                },
                 ci95: wilson95(a.failures, a.attempts),
                 successes: a.attempts - a.failures,
                 client,
@@ -353,7 +435,13 @@ pub fn merge(results: &[ShardResult], scenario: Option<&Scenario>, replay_per_ce
             }
         })
         .collect();
-    Ok(StudyReport { scenario: header.scenario, seed: header.seed, connections, shards: header.shards, cells })
+    Ok(StudyReport {
+        scenario: header.scenario,
+        seed: header.seed,
+        connections,
+        shards: header.shards,
+        cells,
+    })
 }
 
 impl StudyReport {
@@ -364,7 +452,11 @@ impl StudyReport {
     pub fn csv(&self) -> String {
         let mut s = String::from("client,server,suite,handshake,attempts,failures,rate,ci95_low,ci95_high,theory,verdict,mechanisms\n");
         for c in &self.cells {
-            let mechs: Vec<String> = c.by_mechanism.iter().map(|(m, n)| format!("{m}={n}")).collect();
+            let mechs: Vec<String> = c
+                .by_mechanism
+                .iter()
+                .map(|(m, n)| format!("{m}={n}"))
+                .collect();
             s.push_str(&format!(
                 "\"{}\",\"{}\",{},{},{},{},{:.6},{:.6},{:.6},{},{},\"{}\"\n",
                 c.client,
@@ -390,7 +482,11 @@ impl StudyReport {
             self.scenario, self.seed, self.shards, self.connections, "client", "server", "suite", "handshake", "attempts", "failed", "rate", "95% CI", "theory"
         );
         for c in &self.cells {
-            let mechs: Vec<String> = c.by_mechanism.iter().map(|(m, n)| format!("{m} ×{n}")).collect();
+            let mechs: Vec<String> = c
+                .by_mechanism
+                .iter()
+                .map(|(m, n)| format!("{m} ×{n}"))
+                .collect();
             s.push_str(&format!(
                 "{:<26} {:<24} {:<40} {:<22} {:>8} {:>6} {:>9.5} [{:>8.5}, {:>8.5}] {:>9}  {}{}\n",
                 c.client,
@@ -402,15 +498,30 @@ impl StudyReport {
                 c.rate,
                 c.ci95[0],
                 c.ci95[1],
-                c.theory.map(|t| format!("{t:.5}")).unwrap_or_else(|| "-".into()),
-                c.verdict.as_ref().map(|v| format!("{v}; ")).unwrap_or_default(),
+                c.theory
+                    .map(|t| format!("{t:.5}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.verdict
+                    .as_ref()
+                    .map(|v| format!("{v}; "))
+                    .unwrap_or_default(),
                 mechs.join(", ")
             ));
         }
-        let ids: Vec<&String> = self.cells.iter().flat_map(|c| c.replay.iter()).take(3).collect();
+        let ids: Vec<&String> = self
+            .cells
+            .iter()
+            .flat_map(|c| c.replay.iter())
+            .take(3)
+            .collect();
         if !ids.is_empty() {
             s.push_str("\nreplay a failure: ");
-            s.push_str(&ids.iter().map(|i| format!("tlsim replay {i}")).collect::<Vec<_>>().join("  |  "));
+            s.push_str(
+                &ids.iter()
+                    .map(|i| format!("tlsim replay {i}"))
+                    .collect::<Vec<_>>()
+                    .join("  |  "),
+            );
             s.push('\n');
         }
         s
@@ -434,20 +545,36 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
     };
     match name {
         // Microsoft's workaround 1: remove TLS_DHE_* from the clients' lists.
-        "no-dhe" => edit(&|p| p.client_suites.retain(|s| !crate::wire::suite_info(*s).is_some_and(|i| i.is_dhe())), &mut v),
+        "no-dhe" => edit(
+            &|p| {
+                p.client_suites
+                    .retain(|s| !crate::wire::suite_info(*s).is_some_and(|i| i.is_dhe()))
+            },
+            &mut v,
+        ),
         // Workaround 2: enable the extended master secret on both sides.
-        "ems-on" => edit(&|p| {
-            p.ems_offer = true;
-            p.ems_negotiate = true;
-        }, &mut v),
+        "ems-on" => edit(
+            &|p| {
+                p.ems_offer = true;
+                p.ems_negotiate = true;
+            },
+            &mut v,
+        ),
         // Every peer strips Z's leading zeros (the KB4557473 fix everywhere).
         "strip-zeros" => edit(&|p| p.premaster_leading_zeros = LeadingZeros::Strip, &mut v),
         // Every peer pads its DH public values.
-        "pad-publics" => edit(&|p| {
-            p.public_value_encoding = PublicEncoding::Padded;
-            p.client_public_value_encoding = None;
-        }, &mut v),
-        other => return Err(format!("unknown variant {other:?}; variants: no-dhe, ems-on, strip-zeros, pad-publics")),
+        "pad-publics" => edit(
+            &|p| {
+                p.public_value_encoding = PublicEncoding::Padded;
+                p.client_public_value_encoding = None;
+            },
+            &mut v,
+        ),
+        other => {
+            return Err(format!(
+                "unknown variant {other:?}; variants: no-dhe, ems-on, strip-zeros, pad-publics"
+            ))
+        }
     }
     v.name = format!("{}+{name}", sc.name);
     Ok(v)
@@ -458,7 +585,10 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
 /// reused keys, earlier connections) it depended on in the study.
 pub fn replay(study: &Study, shard: u32, conn: &str) -> Result<ConnRecord, String> {
     if shard >= study.header.shards {
-        return Err(format!("shard {shard} is outside 0..{}", study.header.shards));
+        return Err(format!(
+            "shard {shard} is outside 0..{}",
+            study.header.shards
+        ));
     }
     let records = study.shard_records(shard, true)?;
     records
