@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use tlsim::report::RunReport;
 use tlsim::scenario::Scenario;
 
+/// One scenario file and its run: the rendered report and the report, or an error.
+type ScenarioResult = (PathBuf, Result<(String, RunReport), String>);
+
 fn scenario_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -32,7 +35,7 @@ fn every_scenario_matches_its_snapshot_and_expectations() {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let results: Vec<(PathBuf, Result<(String, RunReport), String>)> = files
+    let results: Vec<ScenarioResult> = files
         .chunks(files.len().div_ceil(threads))
         .map(|chunk| {
             let chunk = chunk.to_vec();

@@ -6,6 +6,8 @@
 //! Every random value comes from an RNG passed in by the caller (in practice a
 //! `rand_chacha::ChaCha20Rng` from [`crate::seed::rng_for`]); nothing here reads OS randomness.
 
+#[cfg(feature = "openssl-bn")]
+pub mod bn;
 pub mod dh;
 pub mod ecdh;
 pub mod prf;
