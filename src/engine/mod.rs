@@ -5,9 +5,11 @@
 
 mod conn;
 pub mod outcome;
+pub mod real;
 pub mod session;
 
 pub use conn::{Connection, Transmit};
+pub use real::RealCrypto;
 pub use outcome::{CloseKind, HandshakeKind, LocalError, LocalReport, Outcome, Side};
 pub use session::{Millis, PeerState, Session};
 
