@@ -1,5 +1,7 @@
 //! The `tlsim` command: argument parsing and printing only; everything else is the library.
 
+mod cmd_bridge;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
@@ -7,7 +9,7 @@ use tlsim::profile::builtin;
 
 const PLANNED: &str =
     "Planned subcommands (later issues): run SCENARIO, study SCENARIO, replay ID, \
-merge FILE..., bridge connect|serve, profiles [show|diff], demo [NAME], bench.";
+merge FILE..., profiles [show|diff], demo [NAME], bench.";
 
 #[derive(Parser)]
 #[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
@@ -23,6 +25,9 @@ enum Command {
     Handshake(HandshakeArgs),
     /// List the built-in profiles.
     Profiles,
+    /// Drive a tlsim client or server over loopback TCP against a real TLS stack (OpenSSL).
+    #[command(subcommand)]
+    Bridge(cmd_bridge::BridgeCommand),
 }
 
 #[derive(clap::Args)]
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Handshake(a)) => handshake(a),
+        Some(Command::Bridge(c)) => cmd_bridge::run(c),
         Some(Command::Profiles) => {
             for (name, summary) in builtin::BUILTIN {
                 println!("{name:<26} both    {summary}");

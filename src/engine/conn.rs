@@ -279,6 +279,27 @@ impl Connection {
         }
     }
 
+    /// End a completed connection cleanly: a close_notify alert (RFC 5246 §7.2.1), then FIN.
+    /// Used by the socket bridge, whose real peers keep a session resumable only after a
+    /// clean shutdown. Nothing in the report changes.
+    pub fn close_notify(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        let body = Alert {
+            level: AlertLevel::Warning,
+            description: AlertDescription::CloseNotify,
+        }
+        .to_bytes();
+        self.push_record(ContentType::Alert, body, "Alert(warning, close_notify)".into());
+        self.outbox.push_back(Transmit {
+            bytes: Vec::new(),
+            close: Some(CloseKind::Fin),
+            summary: "FIN".into(),
+        });
+        self.state = State::Closed;
+    }
+
     /// The peer closed the transport.
     pub fn handle_close(&mut self, now: Millis, kind: CloseKind) {
         self.now = now;
