@@ -7,7 +7,7 @@
 //! `cargo test --release --test bridge_openssl -- --ignored --nocapture`.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,7 +71,13 @@ impl SServer {
         let child = Command::new("openssl")
             .arg("s_server")
             .args(["-accept", &format!("127.0.0.1:{port}")])
-            .args(["-cert", &data("cert.pem"), "-key", &data("key.pem"), "-tls1_2"])
+            .args([
+                "-cert",
+                &data("cert.pem"),
+                "-key",
+                &data("key.pem"),
+                "-tls1_2",
+            ])
             .args(args)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
@@ -115,7 +121,14 @@ fn profile(name: &str, suite: &str) -> Profile {
     p
 }
 
-fn connect(server: &SServer, p: Profile, count: u64, resume: bool, seed: u64, http: bool) -> Vec<BridgeOutcome> {
+fn connect(
+    server: &SServer,
+    p: Profile,
+    count: u64,
+    resume: bool,
+    seed: u64,
+    http: bool,
+) -> Vec<BridgeOutcome> {
     let script = if http {
         AppScript {
             send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
@@ -124,17 +137,37 @@ fn connect(server: &SServer, p: Profile, count: u64, resume: bool, seed: u64, ht
     } else {
         AppScript::default()
     };
-    bridge::connect(&server.addr(), p, count, resume, seed, &script, &Limits::default(), |_| {})
-        .unwrap()
+    bridge::connect(
+        &server.addr(),
+        p,
+        &bridge::ConnectOptions {
+            count,
+            resume,
+            seed,
+            script,
+            limits: Limits::default(),
+        },
+        |_| {},
+    )
+    .unwrap()
 }
 
 fn dhparam() -> String {
     data("ffdhe2048.pem")
 }
 
-const DHE128: (&str, &str) = ("DHE-RSA-AES128-GCM-SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256");
-const DHE256: (&str, &str) = ("DHE-RSA-AES256-GCM-SHA384", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384");
-const ECDHE128: (&str, &str) = ("ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+const DHE128: (&str, &str) = (
+    "DHE-RSA-AES128-GCM-SHA256",
+    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+);
+const DHE256: (&str, &str) = (
+    "DHE-RSA-AES256-GCM-SHA384",
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+);
+const ECDHE128: (&str, &str) = (
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+);
 
 /// tlsim client → `s_server -www`: the page is OpenSSL's own SSL_SESSION_print, so its
 /// "Extended master secret" line and Master-Key are OpenSSL's view, compared with tlsim's.
@@ -203,7 +236,12 @@ fn client_resumption_session_id_and_ticket() {
         // OpenSSL 3 accepts a non-EMS resumption when neither hello has EMS.
         for (prof, legacy, ems, want) in [
             ("rfc-strict", false, true, ["full", "resumed", "resumed"]),
-            ("no-ems", false, false, ["full", "resume-refused", "resume-refused"]),
+            (
+                "no-ems",
+                false,
+                false,
+                ["full", "resume-refused", "resume-refused"],
+            ),
             ("no-ems", true, false, ["full", "resumed", "resumed"]),
         ] {
             let s = SServer::start(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev", flag]);
@@ -256,20 +294,38 @@ fn serve_case(
             accept_timeout: Duration::from_secs(20),
             ..Limits::default()
         };
-        bridge::serve_on(&listener, p, Arc::new(RealCrypto::test_server()), count, 9, &limits, |_| {})
+        bridge::serve_on(
+            &listener,
+            p,
+            Arc::new(RealCrypto::test_server()),
+            count,
+            9,
+            &limits,
+            |_| {},
+        )
     });
     let mut outs = Vec::new();
     for args in clients {
         let mut child = Command::new("openssl")
             .arg("s_client")
-            .args(["-connect", &format!("127.0.0.1:{port}"), "-tls1_2", "-ign_eof"])
+            .args([
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-tls1_2",
+                "-ign_eof",
+            ])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn openssl s_client");
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         // Bounded wait: s_client exits when the tlsim server closes.
         let until = Instant::now() + Duration::from_secs(20);
         while child.try_wait().unwrap().is_none() && Instant::now() < until {
@@ -277,8 +333,18 @@ fn serve_case(
         }
         let _ = child.kill();
         let mut out = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-        child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         outs.push(out);
     }
     let v = h.join().unwrap().unwrap();
@@ -293,12 +359,20 @@ fn server_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
     if openssl_missing() {
         return;
     }
-    let (v, outs) = serve_case(profile(profile_name, cipher.1), 1, &[sc(&["-cipher", cipher.0])], "hello tlsim\n");
+    let (v, outs) = serve_case(
+        profile(profile_name, cipher.1),
+        1,
+        &[sc(&["-cipher", cipher.0])],
+        "hello tlsim\n",
+    );
     assert!(v[0].ok(), "{:#?}\n{}", v[0], outs[0]);
     assert_eq!(v[0].app_received, "hello tlsim\n");
     assert_eq!(v[0].ems, ems);
     let out = &outs[0];
-    assert!(out.contains(&format!("New, TLSv1.2, Cipher is {}", cipher.0)), "{out}");
+    assert!(
+        out.contains(&format!("New, TLSv1.2, Cipher is {}", cipher.0)),
+        "{out}"
+    );
     let want = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
     assert!(out.contains(&want), "{out}");
     let master = v[0].local.truth.master.clone().unwrap().to_uppercase();
@@ -377,7 +451,14 @@ fn client_minimal_public_and_short_ys_rejection_vs_openssl() {
     let mut short_sent = 0;
     let mut total = 0;
     for round in 0..10u64 {
-        let v = connect(&s, profile("minimal-public", DHE128.1), 200, false, 100 + round, false);
+        let v = connect(
+            &s,
+            profile("minimal-public", DHE128.1),
+            200,
+            false,
+            100 + round,
+            false,
+        );
         total += v.len();
         for o in &v {
             assert!(o.ok(), "OpenSSL rejected a minimal Yc? {o:#?}");
@@ -391,7 +472,14 @@ fn client_minimal_public_and_short_ys_rejection_vs_openssl() {
     }
     println!("minimal Yc: {short_sent} short values sent in {total} connections, all accepted by OpenSSL");
     assert!(short_sent > 0, "no short Yc in {total} connections");
-    let v = connect(&s, profile("rejects-short-public", DHE128.1), 300, false, 1, false);
+    let v = connect(
+        &s,
+        profile("rejects-short-public", DHE128.1),
+        300,
+        false,
+        1,
+        false,
+    );
     assert!(v.iter().all(|o| o.ok()), "OpenSSL 3 sent a short Ys");
 }
 
@@ -431,6 +519,9 @@ fn long_keep_zeros_rate_matches_arithmetic() {
     let t = Instant::now();
     let strip = connect(&s, profile("strip-zeros", DHE256.1), n, false, 2026, false);
     let sf = strip.iter().filter(|o| !o.ok()).count();
-    println!("strip-zeros: {sf} failures in {n} connections, {:?}", t.elapsed());
+    println!(
+        "strip-zeros: {sf} failures in {n} connections, {:?}",
+        t.elapsed()
+    );
     assert_eq!(sf, 0);
 }

@@ -83,10 +83,7 @@ fn print(o: &BridgeOutcome, json: bool) {
 fn summarise(v: &[BridgeOutcome], json: bool) -> ExitCode {
     let s = Summary::from_outcomes(v);
     if json {
-        println!(
-            "{}",
-            serde_json::json!({ "summary": s })
-        );
+        println!("{}", serde_json::json!({ "summary": s }));
     } else {
         println!(
             "summary: {} attempts, {} ok, {} failed, {} resumed; by mechanism {:?}; by alert received {:?}",
@@ -119,10 +116,14 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 AppScript::default()
             };
             let json = a.json;
-            let v = bridge::connect(
-                &a.addr, p, a.count, a.resume, a.seed, &script, &limits,
-                |o| print(o, json),
-            )?;
+            let opts = bridge::ConnectOptions {
+                count: a.count,
+                resume: a.resume,
+                seed: a.seed,
+                script,
+                limits,
+            };
+            let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
             Ok(summarise(&v, json))
         }
         BridgeCommand::Serve(a) => {

@@ -8,7 +8,9 @@
 //! side's [`LocalReport`] plus what the peer put on the wire (its alert, its close). See
 //! [`infer`] for how a mechanism is named from that.
 
-use crate::engine::{CloseKind, Connection, LocalError, LocalReport, Millis, PeerState, RealCrypto};
+use crate::engine::{
+    CloseKind, Connection, LocalError, LocalReport, Millis, PeerState, RealCrypto,
+};
 use crate::profile::Profile;
 use crate::seed::rng_for;
 use crate::wire::{suite_info, AlertDescription};
@@ -125,7 +127,9 @@ impl Summary {
             *s.by_mechanism.entry(m).or_default() += 1;
             if let Some(a) = o.alert_received {
                 let name = AlertDescription::from(a).name();
-                *s.by_alert_received.entry(format!("{a} {name}")).or_default() += 1;
+                *s.by_alert_received
+                    .entry(format!("{a} {name}"))
+                    .or_default() += 1;
             }
         }
         s
@@ -180,12 +184,16 @@ pub fn infer(
     };
     if local.complete {
         if app_ok {
-            return (None, None, format!(
-                "{} handshake completed ({}, {}) and the application-data round trip succeeded",
-                local.kind.name(),
-                local.version.as_deref().unwrap_or("?"),
-                local.suite.as_deref().unwrap_or("?")
-            ));
+            return (
+                None,
+                None,
+                format!(
+                    "{} handshake completed ({}, {}) and the application-data round trip succeeded",
+                    local.kind.name(),
+                    local.version.as_deref().unwrap_or("?"),
+                    local.suite.as_deref().unwrap_or("?")
+                ),
+            );
         }
         return (
             s("app-data"),
@@ -290,10 +298,9 @@ fn drive(
     let mut we_closed = false;
     let mut buf = vec![0u8; 32 * 1024];
     // At most one read per iteration; the cap is far above what a deadline allows.
-    let max_iter = (limits.per_connection.as_millis() / limits.io_timeout.as_millis().max(1))
-        as usize
-        * 4
-        + 1000;
+    let max_iter =
+        (limits.per_connection.as_millis() / limits.io_timeout.as_millis().max(1)) as usize * 4
+            + 1000;
     for _ in 0..max_iter {
         while let Some(t) = conn.poll_transmit() {
             if !t.bytes.is_empty() {
@@ -303,7 +310,11 @@ fn drive(
             }
             if let Some(k) = t.close {
                 // std has no SO_LINGER=0 on stable, so an RST close is a full shutdown too.
-                let how = if k == CloseKind::Rst { Shutdown::Both } else { Shutdown::Write };
+                let how = if k == CloseKind::Rst {
+                    Shutdown::Both
+                } else {
+                    Shutdown::Write
+                };
                 let _ = stream.shutdown(how);
                 we_closed = true;
             }
@@ -354,7 +365,12 @@ fn drive(
             Ok(n) => conn.handle_input(clock.now(), &buf[..n], state),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+                ) =>
+            {
                 conn.handle_close(clock.now(), CloseKind::Rst)
             }
             Err(e) => return (received, Some(format!("read: {e}"))),
@@ -388,7 +404,8 @@ fn finish(
         None
     } else if alert.is_some() {
         Some("alert".to_string())
-    } else if local.closed_with == Some(CloseKind::Rst) || local.peer_closed == Some(CloseKind::Rst) {
+    } else if local.closed_with == Some(CloseKind::Rst) || local.peer_closed == Some(CloseKind::Rst)
+    {
         Some("rst".to_string())
     } else {
         Some("fin".to_string())
@@ -414,20 +431,41 @@ fn finish(
     }
 }
 
-/// A tlsim client making `count` connections to a real server at `addr` (loopback).
+/// What `connect` does: how many connections, whether to resume, the seed, the
+/// application data and the limits.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub count: u64,
+    pub resume: bool,
+    pub seed: u64,
+    pub script: AppScript,
+    pub limits: Limits,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            count: 1,
+            resume: false,
+            seed: 1,
+            script: AppScript::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A tlsim client making `opts.count` connections to a real server at `addr` (loopback).
 /// With `resume`, one session store is kept across the connections, so connection 2.. try to
 /// resume (session ID or ticket, as the profile says); without it every connection is full.
 /// Connection i uses the RNG `rng_for(seed, [i, 0])`, as the in-memory driver does.
 pub fn connect(
     addr: &str,
     profile: Profile,
-    count: u64,
-    resume: bool,
-    seed: u64,
-    script: &AppScript,
-    limits: &Limits,
+    opts: &ConnectOptions,
     mut on_outcome: impl FnMut(&BridgeOutcome),
 ) -> Result<Vec<BridgeOutcome>, String> {
+    let (count, resume, seed) = (opts.count, opts.resume, opts.seed);
+    let (script, limits) = (&opts.script, &opts.limits);
     let sock = addr
         .to_socket_addrs()
         .map_err(|e| format!("{addr}: {e}"))?
@@ -465,7 +503,14 @@ pub fn connect(
                     };
                 finish(i, &conn, &script.send, received, transport, app_ok)
             }
-            Err(e) => finish(i, &conn, &[], Vec::new(), Some(format!("connect: {e}")), false),
+            Err(e) => finish(
+                i,
+                &conn,
+                &[],
+                Vec::new(),
+                Some(format!("connect: {e}")),
+                false,
+            ),
         };
         on_outcome(&o);
         out.push(o);
@@ -522,7 +567,8 @@ pub fn serve_on(
         // A real client that only handshakes and closes (s_client -reconnect's first
         // connections) has no line to echo: a complete handshake closed cleanly by the peer
         // counts as ok with nothing echoed.
-        let app_ok = app_ok || (conn.report().complete && transport.is_none() && received.is_empty());
+        let app_ok =
+            app_ok || (conn.report().complete && transport.is_none() && received.is_empty());
         let o = finish(i, &conn, &received, received.clone(), transport, app_ok);
         on_outcome(&o);
         out.push(o);

@@ -3,8 +3,8 @@
 //! difference between real stacks is a `Profile` knob read at the one place it matters.
 //! The engine never reads a clock, a socket or OS randomness: time and the RNG come in.
 
-use super::real::RealCrypto;
 use super::outcome::{alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, Side};
+use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
     dh_premaster, encode_public, extended_master_secret, handshake_hash, key_block, master_secret,
@@ -291,7 +291,11 @@ impl Connection {
             description: AlertDescription::CloseNotify,
         }
         .to_bytes();
-        self.push_record(ContentType::Alert, body, "Alert(warning, close_notify)".into());
+        self.push_record(
+            ContentType::Alert,
+            body,
+            "Alert(warning, close_notify)".into(),
+        );
         self.outbox.push_back(Transmit {
             bytes: Vec::new(),
             close: Some(CloseKind::Fin),
@@ -697,7 +701,11 @@ impl Connection {
             };
             let c = gcm(&kb.client_key, &kb.client_iv);
             let s = gcm(&kb.server_key, &kb.server_iv);
-            let (w, r) = if self.side == Side::Client { (c, s) } else { (s, c) };
+            let (w, r) = if self.side == Side::Client {
+                (c, s)
+            } else {
+                (s, c)
+            };
             self.pending_read = Some(r);
             self.pending_write = Some(w);
             return;
@@ -756,7 +764,9 @@ impl Connection {
     }
 
     fn check_peer_public(&self, bytes: &[u8], group: &DhGroup) -> Result<BigUint, LocalError> {
-        if bytes.len() < group.byte_len() && !self.profile.accepts_short_public(self.side == Side::Client) {
+        if bytes.len() < group.byte_len()
+            && !self.profile.accepts_short_public(self.side == Side::Client)
+        {
             return Err(LocalError::ShortPeerPublic {
                 len: bytes.len(),
                 p_len: group.byte_len(),

@@ -110,7 +110,9 @@ pub fn sign(
     use SignatureScheme as S;
     let k = key.clone();
     Ok(match scheme {
-        S::RsaPkcs1Sha1 => pkcs1v15::SigningKey::<sha1::Sha1>::new(k).sign(msg).to_vec(),
+        S::RsaPkcs1Sha1 => pkcs1v15::SigningKey::<sha1::Sha1>::new(k)
+            .sign(msg)
+            .to_vec(),
         S::RsaPkcs1Sha256 => pkcs1v15::SigningKey::<sha2::Sha256>::new(k)
             .sign(msg)
             .to_vec(),

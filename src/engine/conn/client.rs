@@ -116,10 +116,11 @@ impl Connection {
                 if self.real.is_some() {
                     // Bridge mode: the RSA key from the real X.509 leaf (no chain validation:
                     // the peer is a local test server with a self-signed certificate).
-                    let key = super::super::real::leaf_public_key(&chain[0])
-                        .map_err(|e| LocalError::Decode {
+                    let key = super::super::real::leaf_public_key(&chain[0]).map_err(|e| {
+                        LocalError::Decode {
                             what: format!("server certificate: {e}"),
-                        })?;
+                        }
+                    })?;
                     self.peer_key = Some(key);
                 }
                 let kx = self.suite.map(|s| s.kx);
@@ -289,7 +290,7 @@ impl Connection {
         };
         let sig_ok = sig_ok(ske.sig());
         match ske {
-            ServerKeyExchangePayload::Dhe { params, sig } => {
+            ServerKeyExchangePayload::Dhe { params, .. } => {
                 let prime = crate::crypto::decode_public(&params.p);
                 let g = crate::crypto::decode_public(&params.g);
                 let group = DhGroup::custom(prime, g);
@@ -304,7 +305,6 @@ impl Connection {
                     });
                 }
                 let ys = self.check_peer_public(&params.ys, &group)?;
-                let _ = sig;
                 if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
@@ -322,7 +322,7 @@ impl Connection {
                 self.kx = Kx::Dh { group, pair };
                 self.pending_z = Some(z);
             }
-            ServerKeyExchangePayload::Ecdhe { params, sig } => {
+            ServerKeyExchangePayload::Ecdhe { params, .. } => {
                 let offered = self
                     .offered
                     .as_ref()
@@ -335,7 +335,6 @@ impl Connection {
                         what: format!("curve {:?} not offered", params.group),
                     });
                 };
-                let _ = sig;
                 if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
