@@ -619,3 +619,35 @@ fn long_server_keep_zeros_and_short_yc_vs_s_client() {
     println!("tlsim rejects-short-public server vs s_client: {f} failures in {n}");
     assert_eq!(f, 0);
 }
+
+/// RSA-PSS: an s_client that offers only rsa_pss_rsae_sha256 gets a real PSS signature from
+/// the tlsim server and verifies it; an s_server restricted to PSS shares no signature
+/// algorithm with the tlsim client (which offers PKCS#1 only) and sends handshake_failure,
+/// reported as the alert OpenSSL sent.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn rsa_pss_both_ways() {
+    if openssl_missing() {
+        return;
+    }
+    let (v, outs) = serve_case(
+        profile("rfc-strict", ECDHE128.1),
+        1,
+        &[sc(&["-sigalgs", "rsa_pss_rsae_sha256"])],
+        "pss\n",
+    );
+    assert!(v[0].ok(), "{:#?}\n{}", v[0], outs[0]);
+    assert!(
+        outs[0].contains("Peer signature type: RSA-PSS"),
+        "{}",
+        outs[0]
+    );
+    let s = SServer::start(&["-sigalgs", "rsa_pss_rsae_sha256", "-rev"]);
+    let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 1, false);
+    assert_eq!(v[0].mechanism.as_deref(), Some("peer-alert"), "{:#?}", v[0]);
+    assert_eq!(v[0].alert_received, Some(40));
+    assert_eq!(v[0].detected_by.as_deref(), Some("peer"));
+}
