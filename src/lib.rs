@@ -5,6 +5,7 @@
 //! ([`crypto`]), the behaviour knobs of real stacks ([`profile`]) and the sans-IO handshake
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
+pub mod bridge;
 pub mod crypto;
 pub mod engine;
 pub mod net;

@@ -1,5 +1,6 @@
 //! The `tlsim` command: argument parsing and printing only; everything else is the library.
 
+mod cmd_bridge;
 mod cmd_profiles;
 
 use clap::{Parser, Subcommand};
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
 
 const PLANNED: &str =
-    "Planned subcommands (later issues): bridge connect|serve, demo [NAME], bench.";
+    "Planned subcommands (later issues): demo [NAME], bench.";
 
 #[derive(Parser)]
 #[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
@@ -35,6 +36,9 @@ enum Command {
     Replay(cmd_study::ReplayArgs),
     /// Merge shard result files of a study into its report.
     Merge(cmd_study::MergeArgs),
+    /// Drive a tlsim client or server over loopback TCP against a real TLS stack (OpenSSL).
+    #[command(subcommand)]
+    Bridge(cmd_bridge::BridgeCommand),
 }
 
 #[derive(clap::Args)]
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
         Some(Command::Profiles(a)) => cmd_profiles::run(a),
         None => cmd_main::run(),
+        Some(Command::Bridge(c)) => cmd_bridge::run(c),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 //! The engine never reads a clock, a socket or OS randomness: time and the RNG come in.
 
 use super::outcome::{alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, Side};
+use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
     dh_premaster, encode_public, extended_master_secret, handshake_hash, key_block, master_secret,
@@ -96,7 +97,11 @@ pub struct Connection {
     read: Option<RecordProtector>,
     pending_read: Option<RecordProtector>,
     write: Option<RecordProtector>,
-    pending_write_key: Option<(MacHash, Vec<u8>)>,
+    pending_write: Option<RecordProtector>,
+    /// Bridge mode: real signatures, certificates and AES-GCM records (None: simulated).
+    real: Option<Arc<RealCrypto>>,
+    /// Client in bridge mode: the RSA key of the server's certificate.
+    peer_key: Option<rsa::RsaPublicKey>,
     flight: Vec<Vec<u8>>,
     flight_names: Vec<String>,
     outbox: VecDeque<Transmit>,
@@ -199,13 +204,30 @@ impl Connection {
             read: None,
             pending_read: None,
             write: None,
-            pending_write_key: None,
+            pending_write: None,
+            real: None,
+            peer_key: None,
             flight: Vec::new(),
             flight_names: Vec::new(),
             outbox: VecDeque::new(),
             received_app_data: Vec::new(),
             report: LocalReport::new(side),
         }
+    }
+
+    /// Switch to bridge mode before the first input: real certificates and RSA signatures
+    /// on ServerKeyExchange, real AES-GCM record protection. Only (EC)DHE_RSA AES-GCM suites
+    /// are usable in this mode: a server skips the others, a client rejects them. (A client's
+    /// ClientHello, queued at construction, is the same in both modes.)
+    pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
+        self.real = Some(real);
+        self
+    }
+
+    /// Whether a suite can run in bridge mode (real crypto).
+    pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
+        matches!(info.bulk, BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm)
+            && (info.is_dhe() || info.is_ecdhe())
     }
 
     pub fn side(&self) -> Side {
@@ -255,6 +277,31 @@ impl Connection {
                 format!("ApplicationData({} bytes)", chunk.len()),
             );
         }
+    }
+
+    /// End a completed connection cleanly: a close_notify alert (RFC 5246 §7.2.1), then FIN.
+    /// Used by the socket bridge, whose real peers keep a session resumable only after a
+    /// clean shutdown. Nothing in the report changes.
+    pub fn close_notify(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        let body = Alert {
+            level: AlertLevel::Warning,
+            description: AlertDescription::CloseNotify,
+        }
+        .to_bytes();
+        self.push_record(
+            ContentType::Alert,
+            body,
+            "Alert(warning, close_notify)".into(),
+        );
+        self.outbox.push_back(Transmit {
+            bytes: Vec::new(),
+            close: Some(CloseKind::Fin),
+            summary: "FIN".into(),
+        });
+        self.state = State::Closed;
     }
 
     /// The peer closed the transport.
@@ -660,13 +707,30 @@ impl Connection {
         } else {
             (sk, ck)
         };
+        if self.real.is_some() {
+            // Bridge mode: real RFC 5288 AES-GCM with the direction's write key and salt
+            // (only GCM suites are negotiated in this mode, see `real_suite_ok`).
+            let gcm = |k: &[u8], iv: &[u8]| {
+                RecordProtector::aes_gcm(k, iv).expect("GCM suites have 16/32-byte keys")
+            };
+            let c = gcm(&kb.client_key, &kb.client_iv);
+            let s = gcm(&kb.server_key, &kb.server_iv);
+            let (w, r) = if self.side == Side::Client {
+                (c, s)
+            } else {
+                (s, c)
+            };
+            self.pending_read = Some(r);
+            self.pending_write = Some(w);
+            return;
+        }
         self.pending_read = Some(RecordProtector::mac_only(hash, rk));
-        self.pending_write_key = Some((hash, wk));
+        self.pending_write = Some(RecordProtector::mac_only(hash, wk));
     }
 
     fn activate_write(&mut self) {
-        if let Some((hash, k)) = self.pending_write_key.take() {
-            self.write = Some(RecordProtector::mac_only(hash, k));
+        if let Some(w) = self.pending_write.take() {
+            self.write = Some(w);
         }
     }
 

@@ -5,10 +5,12 @@
 
 mod conn;
 pub mod outcome;
+pub mod real;
 pub mod session;
 
 pub use conn::{Connection, Transmit};
 pub use outcome::{CloseKind, HandshakeKind, LocalError, LocalReport, Outcome, Side};
+pub use real::RealCrypto;
 pub use session::{Millis, PeerState, Session};
 
 use crate::profile::Profile;

@@ -113,6 +113,16 @@ impl Connection {
                         what: "empty server Certificate".into(),
                     });
                 }
+                if self.real.is_some() {
+                    // Bridge mode: the RSA key from the real X.509 leaf (no chain validation:
+                    // the peer is a local test server with a self-signed certificate).
+                    let key = super::super::real::leaf_public_key(&chain[0]).map_err(|e| {
+                        LocalError::Decode {
+                            what: format!("server certificate: {e}"),
+                        }
+                    })?;
+                    self.peer_key = Some(key);
+                }
                 let kx = self.suite.map(|s| s.kx);
                 self.state = match kx {
                     Some(KeyExchange::Rsa) => State::ExpectCertReqOrDone,
@@ -171,6 +181,14 @@ impl Connection {
                 what: format!("suite {} not offered", sh.suite.name()),
             });
         };
+        if self.real.is_some() && !Self::real_suite_ok(info) {
+            return Err(LocalError::IllegalParameter {
+                what: format!(
+                    "suite {} is not supported in bridge mode (only (EC)DHE_RSA AES-GCM)",
+                    info.iana
+                ),
+            });
+        }
         if info.tls12_only && version != TlsVersion::Tls12 {
             return Err(LocalError::IllegalParameter {
                 what: "TLS 1.2 suite in an older version".into(),
@@ -249,8 +267,30 @@ impl Connection {
                 &ske.params_bytes(),
             ],
         );
+        // Bridge mode: a real RSA signature over client_random || server_random || params
+        // (RFC 5246 §7.4.3), checked with the certificate's key; the modelled one otherwise.
+        let real_sig_ok = |sig: &DigitallySigned| -> bool {
+            let (Some(key), Some(scheme)) = (self.peer_key.as_ref(), sig.scheme) else {
+                return false; // TLS ≤ 1.1 MD5||SHA-1 signatures are not implemented
+            };
+            let msg = [
+                &self.client_random[..],
+                &self.server_random[..],
+                &ske.params_bytes(),
+            ]
+            .concat();
+            super::super::real::verify(key, scheme, &msg, &sig.signature)
+        };
+        let sig_ok = |sig: &DigitallySigned| -> bool {
+            if self.real.is_some() {
+                real_sig_ok(sig)
+            } else {
+                sig.signature == expect_sig
+            }
+        };
+        let sig_ok = sig_ok(ske.sig());
         match ske {
-            ServerKeyExchangePayload::Dhe { params, sig } => {
+            ServerKeyExchangePayload::Dhe { params, .. } => {
                 let prime = crate::crypto::decode_public(&params.p);
                 let g = crate::crypto::decode_public(&params.g);
                 let group = DhGroup::custom(prime, g);
@@ -265,7 +305,7 @@ impl Connection {
                     });
                 }
                 let ys = self.check_peer_public(&params.ys, &group)?;
-                if sig.signature != expect_sig {
+                if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
                 let pair = env.dh_key_pair(&group, p.dh_exponent_bits, 0, self.now, &mut self.rng);
@@ -276,7 +316,7 @@ impl Connection {
                 self.kx = Kx::Dh { group, pair };
                 self.pending_z = Some(z);
             }
-            ServerKeyExchangePayload::Ecdhe { params, sig } => {
+            ServerKeyExchangePayload::Ecdhe { params, .. } => {
                 let offered = self
                     .offered
                     .as_ref()
@@ -289,7 +329,7 @@ impl Connection {
                         what: format!("curve {:?} not offered", params.group),
                     });
                 };
-                if sig.signature != expect_sig {
+                if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
                 let pair = env.ec_key_pair(curve, 0, self.now, &mut self.rng);

@@ -180,12 +180,15 @@ impl Connection {
             compression: CompressionMethod::Null,
             extensions: ext,
         }));
-        let chain = p
-            .cert_chain
-            .iter()
-            .enumerate()
-            .map(|(i, n)| model_cert(*n, i, "server"))
-            .collect();
+        let chain = match &self.real {
+            Some(r) => r.cert_chain.clone(),
+            None => p
+                .cert_chain
+                .iter()
+                .enumerate()
+                .map(|(i, n)| model_cert(*n, i, "server"))
+                .collect(),
+        };
         self.queue(HandshakePayload::Certificate(chain));
         self.client_hello = Some(ch);
         self.send_server_kx(info, env)?;
@@ -237,6 +240,9 @@ impl Connection {
             if i.is_dhe() && !dh_ok {
                 return None;
             }
+            if self.real.is_some() && !Self::real_suite_ok(i) {
+                return None;
+            }
             Some(i)
         };
         if p.server_honors_client_order {
@@ -271,7 +277,18 @@ impl Connection {
     ) -> Result<(), LocalError> {
         let p = self.profile.clone();
         let tls12 = self.version == Some(ProtocolVersion::TLSv1_2);
-        let scheme = tls12.then_some(SignatureScheme::RsaPkcs1Sha256);
+        let scheme = match (&self.real, tls12) {
+            (_, false) => None,
+            (None, true) => Some(SignatureScheme::RsaPkcs1Sha256),
+            (Some(_), true) => {
+                let offered = self.client_hello.as_ref().and_then(|c| c.sig_algs());
+                Some(super::super::real::choose_scheme(offered).ok_or(
+                    LocalError::IllegalParameter {
+                        what: "no RSA signature scheme in signature_algorithms".into(),
+                    },
+                )?)
+            }
+        };
         let ske = if info.is_dhe() {
             let group = p
                 .server_dh_group()
@@ -321,14 +338,35 @@ impl Connection {
         } else {
             return Ok(());
         };
-        let sig = modelled_signature(
-            b"ske",
-            &[
-                &self.client_random,
-                &self.server_random,
-                &ske.params_bytes(),
-            ],
-        );
+        let sig = match (&self.real, scheme) {
+            // Bridge mode: a real RSA signature with the server's key.
+            (Some(real), Some(scheme)) => {
+                let key = real.key.as_ref().ok_or(LocalError::IllegalParameter {
+                    what: "bridge server without an RSA key".into(),
+                })?;
+                let msg = [
+                    &self.client_random[..],
+                    &self.server_random[..],
+                    &ske.params_bytes(),
+                ]
+                .concat();
+                super::super::real::sign(key, scheme, &msg, &mut self.rng)
+                    .map_err(|what| LocalError::IllegalParameter { what })?
+            }
+            (Some(_), None) => {
+                return Err(LocalError::NoSharedVersion {
+                    offered: "TLS ≤ 1.1 signatures are not implemented in bridge mode".into(),
+                })
+            }
+            (None, _) => modelled_signature(
+                b"ske",
+                &[
+                    &self.client_random,
+                    &self.server_random,
+                    &ske.params_bytes(),
+                ],
+            ),
+        };
         let ske = match ske {
             ServerKeyExchangePayload::Dhe { params, .. } => ServerKeyExchangePayload::Dhe {
                 params,

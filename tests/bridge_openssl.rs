@@ -1,0 +1,653 @@
+//! Interop with real OpenSSL over loopback: a tlsim client against `openssl s_server`, a tlsim
+//! server against `openssl s_client`, with real AES-GCM records and RSA signatures.
+//!
+//! If `openssl` is not on PATH when the tests are built, build.rs sets `tlsim_no_openssl` and
+//! every test here is ignored with the reason "skipped: openssl not found (apt-get install
+//! openssl)", so cargo counts them as skipped. If it disappears after the build, each test
+//! prints that message and returns. The long keep-zeros rate test is `#[ignore]`:
+//! `cargo test --release --test bridge_openssl -- --ignored --nocapture`.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits};
+use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
+use tlsim::engine::RealCrypto;
+use tlsim::profile::{builtin, Profile};
+use tlsim::wire::suite_by_name;
+
+fn openssl_missing() -> bool {
+    let ok = Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        println!("skipped: openssl not found (apt-get install openssl)");
+        eprintln!("skipped: openssl not found (apt-get install openssl)");
+    }
+    !ok
+}
+
+fn data(f: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(f)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    std::env::temp_dir().join(format!("tlsim-bridge-{}-{n}-{name}", std::process::id()))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `openssl s_server`, killed on drop.
+struct SServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl SServer {
+    fn start(args: &[&str]) -> SServer {
+        let port = free_port();
+        let log = tmp("s_server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new("openssl")
+            .arg("s_server")
+            .args(["-accept", &format!("127.0.0.1:{port}")])
+            .args([
+                "-cert",
+                &data("cert.pem"),
+                "-key",
+                &data("key.pem"),
+                "-tls1_2",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("spawn openssl s_server");
+        let s = SServer { child, port, log };
+        // Ready when it prints ACCEPT (bounded wait).
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if s.output().contains("ACCEPT") {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("s_server did not start: {}", s.output());
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for SServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn profile(name: &str, suite: &str) -> Profile {
+    let mut p = builtin::load(name).unwrap();
+    let s = suite_by_name(suite).unwrap().suite;
+    p.client_suites = vec![s];
+    p.server_suites = vec![s];
+    p
+}
+
+fn connect(
+    server: &SServer,
+    p: Profile,
+    count: u64,
+    resume: bool,
+    seed: u64,
+    http: bool,
+) -> Vec<BridgeOutcome> {
+    let script = if http {
+        AppScript {
+            send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+            read_until_close: true,
+        }
+    } else {
+        AppScript::default()
+    };
+    bridge::connect(
+        &server.addr(),
+        p,
+        &bridge::ConnectOptions {
+            count,
+            resume,
+            seed,
+            script,
+            limits: Limits::default(),
+        },
+        |_| {},
+    )
+    .unwrap()
+}
+
+fn dhparam() -> String {
+    data("ffdhe2048.pem")
+}
+
+const DHE128: (&str, &str) = (
+    "DHE-RSA-AES128-GCM-SHA256",
+    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+);
+const DHE256: (&str, &str) = (
+    "DHE-RSA-AES256-GCM-SHA384",
+    "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+);
+const ECDHE128: (&str, &str) = (
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+);
+
+/// tlsim client → `s_server -www`: the page is OpenSSL's own SSL_SESSION_print, so its
+/// "Extended master secret" line and Master-Key are OpenSSL's view, compared with tlsim's.
+fn client_www_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
+    if openssl_missing() {
+        return;
+    }
+    let s = SServer::start(&["-cipher", cipher.0, "-dhparam", &dhparam(), "-www"]);
+    let v = connect(&s, profile(profile_name, cipher.1), 2, false, 7, true);
+    for o in &v {
+        assert!(o.ok(), "{o:#?}\n{}", s.output());
+        assert_eq!(o.suite.as_deref(), Some(cipher.1));
+        assert_eq!(o.ems, ems);
+        let want = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
+        assert!(o.app_received.contains(&want), "{}", o.app_received);
+        let master = o.local.truth.master.clone().unwrap().to_uppercase();
+        assert!(
+            o.app_received.contains(&format!("Master-Key: {master}")),
+            "OpenSSL's master key differs from tlsim's:\n{}",
+            o.app_received
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_dhe_aes128_gcm_ems_on_and_off() {
+    client_www_case(DHE128, "rfc-strict", true);
+    client_www_case(DHE128, "no-ems", false);
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_dhe_aes256_gcm_ems_on_and_off() {
+    client_www_case(DHE256, "rfc-strict", true);
+    client_www_case(DHE256, "no-ems", false);
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_ecdhe_aes128_gcm_ems_on_and_off() {
+    client_www_case(ECDHE128, "rfc-strict", true);
+    client_www_case(ECDHE128, "no-ems", false);
+}
+
+/// The line round trip with `s_server -rev` (it answers each line reversed).
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_line_round_trip_rev() {
+    if openssl_missing() {
+        return;
+    }
+    let s = SServer::start(&["-cipher", ECDHE128.0, "-rev"]);
+    let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 3, false);
+    assert!(v[0].ok(), "{:#?}", v[0]);
+    assert_eq!(v[0].app_received.trim_end(), "gnip egdirb mislt");
+}
+
+/// Session-ID resumption (`-no_ticket`) and ticket resumption (`-no_cache`: tickets only),
+/// EMS on and off.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_resumption_session_id_and_ticket() {
+    if openssl_missing() {
+        return;
+    }
+    for (flag, what) in [("-no_ticket", "session id"), ("-no_cache", "ticket")] {
+        // (profile, legacy resumption, EMS, expected kinds). A no-EMS client with strict
+        // RFC 7627 rules does not offer to resume its non-EMS session (§5.3 SHOULD NOT), so
+        // its later handshakes are full ("resume-refused"); with legacy rules it resumes and
+        // OpenSSL 3 accepts a non-EMS resumption when neither hello has EMS.
+        for (prof, legacy, ems, want) in [
+            ("rfc-strict", false, true, ["full", "resumed", "resumed"]),
+            (
+                "no-ems",
+                false,
+                false,
+                ["full", "resume-refused", "resume-refused"],
+            ),
+            ("no-ems", true, false, ["full", "resumed", "resumed"]),
+        ] {
+            let s = SServer::start(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev", flag]);
+            let mut p = profile(prof, DHE128.1);
+            if legacy {
+                p.ems_resumption = tlsim::profile::EmsResumption::Legacy;
+            }
+            let v = connect(&s, p, 3, true, 11, false);
+            let kinds: Vec<_> = v.iter().map(|o| o.handshake.as_str()).collect();
+            assert!(v.iter().all(|o| o.ok()), "{what} {prof}: {v:#?}");
+            assert_eq!(kinds, want, "{what} {prof} legacy={legacy}");
+            assert!(v.iter().all(|o| o.ems == ems));
+        }
+    }
+}
+
+/// A quick M1 check: keep-zeros client against real OpenSSL, 60 connections. Every failure
+/// is a connection where tlsim's Z had a zero top byte that it kept, and OpenSSL answered
+/// with a real alert; every success had no kept zero.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_keep_zeros_failures_are_m1() {
+    if openssl_missing() {
+        return;
+    }
+    let s = SServer::start(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
+    let v = connect(&s, profile("keep-zeros", DHE256.1), 60, false, 5, false);
+    for o in &v {
+        assert_eq!(o.ok(), !kept_leading_zero(&o.local), "{o:#?}");
+        if !o.ok() {
+            assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
+            assert_eq!(o.alert_received, Some(20), "{o:#?}");
+        }
+    }
+}
+
+// ------------------------------------------------------------------ tlsim as server
+
+/// Run a tlsim server (in a thread) for `count` connections and `openssl s_client` runs
+/// against it; returns the outcomes and each s_client's stdout+stderr.
+fn serve_case(
+    p: Profile,
+    count: u64,
+    clients: &[Vec<String>],
+    input: &str,
+) -> (Vec<BridgeOutcome>, Vec<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let limits = Limits {
+            accept_timeout: Duration::from_secs(20),
+            ..Limits::default()
+        };
+        bridge::serve_on(
+            &listener,
+            p,
+            Arc::new(RealCrypto::test_server()),
+            count,
+            9,
+            &limits,
+            |_| {},
+        )
+    });
+    let mut outs = Vec::new();
+    for args in clients {
+        let mut child = Command::new("openssl")
+            .arg("s_client")
+            .args([
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-tls1_2",
+                "-ign_eof",
+            ])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn openssl s_client");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        // Bounded wait: s_client exits when the tlsim server closes.
+        let until = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        outs.push(out);
+    }
+    let v = h.join().unwrap().unwrap();
+    (v, outs)
+}
+
+fn sc(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn server_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
+    if openssl_missing() {
+        return;
+    }
+    let (v, outs) = serve_case(
+        profile(profile_name, cipher.1),
+        1,
+        &[sc(&["-cipher", cipher.0])],
+        "hello tlsim\n",
+    );
+    assert!(v[0].ok(), "{:#?}\n{}", v[0], outs[0]);
+    assert_eq!(v[0].app_received, "hello tlsim\n");
+    assert_eq!(v[0].ems, ems);
+    let out = &outs[0];
+    assert!(
+        out.contains(&format!("New, TLSv1.2, Cipher is {}", cipher.0)),
+        "{out}"
+    );
+    let want = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
+    assert!(out.contains(&want), "{out}");
+    let master = v[0].local.truth.master.clone().unwrap().to_uppercase();
+    assert!(out.contains(&format!("Master-Key: {master}")), "{out}");
+    // The echo reached s_client's stdout after the session block.
+    let tail = out.split("---\n").last().unwrap_or("");
+    assert!(out.contains("hello tlsim"), "{tail}");
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_dhe_aes128_gcm_ems_on_and_off() {
+    server_case(DHE128, "rfc-strict", true);
+    server_case(DHE128, "no-ems", false);
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_dhe_aes256_gcm_ems_on_and_off() {
+    server_case(DHE256, "rfc-strict", true);
+    server_case(DHE256, "no-ems", false);
+}
+
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_ecdhe_aes128_gcm_ems_on_and_off() {
+    server_case(ECDHE128, "rfc-strict", true);
+    server_case(ECDHE128, "no-ems", false);
+}
+
+/// s_client -sess_out then -sess_in, against a tlsim server with only a session-ID cache and
+/// one with only tickets; and s_client -reconnect (1 full + 5 resumed connections).
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_resumption_sess_out_in_and_reconnect() {
+    if openssl_missing() {
+        return;
+    }
+    for mode in ["session id", "ticket"] {
+        for prof in ["rfc-strict", "no-ems"] {
+            let mut p = profile(prof, DHE128.1);
+            if mode == "session id" {
+                p.server_tickets = false;
+            } else {
+                p.server_cache_size = 0;
+            }
+            let sess = tmp("sess.pem");
+            let s = sess.to_string_lossy().to_string();
+            let (v, outs) = serve_case(
+                p.clone(),
+                2,
+                &[
+                    sc(&["-cipher", DHE128.0, "-sess_out", &s]),
+                    sc(&["-cipher", DHE128.0, "-sess_in", &s]),
+                ],
+                "again\n",
+            );
+            let _ = std::fs::remove_file(&sess);
+            assert!(v.iter().all(|o| o.ok()), "{mode} {prof}: {v:#?} {outs:#?}");
+            assert_eq!(v[1].handshake, "resumed", "{mode} {prof}: {}", outs[1]);
+            assert!(outs[1].contains("Reused, TLSv1.2"), "{}", outs[1]);
+            let (v, outs) = serve_case(p, 6, &[sc(&["-cipher", DHE128.0, "-reconnect"])], "x\n");
+            assert!(v.iter().all(|o| o.ok()), "{mode} {prof}: {v:#?} {outs:#?}");
+            let resumed = v.iter().filter(|o| o.handshake == "resumed").count();
+            assert_eq!(resumed, 5, "{mode} {prof}: {}", outs[0]);
+            assert_eq!(outs[0].matches("Reused, TLSv1.2").count(), 5, "{}", outs[0]);
+        }
+    }
+}
+
+/// M2/M3 against OpenSSL 3, client side: a tlsim client sending minimal Yc (M3's trigger)
+/// and one rejecting short Ys (M2's victim). OpenSSL 3 accepts a short Yc and always pads
+/// Ys, so neither fails; we keep connecting (bounded) until a short Yc was really sent.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_minimal_public_and_short_ys_rejection_vs_openssl() {
+    if openssl_missing() {
+        return;
+    }
+    let s = SServer::start(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev"]);
+    let mut short_sent = 0;
+    let mut total = 0;
+    for round in 0..10u64 {
+        let v = connect(
+            &s,
+            profile("minimal-public", DHE128.1),
+            200,
+            false,
+            100 + round,
+            false,
+        );
+        total += v.len();
+        for o in &v {
+            assert!(o.ok(), "OpenSSL rejected a minimal Yc? {o:#?}");
+            if o.local.truth.sent_public_len.unwrap() < 256 {
+                short_sent += 1;
+            }
+        }
+        if short_sent > 0 {
+            break;
+        }
+    }
+    println!("minimal Yc: {short_sent} short values sent in {total} connections, all accepted by OpenSSL");
+    assert!(short_sent > 0, "no short Yc in {total} connections");
+    let v = connect(
+        &s,
+        profile("rejects-short-public", DHE128.1),
+        300,
+        false,
+        1,
+        false,
+    );
+    assert!(v.iter().all(|o| o.ok()), "OpenSSL 3 sent a short Ys");
+}
+
+/// M1 at scale: a keep-zeros tlsim client against real `s_server` on ffdhe2048 DHE fails at
+/// the rate p computed from the prime, every failure being OpenSSL's real bad_record_mac;
+/// a strip client over the same seeds never fails.
+#[test]
+#[ignore = "long: ≥ 3,000 real connections"]
+fn long_keep_zeros_rate_matches_arithmetic() {
+    if openssl_missing() {
+        return;
+    }
+    let n: u64 = std::env::var("TLSIM_BRIDGE_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
+    let (lo, hi) = binomial_interval(n, p, 0.999);
+    let s = SServer::start(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
+    let t = Instant::now();
+    let keep = connect(&s, profile("keep-zeros", DHE256.1), n, false, 2026, false);
+    let fails: Vec<_> = keep.iter().filter(|o| !o.ok()).collect();
+    let kept = keep.iter().filter(|o| kept_leading_zero(&o.local)).count();
+    println!(
+        "keep-zeros: {} failures in {n} connections ({} with a kept zero byte), p = {p:.6}, expected {:.2}, 99.9% interval [{lo}, {hi}], {:?}",
+        fails.len(),
+        kept,
+        n as f64 * p,
+        t.elapsed()
+    );
+    for o in &fails {
+        assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
+        assert_eq!(o.alert_received, Some(20), "{o:#?}");
+    }
+    assert_eq!(fails.len(), kept);
+    assert!((lo..=hi).contains(&(fails.len() as u64)));
+    let t = Instant::now();
+    let strip = connect(&s, profile("strip-zeros", DHE256.1), n, false, 2026, false);
+    let sf = strip.iter().filter(|o| !o.ok()).count();
+    println!(
+        "strip-zeros: {sf} failures in {n} connections, {:?}",
+        t.elapsed()
+    );
+    assert_eq!(sf, 0);
+}
+
+/// M1 and M3 with tlsim as the server, one `s_client` process per connection (slow, so
+/// ignored): a keep-zeros server fails exactly where its own Z had a kept zero byte, with
+/// the bad_record_mac that s_client reports receiving; a server rejecting short client
+/// values never fails, because OpenSSL 3 pads Yc (PR #12331).
+#[test]
+#[ignore = "long: hundreds of s_client processes"]
+fn long_server_keep_zeros_and_short_yc_vs_s_client() {
+    if openssl_missing() {
+        return;
+    }
+    let n: u64 = std::env::var("TLSIM_BRIDGE_SERVER_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
+    let (lo, hi) = binomial_interval(n, p, 0.999);
+    let clients: Vec<_> = (0..n).map(|_| sc(&["-cipher", DHE128.0])).collect();
+    let (v, outs) = serve_case(profile("keep-zeros", DHE128.1), n, &clients, "hi\n");
+    let fails: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
+    println!(
+        "tlsim keep-zeros server vs s_client: {} failures in {n}, expected {:.2}, 99.9% interval [{lo}, {hi}]",
+        fails.len(),
+        n as f64 * p
+    );
+    for o in &fails {
+        assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
+        assert_eq!(o.alert, Some(20));
+        assert!(
+            outs[o.index as usize].contains("SSL alert number 20"),
+            "{}",
+            outs[o.index as usize]
+        );
+    }
+    assert_eq!(
+        fails.len(),
+        v.iter().filter(|o| kept_leading_zero(&o.local)).count()
+    );
+    assert!((lo..=hi).contains(&(fails.len() as u64)));
+    let (v, _) = serve_case(
+        profile("rejects-short-public", DHE128.1),
+        n,
+        &clients,
+        "hi\n",
+    );
+    let f = v.iter().filter(|o| !o.ok()).count();
+    println!("tlsim rejects-short-public server vs s_client: {f} failures in {n}");
+    assert_eq!(f, 0);
+}
+
+/// RSA-PSS: an s_client that offers only rsa_pss_rsae_sha256 gets a real PSS signature from
+/// the tlsim server and verifies it; an s_server restricted to PSS shares no signature
+/// algorithm with the tlsim client (which offers PKCS#1 only) and sends handshake_failure,
+/// reported as the alert OpenSSL sent.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn rsa_pss_both_ways() {
+    if openssl_missing() {
+        return;
+    }
+    let (v, outs) = serve_case(
+        profile("rfc-strict", ECDHE128.1),
+        1,
+        &[sc(&["-sigalgs", "rsa_pss_rsae_sha256"])],
+        "pss\n",
+    );
+    assert!(v[0].ok(), "{:#?}\n{}", v[0], outs[0]);
+    assert!(
+        outs[0].contains("Peer signature type: RSA-PSS"),
+        "{}",
+        outs[0]
+    );
+    let s = SServer::start(&["-sigalgs", "rsa_pss_rsae_sha256", "-rev"]);
+    let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 1, false);
+    assert_eq!(v[0].mechanism.as_deref(), Some("peer-alert"), "{:#?}", v[0]);
+    assert_eq!(v[0].alert_received, Some(40));
+    assert_eq!(v[0].detected_by.as_deref(), Some("peer"));
+}
