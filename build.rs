@@ -1,6 +1,6 @@
 //! Detects `openssl` on PATH for the interop tests (tests/bridge_openssl.rs): without it they
 //! are marked ignored ("skipped: openssl not found"), so cargo counts them as skipped rather
-//! than passed. The library itself does not depend on OpenSSL.
+//! than passed. (The library links libcrypto only for its fast modexp feature.)
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(tlsim_no_openssl)");
