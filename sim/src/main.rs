@@ -1,5 +1,6 @@
 //! The `tlsim` command: argument parsing and printing only; everything else is the library.
 
+mod cmd_bench;
 mod cmd_bridge;
 mod cmd_profiles;
 
@@ -10,8 +11,7 @@ mod cmd_study;
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
 
-const PLANNED: &str =
-    "Planned subcommands (later issues): demo [NAME], bench.";
+const PLANNED: &str = "Planned subcommands (later issues): demo [NAME].";
 
 #[derive(Parser)]
 #[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
@@ -36,6 +36,9 @@ enum Command {
     Replay(cmd_study::ReplayArgs),
     /// Merge shard result files of a study into its report.
     Merge(cmd_study::MergeArgs),
+    /// Benchmark: DHE handshakes per second per core through the study path, the cost split,
+    /// and a real OpenSSL handshake loop measured in the same run.
+    Bench(cmd_bench::BenchArgs),
     /// Drive a tlsim client or server over loopback TCP against a real TLS stack (OpenSSL).
     #[command(subcommand)]
     Bridge(cmd_bridge::BridgeCommand),
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Profiles(a)) => cmd_profiles::run(a),
         None => cmd_main::run(),
         Some(Command::Bridge(c)) => cmd_bridge::run(c),
+        Some(Command::Bench(a)) => cmd_bench::run(a),
     };
     match result {
         Ok(code) => code,

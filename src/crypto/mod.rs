@@ -83,3 +83,12 @@ mod tests {
         panic!("did not see both cases: {seen:?}");
     }
 }
+
+/// The big-integer backend `DhGroup::modexp` uses in this build.
+pub fn modexp_backend() -> &'static str {
+    if cfg!(feature = "openssl-bn") {
+        "OpenSSL libcrypto BN_mod_exp, fixed-base tables for g (feature openssl-bn)"
+    } else {
+        "num-bigint modpow (pure Rust)"
+    }
+}
