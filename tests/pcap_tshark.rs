@@ -92,11 +92,20 @@ fn fields(file: &Path) -> Vec<[String; 4]> {
 fn check_clean(file: &Path) -> Vec<u32> {
     let v = tshark(file, &["-V"]);
     assert!(!v.contains("Malformed Packet"), "malformed packet:\n{v}");
-    assert!(!v.contains("BER Error"), "a certificate did not dissect:\n{v}");
+    assert!(
+        !v.contains("BER Error"),
+        "a certificate did not dissect:\n{v}"
+    );
     let expert = tshark(file, &["-q", "-z", "expert"]);
     assert!(!expert.contains("Errors ("), "expert errors:\n{expert}");
     assert!(!expert.contains("Malformed"), "malformed:\n{expert}");
-    for bad in ["checksum", "Previous segment", "ACKed unseen", "retransmission", "Out-Of-Order"] {
+    for bad in [
+        "checksum",
+        "Previous segment",
+        "ACKed unseen",
+        "retransmission",
+        "Out-Of-Order",
+    ] {
         assert!(
             !expert.to_lowercase().contains(&bad.to_lowercase()),
             "tshark expert info mentions {bad}:\n{expert}"
@@ -119,7 +128,11 @@ fn check_clean(file: &Path) -> Vec<u32> {
         ],
     );
     for l in ck.lines() {
-        assert_eq!(l.trim(), "1\t1", "IPv4 / TCP checksum status (1 = good): {ck}");
+        assert_eq!(
+            l.trim(),
+            "1\t1",
+            "IPv4 / TCP checksum status (1 = good): {ck}"
+        );
     }
     fields(file)
         .iter()

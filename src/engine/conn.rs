@@ -146,7 +146,10 @@ fn model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
     let text = format!("tlsim modelled certificate {who} {index}");
     let filler = |n: usize| -> Vec<u8> { text.bytes().cycle().take(n).collect() };
     let alg = |oid_last: u8| {
-        let mut b = der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, oid_last]);
+        let mut b = der(
+            0x06,
+            &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, oid_last],
+        );
         b.extend(der(0x05, &[]));
         der(0x30, &b)
     };

@@ -33,10 +33,10 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
     // Bars at columns 10 and 11 + width + 1: "client" and "server" sit on them.
     let _ = writeln!(
         s,
-        "{:<8}client{:^mid$}server",
-        "  time",
+        "{:<9}client{:^mid$}server",
+        "    time",
         "network",
-        mid = width.saturating_sub(4)
+        mid = width.saturating_sub(5)
     );
     for (w, (label, size)) in wire.iter().zip(&labels) {
         let used = 3 + label.chars().count() + 1 + 1 + size.len() + 4;
@@ -48,7 +48,12 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
             (Side::Client, true) => format!("-- {label} {fill}---- X"),
             (Side::Server, true) => format!("X-- {label} {fill}-----"),
         };
-        let _ = writeln!(s, "{:>6} ms  |{body:<width$}|", w.time_ms, width = width + 1);
+        let _ = writeln!(
+            s,
+            "{:>6} ms  |{body:<width$}|",
+            w.time_ms,
+            width = width + 1
+        );
     }
     let o = outcome;
     let _ = writeln!(s);
