@@ -223,7 +223,7 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
             sr.get(i).map(String::as_str).unwrap_or("")
         );
     }
-    let _ = writeln!(t, "{:<34} {}", "…", "…");
+    let _ = writeln!(t, "{:<34} …", "…");
     let _ = writeln!(
         t,
         "{:<34} {}",
