@@ -2,6 +2,7 @@
 
 mod cmd_bench;
 mod cmd_bridge;
+mod cmd_demo;
 mod cmd_profiles;
 
 use clap::{Parser, Subcommand};
@@ -11,10 +12,12 @@ mod cmd_study;
 use std::process::ExitCode;
 use tlsim::engine::{Pair, Run};
 
-const PLANNED: &str = "Planned subcommands (later issues): demo [NAME].";
-
 #[derive(Parser)]
-#[command(name = "tlsim", version, about = "Deterministic network simulator for TLS interoperability testing", after_help = PLANNED)]
+#[command(
+    name = "tlsim",
+    version,
+    about = "Deterministic network simulator for TLS interoperability testing"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -42,6 +45,8 @@ enum Command {
     /// Drive a tlsim client or server over loopback TCP against a real TLS stack (OpenSSL).
     #[command(subcommand)]
     Bridge(cmd_bridge::BridgeCommand),
+    /// List the teaching demos, or run one step by step (`tlsim demo kb4557473`).
+    Demo(cmd_demo::DemoArgs),
 }
 
 #[derive(clap::Args)]
@@ -73,6 +78,23 @@ struct HandshakeArgs {
     /// Print one JSON object per connection.
     #[arg(long)]
     json: bool,
+    /// Print each connection as a ladder diagram (client | network | server).
+    #[arg(long)]
+    ladder: bool,
+    /// Write the connection(s) to FILE as a classic pcap (Ethernet/IPv4/TCP, client
+    /// 10.0.0.1, server 10.0.1.1, timestamps from 2019-10-08 08:00 UTC) for Wireshark.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
+    /// Server TCP port in the pcap.
+    #[arg(long, default_value_t = 443)]
+    port: u16,
+    /// Write the NSS key log (CLIENT_RANDOM <client random> <master secret>) to FILE.
+    /// Simulated-mode records are plaintext plus a real HMAC, not encrypted with the
+    /// negotiated cipher, so Wireshark cannot decrypt them with it: the Finished and
+    /// later records show as encrypted data. The key log lets you check the master
+    /// secrets against another tool.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -87,6 +109,7 @@ fn main() -> ExitCode {
         None => cmd_main::run(),
         Some(Command::Bridge(c)) => cmd_bridge::run(c),
         Some(Command::Bench(a)) => cmd_bench::run(a),
+        Some(Command::Demo(a)) => cmd_demo::run(a),
     };
     match result {
         Ok(code) => code,
@@ -130,7 +153,33 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
     if a.resume {
         runs.push(pair.connect());
     }
+    if let Some(path) = &a.pcap {
+        let bytes = tlsim::report::pcap::capture(&runs, a.port);
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!(
+            "wrote {} connection(s) to {} (simulated mode: records after ChangeCipherSpec are plaintext + HMAC, shown by Wireshark as encrypted data)",
+            runs.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &a.keylog {
+        let lines: String = runs
+            .iter()
+            .filter_map(tlsim::report::pcap::keylog_line)
+            .map(|l| l + "\n")
+            .collect();
+        std::fs::write(path, lines).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!(
+            "wrote the key log to {} (Wireshark cannot decrypt simulated-mode records with it: they are not encrypted, only MAC-protected)",
+            path.display()
+        );
+    }
     for (i, run) in runs.iter().enumerate() {
+        if a.ladder && !a.json {
+            println!("connection {}:", i + 1);
+            print!("{}", tlsim::report::ladder::ladder(&run.wire, &run.outcome));
+            continue;
+        }
         if a.json {
             println!(
                 "{}",

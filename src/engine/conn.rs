@@ -127,16 +127,84 @@ fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     d.iter().cycle().take(256).copied().collect()
 }
 
+/// DER: tag, definite length, body.
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let n = body.len();
+    let mut v = vec![tag];
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        let len = n.to_be_bytes();
+        let skip = len.iter().take_while(|b| **b == 0).count();
+        v.push(0x80 | (len.len() - skip) as u8);
+        v.extend_from_slice(&len[skip..]);
+    }
+    v.extend_from_slice(body);
+    v
+}
+
 fn model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
-    // A DER-shaped blob of the configured size: SEQUENCE header then filler.
+    // A well-formed X.509 structure of exactly the configured size, so that Wireshark
+    // dissects it: subject and issuer "CN=tlsim modelled certificate …", a small modelled
+    // RSA key and a modelled signature (filler) that takes up the rest of the size. Its
+    // contents are modelled (DESIGN.md principle 1); only its size matters to the engine.
+    let text = format!("tlsim modelled certificate {who} {index}");
+    let filler = |n: usize| -> Vec<u8> { text.bytes().cycle().take(n).collect() };
+    let alg = |oid_last: u8| {
+        let mut b = der(
+            0x06,
+            &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, oid_last],
+        );
+        b.extend(der(0x05, &[]));
+        der(0x30, &b)
+    };
+    for pad in 0..4 {
+        let mut cn = der(0x06, &[0x55, 0x04, 0x03]);
+        cn.extend(der(0x0c, format!("{text}{}", ".".repeat(pad)).as_bytes()));
+        let name = der(0x30, &der(0x31, &der(0x30, &cn)));
+        let mut validity = der(0x17, b"190101000000Z");
+        validity.extend(der(0x17, b"291231235959Z"));
+        let mut modulus = vec![0x00, 0xc0];
+        modulus.extend(filler(63));
+        let mut rsa = der(0x02, &modulus);
+        rsa.extend(der(0x02, &[0x01, 0x00, 0x01]));
+        let mut key = vec![0x00];
+        key.extend(der(0x30, &rsa));
+        let mut spki = alg(0x01);
+        spki.extend(der(0x03, &key));
+        let mut tbs = der(0xa0, &der(0x02, &[0x02]));
+        tbs.extend(der(0x02, &[0x01, (index as u8).wrapping_add(1) & 0x7f]));
+        tbs.extend(alg(0x0b));
+        tbs.extend(&name);
+        tbs.extend(der(0x30, &validity));
+        tbs.extend(&name);
+        tbs.extend(der(0x30, &spki));
+        let tbs = der(0x30, &tbs);
+        let sig_alg = alg(0x0b);
+        let fixed = tbs.len() + sig_alg.len();
+        let total = |l: usize| {
+            let sig_len = der(0x03, &vec![0; l + 1]).len();
+            der(0x30, &vec![0; fixed + sig_len]).len()
+        };
+        let est = size.saturating_sub(fixed + 10);
+        let found = (est.saturating_sub(10)..est + 10).find(|l| total(*l) == size);
+        if let Some(l) = found {
+            let mut sig = vec![0x00];
+            sig.extend(filler(l));
+            let mut body = tbs;
+            body.extend(sig_alg);
+            body.extend(der(0x03, &sig));
+            return der(0x30, &body);
+        }
+    }
+    // Too small for the structure: a DER-shaped blob of the configured size.
     let mut c = vec![
         0x30,
         0x82,
         ((size.saturating_sub(4)) >> 8) as u8,
         (size.saturating_sub(4)) as u8,
     ];
-    let seed = format!("tlsim modelled certificate {who} {index} ");
-    c.extend(seed.bytes().cycle().take(size.saturating_sub(4)));
+    c.extend(filler(size.saturating_sub(4)));
     c.truncate(size.max(4));
     c
 }
@@ -821,4 +889,16 @@ pub(crate) fn group_curve(g: NamedGroup) -> Option<crate::crypto::Curve> {
     ]
     .into_iter()
     .find(|c| curve_group(*c) == g)
+}
+
+#[cfg(test)]
+mod model_cert_tests {
+    #[test]
+    fn model_cert_has_the_configured_size() {
+        for size in [300, 1100, 1200, 4000, 12_000, 40_000, 70_000] {
+            let c = super::model_cert(size, 1, "server");
+            assert_eq!(c.len(), size);
+            assert_eq!(c[0], 0x30);
+        }
+    }
 }

@@ -2,7 +2,10 @@
 //! side saw the first failure in an administrator's words (FACTS.md §4), failures per
 //! time bucket, and the scenario's expectations checked.
 
+pub mod demo;
 pub mod explain;
+pub mod ladder;
+pub mod pcap;
 
 use crate::net::ConnRecord;
 use crate::scenario::{Expect, Scenario};

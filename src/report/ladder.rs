@@ -1,0 +1,87 @@
+//! Ladder diagrams: one connection as three columns, client | network | server, one line
+//! per record (time, direction, the handshake messages it carries, its size in bytes),
+//! alerts and TCP FIN/RST, then the outcome and what each side's administrator sees — the
+//! shape of the network trace in KB4557473. Plain text, no colours.
+
+use super::explain::side_view;
+use crate::engine::{CloseKind, Outcome, Side, WireEvent};
+use std::fmt::Write as _;
+
+/// The ladder of one connection.
+pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
+    let labels: Vec<(String, String)> = wire
+        .iter()
+        .map(|w| match w.close {
+            Some(k) if w.bytes.is_empty() => (
+                match k {
+                    CloseKind::Fin => "TCP FIN (close)".to_string(),
+                    CloseKind::Rst => "TCP RST (reset)".to_string(),
+                },
+                String::new(),
+            ),
+            _ => (w.summary.clone(), format!("{} B", w.bytes.len())),
+        })
+        .collect();
+    let widest = labels
+        .iter()
+        .map(|(l, b)| l.chars().count() + b.len())
+        .max()
+        .unwrap_or(0);
+    // "-- " + label + " " + fill + " " + size + " -->" with at least 3 fill dashes.
+    let width = (widest + 12).max(40);
+    let mut s = String::new();
+    // Bars at columns 10 and 11 + width + 1: "client" and "server" sit on them.
+    let _ = writeln!(
+        s,
+        "{:<9}client{:^mid$}server",
+        "    time",
+        "network",
+        mid = width.saturating_sub(5)
+    );
+    for (w, (label, size)) in wire.iter().zip(&labels) {
+        let used = 3 + label.chars().count() + 1 + 1 + size.len() + 4;
+        let fill = "-".repeat(width.saturating_sub(used).max(1));
+        let body = match (w.from, size.is_empty()) {
+            (Side::Client, false) => format!("-- {label} {fill} {size} -->"),
+            (Side::Server, false) => format!("<-- {label} {fill} {size} --"),
+            // A close: no record, the line ends in an X at the receiver.
+            (Side::Client, true) => format!("-- {label} {fill}---- X"),
+            (Side::Server, true) => format!("X-- {label} {fill}-----"),
+        };
+        let _ = writeln!(
+            s,
+            "{:>6} ms  |{body:<width$}|",
+            w.time_ms,
+            width = width + 1
+        );
+    }
+    let o = outcome;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "outcome: {} ({}), {} {}, EMS {}",
+        o.outcome,
+        o.handshake,
+        o.version.as_deref().unwrap_or("-"),
+        o.suite.as_deref().unwrap_or("-"),
+        if o.ems { "yes" } else { "no" }
+    );
+    if let Some(m) = &o.mechanism {
+        let _ = writeln!(
+            s,
+            "mechanism: {m}, detected by the {} at {}, alert {}, close {}",
+            o.detected_by.map(|s| s.name()).unwrap_or("-"),
+            o.at.as_deref().unwrap_or("-"),
+            o.alert
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "none".into()),
+            o.close.as_deref().unwrap_or("-")
+        );
+    }
+    let _ = writeln!(s, "why: {}", o.explanation);
+    if !o.ok() {
+        let _ = writeln!(s, "client sees: {}", side_view(&o.client));
+        let _ = writeln!(s, "server sees: {}", side_view(&o.server));
+    }
+    s
+}
