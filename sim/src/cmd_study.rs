@@ -128,7 +128,10 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
         eprintln!("wrote the plots to {}", path.display());
     }
     if let Some(path) = &a.html {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        let command = std::iter::once("tlsim".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" ");
         let html = tlsim::report::html::study_html(&report, &results, &sc.description, &command)?;
         std::fs::write(path, html).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote the HTML report to {}", path.display());

@@ -29,7 +29,8 @@ h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 pre, code { font-family: ui-monospace, monospace; font-size: 0.9em; }
 pre { background: #f6f6f6; padding: 0.8em; white-space: pre-wrap; }
-table { border-collapse: collapse; font-size: 0.85em; }
+table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
+ul.replay code { font-size: 0.85em; margin-right: 1em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eee; }
@@ -77,7 +78,8 @@ pub fn study_html(
         escape(description.trim())
     );
     let _ = write!(h, "<h2>Plots</h2>\n<div class=\"plot\">\n{svg}\n</div>\n");
-    h.push_str("<h2>Cells</h2>\n<table>\n<thead><tr><th>#</th><th>client</th><th>server</th><th>suite</th><th>handshake</th><th>attempts</th><th>failures</th><th>rate</th><th>95% interval</th><th>theory</th><th>verdict</th><th>mechanisms</th><th>replay ids</th></tr></thead>\n<tbody>\n");
+    h.push_str("<h2>Cells</h2>\n<table>\n<thead><tr><th>#</th><th>client</th><th>server</th><th>suite</th><th>handshake</th><th>attempts</th><th>failures</th><th>rate</th><th>95% interval</th><th>theory</th><th>verdict</th><th>mechanisms</th></tr></thead>\n<tbody>\n");
+    let mut replays = String::new();
     for (i, c) in report.cells.iter().enumerate() {
         let mech: Vec<String> = c
             .by_mechanism
@@ -95,7 +97,7 @@ pub fn study_html(
             .collect();
         let _ = writeln!(
             h,
-            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td></tr>",
             if c.failures > 0 { " fail" } else { "" },
             i + 1,
             escape(&c.client),
@@ -109,10 +111,18 @@ pub fn study_html(
             c.ci95[1],
             c.theory.map(|t| format!("{t:.6}")).unwrap_or_else(|| "–".into()),
             mech.join("<br>"),
-            replay.join("<br>"),
         );
+        if !replay.is_empty() {
+            let _ = writeln!(replays, "<li>#{}: {}</li>", i + 1, replay.join(" "));
+        }
     }
     h.push_str("</tbody>\n</table>\n");
+    if !replays.is_empty() {
+        let _ = write!(
+            h,
+            "<h2>Replay ids of the first failures</h2>\n<ul class=\"replay\">\n{replays}</ul>\n"
+        );
+    }
     h.push_str("<p>Rates are failures / attempts per cell; intervals are 95% Wilson score intervals; the verdict says whether the failure count lies in the 99.9% binomial interval of the theoretical rate. Replay a failure with <code>tlsim replay ID</code>.</p>\n");
     h.push_str("</body>\n</html>\n");
     Ok(h)
