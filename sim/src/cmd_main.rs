@@ -11,8 +11,11 @@ const FLAGSHIP: &str = include_str!("../../scenarios/october-2019-fleet.toml");
 /// Shards of the flagship study (each one run of the scenario's workload).
 const SHARDS: u32 = 24;
 
+/// (attempts, failures, failures by mechanism) of one (client, server) pair.
+type PairCounts = (u64, u64, BTreeMap<String, u64>);
+
 fn pair_matrix(r: &StudyReport) -> String {
-    let mut m: BTreeMap<(String, String), (u64, u64, BTreeMap<String, u64>)> = BTreeMap::new();
+    let mut m: BTreeMap<(String, String), PairCounts> = BTreeMap::new();
     for c in &r.cells {
         let e = m.entry((c.client.clone(), c.server.clone())).or_default();
         e.0 += c.attempts;

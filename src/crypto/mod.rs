@@ -20,6 +20,15 @@ pub use prf::*;
 pub use record::*;
 pub use stats::*;
 
+/// The big-integer backend `DhGroup::modexp` uses in this build.
+pub fn modexp_backend() -> &'static str {
+    if cfg!(feature = "openssl-bn") {
+        "OpenSSL libcrypto BN_mod_exp, fixed-base tables for g (feature openssl-bn)"
+    } else {
+        "num-bigint modpow (pure Rust)"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,14 +90,5 @@ mod tests {
             }
         }
         panic!("did not see both cases: {seen:?}");
-    }
-}
-
-/// The big-integer backend `DhGroup::modexp` uses in this build.
-pub fn modexp_backend() -> &'static str {
-    if cfg!(feature = "openssl-bn") {
-        "OpenSSL libcrypto BN_mod_exp, fixed-base tables for g (feature openssl-bn)"
-    } else {
-        "num-bigint modpow (pure Rust)"
     }
 }

@@ -63,7 +63,7 @@ pub struct Study {
 
 /// The seed of shard `i` of a study with `seed`.
 pub fn shard_seed(seed: u64, shard: u32) -> u64 {
-    crate::seed::rng_for(seed, &[0x5354_5544_59, shard as u64]).next_u64()
+    crate::seed::rng_for(seed, &[0x0053_5455_4459, shard as u64]).next_u64()
 }
 
 /// A digest of an outcome (its JSON), for replay checks.
