@@ -41,6 +41,13 @@ pub struct StudyArgs {
     /// What-if variants to compare side by side: no-dhe, ems-on, strip-zeros, pad-publics.
     #[arg(long, num_args = 1..)]
     pub compare: Vec<String>,
+    /// Write an SVG with (a) the running failure rate of the largest-theory cell and its
+    /// 95% band over the connections in shard order and (b) every cell's rate with its interval.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Write a self-contained HTML report (plots, cell table, scenario, seed, command).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn load(path: &Path) -> Result<(Scenario, String), String> {
@@ -115,6 +122,20 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let report = merge(&results, Some(&sc), study.replay_per_cell)?;
+    if let Some(path) = &a.plot {
+        let svg = tlsim::report::plot::study_svg(&report, &results)?;
+        std::fs::write(path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote the plots to {}", path.display());
+    }
+    if let Some(path) = &a.html {
+        let command = std::iter::once("tlsim".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let html = tlsim::report::html::study_html(&report, &results, &sc.description, &command)?;
+        std::fs::write(path, html).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote the HTML report to {}", path.display());
+    }
     let mut text = render(&report, a.json, a.csv);
     for v in &a.compare {
         let vs = variant(&sc, v)?;
@@ -225,6 +246,15 @@ pub struct ReplayArgs {
     pub ladder: bool,
     #[arg(long)]
     pub json: bool,
+    /// Write the connection to FILE as a classic pcap (client 10.0.0.1, server 10.0.1.1).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Server TCP port in the pcap.
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+    /// Write the NSS key log line of the connection to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
@@ -251,6 +281,28 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
     let (sc, text) = load(&path)?;
     let study = Study::new(sc, &text, seed, shards);
     let rec = tlsim::study::replay(&study, shard, conn)?;
+    let wire = rec.wire.as_deref().unwrap_or(&[]);
+    if let Some(path) = &a.pcap {
+        let mut w = tlsim::report::pcap::PcapWriter::new();
+        w.add_connection(wire, tlsim::report::pcap::Endpoints::nth(0, a.port));
+        std::fs::write(path, w.into_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote the connection to {}", path.display());
+    }
+    if let Some(path) = &a.keylog {
+        let line = tlsim::report::pcap::keylog_of(wire, &rec.outcome)
+            .map(|l| l + "\n")
+            .unwrap_or_default();
+        std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote the key log to {}", path.display());
+    }
+    if a.ladder && !a.json {
+        println!(
+            "replay {} — {} → {} ({}), started at {} ms",
+            a.id, rec.client, rec.server, rec.channel, rec.start_ms
+        );
+        print!("{}", tlsim::report::ladder::ladder(wire, &rec.outcome));
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.json {
         println!(
             "{}",

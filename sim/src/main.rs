@@ -56,6 +56,14 @@ struct RunArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Record every connection and write them to FILE as a classic pcap (connection i on
+    /// client port 49152+i, 16384 per client address 10.0.0.1, 10.1.1.1, …; servers
+    /// 10.0.1.1 on their scenario ports).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
+    /// Write the NSS key log of every connection whose client derived a master secret.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -122,7 +130,35 @@ fn main() -> ExitCode {
 
 fn run(a: RunArgs) -> Result<ExitCode, String> {
     let sc = tlsim::scenario::Scenario::load(&a.scenario).map_err(|e| e.to_string())?;
-    let records = tlsim::net::run_fleet(&sc.fleet)?;
+    let mut fleet = sc.fleet.clone();
+    fleet.record = a.pcap.is_some() || a.keylog.is_some();
+    let records = tlsim::net::run_fleet(&fleet)?;
+    if let Some(path) = &a.pcap {
+        let port = |r: &tlsim::net::ConnRecord| {
+            fleet
+                .servers
+                .iter()
+                .find(|s| s.label == r.server)
+                .map(|s| s.port)
+                .unwrap_or(443)
+        };
+        let bytes = tlsim::report::pcap::capture_records(&records, port);
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!(
+            "wrote {} connection(s) to {}",
+            records.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &a.keylog {
+        let lines: String = records
+            .iter()
+            .filter_map(|r| tlsim::report::pcap::keylog_of(r.wire.as_deref()?, &r.outcome))
+            .map(|l| l + "\n")
+            .collect();
+        std::fs::write(path, lines).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote the key log to {}", path.display());
+    }
     let report = tlsim::report::RunReport::build(&sc, &records);
     if a.json {
         let v = serde_json::json!({ "report": report, "connections": records });

@@ -81,3 +81,51 @@ fn handshake_json_has_the_documented_fields() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn run_and_replay_write_pcaps_without_changing_the_output() {
+    let dir = std::env::temp_dir().join(format!("tlsim-cli-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (pcap, keys) = (dir.join("fleet.pcap"), dir.join("fleet.keys"));
+    let plain = tlsim(&["run", "scenarios/kb4557473-sqlserver.toml"]);
+    let with = tlsim(&[
+        "run",
+        "scenarios/kb4557473-sqlserver.toml",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--keylog",
+        keys.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        plain.stdout, with.stdout,
+        "--pcap leaves the run output alone"
+    );
+    assert_eq!(plain.status.code(), with.status.code());
+    let bytes = std::fs::read(&pcap).unwrap();
+    assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "classic pcap magic");
+    assert!(bytes.len() > 100_000);
+    assert!(std::fs::read_to_string(&keys)
+        .unwrap()
+        .starts_with("CLIENT_RANDOM "));
+
+    let one = dir.join("one.pcap");
+    let out = tlsim(&[
+        "replay",
+        "m1-dh-premaster-zeros:1:5:0:clients.2.56000",
+        "--ladder",
+        "--pcap",
+        one.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ClientHello") && text.contains("bad_record_mac"),
+        "{text}"
+    );
+    assert!(std::fs::read(&one).unwrap().len() > 1000);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,8 +4,10 @@
 
 pub mod demo;
 pub mod explain;
+pub mod html;
 pub mod ladder;
 pub mod pcap;
+pub mod plot;
 
 use crate::net::ConnRecord;
 use crate::scenario::{Expect, Scenario};

@@ -280,6 +280,28 @@ pub fn capture(runs: &[Run], server_port: u16) -> Vec<u8> {
     w.into_bytes()
 }
 
+/// A capture of fleet connections (records with their `wire`), the i-th on client
+/// 10.0.0.1 port 49152+i to the server's port `server_port(record)` (past 16384 connections the next client
+/// address); records without a wire are skipped.
+pub fn capture_records(
+    records: &[crate::net::ConnRecord],
+    server_port: impl Fn(&crate::net::ConnRecord) -> u16,
+) -> Vec<u8> {
+    let mut w = PcapWriter::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(wire) = &r.wire {
+            // 16384 ports per client address, then the next address (10.1.b.1 for block b).
+            let (block, slot) = (i / 16384, i % 16384);
+            let mut ends = Endpoints::nth(slot, server_port(r));
+            if block > 0 {
+                ends.client_ip = [10, 1 + (block >> 8) as u8, block as u8, 1];
+            }
+            w.add_connection(wire, ends);
+        }
+    }
+    w.into_bytes()
+}
+
 /// The client random of a connection, read from its ClientHello record on the wire.
 pub fn client_random(wire: &[WireEvent]) -> Option<[u8; 32]> {
     let ch = wire.iter().find(|w| {
@@ -292,8 +314,13 @@ pub fn client_random(wire: &[WireEvent]) -> Option<[u8; 32]> {
 /// whose client derived a master secret. In the simulated mode Wireshark cannot use it to
 /// decrypt: the records are plaintext plus an HMAC, not the negotiated cipher's output.
 pub fn keylog_line(run: &Run) -> Option<String> {
-    let random = client_random(&run.wire)?;
-    let master = run.outcome.client.truth.master.as_ref()?;
+    keylog_of(&run.wire, &run.outcome)
+}
+
+/// [`keylog_line`] from a connection's wire records and outcome (a fleet's `ConnRecord`).
+pub fn keylog_of(wire: &[WireEvent], outcome: &crate::engine::Outcome) -> Option<String> {
+    let random = client_random(wire)?;
+    let master = outcome.client.truth.master.as_ref()?;
     let mut s = String::from("CLIENT_RANDOM ");
     for b in random {
         let _ = write!(s, "{b:02x}");
