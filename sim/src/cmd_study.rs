@@ -137,6 +137,18 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
         eprintln!("wrote the HTML report to {}", path.display());
     }
     let mut text = render(&report, a.json, a.csv);
+    let default_path = PathBuf::from(format!("scenarios/{}.toml", study.header.scenario));
+    if !a.json
+        && !a.csv
+        && a.scenario != default_path
+        && report.cells.iter().any(|c| !c.replay.is_empty())
+    {
+        text.push_str(&format!(
+            "(the scenario is not scenarios/{}.toml: add `--scenario {}` to tlsim replay)\n",
+            study.header.scenario,
+            a.scenario.display()
+        ));
+    }
     for v in &a.compare {
         let vs = variant(&sc, v)?;
         let vstudy = Study::new(vs.clone(), &format!("{text}{v}"), a.seed, shards);

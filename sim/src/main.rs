@@ -106,6 +106,13 @@ struct HandshakeArgs {
 }
 
 fn main() -> ExitCode {
+    // Behave like other command-line tools when the reader of a pipe goes away
+    // (`tlsim profiles show X | head`): end quietly instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Handshake(a)) => handshake(a),
