@@ -86,3 +86,14 @@ fn a_bad_knob_in_set_names_its_line() {
         "{e}"
     );
 }
+
+#[test]
+fn a_link_to_an_unknown_host_names_its_line() {
+    let e = err(&format!(
+        "{GOOD}\n[[link]]\na = \"web\"\nb = \"nowhere\"\nlatency_ms = [40, 120]\n"
+    ));
+    assert!(
+        e.starts_with("bad.toml:15:") && e.contains("nowhere"),
+        "{e}"
+    );
+}

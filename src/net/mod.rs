@@ -104,6 +104,15 @@ pub enum FaultSpec {
     },
 }
 
+/// A link whose latency differs from the fleet's default range.
+#[derive(Debug, Clone)]
+pub struct LinkSpec {
+    pub a: String,
+    pub b: String,
+    /// One-way latency range [min, max] in ms.
+    pub latency_ms: (Millis, Millis),
+}
+
 #[derive(Debug, Clone)]
 pub struct Fleet {
     pub seed: u64,
@@ -113,6 +122,8 @@ pub struct Fleet {
     pub servers: Vec<ServerSpec>,
     pub clients: Vec<ClientSpec>,
     pub faults: Vec<FaultSpec>,
+    /// Per-link latency ranges.
+    pub links: Vec<LinkSpec>,
     /// Record every connection's wire events (for replays and ladders; costs memory).
     pub record: bool,
 }
@@ -505,6 +516,20 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
             }
             Ok(())
         });
+    }
+
+    // Per-link latency: turmoil sets a fixed latency, then raises the link's maximum.
+    for l in &fleet.links {
+        sim.set_link_latency(
+            l.a.as_str(),
+            l.b.as_str(),
+            Duration::from_millis(l.latency_ms.0),
+        );
+        sim.set_link_max_message_latency(
+            l.a.as_str(),
+            l.b.as_str(),
+            Duration::from_millis(l.latency_ms.1.max(l.latency_ms.0)),
+        );
     }
 
     // Host-level faults by simulated time; the loop steps the Sim itself.

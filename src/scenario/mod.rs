@@ -142,6 +142,15 @@ pub enum FaultEntry {
     },
 }
 
+/// A link with its own latency range (a WAN between two sites).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    pub a: Spanned<String>,
+    pub b: Spanned<String>,
+    pub latency_ms: [u64; 2],
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateExpect {
@@ -187,6 +196,8 @@ pub struct ScenarioFile {
     pub clients: Vec<ClientEntry>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<FaultEntry>,
+    #[serde(default, rename = "link")]
+    pub links: Vec<LinkEntry>,
     #[serde(default)]
     pub expect: Expect,
     #[serde(default)]
@@ -360,6 +371,32 @@ impl Scenario {
                 ftps_transfers: c.ftps_transfers,
             });
         }
+        let hosts: BTreeSet<&str> = raw
+            .servers
+            .iter()
+            .map(|s| s.host.as_str())
+            .chain(raw.clients.iter().map(|c| c.host.as_str()))
+            .collect();
+        let mut links = Vec::new();
+        for l in &raw.links {
+            for end in [&l.a, &l.b] {
+                if !hosts.contains(end.get_ref().as_str()) {
+                    return Err(err_at(
+                        end.span().start,
+                        format!(
+                            "link: no host {:?}; hosts: {}",
+                            end.get_ref(),
+                            hosts.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+            links.push(crate::net::LinkSpec {
+                a: l.a.get_ref().clone(),
+                b: l.b.get_ref().clone(),
+                latency_ms: (l.latency_ms[0], l.latency_ms[1]),
+            });
+        }
         let faults = raw
             .faults
             .iter()
@@ -406,6 +443,7 @@ impl Scenario {
                 servers,
                 clients,
                 faults,
+                links,
                 record: false,
             },
             expect: raw.expect,
