@@ -129,3 +129,66 @@ fn run_and_replay_write_pcaps_without_changing_the_output() {
     assert!(std::fs::read(&one).unwrap().len() > 1000);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn study_killed_midway_resumes_to_the_same_report() {
+    let base = std::env::temp_dir().join(format!("tlsim-kill-{}", std::process::id()));
+    let (killed, fresh) = (base.join("killed"), base.join("fresh"));
+    let _ = std::fs::remove_dir_all(&base);
+    let args = |dir: &std::path::Path| {
+        vec![
+            "study".to_string(),
+            "tests/data/study-m1.toml".into(),
+            "--connections".into(),
+            "4000".into(),
+            "--threads".into(),
+            "1".into(),
+            "--json".into(),
+            "--state-dir".into(),
+            dir.display().to_string(),
+        ]
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tlsim"))
+        .args(args(&killed))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start the study");
+    // Kill it (SIGKILL) once a couple of shards are saved, before it can finish.
+    let saved = |d: &std::path::Path| {
+        std::fs::read_dir(d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let start = std::time::Instant::now();
+    while saved(&killed) < 2 && start.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill the study");
+    let _ = child.wait();
+    let before = saved(&killed);
+    println!("killed with {before} of 10 shards saved");
+    assert!(
+        before >= 2 && before < 10,
+        "the kill landed mid-study ({before} shards saved)"
+    );
+    let mut resume = args(&killed);
+    resume.push("--resume".into());
+    let resumed = tlsim(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let whole = tlsim(&args(&fresh).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(whole.status.success());
+    assert_eq!(
+        resumed.stdout, whole.stdout,
+        "resumed report equals the uninterrupted one"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
