@@ -326,26 +326,13 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
         "replay {} — {} → {} ({}), started at {} ms",
         a.id, rec.client, rec.server, rec.channel, rec.start_ms
     );
-    for w in rec.wire.iter().flatten() {
-        let arrow = match w.from {
-            tlsim::engine::Side::Client => "client → server",
-            tlsim::engine::Side::Server => "client ← server",
-        };
-        println!(
-            "  {:>7} ms  {arrow}  {:<60} {:>6} bytes",
-            w.time_ms,
-            w.summary,
-            w.bytes.len()
-        );
+    let wire = rec.wire.clone().unwrap_or_default();
+    for line in tlsim::report::ladder::wire_lines(&wire)
+        .into_iter()
+        .chain(tlsim::report::ladder::outcome_lines(&rec.outcome))
+    {
+        println!("  {line}");
     }
-    let o = &rec.outcome;
-    println!(
-        "  outcome: {} ({}), mechanism {}",
-        o.outcome,
-        o.handshake,
-        o.mechanism.as_deref().unwrap_or("-")
-    );
-    println!("  {}", o.explanation);
     let [c, s] = tlsim::report::explain::both_views(&rec);
     println!("  client saw: {c}\n  server saw: {s}");
     Ok(ExitCode::SUCCESS)

@@ -242,37 +242,10 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
 
 fn print_run(i: usize, run: &Run) {
     println!("connection {}:", i + 1);
-    for w in &run.wire {
-        let arrow = match w.from {
-            tlsim::engine::Side::Client => "client → server",
-            tlsim::engine::Side::Server => "client ← server",
-        };
-        println!(
-            "  {:>5} ms  {arrow}  {:<60} {:>6} bytes",
-            w.time_ms,
-            w.summary,
-            w.bytes.len()
-        );
+    for line in tlsim::report::ladder::wire_lines(&run.wire)
+        .into_iter()
+        .chain(tlsim::report::ladder::outcome_lines(&run.outcome))
+    {
+        println!("  {line}");
     }
-    let o = &run.outcome;
-    println!(
-        "  outcome: {} ({}), {} {}, EMS {}",
-        o.outcome,
-        o.handshake,
-        o.version.as_deref().unwrap_or("-"),
-        o.suite.as_deref().unwrap_or("-"),
-        if o.ems { "yes" } else { "no" }
-    );
-    if let Some(m) = &o.mechanism {
-        println!(
-            "  mechanism: {m}, detected by the {} at {}, alert {}, close {}",
-            o.detected_by.map(|s| s.name()).unwrap_or("-"),
-            o.at.as_deref().unwrap_or("-"),
-            o.alert
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "none".into()),
-            o.close.as_deref().unwrap_or("-")
-        );
-    }
-    println!("  {}", o.explanation);
 }

@@ -57,18 +57,28 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
     }
     let o = outcome;
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
+    for line in outcome_lines(o) {
+        let _ = writeln!(s, "{line}");
+    }
+    if !o.ok() {
+        let _ = writeln!(s, "client sees: {}", side_view(&o.client));
+        let _ = writeln!(s, "server sees: {}", side_view(&o.server));
+    }
+    s
+}
+
+/// The outcome in three lines: what happened, the mechanism (on failure) and why.
+pub fn outcome_lines(o: &Outcome) -> Vec<String> {
+    let mut v = vec![format!(
         "outcome: {} ({}), {} {}, EMS {}",
         o.outcome,
         o.handshake,
         o.version.as_deref().unwrap_or("-"),
         o.suite.as_deref().unwrap_or("-"),
         if o.ems { "yes" } else { "no" }
-    );
+    )];
     if let Some(m) = &o.mechanism {
-        let _ = writeln!(
-            s,
+        v.push(format!(
             "mechanism: {m}, detected by the {} at {}, alert {}, close {}",
             o.detected_by.map(|s| s.name()).unwrap_or("-"),
             o.at.as_deref().unwrap_or("-"),
@@ -76,12 +86,26 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| "none".into()),
             o.close.as_deref().unwrap_or("-")
-        );
+        ));
     }
-    let _ = writeln!(s, "why: {}", o.explanation);
-    if !o.ok() {
-        let _ = writeln!(s, "client sees: {}", side_view(&o.client));
-        let _ = writeln!(s, "server sees: {}", side_view(&o.server));
-    }
-    s
+    v.push(format!("why: {}", o.explanation));
+    v
+}
+
+/// One line per record: time, direction, what it carries and its size.
+pub fn wire_lines(wire: &[WireEvent]) -> Vec<String> {
+    wire.iter()
+        .map(|w| {
+            let arrow = match w.from {
+                Side::Client => "client → server",
+                Side::Server => "client ← server",
+            };
+            format!(
+                "{:>7} ms  {arrow}  {:<60} {:>6} bytes",
+                w.time_ms,
+                w.summary,
+                w.bytes.len()
+            )
+        })
+        .collect()
 }
