@@ -6,6 +6,7 @@
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
 pub mod bridge;
+pub mod cost;
 pub mod crypto;
 pub mod engine;
 pub mod net;

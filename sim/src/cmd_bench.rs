@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
-use tlsim::crypto::{self, DhGroup, GroupId, MacHash, PrfAlgorithm, RecordProtector};
+use tlsim::crypto::{self, DhGroup, GroupId};
 use tlsim::scenario::Scenario;
 use tlsim::study::Study;
 
@@ -21,19 +21,22 @@ pub struct BenchArgs {
     /// Handshakes of the real OpenSSL loop.
     #[arg(long, default_value_t = 300)]
     pub openssl_handshakes: u32,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
-const SCENARIO: &str = r#"description = "bench: full DHE handshakes on ffdhe2048 between two RFC-compliant peers"
+const SCENARIO: &str = r#"description = "bench: full DHE handshakes on ffdhe2048 between two OpenSSL 3.0 peers"
 seed = 1
 [network]
 latency_ms = [1, 1]
 [[server]]
 host = "web"
-profile = "strip-zeros"
-set = { server_suites = ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"] }
+profile = "openssl-3.0"
+set = { server_suites = ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"], dh_group = "ffdhe2048" }
 [[client]]
 host = "clients"
-profile = "strip-zeros"
+profile = "openssl-3.0"
 set = { client_resumes = false, client_suites = ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"] }
 peers = 10
 connections = 100
@@ -52,17 +55,34 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
     let study = Study::new(sc.clone(), SCENARIO, 1, shards);
     let n = per * shards as u64;
     let exp_bits = sc.fleet.servers[0].profile.dh_exponent_bits;
-    println!("tlsim bench: {n} full DHE handshakes (TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, ffdhe2048, {exp_bits}-bit exponents), one thread");
-    println!("modexp backend: {}", crypto::modexp_backend());
+    if !a.json {
+        println!("tlsim bench: {n} full DHE handshakes (TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, ffdhe2048, {exp_bits}-bit exponents, OpenSSL 3.0 profiles), one thread");
+        println!("modexp backend: {}", crypto::modexp_backend());
+    }
 
-    // 1. The whole study path on one thread.
+    // 1. The whole study path on one thread, twice: without probes for the rate, then with
+    //    the cost probes (tlsim::cost) on for the split.
     let all: Vec<u32> = (0..shards).collect();
     let t = Instant::now();
     let res = study.run(&all, 1, None, false, &|_| {})?;
     let t_study = secs(t);
     let done: u64 = res.iter().map(|r| r.connections).sum();
+    let failed: u64 = res
+        .iter()
+        .flat_map(|r| r.cells.iter())
+        .map(|(_, c)| c.failures)
+        .sum();
+    if failed > 0 {
+        return Err(format!("{failed} bench handshakes failed"));
+    }
+    tlsim::cost::start();
+    let t = Instant::now();
+    study.run(&all, 1, None, false, &|_| {})?;
+    let t_probed = secs(t);
+    let costs = tlsim::cost::stop();
 
-    // 2. The modular exponentiations alone: 2 key generations + 2 shared secrets each.
+    // 2. The modular exponentiations alone (2 key generations + 2 shared secrets per
+    //    handshake, same exponent length): the floor.
     let g = DhGroup::named(GroupId::Ffdhe2048);
     let mut rng = tlsim::seed::rng_for(99, &[]);
     let t = Instant::now();
@@ -77,94 +97,82 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
             .map_err(|e| e.to_string())?;
         assert_eq!(z1, z2, "both sides agree");
     }
-    let t_modexp = secs(t);
-
-    // 3. PRF and MAC work of a handshake: EMS, key block, 2 Finished (each side computes
-    //    both), 4 transcript hashes and 4 record MACs.
-    let pms = vec![7u8; 256];
-    let transcript = vec![5u8; 3500];
-    let t = Instant::now();
-    for i in 0..n {
-        for _side in 0..2 {
-            let h = crypto::handshake_hash(PrfAlgorithm::Sha256, &transcript);
-            let ms = crypto::extended_master_secret(PrfAlgorithm::Sha256, &pms, &h);
-            let kb = crypto::key_block(PrfAlgorithm::Sha256, &ms, &[1; 32], &[2; 32], 40);
-            for from_client in [true, false] {
-                let h = crypto::handshake_hash(PrfAlgorithm::Sha256, &transcript);
-                std::hint::black_box(crypto::verify_data(
-                    PrfAlgorithm::Sha256,
-                    &ms,
-                    from_client,
-                    &h,
-                ));
-            }
-            let mut w = RecordProtector::mac_only(MacHash::Sha256, kb[..20].to_vec());
-            let mut r = RecordProtector::mac_only(MacHash::Sha256, kb[..20].to_vec());
-            let sealed = w.seal(22, 0x0303, &i.to_be_bytes());
-            r.open(22, 0x0303, &sealed).map_err(|e| e.to_string())?;
-        }
-    }
-    let t_prf = secs(t);
-
-    // 4. The engine in memory, no network.
-    let client = (*sc.fleet.clients[0].profile).clone();
-    let server = (*sc.fleet.servers[0].profile).clone();
-    let mut pair = tlsim::engine::Pair::new(client, server, 5);
-    let t = Instant::now();
-    for _ in 0..n {
-        let r = pair.connect();
-        if !r.outcome.ok() {
-            return Err(format!("bench handshake failed: {:?}", r.outcome.mechanism));
-        }
-    }
-    let t_mem = secs(t);
+    let t_floor = secs(t);
 
     let rate = done as f64 / t_study;
-    println!("\nstudy path: {done} handshakes in {t_study:.2} s = {rate:.0} handshakes/s/core ({:.0} µs each)", 1e6 * t_study / done as f64);
-    let per_hs = |t: f64| 1e6 * t / n as f64;
-    let (m, p, e, net) = (
-        t_modexp,
-        t_prf,
-        (t_mem - t_modexp - t_prf).max(0.0),
-        (t_study - t_mem).max(0.0),
-    );
-    println!("cost split per handshake (measured separately):");
-    println!(
-        "  modular exponentiation (4 per handshake) {:>7.0} µs  {:>5.1} %",
-        per_hs(m),
-        100.0 * m / t_study
-    );
-    println!(
-        "  PRF, hashes and record MAC              {:>7.0} µs  {:>5.1} %",
-        per_hs(p),
-        100.0 * p / t_study
-    );
-    println!(
-        "  engine (state machine, codec, rest)     {:>7.0} µs  {:>5.1} %",
-        per_hs(e),
-        100.0 * e / t_study
-    );
-    println!(
-        "  network simulation (turmoil)            {:>7.0} µs  {:>5.1} %",
-        per_hs(net),
-        100.0 * net / t_study
-    );
-    println!(
-        "  share outside modular exponentiation: {:.1} %",
-        100.0 * (1.0 - m / t_study)
-    );
+    let per_hs = |t: f64| 1e6 * t / done as f64;
+    let m = costs.modexp.as_secs_f64();
+    let p = costs.prf.as_secs_f64();
+    let e = costs.engine_own().as_secs_f64();
+    let net = (t_probed - m - p - e).max(0.0);
+    let outside = 100.0 * (1.0 - m / t_probed);
+    let mut report = serde_json::json!({
+        "handshakes": done,
+        "suite": "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        "group": "ffdhe2048",
+        "exponent_bits": exp_bits,
+        "modexp_backend": crypto::modexp_backend(),
+        "seconds": t_study,
+        "handshakes_per_sec_per_core": rate,
+        "us_per_handshake": per_hs(t_study),
+        "split_us_per_handshake": {
+            "modexp": per_hs(m),
+            "prf_mac": per_hs(p),
+            "engine": per_hs(e),
+            "network_and_study": per_hs(net),
+            "total_with_probes": per_hs(t_probed),
+        },
+        "share_outside_modexp_percent": outside,
+        "modexp_alone_us_per_handshake": per_hs(t_floor),
+    });
+    if !a.json {
+        println!("\nstudy path: {done} handshakes in {t_study:.2} s = {rate:.0} handshakes/s/core ({:.0} µs each)", per_hs(t_study));
+        println!(
+            "cost split inside the study path (second run with probes on: {:.0} µs per handshake):",
+            per_hs(t_probed)
+        );
+        for (name, v) in [
+            ("modular exponentiation (4 per handshake)", m),
+            ("PRF, transcript hashes, record MAC/AEAD", p),
+            ("engine (state machine, codec, rest)", e),
+            ("network simulation and study (turmoil)", net),
+        ] {
+            println!(
+                "  {name:<42} {:>6.0} µs  {:>5.1} %",
+                per_hs(v),
+                100.0 * v / t_probed
+            );
+        }
+        println!("  share outside modular exponentiation: {outside:.1} %");
+        println!(
+            "modexp alone, same work outside a handshake: {:.0} µs per handshake",
+            per_hs(t_floor)
+        );
+    }
 
-    // 5. A real OpenSSL DHE-RSA handshake loop in this process.
+    // 3. A real OpenSSL DHE-RSA handshake loop in this process.
     match openssl_loop(a.openssl_handshakes, g) {
         Ok(per) => {
-            println!(
-                "\nreal OpenSSL 3 loop (client + server in one process, memory buffers, same suite and group): {:.0} µs per handshake = {:.0} handshakes/s/core",
-                per * 1e6,
-                1.0 / per
-            );
-            println!("ratio tlsim study path / real OpenSSL: {:.1}×", rate * per);
+            report["openssl_us_per_handshake"] = (per * 1e6).into();
+            report["ratio_to_openssl"] = (rate * per).into();
+            if !a.json {
+                println!(
+                    "\nreal OpenSSL 3 loop (client + server in one process, memory buffers, same suite and group): {:.0} µs per handshake = {:.0} handshakes/s/core",
+                    per * 1e6,
+                    1.0 / per
+                );
+                println!("ratio tlsim study path / real OpenSSL: {:.1}×", rate * per);
+            }
         }
-        Err(e) => println!("\nreal OpenSSL loop: not measured ({e})"),
+        Err(e) => {
+            report["openssl_error"] = e.clone().into();
+            if !a.json {
+                println!("\nreal OpenSSL loop: not measured ({e})");
+            }
+        }
+    }
+    if a.json {
+        println!("{report:#}");
     }
     Ok(ExitCode::SUCCESS)
 }

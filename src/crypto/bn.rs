@@ -2,20 +2,61 @@
 //! feature `openssl-bn`, on by default), and a fixed-base table for `g^x mod p`.
 //!
 //! Values cross the boundary as big-endian bytes (`BigUint::to_bytes_be` ↔
-//! `BigNum::from_slice` / `BigNumRef::to_vec`). The `openssl` crate exposes `BN_mod_exp` and
-//! `BN_mod_mul` with a `BN_CTX` but not `BN_MONT_CTX` (only the opaque type), so each
-//! `mod_exp` sets up its own Montgomery context inside libcrypto; the `BN_CTX` scratch space
-//! is cached per thread. Every function returns `None` on a libcrypto error (allocation
-//! failure) and the caller then falls back to the `num-bigint` reference, so nothing here
-//! panics.
+//! `BigNum::from_slice` / `BigNumRef::to_vec`). The `openssl` crate wraps `BN_mod_exp` and
+//! `BN_mod_mul` but not Montgomery contexts, so [`Mont`] declares the few `BN_MONT_CTX`
+//! functions of libcrypto's public API (`openssl/bn.h`, present since OpenSSL 0.9.8) itself
+//! and links them through `openssl-sys`. A [`Mont`] is built once per modulus:
+//! `BN_mod_exp` would otherwise set up a new Montgomery context (one 4096-by-2048-bit
+//! division) on every call, and the fixed-base table multiplies in the Montgomery domain
+//! (`BN_mod_mul_montgomery`) instead of dividing after every product (`BN_mod_mul`).
 //!
-//! No constant-time flags are set: this is a simulator, and `BN_mod_exp` then picks the
-//! fastest path (`BN_mod_exp_mont_word` for a one-word base such as `g = 2`).
+//! Every function returns `None` on a libcrypto error (allocation failure) and the caller
+//! then falls back to the `num-bigint` reference, so nothing here panics. The `BN_CTX`
+//! scratch space is cached per thread.
+//!
+//! No constant-time flags are set: this is a simulator, and the fastest paths are wanted.
 
 use std::cell::RefCell;
+use std::os::raw::c_int;
 
+use foreign_types::{ForeignType, ForeignTypeRef};
 use num_bigint::BigUint;
 use openssl::bn::{BigNum, BigNumContext, BigNumRef};
+use openssl_sys::{BIGNUM, BN_CTX, BN_MONT_CTX};
+
+// Declared in openssl/bn.h (OpenSSL 1.1 and 3.x); openssl-sys links libcrypto.
+extern "C" {
+    fn BN_MONT_CTX_new() -> *mut BN_MONT_CTX;
+    fn BN_MONT_CTX_free(mont: *mut BN_MONT_CTX);
+    fn BN_MONT_CTX_set(mont: *mut BN_MONT_CTX, modulus: *const BIGNUM, ctx: *mut BN_CTX) -> c_int;
+    fn BN_mod_mul_montgomery(
+        r: *mut BIGNUM,
+        a: *const BIGNUM,
+        b: *const BIGNUM,
+        mont: *mut BN_MONT_CTX,
+        ctx: *mut BN_CTX,
+    ) -> c_int;
+    fn BN_to_montgomery(
+        r: *mut BIGNUM,
+        a: *const BIGNUM,
+        mont: *mut BN_MONT_CTX,
+        ctx: *mut BN_CTX,
+    ) -> c_int;
+    fn BN_from_montgomery(
+        r: *mut BIGNUM,
+        a: *const BIGNUM,
+        mont: *mut BN_MONT_CTX,
+        ctx: *mut BN_CTX,
+    ) -> c_int;
+    fn BN_mod_exp_mont(
+        r: *mut BIGNUM,
+        a: *const BIGNUM,
+        p: *const BIGNUM,
+        m: *const BIGNUM,
+        ctx: *mut BN_CTX,
+        mont: *mut BN_MONT_CTX,
+    ) -> c_int;
+}
 
 thread_local! {
     /// Per-thread `BN_CTX` scratch space (groups are shared across threads as `&'static`).
@@ -45,8 +86,14 @@ pub fn from_bn(x: &BigNumRef) -> BigUint {
     BigUint::from_bytes_be(&x.to_vec())
 }
 
-/// `base^exp mod m` with `BN_mod_exp`. Callers pass an odd `m >= 3` (the reference handles
-/// the rest), though libcrypto also accepts even moduli.
+/// `libcrypto` status → `Option`.
+fn ok(rc: c_int) -> Option<()> {
+    (rc == 1).then_some(())
+}
+
+/// `base^exp mod m` with `BN_mod_exp` (a fresh Montgomery context per call). Callers pass
+/// an odd `m >= 3` (the reference handles the rest), though libcrypto also accepts even
+/// moduli. [`Mont::mod_exp`] is the faster path for a modulus used many times.
 pub fn mod_exp(base: &BigUint, exp: &BigUint, m: &BigUint) -> Option<BigUint> {
     let (a, e, n) = (to_bn(base)?, to_bn(exp)?, to_bn(m)?);
     with_ctx(|ctx| {
@@ -56,15 +103,109 @@ pub fn mod_exp(base: &BigUint, exp: &BigUint, m: &BigUint) -> Option<BigUint> {
     })
 }
 
+/// A Montgomery context (`BN_MONT_CTX`) for one odd modulus, built once.
+pub struct Mont {
+    n: BigNum,
+    ptr: *mut BN_MONT_CTX,
+}
+
+// SAFETY: after `BN_MONT_CTX_set` the context is only read: `BN_mod_exp_mont`,
+// `BN_mod_mul_montgomery`, `BN_to_montgomery` and `BN_from_montgomery` take it as a parameter
+// and never write it (their scratch space is the caller's `BN_CTX`, which is per thread).
+unsafe impl Send for Mont {}
+unsafe impl Sync for Mont {}
+
+impl Drop for Mont {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `BN_MONT_CTX_new` and is freed once.
+        unsafe { BN_MONT_CTX_free(self.ptr) }
+    }
+}
+
+impl std::fmt::Debug for Mont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mont")
+            .field("modulus_bits", &self.n.num_bits())
+            .finish()
+    }
+}
+
+impl Mont {
+    /// The context for an odd modulus `m >= 3`; `None` otherwise or on a libcrypto error.
+    pub fn new(m: &BigUint) -> Option<Self> {
+        if m.bits() < 2 || m % 2u32 == BigUint::from(0u32) {
+            return None;
+        }
+        let n = to_bn(m)?;
+        // SAFETY: a fresh context; freed by `Drop` (or here on failure).
+        let ptr = unsafe { BN_MONT_CTX_new() };
+        if ptr.is_null() {
+            return None;
+        }
+        let mont = Mont { n, ptr };
+        with_ctx(|ctx| {
+            // SAFETY: valid pointers; `n` is odd and > 1.
+            ok(unsafe { BN_MONT_CTX_set(mont.ptr, mont.n.as_ptr(), ctx.as_ptr()) })
+        })?;
+        Some(mont)
+    }
+
+    /// `base^exp mod m` with `BN_mod_exp_mont` and this context. `base` may be `>= m`.
+    pub fn mod_exp(&self, base: &BigUint, exp: &BigUint) -> Option<BigUint> {
+        let (a, e) = (to_bn(base)?, to_bn(exp)?);
+        with_ctx(|ctx| {
+            let r = BigNum::new().ok()?;
+            // SAFETY: valid pointers; the context belongs to `self.n`.
+            ok(unsafe {
+                BN_mod_exp_mont(
+                    r.as_ptr(),
+                    a.as_ptr(),
+                    e.as_ptr(),
+                    self.n.as_ptr(),
+                    ctx.as_ptr(),
+                    self.ptr,
+                )
+            })?;
+            Some(from_bn(&r))
+        })
+    }
+
+    /// `a * R mod m` (into the Montgomery domain; `a < m`).
+    fn to_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
+        let r = BigNum::new().ok()?;
+        // SAFETY: valid pointers.
+        ok(unsafe { BN_to_montgomery(r.as_ptr(), a.as_ptr(), self.ptr, ctx.as_ptr()) })?;
+        Some(r)
+    }
+
+    /// `a * R^-1 mod m` (out of the Montgomery domain).
+    fn from_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
+        let r = BigNum::new().ok()?;
+        // SAFETY: valid pointers.
+        ok(unsafe { BN_from_montgomery(r.as_ptr(), a.as_ptr(), self.ptr, ctx.as_ptr()) })?;
+        Some(r)
+    }
+
+    /// `r = a * b * R^-1 mod m` (the Montgomery product; `r` may not alias `a` or `b`).
+    fn mul(&self, r: &mut BigNumRef, a: &BigNumRef, b: &BigNumRef, ctx: &mut BigNumContext) -> Option<()> {
+        // SAFETY: valid pointers, `r` distinct from `a` and `b` (borrow rules).
+        ok(unsafe {
+            BN_mod_mul_montgomery(r.as_ptr(), a.as_ptr(), b.as_ptr(), self.ptr, ctx.as_ptr())
+        })
+    }
+}
+
 /// A fixed-base table for `g^x mod p` with exponents of up to `max_bits` bits, in radix
 /// `2^window`: row `i` holds `g^(d * 2^(window*i)) mod p` for `d = 1 .. 2^window - 1`, so
 /// `g^x` is the product of one entry per non-zero `window`-bit digit of `x`, with no
-/// squarings: about `max_bits / window` modular multiplications instead of the ~`bits(x)`
-/// squarings plus windowed multiplications of a general exponentiation.
+/// squarings: about `max_bits / window` Montgomery multiplications instead of the
+/// ~`bits(x)` squarings plus windowed multiplications of a general exponentiation. Entries
+/// are stored in the Montgomery domain (`e * R mod p`), so the product needs one conversion
+/// back at the end.
 ///
 /// Memory: `ceil(max_bits / window) * (2^window - 1)` residues of `bytes(p)` each.
 pub struct FixedBaseTable {
-    p: BigNum,
+    mont: Mont,
     window: u32,
     max_bits: usize,
     rows: Vec<Vec<BigNum>>,
@@ -73,7 +214,7 @@ pub struct FixedBaseTable {
 impl std::fmt::Debug for FixedBaseTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FixedBaseTable")
-            .field("p_bits", &self.p.num_bits())
+            .field("p_bits", &self.mont.n.num_bits())
             .field("window", &self.window)
             .field("max_bits", &self.max_bits)
             .field("entries", &self.entries())
@@ -82,38 +223,39 @@ impl std::fmt::Debug for FixedBaseTable {
 }
 
 impl FixedBaseTable {
-    /// Builds the table for base `g` modulo `p` (`p >= 2`, `1 <= window <= 16`);
-    /// `(2^window - 1) * ceil(max_bits / window)` modular multiplications. `None` for
+    /// Builds the table for base `g` modulo an odd `p >= 3` (`1 <= window <= 16`);
+    /// `(2^window - 1) * ceil(max_bits / window)` Montgomery multiplications. `None` for
     /// unusable parameters or a libcrypto error.
     pub fn new(g: &BigUint, p: &BigUint, window: u32, max_bits: usize) -> Option<Self> {
-        if !(1..=16).contains(&window) || p.bits() < 2 {
+        if !(1..=16).contains(&window) {
             return None;
         }
-        let n = to_bn(p)?;
+        let mont = Mont::new(p)?;
         let g = to_bn(g)?;
         let row_count = max_bits.div_ceil(window as usize);
         let per_row = (1usize << window) - 1;
         with_ctx(|ctx| {
-            // base = g^(2^(window*i)) mod p for the current row i.
-            let mut base = BigNum::new().ok()?;
-            base.nnmod(&g, &n, ctx).ok()?;
+            // base = g^(2^(window*i)) mod p (Montgomery form) for the current row i.
+            let mut reduced = BigNum::new().ok()?;
+            reduced.nnmod(&g, &mont.n, ctx).ok()?;
+            let mut base = mont.to_mont(&reduced, ctx)?;
             let mut rows = Vec::with_capacity(row_count);
             for _ in 0..row_count {
                 let mut row: Vec<BigNum> = Vec::with_capacity(per_row);
                 row.push(BigNumRef::to_owned(&base).ok()?);
                 for _ in 1..per_row {
                     let mut next = BigNum::new().ok()?;
-                    next.mod_mul(row.last()?, &base, &n, ctx).ok()?;
+                    mont.mul(&mut next, row.last()?, &base, ctx)?;
                     row.push(next);
                 }
                 // base^(2^window) = base^(2^window - 1) * base
                 let mut next_base = BigNum::new().ok()?;
-                next_base.mod_mul(row.last()?, &base, &n, ctx).ok()?;
+                mont.mul(&mut next_base, row.last()?, &base, ctx)?;
                 base = next_base;
                 rows.push(row);
             }
             Some(FixedBaseTable {
-                p: n,
+                mont,
                 window,
                 max_bits,
                 rows,
@@ -134,6 +276,11 @@ impl FixedBaseTable {
     /// Number of stored residues.
     pub fn entries(&self) -> usize {
         self.rows.iter().map(Vec::len).sum()
+    }
+
+    /// The Montgomery context of the table's modulus.
+    pub fn mont(&self) -> &Mont {
+        &self.mont
     }
 
     /// `g^x mod p`; `None` when `x` is longer than [`max_bits`](Self::max_bits) (or on a
@@ -169,14 +316,17 @@ impl FixedBaseTable {
                 match acc.as_mut() {
                     None => acc = Some(BigNumRef::to_owned(entry).ok()?),
                     Some(a) => {
-                        tmp.mod_mul(a, entry, &self.p, ctx).ok()?;
+                        self.mont.mul(&mut tmp, a, entry, ctx)?;
                         std::mem::swap(a, &mut tmp);
                     }
                 }
             }
             match acc {
-                Some(a) => Some(from_bn(&a)),
-                // x = 0: g^0 = 1, and p >= 2
+                Some(a) => {
+                    let r = self.mont.from_mont(&a, ctx)?;
+                    Some(from_bn(&r))
+                }
+                // x = 0: g^0 = 1, and p >= 3
                 None => Some(BigUint::from(1u32)),
             }
         })

@@ -17,17 +17,18 @@ use rand_core::RngCore;
 
 /// Window width (bits) of the named groups' fixed-base tables for `g^x mod p`.
 ///
-/// Measured with `cargo bench --bench modexp` (ffdhe2048, 256-bit exponents, shared 2-core
-/// machine, p10 of 300 runs): w=6 about 116 us per `g^x` with a 1.3 MiB table, against about
-/// 194 us for `BN_mod_exp` with `g = 2`; w=8 was about 88 us but needs 4 MiB per 2048-bit
-/// group and a longer build.
+/// Measured with `cargo bench --bench modexp` (ffdhe2048, 256-bit exponents, Montgomery
+/// products, medians of 400 runs on the 2-core machine): w=6 about 44 us per `g^x` (1.3 MiB
+/// for a 512-bit reach), w=8 about 33 us (4 MiB for 512 bits, 19 ms to build), against about
+/// 239 us for `BN_mod_exp_mont` with `g = 2`. With the 384-bit reach below, a w=8 table for
+/// a 2048-bit group is 3 MiB.
 #[cfg(feature = "openssl-bn")]
-pub const FIXED_BASE_WINDOW: u32 = 6;
+pub const FIXED_BASE_WINDOW: u32 = 8;
 
 /// Longest private exponent (bits) the fixed-base tables cover; longer ones (for example the
 /// full-size exponents of `exponent_bits == 0`) use [`DhGroup::modexp`].
 #[cfg(feature = "openssl-bn")]
-pub const FIXED_BASE_MAX_BITS: usize = 512;
+pub const FIXED_BASE_MAX_BITS: usize = 384;
 
 /// The named groups tlsim knows.
 #[derive(
@@ -225,14 +226,28 @@ impl DhGroup {
     }
 
     /// `base^exp mod p`: the one modular exponentiation hook. With the feature `openssl-bn`
-    /// an odd `p >= 3` goes to OpenSSL's `BN_mod_exp`; everything else (and any libcrypto
+    /// an odd `p >= 3` goes to OpenSSL's `BN_mod_exp_mont` (with the Montgomery context
+    /// cached for the named groups); everything else (and any libcrypto
     /// error) to [`modexp_reference`](Self::modexp_reference). Same result either way.
     ///
     /// Never panics: a zero modulus (only possible in an unvalidated custom group) gives 0.
     pub fn modexp(&self, base: &BigUint, exp: &BigUint) -> BigUint {
+        crate::cost::probe(crate::cost::Kind::Modexp, || self.modexp_unprobed(base, exp))
+    }
+
+    fn modexp_unprobed(&self, base: &BigUint, exp: &BigUint) -> BigUint {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(c) = self.ifma_context() {
+            return c.mod_exp(base, exp);
+        }
         #[cfg(feature = "openssl-bn")]
         if self.p.is_odd() && self.p.bits() >= 2 {
-            if let Some(r) = super::bn::mod_exp(base, exp, &self.p) {
+            // Named groups: their cached Montgomery context; others: a fresh one per call.
+            let r = match self.fixed_base_table() {
+                Some(t) => t.mont().mod_exp(base, exp),
+                None => super::bn::mod_exp(base, exp, &self.p),
+            };
+            if let Some(r) = r {
                 return r;
             }
         }
@@ -248,6 +263,33 @@ impl DhGroup {
         base.modpow(exp, &self.p)
     }
 
+    /// Position of this group's `p` and `g` in [`GroupId::ALL`], if it is a named group.
+    fn named_index(&self) -> Option<usize> {
+        GroupId::ALL.iter().position(|&id| {
+            let named = DhGroup::named(id);
+            named.p == self.p && named.g == self.g
+        })
+    }
+
+    /// The AVX-512 IFMA Montgomery context of a named group (built on first use, once per
+    /// process); `None` for other groups or on a CPU without IFMA.
+    #[cfg(target_arch = "x86_64")]
+    fn ifma_context(&self) -> Option<&'static super::ifma::IfmaMont> {
+        static CTX: [OnceLock<Option<super::ifma::IfmaMont>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
+        if !super::ifma::available() {
+            return None;
+        }
+        let idx = self.named_index()?;
+        CTX[idx]
+            .get_or_init(|| super::ifma::IfmaMont::new(&self.p))
+            .as_ref()
+    }
+
     /// The fixed-base table for `g^x mod p` when this group has the `p` and `g` of a named
     /// group (built on first use, once per process); `None` for other groups, whose keys are
     /// computed with [`modexp`](Self::modexp). Tables cover exponents of up to
@@ -260,10 +302,7 @@ impl DhGroup {
             OnceLock::new(),
             OnceLock::new(),
         ];
-        let idx = GroupId::ALL.iter().position(|&id| {
-            let named = DhGroup::named(id);
-            named.p == self.p && named.g == self.g
-        })?;
+        let idx = self.named_index()?;
         TABLES[idx]
             .get_or_init(|| {
                 super::bn::FixedBaseTable::new(
@@ -324,7 +363,9 @@ impl DhGroup {
     pub fn public_from_private(&self, x: &BigUint) -> BigUint {
         #[cfg(feature = "openssl-bn")]
         if x.bits() as usize <= FIXED_BASE_MAX_BITS {
-            if let Some(y) = self.fixed_base_table().and_then(|t| t.pow(x)) {
+            let table = self.fixed_base_table();
+            let y = table.and_then(|t| crate::cost::probe(crate::cost::Kind::Modexp, || t.pow(x)));
+            if let Some(y) = y {
                 return y;
             }
         }
@@ -940,7 +981,8 @@ mod tests {
         }
 
         /// Custom groups (odd or even moduli of 1..=64 bytes, any generator): modexp,
-        /// public_from_private and a fixed-base table of any window equal BigUint::modpow.
+        /// public_from_private and a fixed-base table of any window (odd moduli; none for
+        /// even ones) equal BigUint::modpow.
         #[test]
         fn custom_groups_fast_paths_match_reference(
             p in proptest::collection::vec(any::<u8>(), 1..65),
@@ -954,9 +996,14 @@ mod tests {
             prop_assert_eq!(grp.modexp(&base, &exp), grp.modexp_reference(&base, &exp));
             prop_assert_eq!(grp.public_from_private(&exp), grp.modexp_reference(&gen, &exp));
             #[cfg(feature = "openssl-bn")]
-            if p.bits() >= 2 {
-                let t = crate::crypto::bn::FixedBaseTable::new(&gen, &p, window, 320).unwrap();
-                prop_assert_eq!(t.pow(&exp), Some(grp.modexp_reference(&gen, &exp)));
+            {
+                let t = crate::crypto::bn::FixedBaseTable::new(&gen, &p, window, 320);
+                if p.bits() >= 2 && p.bit(0) {
+                    // Montgomery tables need an odd modulus >= 3
+                    prop_assert_eq!(t.unwrap().pow(&exp), Some(grp.modexp_reference(&gen, &exp)));
+                } else {
+                    prop_assert!(t.is_none());
+                }
             }
             let _ = window;
         }

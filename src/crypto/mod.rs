@@ -10,6 +10,8 @@
 pub mod bn;
 pub mod dh;
 pub mod ecdh;
+#[cfg(target_arch = "x86_64")]
+pub mod ifma;
 pub mod prf;
 pub mod record;
 pub mod stats;
@@ -23,7 +25,7 @@ pub use stats::*;
 /// The big-integer backend `DhGroup::modexp` uses in this build.
 pub fn modexp_backend() -> &'static str {
     if cfg!(feature = "openssl-bn") {
-        "OpenSSL libcrypto BN_mod_exp, fixed-base tables for g (feature openssl-bn)"
+        "OpenSSL libcrypto BN_mod_exp_mont with a cached Montgomery context; fixed-base Montgomery tables for g (feature openssl-bn)"
     } else {
         "num-bigint modpow (pure Rust)"
     }

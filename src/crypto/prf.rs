@@ -49,6 +49,18 @@ fn p_hash_xor<M: Mac + KeyInit + Clone>(secret: &[u8], label: &[u8], seed: &[u8]
 
 /// PRF(secret, label, seed) truncated to `out_len` bytes.
 pub fn prf(alg: PrfAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], out_len: usize) -> Vec<u8> {
+    crate::cost::probe(crate::cost::Kind::Prf, || {
+        prf_unprobed(alg, secret, label, seed, out_len)
+    })
+}
+
+fn prf_unprobed(
+    alg: PrfAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    seed: &[u8],
+    out_len: usize,
+) -> Vec<u8> {
     let mut out = vec![0u8; out_len];
     match alg {
         PrfAlgorithm::Tls10 => {
@@ -135,6 +147,10 @@ pub fn verify_data(
 /// The handshake hash fed to Finished and to the EMS session hash: `MD5(t) || SHA1(t)`
 /// (36 bytes) for TLS 1.0/1.1, otherwise the PRF hash of `t`.
 pub fn handshake_hash(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {
+    crate::cost::probe(crate::cost::Kind::Prf, || handshake_hash_unprobed(alg, transcript))
+}
+
+fn handshake_hash_unprobed(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {
     match alg {
         PrfAlgorithm::Tls10 => {
             let mut v = Md5::digest(transcript).to_vec();
@@ -148,7 +164,13 @@ pub fn handshake_hash(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {
 
 /// Lower-case hex of `bytes` (for logs and tests).
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// Parses lower- or upper-case hex; `None` on odd length or a non-hex digit.

@@ -222,6 +222,12 @@ impl RecordProtector {
 
     /// Protects one record and advances the sequence number.
     pub fn seal(&mut self, content_type: u8, version: u16, plaintext: &[u8]) -> Vec<u8> {
+        crate::cost::probe(crate::cost::Kind::Prf, || {
+            self.seal_unprobed(content_type, version, plaintext)
+        })
+    }
+
+    fn seal_unprobed(&mut self, content_type: u8, version: u16, plaintext: &[u8]) -> Vec<u8> {
         let (hash, key) = match &self.protection {
             Protection::MacOnly { hash, key } => (hash, key),
             Protection::Gcm { key, salt } => {
@@ -253,6 +259,17 @@ impl RecordProtector {
 
     /// Verifies and strips the MAC of one record; advances the sequence number on success.
     pub fn open(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        fragment: &[u8],
+    ) -> Result<Vec<u8>, BadRecordMac> {
+        crate::cost::probe(crate::cost::Kind::Prf, || {
+            self.open_unprobed(content_type, version, fragment)
+        })
+    }
+
+    fn open_unprobed(
         &mut self,
         content_type: u8,
         version: u16,

@@ -109,9 +109,7 @@ pub struct Connection {
     report: LocalReport,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::crypto::to_hex as hex;
 
 fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     // RSA signatures are modelled in the simulated mode (DESIGN.md principle 1): a digest
@@ -220,9 +218,11 @@ impl Connection {
         now: Millis,
         state: &mut PeerState,
     ) -> Connection {
-        let mut c = Connection::new(Side::Client, profile, server_id, rng, now);
-        c.start_client(state);
-        c
+        crate::cost::probe(crate::cost::Kind::Engine, || {
+            let mut c = Connection::new(Side::Client, profile, server_id, rng, now);
+            c.start_client(state);
+            c
+        })
     }
 
     pub fn server(profile: Arc<Profile>, rng: ChaCha20Rng, now: Millis) -> Connection {
@@ -401,6 +401,12 @@ impl Connection {
 
     /// Feed bytes received from the peer at simulated time `now`.
     pub fn handle_input(&mut self, now: Millis, bytes: &[u8], env: &mut PeerState) {
+        crate::cost::probe(crate::cost::Kind::Engine, || {
+            self.handle_input_unprobed(now, bytes, env)
+        })
+    }
+
+    fn handle_input_unprobed(&mut self, now: Millis, bytes: &[u8], env: &mut PeerState) {
         self.now = now;
         if self.state == State::Closed {
             return;

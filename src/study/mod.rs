@@ -69,18 +69,12 @@ pub fn shard_seed(seed: u64, shard: u32) -> u64 {
 /// A digest of an outcome (its JSON), for replay checks.
 pub fn outcome_digest(o: &crate::engine::Outcome) -> String {
     let json = serde_json::to_vec(o).expect("an Outcome serialises");
-    Sha256::digest(&json)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::to_hex(&Sha256::digest(&json)[..8])
 }
 
 impl Study {
     pub fn new(scenario: Scenario, scenario_text: &str, seed: u64, shards: u32) -> Study {
-        let digest = Sha256::digest(scenario_text.as_bytes())[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = crate::crypto::to_hex(&Sha256::digest(scenario_text.as_bytes())[..12]);
         Study {
             header: StudyHeader {
                 scenario: scenario.name.clone(),
