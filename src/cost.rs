@@ -99,12 +99,16 @@ mod tests {
     #[test]
     fn off_by_default_and_nesting_counts_once() {
         // Off: nothing accumulates.
-        probe(Kind::Modexp, || std::thread::sleep(Duration::from_millis(2)));
+        probe(Kind::Modexp, || {
+            std::thread::sleep(Duration::from_millis(2))
+        });
         assert_eq!(stop(), Costs::default());
         start();
         probe(Kind::Engine, || {
             probe(Kind::Modexp, || {
-                probe(Kind::Modexp, || std::thread::sleep(Duration::from_millis(5)))
+                probe(Kind::Modexp, || {
+                    std::thread::sleep(Duration::from_millis(5))
+                })
             })
         });
         let c = stop();

@@ -10,6 +10,12 @@ use clap::{Parser, Subcommand};
 mod cmd_main;
 mod cmd_study;
 use std::process::ExitCode;
+
+/// mimalloc instead of the system allocator: a study allocates and frees many small buffers
+/// per connection, and glibc's malloc/free were about 5 % of a DHE study's time
+/// (`perf` on `tlsim study`; see `tlsim bench`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tlsim::engine::{Pair, Run};
 
 #[derive(Parser)]

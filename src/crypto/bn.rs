@@ -187,7 +187,13 @@ impl Mont {
     }
 
     /// `r = a * b * R^-1 mod m` (the Montgomery product; `r` may not alias `a` or `b`).
-    fn mul(&self, r: &mut BigNumRef, a: &BigNumRef, b: &BigNumRef, ctx: &mut BigNumContext) -> Option<()> {
+    fn mul(
+        &self,
+        r: &mut BigNumRef,
+        a: &BigNumRef,
+        b: &BigNumRef,
+        ctx: &mut BigNumContext,
+    ) -> Option<()> {
         // SAFETY: valid pointers, `r` distinct from `a` and `b` (borrow rules).
         ok(unsafe {
             BN_mod_mul_montgomery(r.as_ptr(), a.as_ptr(), b.as_ptr(), self.ptr, ctx.as_ptr())

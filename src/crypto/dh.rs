@@ -232,7 +232,9 @@ impl DhGroup {
     ///
     /// Never panics: a zero modulus (only possible in an unvalidated custom group) gives 0.
     pub fn modexp(&self, base: &BigUint, exp: &BigUint) -> BigUint {
-        crate::cost::probe(crate::cost::Kind::Modexp, || self.modexp_unprobed(base, exp))
+        crate::cost::probe(crate::cost::Kind::Modexp, || {
+            self.modexp_unprobed(base, exp)
+        })
     }
 
     fn modexp_unprobed(&self, base: &BigUint, exp: &BigUint) -> BigUint {

@@ -154,12 +154,7 @@ impl<const V: usize> Ctx<V> {
                     acc[j] = _mm512_alignr_epi64::<1>(acc[j + 1], acc[j]);
                 }
                 acc[V - 1] = _mm512_alignr_epi64::<1>(zero, acc[V - 1]);
-                acc[0] = _mm512_mask_add_epi64(
-                    acc[0],
-                    1,
-                    acc[0],
-                    _mm512_set1_epi64(carry as i64),
-                );
+                acc[0] = _mm512_mask_add_epi64(acc[0], 1, acc[0], _mm512_set1_epi64(carry as i64));
                 // High halves belong one digit up, which after the shift is the same index.
                 for j in 0..V {
                     acc[j] = _mm512_madd52hi_epu64(acc[j], av[j], bv);
@@ -355,8 +350,19 @@ mod tests {
             }
             // Edge bases and exponents.
             let pm1 = &g.p - 1u32;
-            for base in [BigUint::zero(), BigUint::one(), pm1.clone(), g.p.clone(), &g.p + 5u32] {
-                for e in [BigUint::zero(), BigUint::one(), BigUint::from(2u32), pm1.clone()] {
+            for base in [
+                BigUint::zero(),
+                BigUint::one(),
+                pm1.clone(),
+                g.p.clone(),
+                &g.p + 5u32,
+            ] {
+                for e in [
+                    BigUint::zero(),
+                    BigUint::one(),
+                    BigUint::from(2u32),
+                    pm1.clone(),
+                ] {
                     assert_eq!(ctx.mod_exp(&base, &e), base.modpow(&e, &g.p), "{id:?}");
                 }
             }

@@ -23,12 +23,19 @@ pub use record::*;
 pub use stats::*;
 
 /// The big-integer backend `DhGroup::modexp` uses in this build.
-pub fn modexp_backend() -> &'static str {
-    if cfg!(feature = "openssl-bn") {
-        "OpenSSL libcrypto BN_mod_exp_mont with a cached Montgomery context; fixed-base Montgomery tables for g (feature openssl-bn)"
-    } else {
-        "num-bigint modpow (pure Rust)"
+pub fn modexp_backend() -> String {
+    let mut parts = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    if ifma::available() {
+        parts.push("AVX-512 IFMA Montgomery exponentiation (crypto::ifma) for the named groups");
     }
+    if cfg!(feature = "openssl-bn") {
+        parts.push("OpenSSL libcrypto BN_mod_exp_mont with cached Montgomery contexts otherwise");
+        parts.push("fixed-base Montgomery tables (libcrypto) for g^x");
+    } else {
+        parts.push("num-bigint modpow (pure Rust) otherwise");
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]

@@ -147,7 +147,73 @@ pub fn verify_data(
 /// The handshake hash fed to Finished and to the EMS session hash: `MD5(t) || SHA1(t)`
 /// (36 bytes) for TLS 1.0/1.1, otherwise the PRF hash of `t`.
 pub fn handshake_hash(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {
-    crate::cost::probe(crate::cost::Kind::Prf, || handshake_hash_unprobed(alg, transcript))
+    crate::cost::probe(crate::cost::Kind::Prf, || {
+        handshake_hash_unprobed(alg, transcript)
+    })
+}
+
+/// A running [`handshake_hash`]: feed the transcript as it grows and read the hash of
+/// everything fed so far, so that the EMS session hash, CertificateVerify and both Finished
+/// messages cost only the new bytes instead of re-hashing the whole transcript.
+#[derive(Clone, Debug)]
+pub struct RunningHash {
+    alg: PrfAlgorithm,
+    fed: usize,
+    state: RunningState,
+}
+
+#[derive(Clone, Debug)]
+enum RunningState {
+    Tls10(Md5, Sha1),
+    Sha256(Sha256),
+    Sha384(Sha384),
+}
+
+impl RunningHash {
+    pub fn new(alg: PrfAlgorithm) -> RunningHash {
+        let state = match alg {
+            PrfAlgorithm::Tls10 => RunningState::Tls10(Md5::new(), Sha1::new()),
+            PrfAlgorithm::Sha256 => RunningState::Sha256(Sha256::new()),
+            PrfAlgorithm::Sha384 => RunningState::Sha384(Sha384::new()),
+        };
+        RunningHash { alg, fed: 0, state }
+    }
+
+    pub fn alg(&self) -> PrfAlgorithm {
+        self.alg
+    }
+
+    /// Bytes fed so far.
+    pub fn fed(&self) -> usize {
+        self.fed
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        crate::cost::probe(crate::cost::Kind::Prf, || {
+            self.fed += bytes.len();
+            match &mut self.state {
+                RunningState::Tls10(m, s) => {
+                    m.update(bytes);
+                    s.update(bytes);
+                }
+                RunningState::Sha256(h) => h.update(bytes),
+                RunningState::Sha384(h) => h.update(bytes),
+            }
+        })
+    }
+
+    /// `handshake_hash(alg, everything fed)`.
+    pub fn current(&self) -> Vec<u8> {
+        crate::cost::probe(crate::cost::Kind::Prf, || match &self.state {
+            RunningState::Tls10(m, s) => {
+                let mut v = m.clone().finalize().to_vec();
+                v.extend_from_slice(&s.clone().finalize());
+                v
+            }
+            RunningState::Sha256(h) => h.clone().finalize().to_vec(),
+            RunningState::Sha384(h) => h.clone().finalize().to_vec(),
+        })
+    }
 }
 
 fn handshake_hash_unprobed(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {

@@ -7,9 +7,8 @@ use super::outcome::{alert_for, CloseKind, HandshakeKind, LocalError, LocalRepor
 use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
-    dh_premaster, encode_public, extended_master_secret, handshake_hash, key_block, master_secret,
-    verify_data, DhGroup, EcdhKeyPair, KeyBlock, MacHash, PremasterEncoding, PrfAlgorithm,
-    RecordProtector,
+    dh_premaster, encode_public, extended_master_secret, key_block, master_secret, verify_data,
+    DhGroup, EcdhKeyPair, KeyBlock, MacHash, PremasterEncoding, PrfAlgorithm, RecordProtector,
 };
 use crate::profile::{FatalClose, LeadingZeros, Profile};
 use crate::wire::*;
@@ -71,6 +70,8 @@ pub struct Connection {
     deframer: RecordDeframer,
     joiner: HandshakeJoiner,
     transcript: Vec<u8>,
+    /// Running hash of a prefix of `transcript` (see [`Connection::transcript_hash`]).
+    transcript_hasher: Option<crate::crypto::RunningHash>,
     version: Option<ProtocolVersion>,
     suite: Option<&'static SuiteInfo>,
     client_random: Random,
@@ -141,7 +142,27 @@ fn der(tag: u8, body: &[u8]) -> Vec<u8> {
     v
 }
 
-fn model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
+/// [`build_model_cert`], memoised per thread: the bytes depend only on the arguments, and a
+/// study builds the same few certificates for every connection.
+fn model_cert(size: usize, index: usize, who: &'static str) -> Vec<u8> {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    type Cache = BTreeMap<(usize, usize, &'static str), Vec<u8>>;
+    thread_local! {
+        static CACHE: RefCell<Cache> = const { RefCell::new(BTreeMap::new()) };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 64 {
+            c.clear(); // bounded: a scenario uses a handful of sizes
+        }
+        c.entry((size, index, who))
+            .or_insert_with(|| build_model_cert(size, index, who))
+            .clone()
+    })
+}
+
+fn build_model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
     // A well-formed X.509 structure of exactly the configured size, so that Wireshark
     // dissects it: subject and issuer "CN=tlsim modelled certificate …", a small modelled
     // RSA key and a modelled signature (filler) that takes up the rest of the size. Its
@@ -250,6 +271,7 @@ impl Connection {
             deframer: RecordDeframer::new(),
             joiner: HandshakeJoiner::new(),
             transcript: Vec::new(),
+            transcript_hasher: None,
             version: None,
             suite: None,
             client_random: [0; 32],
@@ -728,7 +750,7 @@ impl Connection {
         let master = if self.ems {
             // RFC 7627 §4: session_hash covers the transcript up to and including
             // ClientKeyExchange (the caller adds it before deriving).
-            let sh = handshake_hash(alg, &self.transcript);
+            let sh = self.transcript_hash(self.transcript.len());
             extended_master_secret(alg, pms, &sh)
         } else {
             master_secret(alg, pms, &self.client_random, &self.server_random)
@@ -808,15 +830,25 @@ impl Connection {
         }
     }
 
-    fn finished(&self, from_client: bool) -> [u8; 12] {
+    fn finished(&mut self, from_client: bool) -> [u8; 12] {
         let alg = self.prf_alg();
         let master = self.master.expect("Finished comes after the master secret");
-        verify_data(
-            alg,
-            &master,
-            from_client,
-            &handshake_hash(alg, &self.transcript),
-        )
+        let hash = self.transcript_hash(self.transcript.len());
+        verify_data(alg, &master, from_client, &hash)
+    }
+
+    /// `handshake_hash(prf_alg, transcript[..upto])`, from a running hash that only takes
+    /// the bytes it has not seen (restarted if the PRF changed or `upto` went backwards).
+    fn transcript_hash(&mut self, upto: usize) -> Vec<u8> {
+        let alg = self.prf_alg();
+        let h = match self.transcript_hasher.as_mut() {
+            Some(h) if h.alg() == alg && h.fed() <= upto => h,
+            _ => self
+                .transcript_hasher
+                .insert(crate::crypto::RunningHash::new(alg)),
+        };
+        h.update(&self.transcript[h.fed()..upto]);
+        h.current()
     }
 
     fn send_finished(&mut self) {
@@ -904,6 +936,7 @@ mod model_cert_tests {
         for size in [300, 1100, 1200, 4000, 12_000, 40_000, 70_000] {
             let c = super::model_cert(size, 1, "server");
             assert_eq!(c.len(), size);
+            assert_eq!(c, super::build_model_cert(size, 1, "server"));
             assert_eq!(c[0], 0x30);
         }
     }

@@ -186,7 +186,10 @@ async fn drive(
     wire: &mut Option<Vec<crate::engine::WireEvent>>,
 ) {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+    let mut flight: Vec<Vec<u8>> = Vec::new();
     loop {
+        // Everything the engine has to send now goes out as one write; a close ends it.
+        let mut close = None;
         while let Some(t) = conn.poll_transmit() {
             if let Some(w) = wire.as_mut() {
                 w.push(crate::engine::WireEvent {
@@ -197,14 +200,25 @@ async fn drive(
                     close: t.close,
                 });
             }
-            if !t.bytes.is_empty() && s.send(&t.bytes).await.is_err() {
+            if !t.bytes.is_empty() {
+                flight.push(t.bytes);
+            }
+            if t.close.is_some() {
+                close = t.close;
+                break;
+            }
+        }
+        if !flight.is_empty() {
+            let sent = s.send(&flight).await;
+            flight.clear();
+            if sent.is_err() {
                 conn.handle_close(now_ms(), crate::engine::CloseKind::Rst);
                 return;
             }
-            if let Some(k) = t.close {
-                s.close(k).await;
-                return;
-            }
+        }
+        if let Some(k) = close {
+            s.close(k).await;
+            return;
         }
         if conn.is_handshake_complete() || conn.is_closed() {
             return;

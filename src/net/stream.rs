@@ -49,8 +49,10 @@ impl FramedStream {
         self.inner.write_all(&f).await
     }
 
-    /// Send TLS bytes, subject to the fault.
-    pub(super) async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Send the records of one flight as one write (as a TLS stack hands a flight to TCP),
+    /// subject to the fault, which is still counted record by record: the records before
+    /// the one that crosses a drop or reset threshold get through.
+    pub(super) async fn send(&mut self, records: &[Vec<u8>]) -> std::io::Result<()> {
         match self.fault {
             Some(ConnFault::Stall { ms }) if self.first_write => {
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
@@ -64,21 +66,31 @@ impl FramedStream {
         if self.black_hole {
             return Ok(());
         }
-        self.sent += bytes.len() as u64;
-        match self.fault {
-            Some(ConnFault::DropAfter { bytes: n }) if self.sent > n => {
-                self.black_hole = true;
-                Ok(())
+        let mut through: Vec<u8> = Vec::with_capacity(records.iter().map(Vec::len).sum());
+        for bytes in records {
+            self.sent += bytes.len() as u64;
+            match self.fault {
+                Some(ConnFault::DropAfter { bytes: n }) if self.sent > n => {
+                    self.black_hole = true;
+                    break;
+                }
+                Some(ConnFault::ResetAfter { bytes: n }) if self.sent > n => {
+                    if !through.is_empty() {
+                        let _ = self.write_frame(DATA, &through).await;
+                    }
+                    let _ = self.write_frame(RST, &[]).await;
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "injected reset",
+                    ));
+                }
+                _ => through.extend_from_slice(bytes),
             }
-            Some(ConnFault::ResetAfter { bytes: n }) if self.sent > n => {
-                let _ = self.write_frame(RST, &[]).await;
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "injected reset",
-                ))
-            }
-            _ => self.write_frame(DATA, bytes).await,
         }
+        if through.is_empty() {
+            return Ok(());
+        }
+        self.write_frame(DATA, &through).await
     }
 
     /// Close the connection as the engine asked.

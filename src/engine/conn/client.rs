@@ -408,8 +408,8 @@ impl Connection {
         self.queue(HandshakePayload::ClientKeyExchange(body));
         self.derive_master(&pms);
         if self.client_cert_sent {
-            let sig =
-                modelled_signature(b"cv", &[&handshake_hash(self.prf_alg(), &self.transcript)]);
+            let hash = self.transcript_hash(self.transcript.len());
+            let sig = modelled_signature(b"cv", &[&hash]);
             let scheme = (self.version == Some(ProtocolVersion::TLSv1_2))
                 .then_some(SignatureScheme::RsaPkcs1Sha256);
             self.queue(HandshakePayload::CertificateVerify(DigitallySigned {

@@ -31,8 +31,8 @@ impl Connection {
             }
             (State::ExpectCertVerify, HandshakePayload::CertificateVerify(cv)) => {
                 // The signature covers the transcript before CertificateVerify.
-                let before = &self.transcript[..self.transcript.len() - raw.len()];
-                let expect = modelled_signature(b"cv", &[&handshake_hash(self.prf_alg(), before)]);
+                let before = self.transcript_hash(self.transcript.len() - raw.len());
+                let expect = modelled_signature(b"cv", &[&before]);
                 if cv.signature != expect {
                     return Err(LocalError::BadSignature);
                 }
