@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// Handshakes of the real OpenSSL loop.
     #[arg(long, default_value_t = 300)]
     pub openssl_handshakes: u32,
+    /// Timed runs of the study path (each with and without the cost probes); medians are
+    /// reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -44,6 +48,13 @@ interval_ms = 5
 targets = ["web:443"]
 "#;
 
+/// The median (upper median for an even count) of `xs`.
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
@@ -60,29 +71,49 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         println!("modexp backend: {}", crypto::modexp_backend());
     }
 
-    // 1. The whole study path on one thread, twice: without probes for the rate, then with
-    //    the cost probes (tlsim::cost) on for the split.
+    // 1. The whole study path on one thread, `--repeat` times without probes for the rate
+    //    and `--repeat` times with the cost probes (tlsim::cost) on for the split; the
+    //    medians are reported (this machine is shared, single runs vary by ±10 %).
     let all: Vec<u32> = (0..shards).collect();
     // Warm-up (not timed): builds the fixed-base tables and Montgomery contexts once per
     // process, as any study does on its first connection.
     study.run(&[0], 1, None, false, &|_| {})?;
-    let t = Instant::now();
-    let res = study.run(&all, 1, None, false, &|_| {})?;
-    let t_study = secs(t);
-    let done: u64 = res.iter().map(|r| r.connections).sum();
-    let failed: u64 = res
-        .iter()
-        .flat_map(|r| r.cells.iter())
-        .map(|(_, c)| c.failures)
-        .sum();
-    if failed > 0 {
-        return Err(format!("{failed} bench handshakes failed"));
+    let repeat = a.repeat.max(1);
+    let mut plain_runs = Vec::new();
+    let mut done = 0;
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let res = study.run(&all, 1, None, false, &|_| {})?;
+        plain_runs.push(secs(t));
+        done = res.iter().map(|r| r.connections).sum();
+        let failed: u64 = res
+            .iter()
+            .flat_map(|r| r.cells.iter())
+            .map(|(_, c)| c.failures)
+            .sum();
+        if failed > 0 {
+            return Err(format!("{failed} bench handshakes failed"));
+        }
     }
-    tlsim::cost::start();
-    let t = Instant::now();
-    study.run(&all, 1, None, false, &|_| {})?;
-    let t_probed = secs(t);
-    let costs = tlsim::cost::stop();
+    let mut probed_runs: Vec<(f64, tlsim::cost::Costs)> = Vec::new();
+    for _ in 0..repeat {
+        tlsim::cost::start();
+        let t = Instant::now();
+        study.run(&all, 1, None, false, &|_| {})?;
+        let elapsed = secs(t);
+        probed_runs.push((elapsed, tlsim::cost::stop()));
+    }
+    let t_study = median(&plain_runs);
+    // The probed run with the median share outside modexp.
+    probed_runs.sort_by(|x, y| {
+        let share = |r: &(f64, tlsim::cost::Costs)| 1.0 - r.1.modexp.as_secs_f64() / r.0;
+        share(x).total_cmp(&share(y))
+    });
+    let (t_probed, costs) = probed_runs[probed_runs.len() / 2];
+    let shares: Vec<String> = probed_runs
+        .iter()
+        .map(|(t, c)| format!("{:.1} %", 100.0 * (1.0 - c.modexp.as_secs_f64() / t)))
+        .collect();
 
     // 2. The modular exponentiations alone (2 key generations + 2 shared secrets per
     //    handshake, same exponent length): the floor.
@@ -116,6 +147,11 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         "exponent_bits": exp_bits,
         "modexp_backend": crypto::modexp_backend(),
         "seconds": t_study,
+        "runs_seconds": plain_runs,
+        "runs_share_outside_modexp_percent": probed_runs
+            .iter()
+            .map(|(t, c)| 100.0 * (1.0 - c.modexp.as_secs_f64() / t))
+            .collect::<Vec<_>>(),
         "handshakes_per_sec_per_core": rate,
         "us_per_handshake": per_hs(t_study),
         "split_us_per_handshake": {
@@ -129,9 +165,9 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
         "modexp_alone_us_per_handshake": per_hs(t_floor),
     });
     if !a.json {
-        println!("\nstudy path: {done} handshakes in {t_study:.2} s = {rate:.0} handshakes/s/core ({:.0} µs each)", per_hs(t_study));
+        println!("\nstudy path: {done} handshakes in {t_study:.2} s = {rate:.0} handshakes/s/core ({:.0} µs each; median of {repeat} runs: {})", per_hs(t_study), plain_runs.iter().map(|t| format!("{:.0}/s", done as f64 / t)).collect::<Vec<_>>().join(", "));
         println!(
-            "cost split inside the study path (second run with probes on: {:.0} µs per handshake):",
+            "cost split inside the study path (runs with probes on; the median of {repeat} by share outside modexp: {:.0} µs per handshake):",
             per_hs(t_probed)
         );
         for (name, v) in [
@@ -146,7 +182,10 @@ pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
                 100.0 * v / t_probed
             );
         }
-        println!("  share outside modular exponentiation: {outside:.1} %");
+        println!(
+            "  share outside modular exponentiation: {outside:.1} % (runs: {})",
+            shares.join(", ")
+        );
         println!(
             "modexp alone, same work outside a handshake: {:.0} µs per handshake",
             per_hs(t_floor)

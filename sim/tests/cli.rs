@@ -108,14 +108,21 @@ fn run_and_replay_write_pcaps_without_changing_the_output() {
         .unwrap()
         .starts_with("CLIENT_RANDOM "));
 
-    let one = dir.join("one.pcap");
-    let out = tlsim(&[
-        "replay",
-        "m1-dh-premaster-zeros:1:5:0:clients.2.56000",
-        "--ladder",
-        "--pcap",
-        one.to_str().unwrap(),
+    // A failing connection of a small M1 study, replayed with a ladder and a capture.
+    let study = tlsim(&[
+        "study",
+        "scenarios/m1-dh-premaster-zeros.toml",
+        "--connections",
+        "3000",
+        "--json",
     ]);
+    let report: serde_json::Value = serde_json::from_slice(&study.stdout).expect("study JSON");
+    let id = report["cells"][0]["replay"][0]
+        .as_str()
+        .expect("the M1 study has a failure to replay")
+        .to_string();
+    let one = dir.join("one.pcap");
+    let out = tlsim(&["replay", &id, "--ladder", "--pcap", one.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",

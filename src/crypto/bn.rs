@@ -171,7 +171,7 @@ impl Mont {
     }
 
     /// `a * R mod m` (into the Montgomery domain; `a < m`).
-    fn to_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
+    fn enter_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
         let r = BigNum::new().ok()?;
         // SAFETY: valid pointers.
         ok(unsafe { BN_to_montgomery(r.as_ptr(), a.as_ptr(), self.ptr, ctx.as_ptr()) })?;
@@ -179,7 +179,7 @@ impl Mont {
     }
 
     /// `a * R^-1 mod m` (out of the Montgomery domain).
-    fn from_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
+    fn out_of_mont(&self, a: &BigNumRef, ctx: &mut BigNumContext) -> Option<BigNum> {
         let r = BigNum::new().ok()?;
         // SAFETY: valid pointers.
         ok(unsafe { BN_from_montgomery(r.as_ptr(), a.as_ptr(), self.ptr, ctx.as_ptr()) })?;
@@ -244,7 +244,7 @@ impl FixedBaseTable {
             // base = g^(2^(window*i)) mod p (Montgomery form) for the current row i.
             let mut reduced = BigNum::new().ok()?;
             reduced.nnmod(&g, &mont.n, ctx).ok()?;
-            let mut base = mont.to_mont(&reduced, ctx)?;
+            let mut base = mont.enter_mont(&reduced, ctx)?;
             let mut rows = Vec::with_capacity(row_count);
             for _ in 0..row_count {
                 let mut row: Vec<BigNum> = Vec::with_capacity(per_row);
@@ -329,7 +329,7 @@ impl FixedBaseTable {
             }
             match acc {
                 Some(a) => {
-                    let r = self.mont.from_mont(&a, ctx)?;
+                    let r = self.mont.out_of_mont(&a, ctx)?;
                     Some(from_bn(&r))
                 }
                 // x = 0: g^0 = 1, and p >= 3

@@ -41,9 +41,12 @@ fn p_hash_xor<M: Mac + KeyInit + Clone>(secret: &[u8], label: &[u8], seed: &[u8]
             *o ^= *b;
         }
         pos += block.len();
-        let mut m = keyed.clone();
-        m.update(&a);
-        a = m.finalize().into_bytes();
+        if pos < out.len() {
+            // A(i+1) = HMAC(secret, A(i)), only when another block is needed
+            let mut m = keyed.clone();
+            m.update(&a);
+            a = m.finalize().into_bytes();
+        }
     }
 }
 
@@ -231,12 +234,11 @@ fn handshake_hash_unprobed(alg: PrfAlgorithm, transcript: &[u8]) -> Vec<u8> {
 /// Lower-case hex of `bytes` (for logs and tests).
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(2 * bytes.len());
+    let mut v = Vec::with_capacity(2 * bytes.len());
     for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
+        v.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
     }
-    s
+    String::from_utf8(v).unwrap_or_default() // ASCII digits: always valid
 }
 
 /// Parses lower- or upper-case hex; `None` on odd length or a non-hex digit.

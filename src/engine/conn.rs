@@ -105,6 +105,8 @@ pub struct Connection {
     peer_key: Option<rsa::RsaPublicKey>,
     flight: Vec<Vec<u8>>,
     flight_names: Vec<String>,
+    /// False: records carry no summary text (studies that keep no wire log).
+    summaries: bool,
     outbox: VecDeque<Transmit>,
     received_app_data: Vec<u8>,
     report: LocalReport,
@@ -299,6 +301,7 @@ impl Connection {
             peer_key: None,
             flight: Vec::new(),
             flight_names: Vec::new(),
+            summaries: true,
             outbox: VecDeque::new(),
             received_app_data: Vec::new(),
             report: LocalReport::new(side),
@@ -338,6 +341,20 @@ impl Connection {
     }
 
     /// The report so far (final once the connection is connected or closed).
+    /// Turns the per-record summary text of [`Transmit`] on or off (on by default); a study
+    /// that records no wire log turns it off to save the formatting.
+    pub fn with_summaries(mut self, on: bool) -> Self {
+        self.summaries = on;
+        self
+    }
+
+    /// Moves this side's report out (the connection keeps an empty one); for callers done
+    /// with the connection.
+    pub fn take_report(&mut self) -> LocalReport {
+        let side = self.report.side;
+        std::mem::replace(&mut self.report, LocalReport::new(side))
+    }
+
     pub fn report(&self) -> &LocalReport {
         &self.report
     }
@@ -695,7 +712,9 @@ impl Connection {
         if !matches!(m.payload, HandshakePayload::HelloRequest) {
             self.transcript.extend_from_slice(&bytes);
         }
-        self.flight_names.push(format!("{:?}", m.typ()));
+        if self.summaries {
+            self.flight_names.push(format!("{:?}", m.typ()));
+        }
         self.flight.push(bytes);
     }
 
@@ -710,7 +729,9 @@ impl Connection {
         let total: usize = msgs.iter().map(Vec::len).sum();
         let n = payloads.len();
         for (i, p) in payloads.into_iter().enumerate() {
-            let summary = if n == 1 {
+            let summary = if !self.summaries {
+                String::new()
+            } else if n == 1 {
                 names.join(", ")
             } else {
                 format!(

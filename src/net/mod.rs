@@ -259,10 +259,11 @@ async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
                 ctx.profile.clone(),
                 rng_for(ctx.seed, &[2, a, b, c, d, n]),
                 now_ms(),
-            );
+            )
+            .with_summaries(ctx.record);
             let mut wire = ctx.record.then(Vec::new);
             drive(&mut conn, &mut s, &ctx.env, ctx.timeout, &mut wire).await;
-            let report = conn.report().clone();
+            let report = conn.take_report();
             let cr = conn.client_random();
             // FTPS data channel: the server checks that the TLS session was resumed from
             // a control connection (M6).
@@ -472,7 +473,8 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     conn_rng,
                                     start,
                                     &mut env.borrow_mut(),
-                                );
+                                )
+                                .with_summaries(record);
                                 let port = if channel == "ftps-data" { tp + 1 } else { tp };
                                 let connected = tokio::time::timeout(
                                     Duration::from_millis(timeout),
@@ -497,7 +499,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     }
                                     Err(_) => conn.handle_timeout(now_ms()),
                                 }
-                                let report = conn.report().clone();
+                                let report = conn.take_report();
                                 col.borrow_mut().client.push((
                                     ClientMeta {
                                         server: server_id.clone(),
