@@ -145,6 +145,40 @@ fn main() {
         }
     }
 
+    #[cfg(feature = "openssl-bn")]
+    {
+        use tlsim::crypto::bn::{mod_exp, Mont};
+        println!("-- backends for Y^x mod p --");
+        report(
+            "OpenSSL BN_mod_exp (fresh Montgomery context)",
+            &measure(n, |i| {
+                let (x, y) = at(i);
+                black_box(mod_exp(y, x, &g.p));
+            }),
+        );
+        let mont = Mont::new(&g.p).expect("odd modulus");
+        report(
+            "OpenSSL BN_mod_exp_mont (cached context)",
+            &measure(n, |i| {
+                let (x, y) = at(i);
+                black_box(mont.mod_exp(y, x));
+            }),
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    match tlsim::crypto::ifma::IfmaMont::new(&g.p) {
+        Some(ctx) => {
+            report(
+                "AVX-512 IFMA (crypto::ifma)",
+                &measure(n, |i| {
+                    let (x, y) = at(i);
+                    black_box(ctx.mod_exp(y, x));
+                }),
+            );
+        }
+        None => println!("AVX-512 IFMA: not available on this CPU"),
+    }
+
     println!("-- full DHE exchange: 2 keygens + 2 shared secrets --");
     let exchange = |i: usize| {
         let mut rng = rng_for(78, &[i as u64]);
