@@ -338,3 +338,47 @@ impl FixedBaseTable {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{DhGroup, GroupId};
+    use proptest::prelude::*;
+
+    /// The cached-context path is what the named groups use on a CPU without IFMA, so it is
+    /// checked here directly against `num-bigint` (the dispatch on an IFMA machine skips it).
+    #[test]
+    fn cached_montgomery_context_matches_reference_on_named_groups() {
+        for id in GroupId::ALL.iter().copied() {
+            let g = DhGroup::named(id);
+            let mont = Mont::new(&g.p).expect("odd prime");
+            let mut rng = crate::seed::rng_for(9, &[id as u64]);
+            for bits in [2usize, 64, 225, 256] {
+                let x = g.generate(&mut rng, bits).private;
+                let y = g.generate(&mut rng, 256).public;
+                assert_eq!(mont.mod_exp(&y, &x), Some(y.modpow(&x, &g.p)), "{id:?}");
+            }
+            let big = &g.p + 12345u32; // a base above p
+            let e = BigUint::from(65537u32);
+            assert_eq!(mont.mod_exp(&big, &e), Some(big.modpow(&e, &g.p)));
+        }
+        assert!(Mont::new(&BigUint::from(10u32)).is_none(), "even modulus");
+        assert!(Mont::new(&BigUint::from(1u32)).is_none(), "modulus 1");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn cached_montgomery_context_matches_reference(
+            m in proptest::collection::vec(any::<u8>(), 1..80),
+            b in proptest::collection::vec(any::<u8>(), 0..90),
+            e in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let m = BigUint::from_bytes_be(&m) | BigUint::from(1u32);
+            prop_assume!(m > BigUint::from(1u32));
+            let (b, e) = (BigUint::from_bytes_be(&b), BigUint::from_bytes_be(&e));
+            let mont = Mont::new(&m).expect("odd modulus >= 3");
+            prop_assert_eq!(mont.mod_exp(&b, &e), Some(b.modpow(&e, &m)));
+        }
+    }
+}

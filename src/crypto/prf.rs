@@ -261,6 +261,39 @@ mod tests {
         from_hex(s).expect("test hex")
     }
 
+    /// The running transcript hash equals `handshake_hash` of every prefix it has been fed,
+    /// across block boundaries, for all three PRF hashes; reading it does not consume it.
+    #[test]
+    fn running_hash_equals_handshake_hash_of_each_prefix() {
+        let t: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3) as u8).collect();
+        for alg in [
+            PrfAlgorithm::Tls10,
+            PrfAlgorithm::Sha256,
+            PrfAlgorithm::Sha384,
+        ] {
+            let mut r = RunningHash::new(alg);
+            assert_eq!(r.current(), handshake_hash(alg, &[]));
+            let mut fed = 0;
+            for cut in [1, 63, 64, 65, 128, 1000, 2999, 3000] {
+                r.update(&t[fed..cut]);
+                fed = cut;
+                assert_eq!(r.fed(), cut);
+                assert_eq!(r.current(), handshake_hash(alg, &t[..cut]), "{alg:?} {cut}");
+                assert_eq!(r.current(), handshake_hash(alg, &t[..cut]), "read twice");
+            }
+        }
+    }
+
+    /// Lower-case hex, and back.
+    #[test]
+    fn hex_round_trip() {
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        let s = to_hex(&bytes);
+        assert_eq!(&s[..8], "00010203");
+        assert_eq!(&s[s.len() - 4..], "feff");
+        assert_eq!(from_hex(&s), Some(bytes));
+    }
+
     /// TLS 1.2 PRF, SHA-256: the test vector posted to the IETF TLS list
     /// (https://www.ietf.org/mail-archive/web/tls/current/msg03416.html), reproduced in
     /// GnuTLS tests/tls12-prf.c and elsewhere.
