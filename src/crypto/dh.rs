@@ -220,7 +220,9 @@ impl DhGroup {
 
     /// Bit length of `p`.
     pub fn bits(&self) -> usize {
-        self.p.bits() as usize
+        // Always fits on 64-bit targets; elsewhere p would need 2^29 bytes (a peer's p has at
+        // most 2^16: its length field is 16 bits).
+        usize::try_from(self.p.bits()).expect("bit length of p fits usize")
     }
 
     /// Byte length of `p` (256 for a 2048-bit group).
@@ -367,7 +369,7 @@ impl DhGroup {
     /// enough (see [`fixed_base_table`](Self::fixed_base_table)), else [`modexp`](Self::modexp).
     pub fn public_from_private(&self, x: &BigUint) -> BigUint {
         #[cfg(feature = "openssl-bn")]
-        if x.bits() as usize <= FIXED_BASE_MAX_BITS {
+        if x.bits() <= FIXED_BASE_MAX_BITS as u64 {
             let table = self.fixed_base_table();
             let y = table.and_then(|t| crate::cost::probe(crate::cost::Kind::Modexp, || t.pow(x)));
             if let Some(y) = y {

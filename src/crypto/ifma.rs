@@ -140,13 +140,14 @@ impl<const V: usize> Ctx<V> {
             let mut acc = [zero; V];
             for i in 0..8 * V {
                 let bi = b.digit(i);
-                let bv = _mm512_set1_epi64(bi as i64);
+                // The intrinsics take lanes as i64: same bits (`cast_signed` is free).
+                let bv = _mm512_set1_epi64(bi.cast_signed());
                 for j in 0..V {
                     acc[j] = _mm512_madd52lo_epu64(acc[j], av[j], bv);
                 }
-                let t = _mm_cvtsi128_si64(_mm512_castsi512_si128(acc[0])) as u64;
+                let t = _mm_cvtsi128_si64(_mm512_castsi512_si128(acc[0])).cast_unsigned();
                 let y = t.wrapping_mul(self.k0) & MASK52;
-                let yv = _mm512_set1_epi64(y as i64);
+                let yv = _mm512_set1_epi64(y.cast_signed());
                 for j in 0..V {
                     acc[j] = _mm512_madd52lo_epu64(acc[j], mv[j], yv);
                 }
@@ -156,7 +157,12 @@ impl<const V: usize> Ctx<V> {
                     acc[j] = _mm512_alignr_epi64::<1>(acc[j + 1], acc[j]);
                 }
                 acc[V - 1] = _mm512_alignr_epi64::<1>(zero, acc[V - 1]);
-                acc[0] = _mm512_mask_add_epi64(acc[0], 1, acc[0], _mm512_set1_epi64(carry as i64));
+                acc[0] = _mm512_mask_add_epi64(
+                    acc[0],
+                    1,
+                    acc[0],
+                    _mm512_set1_epi64(carry.cast_signed()),
+                );
                 // High halves belong one digit up, which after the shift is the same index.
                 for j in 0..V {
                     acc[j] = _mm512_madd52hi_epu64(acc[j], av[j], bv);
@@ -195,8 +201,8 @@ impl<const V: usize> Ctx<V> {
         let Some(a) = Num::<V>::from_biguint(base) else {
             unreachable!("a reduced base fits")
         };
-        let bits = exp.bits() as usize;
-        let w = match bits {
+        let bits = exp.bits();
+        let w: u64 = match bits {
             0..=24 => 1,
             25..=80 => 3,
             81..=240 => 4,
@@ -212,25 +218,27 @@ impl<const V: usize> Ctx<V> {
             let next = self.amm(&table[k - 1], &a2);
             table.push(next);
         }
-        let bit = |i: usize| exp.bit(i as u64);
+        let bit = |i: u64| exp.bit(i);
         let mut acc: Option<Num<V>> = None;
-        let mut i = bits as isize - 1;
-        while i >= 0 {
-            if !bit(i as usize) {
+        // Bits below `end` are still to be consumed, from the top.
+        let mut end = bits;
+        while end > 0 {
+            let i = end - 1;
+            if !bit(i) {
                 if let Some(x) = acc.as_mut() {
                     *x = self.amm(x, x);
                 }
-                i -= 1;
+                end = i;
                 continue;
             }
             // The longest window [j, i] of at most w bits that ends in a 1 bit.
-            let mut j = (i - w as isize + 1).max(0);
-            while !bit(j as usize) {
+            let mut j = (i + 1).saturating_sub(w);
+            while !bit(j) {
                 j += 1;
             }
             let mut val = 0usize;
             for k in (j..=i).rev() {
-                val = (val << 1) | usize::from(bit(k as usize));
+                val = (val << 1) | usize::from(bit(k));
             }
             let entry = &table[val >> 1];
             acc = Some(match acc {
@@ -242,7 +250,7 @@ impl<const V: usize> Ctx<V> {
                     self.amm(&x, entry)
                 }
             });
-            i = j - 1;
+            end = j;
         }
         let Some(acc) = acc else {
             unreachable!("exp > 0 has a 1 bit")

@@ -265,7 +265,7 @@ mod tests {
     /// across block boundaries, for all three PRF hashes; reading it does not consume it.
     #[test]
     fn running_hash_equals_handshake_hash_of_each_prefix() {
-        let t: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let t: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3).to_le_bytes()[0]).collect();
         for alg in [
             PrfAlgorithm::Tls10,
             PrfAlgorithm::Sha256,

@@ -76,19 +76,24 @@ impl MacHash {
 #[error("bad record MAC")]
 pub struct BadRecordMac;
 
-fn mac_input<M: Mac>(m: &mut M, seq: u64, content_type: u8, version: u16, data: &[u8]) {
+/// The RFC 5246 §6.2.3.1 MAC input; `len` is `data.len()`, a 16-bit field.
+fn mac_input<M: Mac>(m: &mut M, seq: u64, content_type: u8, version: u16, data: &[u8], len: u16) {
     m.update(&seq.to_be_bytes());
     m.update(&[content_type]);
     m.update(&version.to_be_bytes());
-    // Records are at most 2^14 (+ expansion) bytes; the 16-bit length field truncates anything
-    // larger exactly as a 16-bit wire field would.
-    m.update(&(data.len() as u16).to_be_bytes());
+    m.update(&len.to_be_bytes());
     m.update(data);
+}
+
+/// The length field of the MAC input or AEAD additional data for a record we send.
+fn sealed_len(plaintext: &[u8]) -> u16 {
+    u16::try_from(plaintext.len())
+        .expect("record plaintext fits 16 bits: the engine sends fragments of at most 2^14 bytes")
 }
 
 fn mac_tag<M: Mac + KeyInit>(key: &[u8], seq: u64, ct: u8, ver: u16, data: &[u8]) -> Vec<u8> {
     let mut m = <M as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    mac_input(&mut m, seq, ct, ver, data);
+    mac_input(&mut m, seq, ct, ver, data, sealed_len(data));
     m.finalize().into_bytes().to_vec()
 }
 
@@ -100,8 +105,13 @@ fn mac_ok<M: Mac + KeyInit>(
     data: &[u8],
     tag: &[u8],
 ) -> bool {
+    // A record's fragment has a 16-bit length, so a received `data` always fits; anything
+    // longer cannot be a record and fails to verify.
+    let Ok(len) = u16::try_from(data.len()) else {
+        return false;
+    };
     let mut m = <M as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    mac_input(&mut m, seq, ct, ver, data);
+    mac_input(&mut m, seq, ct, ver, data, len);
     m.verify_slice(tag).is_ok() // constant-time comparison
 }
 
@@ -119,12 +129,12 @@ enum Protection {
 const GCM_EXPLICIT: usize = 8;
 const GCM_TAG: usize = 16;
 
-fn gcm_aad(seq: u64, content_type: u8, version: u16, len: usize) -> [u8; 13] {
+fn gcm_aad(seq: u64, content_type: u8, version: u16, len: u16) -> [u8; 13] {
     let mut aad = [0u8; 13];
     aad[..8].copy_from_slice(&seq.to_be_bytes());
     aad[8] = content_type;
     aad[9..11].copy_from_slice(&version.to_be_bytes());
-    aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
+    aad[11..].copy_from_slice(&len.to_be_bytes());
     aad
 }
 
@@ -220,7 +230,8 @@ impl RecordProtector {
         n
     }
 
-    /// Protects one record and advances the sequence number.
+    /// Protects one record and advances the sequence number. Panics if `plaintext` is 2^16
+    /// bytes or more: no record can carry it (the engine fragments to 2^14).
     pub fn seal(&mut self, content_type: u8, version: u16, plaintext: &[u8]) -> Vec<u8> {
         crate::cost::probe(crate::cost::Kind::Prf, || {
             self.seal_unprobed(content_type, version, plaintext)
@@ -234,7 +245,7 @@ impl RecordProtector {
                 // The explicit nonce is the sequence number (unique per key, RFC 5288 §3).
                 let explicit = self.seq.to_be_bytes();
                 let nonce = Self::gcm_nonce(salt, &explicit);
-                let aad = gcm_aad(self.seq, content_type, version, plaintext.len());
+                let aad = gcm_aad(self.seq, content_type, version, sealed_len(plaintext));
                 let mut out = explicit.to_vec();
                 out.extend(aes_gcm_seal(key, &nonce, &aad, plaintext));
                 self.seq = self.seq.wrapping_add(1);
@@ -283,7 +294,9 @@ impl RecordProtector {
                 }
                 let (explicit, ct) = fragment.split_at(GCM_EXPLICIT);
                 let nonce = Self::gcm_nonce(salt, explicit);
-                let aad = gcm_aad(self.seq, content_type, version, ct.len() - GCM_TAG);
+                // As in `mac_ok`: a received fragment always fits 16 bits.
+                let len = u16::try_from(ct.len() - GCM_TAG).map_err(|_| BadRecordMac)?;
+                let aad = gcm_aad(self.seq, content_type, version, len);
                 let plain = aes_gcm_open(key, &nonce, &aad, ct).ok_or(BadRecordMac)?;
                 self.seq = self.seq.wrapping_add(1);
                 return Ok(plain);

@@ -19,8 +19,14 @@ pub fn binomial_interval(n: u64, p: f64, conf: f64) -> (u64, u64) {
     let mean = nf * p;
     let sd = (nf * p * (1.0 - p)).sqrt();
     let width = 12.0 * sd + 40.0;
-    let k_lo = (mean - width).floor().max(0.0) as u64;
-    let k_hi = ((mean + width).ceil() as u64).min(n);
+    // Both are whole numbers ≥ 0 (p is in (0, 1) here, so mean ≥ 0 and width > 0): the
+    // conversion is exact below 2^64; above, `as` saturates and `min(n)` clamps k_hi (k_lo is
+    // below mean ≤ n).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (k_lo, k_hi) = (
+        (mean - width).floor().max(0.0) as u64,
+        ((mean + width).ceil() as u64).min(n),
+    );
 
     // ln pmf(k) = ln C(n,k) + k ln p + (n-k) ln(1-p), with ln C(n,k) by the recurrence
     // ln C(n,k+1) = ln C(n,k) + ln((n-k)/(k+1)), started from ln pmf(0).
@@ -33,7 +39,8 @@ pub fn binomial_interval(n: u64, p: f64, conf: f64) -> (u64, u64) {
         log_pmf += ((n - k) as f64).ln() - ((k + 1) as f64).ln() + lp - lq;
         k += 1;
     }
-    let mut logs = Vec::with_capacity((k_hi - k_lo + 1) as usize);
+    // Only a capacity hint: k_hi - k_lo ≤ 2 * width + 1 fits usize on 64-bit targets.
+    let mut logs = Vec::with_capacity(usize::try_from(k_hi - k_lo + 1).unwrap_or(0));
     loop {
         logs.push(log_pmf);
         if k >= k_hi {
@@ -72,7 +79,8 @@ mod tests {
         for i in 0..k {
             c = c * (n - i) as f64 / (i + 1) as f64;
         }
-        c * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32)
+        let exp = |e: u64| i32::try_from(e).expect("test exponents are small");
+        c * p.powi(exp(k)) * (1.0 - p).powi(exp(n - k))
     }
 
     #[test]

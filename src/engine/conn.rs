@@ -130,18 +130,27 @@ fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 
 /// DER: tag, definite length, body.
 fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let n = body.len();
     let mut v = vec![tag];
-    if n < 0x80 {
-        v.push(n as u8);
-    } else {
-        let len = n.to_be_bytes();
-        let skip = len.iter().take_while(|b| **b == 0).count();
-        v.push(0x80 | (len.len() - skip) as u8);
-        v.extend_from_slice(&len[skip..]);
+    match u8::try_from(body.len()) {
+        Ok(short) if short < 0x80 => v.push(short),
+        _ => long_length(&mut v, body.len()),
     }
     v.extend_from_slice(body);
     v
+}
+
+/// A DER long-form length: `0x80 | k`, then `n` in `k` big-endian bytes, the fewest that hold
+/// it.
+fn long_length(v: &mut Vec<u8>, n: usize) {
+    let len = n.to_be_bytes();
+    let skip = len.iter().take_while(|b| **b == 0).count();
+    v.push(0x80 | len_of_len(len.len() - skip));
+    v.extend_from_slice(&len[skip..]);
+}
+
+/// `k`, a count of length bytes, for the `0x80 | k` byte of a long-form length.
+fn len_of_len(k: usize) -> u8 {
+    u8::try_from(k).expect("a length has at most size_of::<usize>() = 8 bytes")
 }
 
 /// [`build_model_cert`], memoised per thread: the bytes depend only on the arguments, and a
@@ -194,7 +203,9 @@ fn build_model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
         let mut spki = alg(0x01);
         spki.extend(der(0x03, &key));
         let mut tbs = der(0xa0, &der(0x02, &[0x02]));
-        tbs.extend(der(0x02, &[0x01, (index as u8).wrapping_add(1) & 0x7f]));
+        // Serial number 0x01nn, nn = (index + 1) mod 128 (from the low byte of `index`).
+        let low = index.to_le_bytes()[0];
+        tbs.extend(der(0x02, &[0x01, low.wrapping_add(1) & 0x7f]));
         tbs.extend(alg(0x0b));
         tbs.extend(&name);
         tbs.extend(der(0x30, &validity));
@@ -218,14 +229,21 @@ fn build_model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
             return der(0x30, &body);
         }
     }
-    // Too small for the structure: a DER-shaped blob of the configured size.
-    let mut c = vec![
-        0x30,
-        0x82,
-        ((size.saturating_sub(4)) >> 8) as u8,
-        (size.saturating_sub(4)) as u8,
-    ];
-    c.extend(filler(size.saturating_sub(4)));
+    // Too small for the structure, or one of the few sizes that no DER SEQUENCE has (65540:
+    // a 65536-byte body needs a 3-byte length, 65535 fits 2): a SEQUENCE header with a
+    // `k`-byte long-form length and filler. `k` is 2 up to 65539 bytes (the header is
+    // `30 82 hi lo`, 4 bytes); past that, the byte count of `size` itself, which holds the
+    // smaller body length (with leading zeros: BER, not DER, but the right length).
+    let k = if size <= 0xffff + 4 {
+        2
+    } else {
+        size.to_be_bytes().iter().skip_while(|b| **b == 0).count()
+    };
+    let body = size.saturating_sub(2 + k);
+    let len = body.to_be_bytes();
+    let mut c = vec![0x30, 0x80 | len_of_len(k)];
+    c.extend_from_slice(&len[len.len() - k..]);
+    c.extend(filler(body));
     c.truncate(size.max(4));
     c
 }
@@ -959,6 +977,23 @@ mod model_cert_tests {
             assert_eq!(c.len(), size);
             assert_eq!(c, super::build_model_cert(size, 1, "server"));
             assert_eq!(c[0], 0x30);
+        }
+    }
+
+    /// The sizes the structure cannot take get a blob whose header holds the right length:
+    /// tiny ones, and 65540 (a body of 65536 bytes needs a 3-byte length, of 65535 only 2).
+    #[test]
+    fn fallback_blob_header_holds_its_length() {
+        for (size, header) in [
+            (0, &[0x30, 0x82, 0, 0][..]),
+            (3, &[0x30, 0x82, 0, 0]),
+            (200, &[0x30, 0x82, 0, 196]),
+            (276, &[0x30, 0x82, 1, 16]),
+            (65540, &[0x30, 0x83, 0, 0xff, 0xff]),
+        ] {
+            let c = super::build_model_cert(size, 1, "server");
+            assert_eq!(c.len(), size.max(4));
+            assert_eq!(&c[..header.len()], header);
         }
     }
 }

@@ -173,7 +173,13 @@ struct ClientMeta {
 }
 
 fn now_ms() -> Millis {
-    turmoil::elapsed().as_millis() as Millis
+    millis(turmoil::elapsed())
+}
+
+/// `d` in whole milliseconds, saturating: a u64 holds 584 million years of them, and a run's
+/// simulated time is bounded by its `simulation_duration` (u64 milliseconds) plus a tick.
+fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// Move one engine's bytes over a framed stream until its handshake completes, it
@@ -442,7 +448,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                             } else {
                                 vec!["tls"]
                             };
-                            for (k, channel) in channels.into_iter().enumerate() {
+                            for (k, channel) in (0u32..).zip(channels) {
                                 let roll = sched.next_u64() as f64 / u64::MAX as f64;
                                 let mut acc = 0.0;
                                 let fault = faults.iter().find_map(|(share, f, only)| {
@@ -458,14 +464,14 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     server: String::new(),
                                     client_host: host_name.clone(),
                                     peer,
-                                    index: i * 1000 + k as u32,
+                                    index: i * 1000 + k,
                                     channel,
                                     start_ms: start,
                                 };
                                 let mut wire = record.then(Vec::new);
                                 let conn_rng = rng_for(
                                     seed,
-                                    &[6, path[0], path[1], path[2], i as u64, k as u64],
+                                    &[6, path[0], path[1], path[2], u64::from(i), u64::from(k)],
                                 );
                                 let mut conn = Connection::client(
                                     spec.profile.clone(),
@@ -488,7 +494,14 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                             fault,
                                             rng_for(
                                                 seed,
-                                                &[7, path[0], path[1], path[2], i as u64, k as u64],
+                                                &[
+                                                    7,
+                                                    path[0],
+                                                    path[1],
+                                                    path[2],
+                                                    u64::from(i),
+                                                    u64::from(k),
+                                                ],
                                             ),
                                         );
                                         drive(&mut conn, &mut s, &env, timeout, &mut wire).await;
@@ -572,7 +585,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
     events.sort_by_key(|e| (e.0, e.1, !e.3));
     let mut next = 0;
     loop {
-        let t = sim.elapsed().as_millis() as Millis;
+        let t = millis(sim.elapsed());
         while next < events.len() && events[next].0 <= t {
             let (_, _, f, on) = events[next];
             match (f, on) {

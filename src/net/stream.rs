@@ -42,9 +42,15 @@ impl FramedStream {
     }
 
     async fn write_frame(&mut self, kind: u8, body: &[u8]) -> std::io::Result<()> {
+        let len = u32::try_from(body.len()).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "frame body longer than its u32 length field",
+            )
+        })?;
         let mut f = Vec::with_capacity(body.len() + 5);
         f.push(kind);
-        f.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        f.extend_from_slice(&len.to_be_bytes());
         f.extend_from_slice(body);
         self.inner.write_all(&f).await
     }

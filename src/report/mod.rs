@@ -146,7 +146,9 @@ impl RunReport {
         if let (Some(b), Some(bs)) = (self.bucket_ms, &self.buckets) {
             let _ = writeln!(s, "\nfailures per {} s of simulated time:", b / 1000);
             for (start, a, f) in bs {
-                let bar = "#".repeat(*f as usize);
+                let bar = "#".repeat(
+                    usize::try_from(*f).expect("a failure count fits usize: it counts records"),
+                );
                 let _ = writeln!(
                     s,
                     "  {:>7} s  {:>5} attempts  {:>4} failed  {bar}",

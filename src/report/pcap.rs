@@ -39,10 +39,16 @@ impl Endpoints {
         Endpoints {
             client_ip: [10, 0, 0, 1],
             server_ip: [10, 0, 1, 1],
-            client_port: 49152u16.wrapping_add(index as u16),
+            client_port: 49152u16.wrapping_add(low16(index)),
             server_port,
         }
     }
+}
+
+/// `x` mod 2^16: port numbers wrap.
+fn low16(x: usize) -> u16 {
+    let [.., hi, lo] = x.to_be_bytes();
+    u16::from_be_bytes([hi, lo])
 }
 
 /// A pcap file being built in memory.
@@ -96,17 +102,19 @@ impl PcapWriter {
         self.buf
     }
 
-    /// `time_us`: microseconds since the Unix epoch.
+    /// `time_us`: microseconds since the Unix epoch. Classic pcap holds whole seconds in 32
+    /// bits: a time past 2106-02-07 06:28:15 UTC (over 86 years of simulated time) is written
+    /// as that last second.
     fn packet(&mut self, time_us: u64, frame: &[u8]) {
         let t = time_us;
-        self.buf
-            .extend_from_slice(&((t / 1_000_000) as u32).to_le_bytes());
-        self.buf
-            .extend_from_slice(&((t % 1_000_000) as u32).to_le_bytes());
-        self.buf
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.buf
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        let secs = u32::try_from(t / 1_000_000).unwrap_or(u32::MAX);
+        let micros = u32::try_from(t % 1_000_000).expect("below 10^6");
+        let len = u32::try_from(frame.len())
+            .expect("a frame is at most 14 + 20 + 24 + MAX_SEGMENT bytes");
+        self.buf.extend_from_slice(&secs.to_le_bytes());
+        self.buf.extend_from_slice(&micros.to_le_bytes());
+        self.buf.extend_from_slice(&len.to_le_bytes());
+        self.buf.extend_from_slice(&len.to_le_bytes());
         self.buf.extend_from_slice(frame);
         self.packets += 1;
     }
@@ -123,9 +131,10 @@ impl PcapWriter {
         let frame = frame(from, to, flags, payload, ack);
         self.packet(time_us, &frame);
         from.ip_id = from.ip_id.wrapping_add(1);
+        let len = u32::try_from(payload.len()).expect("a segment is at most MAX_SEGMENT bytes");
         from.seq = from
             .seq
-            .wrapping_add(payload.len() as u32)
+            .wrapping_add(len)
             .wrapping_add(u32::from(flags & (SYN | FIN) != 0));
     }
 
@@ -210,13 +219,15 @@ fn frame(from: &Flow, to: &Flow, flags: u8, payload: &[u8], ack: u32) -> Vec<u8>
     } else {
         &[]
     };
+    // At most 24 + MAX_SEGMENT bytes: `add_connection` splits records into segments.
     let tcp_len = 20 + opts.len() + payload.len();
+    let tcp_len16 = u16::try_from(tcp_len).expect("a TCP segment is at most 24 + MAX_SEGMENT");
     let mut tcp = Vec::with_capacity(tcp_len);
     tcp.extend_from_slice(&from.port.to_be_bytes());
     tcp.extend_from_slice(&to.port.to_be_bytes());
     tcp.extend_from_slice(&from.seq.to_be_bytes());
     tcp.extend_from_slice(&(if flags & ACK != 0 { ack } else { 0 }).to_be_bytes());
-    tcp.push((((20 + opts.len()) / 4) as u8) << 4);
+    tcp.push(if opts.is_empty() { 5 << 4 } else { 6 << 4 }); // data offset: 20 or 24 bytes
     tcp.push(flags);
     tcp.extend_from_slice(&WINDOW.to_be_bytes());
     tcp.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
@@ -226,7 +237,7 @@ fn frame(from: &Flow, to: &Flow, flags: u8, payload: &[u8], ack: u32) -> Vec<u8>
     pseudo.extend_from_slice(&from.ip);
     pseudo.extend_from_slice(&to.ip);
     pseudo.extend_from_slice(&[0, 6]);
-    pseudo.extend_from_slice(&(tcp_len as u16).to_be_bytes());
+    pseudo.extend_from_slice(&tcp_len16.to_be_bytes());
     pseudo.extend_from_slice(&tcp);
     let sum = checksum(&pseudo);
     tcp[16..18].copy_from_slice(&sum.to_be_bytes());
@@ -234,7 +245,8 @@ fn frame(from: &Flow, to: &Flow, flags: u8, payload: &[u8], ack: u32) -> Vec<u8>
     let mut ip = Vec::with_capacity(20);
     ip.push(0x45);
     ip.push(0);
-    ip.extend_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
+    let ip_len = u16::try_from(20 + tcp_len).expect("an IP packet is at most 44 + MAX_SEGMENT");
+    ip.extend_from_slice(&ip_len.to_be_bytes());
     ip.extend_from_slice(&from.ip_id.to_be_bytes());
     ip.extend_from_slice(&[0x40, 0]); // don't fragment
     ip.push(if from.mac[4] == 0 { 128 } else { 64 }); // TTL
@@ -268,7 +280,7 @@ pub fn checksum(data: &[u8]) -> u16 {
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    !(sum as u16)
+    !u16::try_from(sum).expect("folded to 16 bits")
 }
 
 /// A capture of connections `runs`, the i-th on client port 49152+i to `server_port`.
@@ -294,7 +306,8 @@ pub fn capture_records(
             let (block, slot) = (i / 16384, i % 16384);
             let mut ends = Endpoints::nth(slot, server_port(r));
             if block > 0 {
-                ends.client_ip = [10, 1 + (block >> 8) as u8, block as u8, 1];
+                let [.., hi, lo] = block.to_be_bytes();
+                ends.client_ip = [10, 1 + hi, lo, 1];
             }
             w.add_connection(wire, ends);
         }

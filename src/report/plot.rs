@@ -185,8 +185,15 @@ fn rates_panel(area: &Area, report: &StudyReport) -> Result<(), String> {
     let cells = report.cells.len();
     let label = move |x: &f64| {
         let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < cells {
-            format!("#{}", i as usize + 1)
+        if !((x - i).abs() < 1e-6 && i >= 0.0) {
+            return String::new();
+        }
+        // `i` is a whole number ≥ 0: the conversion is exact below 2^64 and saturates above,
+        // where it is not below `cells` either.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let cell = i as usize;
+        if cell < cells {
+            format!("#{}", cell + 1)
         } else {
             String::new()
         }

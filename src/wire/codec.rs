@@ -217,10 +217,18 @@ pub fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
+/// `n` as a 24-bit length; `None` if it is 2^24 or more.
+pub fn u24_len(n: usize) -> Option<u32> {
+    u32::try_from(n).ok().filter(|n| *n < 1 << 24)
+}
+
 /// Writes `body` preceded by its length in `len_bytes` (1, 2 or 3) bytes.
 ///
-/// Panics if the body does not fit the prefix: that is a bug in the encoder's caller,
-/// never something a peer controls.
+/// Panics if the body does not fit the prefix, rather than write a truncated length. That is
+/// a bug in the encoder's caller, never something a peer controls: what was decoded from a
+/// peer was read with the same prefix, and what the engine builds from a profile (certificate
+/// sizes, suite lists, the server name, the trusted-issuer list, a custom DH prime) fits
+/// because profile validation bounds those fields.
 pub fn put_vec(out: &mut Vec<u8>, len_bytes: usize, body: &[u8]) {
     let n = body.len();
     match len_bytes {
@@ -232,10 +240,7 @@ pub fn put_vec(out: &mut Vec<u8>, len_bytes: usize, body: &[u8]) {
             out,
             u16::try_from(n).expect("vector fits its u16 length prefix"),
         ),
-        3 => {
-            assert!(n < 1 << 24, "vector fits its u24 length prefix");
-            put_u24(out, n as u32)
-        }
+        3 => put_u24(out, u24_len(n).expect("vector fits its u24 length prefix")),
         _ => panic!("length prefix width must be 1, 2 or 3"),
     }
     out.extend_from_slice(body);

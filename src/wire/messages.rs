@@ -3,7 +3,8 @@
 //! leading zero bytes are one of the interop failures tlsim studies.
 
 use super::codec::{
-    put_list, put_nested, put_u24, put_u32, put_vec, read_list, Codec, InvalidMessage, Reader,
+    put_list, put_nested, put_u24, put_u32, put_vec, read_list, u24_len, Codec, InvalidMessage,
+    Reader,
 };
 use super::enums::{
     AlertDescription, AlertLevel, ClientCertificateType, CompressionMethod, ExtensionType,
@@ -649,8 +650,10 @@ impl HandshakeMessage {
         let mut body = Vec::new();
         self.payload.encode_body(&mut body);
         out.push(self.typ().to_u8());
-        assert!(body.len() < 1 << 24, "handshake body fits its u24 length");
-        put_u24(out, body.len() as u32);
+        put_u24(
+            out,
+            u24_len(body.len()).expect("handshake body fits its u24 length"),
+        );
         out.extend_from_slice(&body);
     }
 

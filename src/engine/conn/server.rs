@@ -44,8 +44,9 @@ impl Connection {
                 if !self.resumed {
                     if self.ticket_acked {
                         let t = env.seal_ticket(&self.current_session());
+                        // The hint is a u32 (RFC 5077 §3.3): longer lifetimes are capped.
                         let lifetime =
-                            self.profile.ticket_lifetime_secs.min(u32::MAX as u64) as u32;
+                            u32::try_from(self.profile.ticket_lifetime_secs).unwrap_or(u32::MAX);
                         self.queue(HandshakePayload::NewSessionTicket(
                             NewSessionTicketPayload {
                                 lifetime_hint: lifetime,
