@@ -227,8 +227,8 @@ pub fn u24_len(n: usize) -> Option<u32> {
 /// Panics if the body does not fit the prefix, rather than write a truncated length. That is
 /// a bug in the encoder's caller, never something a peer controls: what was decoded from a
 /// peer was read with the same prefix, and what the engine builds from a profile (certificate
-/// sizes, suite lists, the server name, the trusted-issuer list, a custom DH prime) fits
-/// because profile validation bounds those fields.
+/// sizes, suite lists, the server name, the trusted-issuer list, a custom DH prime) fits as
+/// long as profile validation bounds those fields (`Profile::validate`).
 pub fn put_vec(out: &mut Vec<u8>, len_bytes: usize, body: &[u8]) {
     let n = body.len();
     match len_bytes {
