@@ -1,6 +1,7 @@
 //! Teaching demos: each runs real engine connections and narrates them step by step in
 //! plain language. Every number and outcome in the narration comes from the run; the only
-//! fixed text is what the RFCs, FACTS.md and Microsoft's KB articles say.
+//! fixed text is what the RFCs, Microsoft's KB articles and the other primary sources of
+//! docs/field-facts.md say.
 //!
 //! A demo writes to a [`Narrator`]: [`TextNarrator`] collects plain text (tests, snapshots);
 //! the `tlsim demo` command adds pauses and colours on a terminal.
@@ -415,7 +416,7 @@ fn ftps_data_channel(n: &mut dyn Narrator) -> Result<(), String> {
     n.pause();
     if let Some(r) = records.iter().find(|r| r.ftp_reply.is_some()) {
         n.say(&format!(
-            "The data connection's TLS handshake itself succeeded ({} handshake, EMS {}): nothing fails in TLS. The server then looked at whether the session was resumed, found it was not, and answered on the control connection: \"{}\". The client application shows that reply; the Windows TLS logs show nothing. FileZilla Server 0.9.x words the same refusal \"450 TLS session of data connection has not resumed\" (FACTS.md M6).",
+            "The data connection's TLS handshake itself succeeded ({} handshake, EMS {}): nothing fails in TLS. The server then looked at whether the session was resumed, found it was not, and answered on the control connection: \"{}\". The client application shows that reply; the Windows TLS logs show nothing. FileZilla Server 0.9.x words the same refusal \"450 TLS session of data connection has not resumed\" (wording unverified, see docs/field-facts.md M6).",
             r.outcome.handshake,
             if r.outcome.ems { "yes" } else { "no" },
             r.ftp_reply.as_deref().unwrap_or("")
@@ -510,7 +511,7 @@ fn kb4557473(n: &mut dyn Narrator) -> Result<(), String> {
     n.heading("What each side's administrator sees");
     views(n, o);
     n.say(&format!(
-        "The pre-master secrets: client {} bytes, server {} bytes. {} KB4557473 says unpatched machines \"compute the MAC incorrectly by not accounting for the padded zeros\"; which side keeps and which strips is a documented hypothesis here (FACTS.md §1). The KB also reports Schannel event 36888 on the server for this failure, although no alert reaches the wire: the trace shows only the FIN.",
+        "The pre-master secrets: client {} bytes, server {} bytes. {} KB4557473 says unpatched computers \"may incorrectly compute the mac by not accounting for the padded zeros\"; which side keeps and which strips is a documented hypothesis here (docs/field-facts.md M1). The KB also reports Schannel event 36888 on the server for this failure, although no alert reaches the wire: the trace shows only the FIN.",
         o.client.truth.premaster.as_ref().map_or(0, |h| h.len() / 2),
         o.server.truth.premaster.as_ref().map_or(0, |h| h.len() / 2),
         o.explanation

@@ -1,12 +1,13 @@
 //! What each side's administrator sees: the alert, the Schannel event, the SSPI status
-//! code and the application's message (FACTS.md §4, Microsoft "Schannel error codes for
-//! TLS and SSL alerts").
+//! code and the application's message (docs/field-facts.md §4; Microsoft Learn "Schannel
+//! error codes for TLS and SSL alerts", KB4557473, KB4528489).
 
 use crate::engine::{CloseKind, LocalReport, Side};
 use crate::net::ConnRecord;
 use crate::wire::AlertDescription;
 
-/// The SSPI status a Windows peer reports for an alert (FACTS.md §4).
+/// The SSPI status a Windows peer reports for an alert (Microsoft Learn "Schannel error
+/// codes for TLS and SSL alerts").
 pub fn sec_e_for_alert(alert: u8) -> &'static str {
     match alert {
         20 => "SEC_E_MESSAGE_ALTERED 0x8009030F",

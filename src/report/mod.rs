@@ -1,5 +1,5 @@
 //! Outcome tables: per (client, server, channel) counts, failures by mechanism, how each
-//! side saw the first failure in an administrator's words (FACTS.md §4), failures per
+//! side saw the first failure in an administrator's words (docs/field-facts.md §4), failures per
 //! time bucket, and the scenario's expectations checked.
 
 pub mod demo;
