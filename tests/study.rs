@@ -168,7 +168,10 @@ fn state_dirs_are_marked_locked_and_never_taken_over() {
     // Another study (another seed) is refused; the saved shard stays.
     let other = study(12);
     let e = StateDir::open(&d, &other.header, "--state-dir").unwrap_err();
-    assert!(e.contains("another study") && e.contains("seed 12 vs 11"), "{e}");
+    assert!(
+        e.contains("another study") && e.contains("seed 11 (there) vs 12 (this study)"),
+        "{e}"
+    );
     assert_eq!(shard_files(&d), 1);
     // A fresh run of the same study removes only its own shard files.
     std::fs::write(d.join("notes"), "mine").unwrap();

@@ -574,12 +574,10 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
                 None => first = Some((fi, r.header.clone())),
                 Some((f0, h)) if *h != r.header => {
                     return Err(format!(
-                        "{show}: shard {} belongs to another study than {}: {} vs {} ({})",
+                        "{show}: shard {} belongs to another study than {}: {}",
                         r.shard,
                         a.files[*f0].display(),
-                        r.header.describe(),
-                        h.describe(),
-                        r.header.difference(h)
+                        r.header.difference(h, "here", "there")
                     ))
                 }
                 Some(_) => {}

@@ -479,7 +479,7 @@ fn item3_merge_validates_every_shard_file() {
     for (i, (f, words)) in cases.into_iter().enumerate() {
         edit(&a, &bad, f);
         let start = Instant::now();
-        let o = tlsim(&["merge", s(&bad), s(&b), "--scenario", FIXTURE]);
+        let o = tlsim(&["merge", s(&b), s(&bad), "--scenario", FIXTURE]);
         let mut w = vec!["bad.json"];
         w.extend_from_slice(words);
         println!("case {i}: {}", stderr(&o).trim());

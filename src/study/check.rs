@@ -176,8 +176,12 @@ impl ShardResult {
                     || parsed.shard != self.shard
                 {
                     return Err(format!(
-                        "{}: replay id {id:?} is not of this study and shard",
-                        cell()
+                        "{}: replay id {id:?} is not of this study and shard (seed {}, {} \
+                         shards, shard {} in the header)",
+                        cell(),
+                        h.seed,
+                        h.shards,
+                        self.shard
                     ));
                 }
             }
@@ -204,24 +208,23 @@ impl StudyHeader {
         )
     }
 
-    /// Which field differs from `other`, for messages ("seed 2 vs 1").
-    pub fn difference(&self, other: &StudyHeader) -> String {
+    /// The fields that differ from `other`, each value labelled: with labels "saved" and
+    /// "this study", "seed 11 (saved) vs 12 (this study)".
+    pub fn difference(&self, other: &StudyHeader, mine: &str, theirs: &str) -> String {
         let mut d = Vec::new();
-        if self.scenario != other.scenario {
-            d.push(format!("scenario {} vs {}", self.scenario, other.scenario));
-        }
-        if self.scenario_digest != other.scenario_digest {
-            d.push(format!(
-                "scenario digest {} vs {}",
-                self.scenario_digest, other.scenario_digest
-            ));
-        }
-        if self.seed != other.seed {
-            d.push(format!("seed {} vs {}", self.seed, other.seed));
-        }
-        if self.shards != other.shards {
-            d.push(format!("shards {} vs {}", self.shards, other.shards));
-        }
+        let mut field = |name: &str, a: String, b: String| {
+            if a != b {
+                d.push(format!("{name} {a} ({mine}) vs {b} ({theirs})"));
+            }
+        };
+        field("scenario", self.scenario.clone(), other.scenario.clone());
+        field(
+            "scenario digest",
+            self.scenario_digest.clone(),
+            other.scenario_digest.clone(),
+        );
+        field("seed", self.seed.to_string(), other.seed.to_string());
+        field("shards", self.shards.to_string(), other.shards.to_string());
         d.join(", ")
     }
 }

@@ -576,11 +576,9 @@ pub fn merge(
     for r in sorted {
         if r.header != header {
             return Err(format!(
-                "shard {} belongs to another study: {} vs {} ({})",
+                "shard {} belongs to another study than the first result: {}",
                 r.shard,
-                r.header.describe(),
-                header.describe(),
-                r.header.difference(&header)
+                r.header.difference(&header, "this shard", "first result")
             ));
         }
         r.validate()?;

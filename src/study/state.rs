@@ -198,11 +198,10 @@ impl StateDir {
             let theirs = marker.header();
             if &theirs != header {
                 return Err(format!(
-                    "{flag} {show} holds another study: {} ({}), not {}; give another \
-                     directory (or delete that one yourself if you no longer need its shards)",
+                    "{flag} {show} holds another study: {} ({}); give another directory (or \
+                     delete that one yourself if you no longer need its shards)",
                     theirs.describe(),
-                    theirs.difference(header),
-                    header.describe()
+                    theirs.difference(header, "there", "this study")
                 ));
             }
         } else {
@@ -273,7 +272,7 @@ impl StateDir {
                     "{}: saved shard belongs to another study: {} ({})",
                     f.display(),
                     r.header.describe(),
-                    r.header.difference(&self.header)
+                    r.header.difference(&self.header, "saved", "this study")
                 ));
             }
             r.validate().map_err(|e| format!("{}: {e}", f.display()))?;
