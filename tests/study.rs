@@ -199,7 +199,10 @@ fn resume_refuses_a_tampered_saved_shard() {
     std::fs::write(&f, serde_json::to_string(&r).unwrap()).unwrap();
     let e = st.run(&[0], 1, Some(&state), true, &|_| {}).unwrap_err();
     let e = e.to_string();
-    assert!(e.contains("shard-000000.json") && e.contains("failures"), "{e}");
+    assert!(
+        e.contains("shard-000000.json") && e.contains("failures"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&t);
 }
 
@@ -211,14 +214,20 @@ fn merge_refuses_inconsistent_shard_results() {
     merge(&good, Some(&st.scenario), 5).unwrap();
     type Edit = fn(&mut ShardResult);
     let cases: [(Edit, &str); 8] = [
-        (|r| r.cells[0].1.failures = r.cells[0].1.attempts + 1, "failures"),
+        (
+            |r| r.cells[0].1.failures = r.cells[0].1.attempts + 1,
+            "failures",
+        ),
         (
             |r| {
                 r.cells[0].1.by_mechanism.insert("made-up".into(), 1);
             },
             "by_mechanism",
         ),
-        (|r| r.cells[0].1.replay_digest.push("00".into()), "replay_digest"),
+        (
+            |r| r.cells[0].1.replay_digest.push("00".into()),
+            "replay_digest",
+        ),
         (|r| r.connections += 1, "connections"),
         (|r| r.shard = SHARDS, "outside"),
         (|r| r.header.shards = u32::MAX, "shards 4294967295"),
@@ -258,7 +267,9 @@ fn a_panic_in_a_shard_is_a_bug_not_results() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(e.to_string().starts_with("tlsim bug: shard 2 panicked: boom"));
+    assert!(e
+        .to_string()
+        .starts_with("tlsim bug: shard 2 panicked: boom"));
     assert!(!t.join("s").join("shard-000002.json").exists());
     let e = st
         .run_with(&[0, 1], 1, None, false, &|_| {}, &|i| {
@@ -307,7 +318,10 @@ fn replay_ids_name_their_study() {
     let st = study(18);
     let id: ReplayId = "m4-ems-resumption:18:5:0:clients.0.0".parse().unwrap();
     let e = tlsim::study::replay_id(&st, &id).unwrap_err().to_string();
-    assert!(e.contains("m4-ems-resumption") && e.contains("study-m1"), "{e}");
+    assert!(
+        e.contains("m4-ems-resumption") && e.contains("study-m1"),
+        "{e}"
+    );
     let id: ReplayId = "study-m1:19:5:0:clients.0.0".parse().unwrap();
     assert!(tlsim::study::replay_id(&st, &id).is_err());
 }

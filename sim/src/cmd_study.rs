@@ -198,9 +198,7 @@ pub fn run_study(
 
 /// `--shard i/n`: 0 <= i < n, both u32.
 fn parse_shard_spec(spec: &str) -> Result<(u32, u32), String> {
-    let bad = || {
-        format!("--shard {spec:?}: expected i/n with 0 <= i < n (n at most {MAX_SHARDS})")
-    };
+    let bad = || format!("--shard {spec:?}: expected i/n with 0 <= i < n (n at most {MAX_SHARDS})");
     let (i, n) = spec.split_once('/').ok_or_else(bad)?;
     let num = |s: &str| {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -372,9 +370,11 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     let part = a.shard.as_deref().map(parse_shard_spec).transpose()?;
     if part.is_some() {
         if a.out.is_none() {
-            return Err("--shard i/n writes the shard results to a file: it needs --out FILE \
+            return Err(
+                "--shard i/n writes the shard results to a file: it needs --out FILE \
                         (then combine the files with `tlsim merge`)"
-                .into());
+                    .into(),
+            );
         }
         for (set, flag) in [
             (a.plot.is_some(), "--plot"),
@@ -436,9 +436,7 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
         let text = serde_json::to_string(&results).map_err(|e| e.to_string())?;
         write_output(out, text.as_bytes())?;
         if results.is_empty() {
-            eprintln!(
-                "note: shard set {i}/{n} is empty: the study has only {shards} shards"
-            );
+            eprintln!("note: shard set {i}/{n} is empty: the study has only {shards} shards");
         }
         eprintln!("wrote {} shard results to {}", results.len(), out.display());
         return Ok(ExitCode::SUCCESS);

@@ -100,12 +100,22 @@ fn item1_state_dir_with_user_files_is_refused_and_left_alone() {
     assert_eq!(std::fs::read_dir(&x).unwrap().count(), 2, "nothing added");
 
     // `--state-dir .` in a working directory with files in it.
-    let o = tlsim_in(&x, &["study", M1, "--connections", "600", "--state-dir", "."]);
+    let o = tlsim_in(
+        &x,
+        &["study", M1, "--connections", "600", "--state-dir", "."],
+    );
     refused(&o, &["not created by tlsim"]);
     assert!(x.join("notes").is_file() && x.join("sub").is_dir());
 
     // A file where the directory should be.
-    let o = tlsim(&["study", M1, "--connections", "600", "--state-dir", s(&x.join("notes"))]);
+    let o = tlsim(&[
+        "study",
+        M1,
+        "--connections",
+        "600",
+        "--state-dir",
+        s(&x.join("notes")),
+    ]);
     refused(&o, &["not a directory"]);
     assert_eq!(std::fs::read_to_string(x.join("notes")).unwrap(), "keep\n");
     let _ = std::fs::remove_dir_all(&t);
@@ -124,7 +134,10 @@ fn item1_default_state_dir_is_marked_reused_and_never_wiped() {
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let dir = &dirs[0];
-    assert!(dir.join(".tlsim-state").is_file(), "the state dir is marked");
+    assert!(
+        dir.join(".tlsim-state").is_file(),
+        "the state dir is marked"
+    );
     let marker = std::fs::read_to_string(dir.join(".tlsim-state")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&marker).unwrap();
     assert_eq!(v["tool"], "tlsim");
@@ -149,7 +162,14 @@ fn item1_default_state_dir_is_marked_reused_and_never_wiped() {
 fn item1_a_marked_dir_of_another_study_is_refused() {
     let t = scratch("other-study");
     let d = t.join("state");
-    ok(&tlsim(&["study", M1, "--connections", "600", "--state-dir", s(&d)]));
+    ok(&tlsim(&[
+        "study",
+        M1,
+        "--connections",
+        "600",
+        "--state-dir",
+        s(&d),
+    ]));
     assert_eq!(shard_files(&d), 1);
     for extra in [
         &["--connections", "600", "--seed", "2"][..],
@@ -245,7 +265,11 @@ fn item2_a_second_study_on_a_locked_state_dir_is_refused() {
     }
     let out = first.wait_with_output().unwrap();
     ok(&out);
-    assert_eq!(shard_files(&d), 10, "the first study's shards are all there");
+    assert_eq!(
+        shard_files(&d),
+        10,
+        "the first study's shards are all there"
+    );
     let leftovers: Vec<String> = std::fs::read_dir(&d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -335,7 +359,10 @@ fn m1_replay_id(t: &Path) -> String {
     ]);
     ok(&o);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    report["cells"][0]["replay"][0].as_str().unwrap().to_string()
+    report["cells"][0]["replay"][0]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -569,7 +596,11 @@ targets = ["web:443"]
     let d = t.join("state");
     let o = tlsim(&["study", s(&sc), "--connections", "4", "--state-dir", s(&d)]);
     let err = stderr(&o);
-    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     match o.status.code() {
         Some(3) => {
             assert!(err.contains("tlsim bug: shard"), "{err}");
@@ -633,7 +664,10 @@ fn item5_merge_reads_bounded_input() {
             std::thread::sleep(Duration::from_millis(20));
         }
     };
-    refused(&run(&["merge", "/dev/zero"]), &["/dev/zero", "regular file"]);
+    refused(
+        &run(&["merge", "/dev/zero"]),
+        &["/dev/zero", "regular file"],
+    );
     let fifo = t.join("fifo");
     let c = std::ffi::CString::new(s(&fifo)).unwrap();
     // SAFETY: mkfifo with a valid NUL-terminated path.
@@ -653,7 +687,10 @@ fn item5_merge_reads_bounded_input() {
         r#"[{"header":{"scenario":"x","scenario_digest":"00","seed":1,"shards":4294967295},"shard":0,"connections":0,"cells":[]}]"#,
     )
     .unwrap();
-    refused(&run(&["merge", s(&claim)]), &["claim.json", "shards", "limit"]);
+    refused(
+        &run(&["merge", s(&claim)]),
+        &["claim.json", "shards", "limit"],
+    );
     refused(&run(&["merge", s(&t)]), &["regular file"]);
     refused(&run(&["merge", s(&t.join("none.json"))]), &["none.json"]);
     let _ = std::fs::remove_dir_all(&t);
@@ -675,7 +712,10 @@ fn item6_bad_outputs_and_options_are_refused_before_any_work() {
         (vec!["--compare", "no-such"], vec!["no-such", "no-dhe"]),
         (vec!["--shard", "0/2"], vec!["--shard", "--out"]),
         (vec!["--shard", "2/2", "--out", "x"], vec!["--shard"]),
-        (vec!["--shard", "0/4294967296", "--out", "x"], vec!["--shard"]),
+        (
+            vec!["--shard", "0/4294967296", "--out", "x"],
+            vec!["--shard"],
+        ),
         (vec!["--shard", "x", "--out", "x"], vec!["--shard"]),
     ];
     for (extra, words) in cases {
@@ -706,7 +746,9 @@ fn item6_bad_outputs_and_options_are_refused_before_any_work() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(
-        names.iter().all(|n| !n.contains("tmp") && !n.contains("probe")),
+        names
+            .iter()
+            .all(|n| !n.contains("tmp") && !n.contains("probe")),
         "{names:?}"
     );
     let _ = std::fs::remove_dir_all(&t);

@@ -99,10 +99,7 @@ pub enum StudyError {
     Input(String),
     /// A panic inside a shard (or a study worker): a bug in tlsim. The shard's outcomes are
     /// not reported, nor saved.
-    Bug {
-        shard: Option<u32>,
-        message: String,
-    },
+    Bug { shard: Option<u32>, message: String },
 }
 
 impl fmt::Display for StudyError {
@@ -159,9 +156,13 @@ fn watch_panics() {
                 .try_with(|cell| match cell.try_borrow_mut() {
                     Ok(mut slot) => match slot.as_mut() {
                         Some(v) => {
-                            let msg = info.payload_as_str().unwrap_or("(a non-text panic payload)");
+                            let msg = info
+                                .payload_as_str()
+                                .unwrap_or("(a non-text panic payload)");
                             v.push(match info.location() {
-                                Some(l) => format!("{msg} (at {}:{}:{})", l.file(), l.line(), l.column()),
+                                Some(l) => {
+                                    format!("{msg} (at {}:{}:{})", l.file(), l.line(), l.column())
+                                }
                                 None => msg.to_string(),
                             });
                             true
@@ -192,7 +193,9 @@ fn guarded<T>(shard: u32, f: impl FnOnce() -> Result<T, String>) -> Result<T, St
     watch_panics();
     SHARD_PANICS.with(|c| *c.borrow_mut() = Some(Vec::new()));
     let r = std::panic::catch_unwind(AssertUnwindSafe(f));
-    let panics = SHARD_PANICS.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let panics = SHARD_PANICS
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
     let bug = |message: String| StudyError::Bug {
         shard: Some(shard),
         message,
@@ -469,7 +472,8 @@ impl Study {
                 r.header.describe()
             )));
         }
-        r.validate().map_err(|e| bug(format!("its result fails its checks: {e}")))
+        r.validate()
+            .map_err(|e| bug(format!("its result fails its checks: {e}")))
     }
 }
 
@@ -600,7 +604,9 @@ pub fn merge(
                 .ok_or_else(|| overflow("failures"))?;
             for (m, n) in &c.by_mechanism {
                 let e = a.by_mechanism.entry(m.clone()).or_default();
-                *e = e.checked_add(*n).ok_or_else(|| overflow("mechanism counts"))?;
+                *e = e
+                    .checked_add(*n)
+                    .ok_or_else(|| overflow("mechanism counts"))?;
             }
             for (id, d) in c.replay.iter().zip(&c.replay_digest) {
                 if a.replay.len() < replay_per_cell {

@@ -73,7 +73,8 @@ impl FromStr for ReplayId {
     type Err = String;
 
     fn from_str(s: &str) -> Result<ReplayId, String> {
-        let grammar = || format!("replay id {s:?}: expected scenario:seed:shards:shard:host.peer.index");
+        let grammar =
+            || format!("replay id {s:?}: expected scenario:seed:shards:shard:host.peer.index");
         let mut it = s.rsplitn(5, ':');
         let (Some(conn), Some(shard), Some(shards), Some(seed), Some(scenario)) =
             (it.next(), it.next(), it.next(), it.next(), it.next())

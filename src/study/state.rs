@@ -355,10 +355,7 @@ fn write_pid(f: &mut File, pid: Option<u32>) -> std::io::Result<()> {
 
 /// Write a new file (never an existing one) and flush it to disk.
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
+    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)?;
     f.sync_data()
 }
