@@ -1,11 +1,14 @@
 //! Studies: intervals contain the theory, the thread count changes nothing, merged shards
 //! equal the whole run, an interrupted study resumes to the same report, and every replay
-//! id reproduces its failure.
+//! id reproduces its failure. Issue 12: state directories, validation of shard results,
+//! bounds, and panics that stop a study instead of becoming results.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tlsim::crypto::{DhGroup, GroupId};
 use tlsim::scenario::Scenario;
-use tlsim::study::{merge, outcome_digest, replay, Study};
+use tlsim::study::{
+    merge, outcome_digest, replay, ReplayId, ShardResult, StateDir, Study, StudyError,
+};
 
 const SHARDS: u32 = 5;
 
@@ -77,10 +80,13 @@ fn resume_after_interruption_gives_the_same_report() {
     let dir = std::env::temp_dir().join(format!("tlsim-study-resume-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // An interrupted run: only shards 0 and 3 finished and were saved.
-    st.run(&[0, 3], 1, Some(&dir), false, &|_| {}).unwrap();
-    let saved = std::fs::read_dir(&dir).unwrap().count();
+    let state = StateDir::open(&dir, &st.header, "--state-dir").unwrap();
+    st.run(&[0, 3], 1, Some(&state), false, &|_| {}).unwrap();
+    drop(state);
+    let saved = shard_files(&dir);
     assert_eq!(saved, 2);
-    let resumed = st.run(&all(), 2, Some(&dir), true, &|_| {}).unwrap();
+    let state = StateDir::open(&dir, &st.header, "--state-dir").unwrap();
+    let resumed = st.run(&all(), 2, Some(&state), true, &|_| {}).unwrap();
     let fresh = st.run(&all(), 2, None, false, &|_| {}).unwrap();
     assert_eq!(
         merge(&resumed, Some(&st.scenario), 5).unwrap().json(),
@@ -115,4 +121,207 @@ fn every_replay_id_reproduces_its_failure() {
     }
     println!("replayed {checked} failures");
     assert!(checked > 0);
+}
+
+fn shard_files(d: &Path) -> usize {
+    std::fs::read_dir(d)
+        .unwrap()
+        .filter(|e| {
+            let n = e.as_ref().unwrap().file_name();
+            let n = n.to_string_lossy();
+            n.starts_with("shard-") && n.ends_with(".json")
+        })
+        .count()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tlsim-study-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+// Issue 12, item 1: tlsim uses only state directories it created, for one study.
+#[test]
+fn state_dirs_are_marked_locked_and_never_taken_over() {
+    let st = study(11);
+    let t = scratch("state");
+    // A user's directory: refused, untouched.
+    let user = t.join("user");
+    std::fs::create_dir_all(user.join("sub")).unwrap();
+    std::fs::write(user.join("notes"), "keep").unwrap();
+    let e = StateDir::open(&user, &st.header, "--state-dir").unwrap_err();
+    assert!(e.contains("not created by tlsim"), "{e}");
+    assert_eq!(std::fs::read_dir(&user).unwrap().count(), 2);
+    // A new directory is created and marked; a second open is refused while the first
+    // holds it, with this process's pid.
+    let d = t.join("new");
+    let held = StateDir::open(&d, &st.header, "--state-dir").unwrap();
+    assert!(held.created && d.join(tlsim::study::state::MARKER).is_file());
+    let e = StateDir::open(&d, &st.header, "--state-dir").unwrap_err();
+    assert!(
+        e.contains(&format!("locked by process {}", std::process::id())),
+        "{e}"
+    );
+    st.run(&[1], 1, Some(&held), false, &|_| {}).unwrap();
+    drop(held);
+    // Another study (another seed) is refused; the saved shard stays.
+    let other = study(12);
+    let e = StateDir::open(&d, &other.header, "--state-dir").unwrap_err();
+    assert!(
+        e.contains("another study") && e.contains("seed 11 (there) vs 12 (this study)"),
+        "{e}"
+    );
+    assert_eq!(shard_files(&d), 1);
+    // A fresh run of the same study removes only its own shard files.
+    std::fs::write(d.join("notes"), "mine").unwrap();
+    std::fs::write(d.join("shard-000001.json.tmp.999999.0"), "half").unwrap();
+    let again = StateDir::open(&d, &st.header, "--state-dir").unwrap();
+    assert!(!d.join("shard-000001.json.tmp.999999.0").exists());
+    st.run(&[0], 1, Some(&again), false, &|_| {}).unwrap();
+    assert_eq!(shard_files(&d), 2, "shard 1 kept: it was not rerun");
+    st.run(&[1], 1, Some(&again), false, &|_| {}).unwrap();
+    assert_eq!(std::fs::read_to_string(d.join("notes")).unwrap(), "mine");
+    let _ = std::fs::remove_dir_all(&t);
+}
+
+// Item 3: saved shards are validated when a study resumes.
+#[test]
+fn resume_refuses_a_tampered_saved_shard() {
+    let st = study(13);
+    let t = scratch("tampered");
+    let d = t.join("s");
+    let state = StateDir::open(&d, &st.header, "--state-dir").unwrap();
+    st.run(&[0], 1, Some(&state), false, &|_| {}).unwrap();
+    let f = d.join("shard-000000.json");
+    let mut r: ShardResult = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    r.cells[0].1.failures = r.cells[0].1.attempts + 1;
+    std::fs::write(&f, serde_json::to_string(&r).unwrap()).unwrap();
+    let e = st.run(&[0], 1, Some(&state), true, &|_| {}).unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("shard-000000.json") && e.contains("failures"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&t);
+}
+
+// Item 3: merge validates every shard result before using it.
+#[test]
+fn merge_refuses_inconsistent_shard_results() {
+    let st = study(14);
+    let good = st.run(&all(), 2, None, false, &|_| {}).unwrap();
+    merge(&good, Some(&st.scenario), 5).unwrap();
+    type Edit = fn(&mut ShardResult);
+    let cases: [(Edit, &str); 8] = [
+        (
+            |r| r.cells[0].1.failures = r.cells[0].1.attempts + 1,
+            "failures",
+        ),
+        (
+            |r| {
+                r.cells[0].1.by_mechanism.insert("made-up".into(), 1);
+            },
+            "by_mechanism",
+        ),
+        (
+            |r| r.cells[0].1.replay_digest.push("00".into()),
+            "replay_digest",
+        ),
+        (|r| r.connections += 1, "connections"),
+        (|r| r.shard = SHARDS, "outside"),
+        (|r| r.header.shards = u32::MAX, "shards 4294967295"),
+        (|r| r.header.seed += 1, "another study"),
+        (|r| r.cells[0].1.attempts = u64::MAX, "attempts"),
+    ];
+    for (edit, word) in cases {
+        let mut bad = good.clone();
+        edit(&mut bad[1]);
+        let e = merge(&bad, Some(&st.scenario), 5).unwrap_err();
+        assert!(e.contains(word), "{word}: {e}");
+    }
+    let mut twice = good.clone();
+    twice.push(good[2].clone());
+    assert!(merge(&twice, None, 5).unwrap_err().contains("given twice"));
+}
+
+// Item 4: a panic in a shard stops the study as a bug, never as outcomes, and is not
+// saved; a panic swallowed below the study (as a task's JoinError) counts too.
+#[test]
+fn a_panic_in_a_shard_is_a_bug_not_results() {
+    let st = study(15);
+    let t = scratch("panic");
+    let state = StateDir::open(&t.join("s"), &st.header, "--state-dir").unwrap();
+    let e = st
+        .run_with(&all(), 2, Some(&state), false, &|_| {}, &|i| {
+            if i == 2 {
+                panic!("boom in shard {i}");
+            }
+            st.run_shard(i)
+        })
+        .unwrap_err();
+    match &e {
+        StudyError::Bug { shard, message } => {
+            assert_eq!(*shard, Some(2));
+            assert!(message.contains("boom in shard 2"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e
+        .to_string()
+        .starts_with("tlsim bug: shard 2 panicked: boom"));
+    assert!(!t.join("s").join("shard-000002.json").exists());
+    let e = st
+        .run_with(&[0, 1], 1, None, false, &|_| {}, &|i| {
+            let _ = std::panic::catch_unwind(|| panic!("swallowed in shard {i}"));
+            st.run_shard(i)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&e, StudyError::Bug { shard: Some(0), message } if message.contains("swallowed in shard 0")),
+        "{e:?}"
+    );
+    let _ = std::fs::remove_dir_all(&t);
+}
+
+// Item 5: never more worker threads than shards to run.
+#[test]
+fn threads_never_exceed_the_work() {
+    let st = study(16);
+    let ids = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    st.run_with(&[0, 1], 10_000, None, false, &|_| {}, &|i| {
+        ids.lock()
+            .unwrap()
+            .insert(format!("{:?}", std::thread::current().id()));
+        st.run_shard(i)
+    })
+    .unwrap();
+    assert!(ids.lock().unwrap().len() <= 2);
+}
+
+// Items 3 and 5: shard counts are computed in u64 and bounded, with the arithmetic.
+#[test]
+fn shard_counts_are_checked() {
+    let st = study(17);
+    assert_eq!(st.per_shard(), 400);
+    assert_eq!(st.shards_for(0).unwrap(), 1);
+    assert_eq!(st.shards_for(401).unwrap(), 2);
+    for n in [400 * (1u64 << 32) + 400, 1_000_000_000_000_000, u64::MAX] {
+        let e = st.shards_for(n).unwrap_err();
+        assert!(e.contains("limit") && e.contains(" shards of 400"), "{e}");
+    }
+}
+
+// Item 3: a replay id is checked against the study it is replayed with.
+#[test]
+fn replay_ids_name_their_study() {
+    let st = study(18);
+    let id: ReplayId = "m4-ems-resumption:18:5:0:clients.0.0".parse().unwrap();
+    let e = tlsim::study::replay_id(&st, &id).unwrap_err().to_string();
+    assert!(
+        e.contains("m4-ems-resumption") && e.contains("study-m1"),
+        "{e}"
+    );
+    let id: ReplayId = "study-m1:19:5:0:clients.0.0".parse().unwrap();
+    assert!(tlsim::study::replay_id(&st, &id).is_err());
 }

@@ -1,11 +1,11 @@
 //! `tlsim` with no arguments: the flagship study of the October 2019 fleet, embedded, with
 //! Microsoft's two workarounds as what-ifs.
 
-use crate::cmd_study::{compare_table, run_study};
+use crate::cmd_study::{compare_table, exit_for, run_study, Failure};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use tlsim::scenario::Scenario;
-use tlsim::study::{merge, replay, variant, Study, StudyReport};
+use tlsim::study::{merge, replay, variant, ReplayId, Study, StudyReport};
 
 const FLAGSHIP: &str = include_str!("../../scenarios/october-2019-fleet.toml");
 /// Shards of the flagship study (each one run of the scenario's workload).
@@ -47,6 +47,10 @@ fn pair_matrix(r: &StudyReport) -> String {
 }
 
 pub fn run() -> Result<ExitCode, String> {
+    exit_for(run_checked())
+}
+
+fn run_checked() -> Result<ExitCode, Failure> {
     let t0 = std::time::Instant::now();
     let sc = Scenario::parse(
         FLAGSHIP,
@@ -60,7 +64,6 @@ pub fn run() -> Result<ExitCode, String> {
         .map(|n| n.get())
         .unwrap_or(1);
     let all: Vec<u32> = (0..SHARDS).collect();
-    let state = std::env::temp_dir().join(format!("tlsim-flagship-{}", std::process::id()));
     println!("tlsim — the October 2019 fleet (embedded flagship study)");
     println!("{}", sc.description.trim());
     println!(
@@ -68,7 +71,8 @@ pub fn run() -> Result<ExitCode, String> {
         SHARDS,
         study.per_shard()
     );
-    let results = run_study(&study, &all, threads, &state, false)?;
+    // A few seconds of work: nothing to resume, so no state directory.
+    let results = run_study(&study, &all, threads, None, false)?;
     let report = merge(&results, Some(&sc), 5)?;
     println!(
         "\nFailure matrix ({} connections):\n{}",
@@ -119,9 +123,8 @@ pub fn run() -> Result<ExitCode, String> {
     for (m, (n, id)) in &top {
         let Some(id) = id else { continue };
         first_id.get_or_insert(id.clone());
-        let parts: Vec<&str> = id.split(':').collect();
-        let (shard, conn) = (parts[3].parse::<u32>().unwrap_or(0), parts[4]);
-        let rec = replay(&study, shard, conn)?;
+        let parsed: ReplayId = id.parse()?;
+        let rec = replay(&study, parsed.shard, &parsed.conn.to_string())?;
         let [cv, sv] = tlsim::report::explain::both_views(&rec);
         println!("  {m} ({n} failures): {}", rec.outcome.explanation);
         println!("      client: {cv}");
@@ -135,7 +138,7 @@ pub fn run() -> Result<ExitCode, String> {
     ] {
         let vs = variant(&sc, v)?;
         let vstudy = Study::new(vs.clone(), &format!("{FLAGSHIP}{v}"), 2019, SHARDS);
-        let vres = run_study(&vstudy, &all, threads, &state.join(v), false)?;
+        let vres = run_study(&vstudy, &all, threads, None, false)?;
         let vrep = merge(&vres, Some(&vs), 5)?;
         let total = |r: &StudyReport| r.cells.iter().map(|c| c.failures).sum::<u64>();
         println!(
@@ -152,7 +155,6 @@ pub fn run() -> Result<ExitCode, String> {
             println!("  {line}");
         }
     }
-    let _ = std::fs::remove_dir_all(&state);
     println!("\nFinished in {:.1} s.", t0.elapsed().as_secs_f64());
     println!("Next: `tlsim demo` (step-by-step demos), `tlsim replay {}` (one failure, message by message),", first_id.unwrap_or_else(|| "ID".into()));
     println!("      `tlsim study scenarios/october-2019-fleet.toml --connections 100000`, `tlsim profiles`, `tlsim --help`.");

@@ -6,6 +6,24 @@
 //!
 //! Shards are the unit of saving, resuming and distributing: a shard's result is a small
 //! JSON file; merging the files of all shards gives byte-for-byte the whole study.
+//!
+//! Nothing is lost and no answer is silently wrong: saved shards live in a [`StateDir`]
+//! that tlsim created, marked and locked; every shard result is validated before it is
+//! used ([`ShardResult::validate`]); shard counts, threads and file sizes are bounded
+//! ([`MAX_SHARDS`], [`MAX_THREADS`], [`MAX_SHARD_FILE_BYTES`]); and a panic in a shard —
+//! even one the simulated network swallows inside a task — stops the study with
+//! [`StudyError::Bug`] instead of becoming connection outcomes.
+
+mod check;
+mod replay_id;
+pub mod state;
+
+pub use check::{
+    human_bytes, list_shards, read_capped, read_capped_file, MAX_SAVED_SHARD_BYTES, MAX_SHARDS,
+    MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
+};
+pub use replay_id::{ConnId, ReplayId};
+pub use state::StateDir;
 
 use crate::crypto::{binomial_interval, PublicEncoding};
 use crate::net::{run_fleet, ConnRecord};
@@ -14,9 +32,11 @@ use crate::scenario::Scenario;
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What identifies a study: results of different studies never merge.
@@ -63,7 +83,132 @@ pub struct Study {
 
 /// The seed of shard `i` of a study with `seed`.
 pub fn shard_seed(seed: u64, shard: u32) -> u64 {
-    crate::seed::rng_for(seed, &[0x0053_5455_4459, shard as u64]).next_u64()
+    crate::seed::rng_for(seed, &[0x0053_5455_4459, u64::from(shard)]).next_u64()
+}
+
+/// The digest of a scenario file's text that identifies a study's scenario.
+pub fn scenario_digest(text: &str) -> String {
+    crate::crypto::to_hex(&Sha256::digest(text.as_bytes())[..12])
+}
+
+/// Why a study stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StudyError {
+    /// Bad input or an environment problem (a file that cannot be written, a saved shard
+    /// that fails its checks): the user can act on the message.
+    Input(String),
+    /// A panic inside a shard (or a study worker): a bug in tlsim. The shard's outcomes are
+    /// not reported, nor saved.
+    Bug { shard: Option<u32>, message: String },
+}
+
+impl fmt::Display for StudyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StudyError::Input(m) => f.write_str(m),
+            StudyError::Bug {
+                shard: Some(s),
+                message,
+            } => write!(f, "tlsim bug: shard {s} panicked: {message}"),
+            StudyError::Bug {
+                shard: None,
+                message,
+            } => write!(f, "tlsim bug: a study worker panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StudyError {}
+
+impl From<String> for StudyError {
+    fn from(m: String) -> StudyError {
+        StudyError::Input(m)
+    }
+}
+
+impl From<&str> for StudyError {
+    fn from(m: &str) -> StudyError {
+        StudyError::Input(m.to_string())
+    }
+}
+
+impl From<StudyError> for String {
+    fn from(e: StudyError) -> String {
+        e.to_string()
+    }
+}
+
+thread_local! {
+    /// Panics seen on this thread while it runs a shard (None outside shards).
+    static SHARD_PANICS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Install (once) a panic hook that records panics on threads running a shard, so that a
+/// panic the simulated network swallows (a task's panic becomes a JoinError there) still
+/// stops the study. Outside shards it calls the previous hook; inside, it stays quiet
+/// unless RUST_BACKTRACE asks for a backtrace, since the study reports the message.
+fn watch_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let recorded = SHARD_PANICS
+                .try_with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut slot) => match slot.as_mut() {
+                        Some(v) => {
+                            let msg = info
+                                .payload_as_str()
+                                .unwrap_or("(a non-text panic payload)");
+                            v.push(match info.location() {
+                                Some(l) => {
+                                    format!("{msg} (at {}:{}:{})", l.file(), l.line(), l.column())
+                                }
+                                None => msg.to_string(),
+                            });
+                            true
+                        }
+                        None => false,
+                    },
+                    Err(_) => false,
+                })
+                .unwrap_or(false);
+            let backtrace = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+            if !recorded || backtrace {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn payload_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a non-text panic payload)".into())
+}
+
+/// Run `f` as shard `shard`: any panic inside it — propagated, or caught and swallowed by
+/// code below — becomes [`StudyError::Bug`].
+fn guarded<T>(shard: u32, f: impl FnOnce() -> Result<T, String>) -> Result<T, StudyError> {
+    watch_panics();
+    SHARD_PANICS.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+    let panics = SHARD_PANICS
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
+    let bug = |message: String| StudyError::Bug {
+        shard: Some(shard),
+        message,
+    };
+    match (r, panics.first()) {
+        (_, Some(first)) if panics.len() > 1 => Err(bug(format!(
+            "{first} (and {} more in this shard)",
+            panics.len() - 1
+        ))),
+        (_, Some(first)) => Err(bug(first.clone())),
+        (Err(payload), None) => Err(bug(payload_text(payload.as_ref()))),
+        (Ok(r), None) => r.map_err(StudyError::Input),
+    }
 }
 
 /// A digest of an outcome (its JSON), for replay checks.
@@ -74,7 +219,7 @@ pub fn outcome_digest(o: &crate::engine::Outcome) -> String {
 
 impl Study {
     pub fn new(scenario: Scenario, scenario_text: &str, seed: u64, shards: u32) -> Study {
-        let digest = crate::crypto::to_hex(&Sha256::digest(scenario_text.as_bytes())[..12]);
+        let digest = scenario_digest(scenario_text);
         Study {
             header: StudyHeader {
                 scenario: scenario.name.clone(),
@@ -87,14 +232,49 @@ impl Study {
         }
     }
 
-    /// Connections one shard runs (the scenario's workload).
+    /// Connections one shard runs (the scenario's workload), saturating at u64::MAX.
     pub fn per_shard(&self) -> u64 {
-        self.scenario
-            .fleet
-            .clients
-            .iter()
-            .map(|c| c.peers as u64 * c.connections as u64 * (1 + c.ftps_transfers as u64))
-            .sum()
+        self.try_per_shard().unwrap_or(u64::MAX)
+    }
+
+    /// Connections one shard runs, with the arithmetic checked.
+    pub fn try_per_shard(&self) -> Result<u64, String> {
+        let mut total: u64 = 0;
+        for c in &self.scenario.fleet.clients {
+            let n = u64::from(c.peers)
+                .checked_mul(u64::from(c.connections))
+                .and_then(|n| n.checked_mul(1 + u64::from(c.ftps_transfers)))
+                .and_then(|n| total.checked_add(n))
+                .ok_or_else(|| {
+                    format!(
+                        "client {:?}: {} peers × {} connections × (1 + {} FTPS transfers) overflows a 64-bit count",
+                        c.label, c.peers, c.connections, c.ftps_transfers
+                    )
+                })?;
+            total = n;
+        }
+        Ok(total)
+    }
+
+    /// The number of shards for `connections` in total (rounded up to whole shards of
+    /// the scenario's workload), refused beyond [`MAX_SHARDS`] with the arithmetic.
+    pub fn shards_for(&self, connections: u64) -> Result<u32, String> {
+        let per = self.try_per_shard()?.max(1);
+        let shards = connections.div_ceil(per).max(1);
+        if shards > u64::from(MAX_SHARDS) {
+            let max_conn = per.saturating_mul(u64::from(MAX_SHARDS));
+            return Err(format!(
+                "{connections} connections need {shards} shards of {per} connections (the \
+                 scenario's workload per shard); the limit is {MAX_SHARDS} shards: a study keeps \
+                 every shard's result in memory, about {} per cell, so {shards} shards × {} ≈ {} \
+                 or more. Use at most {max_conn} --connections, or give the scenario a larger \
+                 workload per shard (more peers or connections per peer)",
+                human_bytes(u128::from(SHARD_RESULT_BYTES)),
+                human_bytes(u128::from(SHARD_RESULT_BYTES)),
+                human_bytes(u128::from(shards) * u128::from(SHARD_RESULT_BYTES))
+            ));
+        }
+        u32::try_from(shards).map_err(|_| format!("{shards} shards do not fit a u32"))
     }
 
     /// Run one shard's fleet, returning its records.
@@ -105,17 +285,23 @@ impl Study {
         run_fleet(&fleet)
     }
 
-    pub fn replay_id(&self, shard: u32, r: &ConnRecord) -> String {
-        format!(
-            "{}:{}:{}:{}:{}.{}.{}",
-            self.header.scenario,
-            self.header.seed,
-            self.header.shards,
+    /// The replay id of connection `r` of shard `shard`.
+    pub fn replay_id_of(&self, shard: u32, r: &ConnRecord) -> ReplayId {
+        ReplayId {
+            scenario: self.header.scenario.clone(),
+            seed: self.header.seed,
+            shards: self.header.shards,
             shard,
-            r.client_host,
-            r.peer,
-            r.index
-        )
+            conn: ConnId {
+                host: r.client_host.clone(),
+                peer: r.peer,
+                index: r.index,
+            },
+        }
+    }
+
+    pub fn replay_id(&self, shard: u32, r: &ConnRecord) -> String {
+        self.replay_id_of(shard, r).to_string()
     }
 
     /// Run one shard and aggregate it.
@@ -150,47 +336,59 @@ impl Study {
         Ok(ShardResult {
             header: self.header.clone(),
             shard,
-            connections: records.len() as u64,
+            connections: u64::try_from(records.len())
+                .map_err(|_| format!("shard {shard}: {} connections", records.len()))?,
             cells: cells.into_iter().collect(),
         })
     }
 
-    fn shard_file(dir: &Path, shard: u32) -> PathBuf {
-        dir.join(format!("shard-{shard:06}.json"))
-    }
-
-    /// Run the shards in `which` on `threads` threads. Finished shards are saved to
-    /// `state` as they complete (so an interrupted study loses nothing); with `resume`,
-    /// shards already saved there are loaded instead of run. Results come back in shard
-    /// order whatever the thread count.
+    /// Run the shards in `which` on up to `threads` threads (never more threads than
+    /// shards to run, nor more than [`MAX_THREADS`]). Finished shards are saved to `state`
+    /// as they complete (so an interrupted study loses nothing); with `resume`, shards
+    /// already saved there are loaded (and validated) instead of run; without, this
+    /// study's saved results of the shards in `which` are removed first. Results come back
+    /// in shard order whatever the thread count. A panic in a shard stops the study with
+    /// [`StudyError::Bug`]; no other shard is started after an error.
     pub fn run(
         &self,
         which: &[u32],
         threads: usize,
-        state: Option<&Path>,
+        state: Option<&StateDir>,
         resume: bool,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<Vec<ShardResult>, String> {
+    ) -> Result<Vec<ShardResult>, StudyError> {
+        self.run_with(which, threads, state, resume, progress, &|i| {
+            self.run_shard(i)
+        })
+    }
+
+    /// [`Study::run`] with `shard` computing each shard's result (tests inject faults
+    /// through it).
+    pub fn run_with(
+        &self,
+        which: &[u32],
+        threads: usize,
+        state: Option<&StateDir>,
+        resume: bool,
+        progress: &(dyn Fn(u64) + Sync),
+        shard: &(dyn Fn(u32) -> Result<ShardResult, String> + Sync),
+    ) -> Result<Vec<ShardResult>, StudyError> {
+        let mut unique = BTreeSet::new();
+        for &i in which {
+            if i >= self.header.shards {
+                return Err(format!("shard {i} is outside 0..{}", self.header.shards).into());
+            }
+            if !unique.insert(i) {
+                return Err(format!("shard {i} is listed twice").into());
+            }
+        }
         let mut done: BTreeMap<u32, ShardResult> = BTreeMap::new();
         if let Some(dir) = state {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             if resume {
-                for &i in which {
-                    let f = Self::shard_file(dir, i);
-                    if let Ok(text) = std::fs::read_to_string(&f) {
-                        let r: ShardResult = serde_json::from_str(&text)
-                            .map_err(|e| format!("{}: {e}", f.display()))?;
-                        if r.header != self.header {
-                            return Err(format!(
-                                "{}: saved shard belongs to another study ({:?})",
-                                f.display(),
-                                r.header
-                            ));
-                        }
-                        progress(1);
-                        done.insert(i, r);
-                    }
-                }
+                done = dir.load(which)?;
+                progress(u64::try_from(done.len()).unwrap_or(u64::MAX));
+            } else {
+                dir.clear(which)?;
             }
         }
         let todo: Vec<u32> = which
@@ -198,29 +396,30 @@ impl Study {
             .copied()
             .filter(|i| !done.contains_key(i))
             .collect();
+        let workers = threads.clamp(1, MAX_THREADS).min(todo.len());
         let next = AtomicUsize::new(0);
-        let results: Vec<Result<ShardResult, String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads.max(1))
-                .map(|_| {
-                    s.spawn(|| {
+        let stop = AtomicBool::new(false);
+        let results: Vec<Result<ShardResult, StudyError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|worker| {
+                    let (todo, next, stop) = (&todo, &next, &stop);
+                    s.spawn(move || {
                         let mut out = Vec::new();
-                        loop {
+                        while !stop.load(Ordering::SeqCst) {
                             let k = next.fetch_add(1, Ordering::SeqCst);
                             let Some(&i) = todo.get(k) else { break };
-                            let r = self.run_shard(i);
-                            if let (Ok(res), Some(dir)) = (&r, state) {
-                                let f = Self::shard_file(dir, i);
-                                let tmp = f.with_extension("json.tmp");
-                                let text =
-                                    serde_json::to_string(res).expect("a ShardResult serialises");
-                                if let Err(e) = std::fs::write(&tmp, text)
-                                    .and_then(|_| std::fs::rename(&tmp, &f))
-                                {
-                                    out.push(Err(format!("{}: {e}", f.display())));
-                                    break;
+                            let r = guarded(i, || shard(i)).and_then(|res| {
+                                self.check_result(i, &res)?;
+                                if let Some(dir) = state {
+                                    dir.save(&res, worker)?;
                                 }
+                                Ok(res)
+                            });
+                            if r.is_err() {
+                                stop.store(true, Ordering::SeqCst);
+                            } else {
+                                progress(1);
                             }
-                            progress(1);
                             out.push(r);
                         }
                         out
@@ -229,14 +428,52 @@ impl Study {
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().expect("a shard thread panicked"))
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|p| {
+                        vec![Err(StudyError::Bug {
+                            shard: None,
+                            message: payload_text(p.as_ref()),
+                        })]
+                    })
+                })
                 .collect()
         });
+        let mut errors: Vec<StudyError> = Vec::new();
         for r in results {
-            let r = r?;
-            done.insert(r.shard, r);
+            match r {
+                Ok(r) => {
+                    done.insert(r.shard, r);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        // Report a bug before bad input, and the lowest shard first.
+        errors.sort_by_key(|e| match e {
+            StudyError::Bug { shard, .. } => (0, *shard),
+            StudyError::Input(_) => (1, None),
+        });
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
         }
         Ok(done.into_values().collect())
+    }
+
+    /// A freshly computed shard result must be of this study and shard, and pass its
+    /// checks; anything else is a bug.
+    fn check_result(&self, shard: u32, r: &ShardResult) -> Result<(), StudyError> {
+        let bug = |message: String| StudyError::Bug {
+            shard: Some(shard),
+            message,
+        };
+        if r.header != self.header || r.shard != shard {
+            return Err(bug(format!(
+                "the result is of shard {} of {}",
+                r.shard,
+                r.header.describe()
+            )));
+        }
+        r.validate()
+            .map_err(|e| bug(format!("its result fails its checks: {e}")))
     }
 }
 
@@ -324,7 +561,9 @@ pub fn theory(client: &Profile, server: &Profile, suite: &str, handshake: &str) 
     Some(1.0 - (1.0 - p1) * (1.0 - p2) * (1.0 - p3))
 }
 
-/// Merge shard results into the report. Every shard 0..n must be present exactly once.
+/// Merge shard results into the report. Every shard result is validated
+/// ([`ShardResult::validate`]) and must be of the first one's study; every shard
+/// 0..shards must be present exactly once; all sums are checked.
 pub fn merge(
     results: &[ShardResult],
     scenario: Option<&Scenario>,
@@ -332,32 +571,42 @@ pub fn merge(
 ) -> Result<StudyReport, String> {
     let first = results.first().ok_or("no shard results to merge")?;
     let header = first.header.clone();
-    let mut seen = vec![false; header.shards as usize];
+    let mut seen: BTreeSet<u32> = BTreeSet::new();
     let mut sorted: Vec<&ShardResult> = results.iter().collect();
     sorted.sort_by_key(|r| r.shard);
     let mut cells: BTreeMap<CellKey, CellAgg> = BTreeMap::new();
-    let mut connections = 0;
+    let mut connections: u64 = 0;
+    let overflow = |what: &str| format!("the merged {what} overflow a 64-bit count");
     for r in sorted {
         if r.header != header {
             return Err(format!(
-                "shard {} belongs to another study: {:?} vs {:?}",
-                r.shard, r.header, header
+                "shard {} belongs to another study than the first result: {}",
+                r.shard,
+                r.header.difference(&header, "this shard", "first result")
             ));
         }
-        let slot = seen
-            .get_mut(r.shard as usize)
-            .ok_or_else(|| format!("shard {} is outside 0..{}", r.shard, header.shards))?;
-        if *slot {
+        r.validate()?;
+        if !seen.insert(r.shard) {
             return Err(format!("shard {} given twice", r.shard));
         }
-        *slot = true;
-        connections += r.connections;
+        connections = connections
+            .checked_add(r.connections)
+            .ok_or_else(|| overflow("connections"))?;
         for (k, c) in &r.cells {
             let a = cells.entry(k.clone()).or_default();
-            a.attempts += c.attempts;
-            a.failures += c.failures;
+            a.attempts = a
+                .attempts
+                .checked_add(c.attempts)
+                .ok_or_else(|| overflow("attempts"))?;
+            a.failures = a
+                .failures
+                .checked_add(c.failures)
+                .ok_or_else(|| overflow("failures"))?;
             for (m, n) in &c.by_mechanism {
-                *a.by_mechanism.entry(m.clone()).or_default() += n;
+                let e = a.by_mechanism.entry(m.clone()).or_default();
+                *e = e
+                    .checked_add(*n)
+                    .ok_or_else(|| overflow("mechanism counts"))?;
             }
             for (id, d) in c.replay.iter().zip(&c.replay_digest) {
                 if a.replay.len() < replay_per_cell {
@@ -367,14 +616,22 @@ pub fn merge(
             }
         }
     }
-    let missing: Vec<usize> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !**s)
-        .map(|(i, _)| i)
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!("missing shards: {missing:?} of {}", header.shards));
+    let have = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+    if have != header.shards {
+        let missing: BTreeSet<u32> = (0..header.shards)
+            .filter(|i| !seen.contains(i))
+            .take(20)
+            .collect();
+        let n = header.shards - have;
+        let list = list_shards(&missing);
+        return Err(if n > 20 {
+            format!(
+                "missing shards: {list}, … ({n} of {} missing)",
+                header.shards
+            )
+        } else {
+            format!("missing shards: {list} of {}", header.shards)
+        });
     }
     let profile = |label: &str, server: bool| -> Option<Profile> {
         let sc = scenario?;
@@ -576,17 +833,37 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
 
 /// Re-run the shard of a replay id with wire recording and return that connection. The
 /// shard runs from its start, so the connection sees exactly the session state (caches,
-/// reused keys, earlier connections) it depended on in the study.
-pub fn replay(study: &Study, shard: u32, conn: &str) -> Result<ConnRecord, String> {
+/// reused keys, earlier connections) it depended on in the study. A panic while it runs
+/// is [`StudyError::Bug`].
+pub fn replay(study: &Study, shard: u32, conn: &str) -> Result<ConnRecord, StudyError> {
     if shard >= study.header.shards {
-        return Err(format!(
-            "shard {shard} is outside 0..{}",
-            study.header.shards
-        ));
+        return Err(format!("shard {shard} is outside 0..{}", study.header.shards).into());
     }
-    let records = study.shard_records(shard, true)?;
+    let records = guarded(shard, || study.shard_records(shard, true))?;
     records
         .into_iter()
         .find(|r| format!("{}.{}.{}", r.client_host, r.peer, r.index) == conn)
-        .ok_or_else(|| format!("no connection {conn:?} in shard {shard}"))
+        .ok_or_else(|| format!("no connection {conn:?} in shard {shard}").into())
+}
+
+/// [`replay`] of a parsed id, which must be of this study: the scenario's name, the seed
+/// and the shard count must all match.
+pub fn replay_id(study: &Study, id: &ReplayId) -> Result<ConnRecord, StudyError> {
+    let h = &study.header;
+    if id.scenario != h.scenario {
+        return Err(format!(
+            "replay id {id} is of scenario {}, but the scenario given is {}; pass --scenario \
+             with the file the study ran",
+            id.scenario, h.scenario
+        )
+        .into());
+    }
+    if id.seed != h.seed || id.shards != h.shards {
+        return Err(format!(
+            "replay id {id} is of seed {} and {} shards, not seed {} and {} shards",
+            id.seed, id.shards, h.seed, h.shards
+        )
+        .into());
+    }
+    replay(study, id.shard, &id.conn.to_string())
 }
