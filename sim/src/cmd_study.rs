@@ -395,6 +395,11 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
             check_output(p, flag)?;
         }
     }
+    for (k, v) in a.compare.iter().enumerate() {
+        if a.compare[..k].contains(v) {
+            return Err(format!("--compare {v} is given twice").into());
+        }
+    }
     let (sc, text) = load(&a.scenario)?;
     let variants = a
         .compare
