@@ -395,6 +395,11 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
             check_output(p, flag)?;
         }
     }
+    for (k, v) in a.compare.iter().enumerate() {
+        if a.compare[..k].contains(v) {
+            return Err(format!("--compare {v} is given twice").into());
+        }
+    }
     let (sc, text) = load(&a.scenario)?;
     let variants = a
         .compare
@@ -644,7 +649,14 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+const REPLAY_AFTER_HELP: &str = "\
+The id's numbers are range-checked (seed u64; shards 1 to 1000000; shard below shards; peer \
+and index u32) and its scenario must be the scenario file's name. Exit status: 0 success; 2 \
+bad input (a malformed id, an id of another scenario, an output that cannot be written); 3 a \
+tlsim bug (the shard panicked).";
+
 #[derive(clap::Args)]
+#[command(after_long_help = REPLAY_AFTER_HELP)]
 pub struct ReplayArgs {
     /// A replay id from a study: scenario:seed:shards:shard:host.peer.index
     pub id: String,

@@ -139,8 +139,9 @@ impl From<StudyError> for String {
 }
 
 thread_local! {
-    /// Panics seen on this thread while it runs a shard (None outside shards).
-    static SHARD_PANICS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    /// The first panic seen on this thread while it runs a shard, and how many there were
+    /// (None outside shards).
+    static SHARD_PANICS: RefCell<Option<(Option<String>, u64)>> = const { RefCell::new(None) };
 }
 
 /// Install (once) a panic hook that records panics on threads running a shard, so that a
@@ -155,16 +156,22 @@ fn watch_panics() {
             let recorded = SHARD_PANICS
                 .try_with(|cell| match cell.try_borrow_mut() {
                     Ok(mut slot) => match slot.as_mut() {
-                        Some(v) => {
-                            let msg = info
-                                .payload_as_str()
-                                .unwrap_or("(a non-text panic payload)");
-                            v.push(match info.location() {
-                                Some(l) => {
-                                    format!("{msg} (at {}:{}:{})", l.file(), l.line(), l.column())
-                                }
-                                None => msg.to_string(),
-                            });
+                        Some((first, count)) => {
+                            *count = count.saturating_add(1);
+                            if first.is_none() {
+                                let msg = info
+                                    .payload_as_str()
+                                    .unwrap_or("(a non-text panic payload)");
+                                *first = Some(match info.location() {
+                                    Some(l) => format!(
+                                        "{msg} (at {}:{}:{})",
+                                        l.file(),
+                                        l.line(),
+                                        l.column()
+                                    ),
+                                    None => msg.to_string(),
+                                });
+                            }
                             true
                         }
                         None => false,
@@ -191,21 +198,21 @@ fn payload_text(p: &(dyn std::any::Any + Send)) -> String {
 /// code below — becomes [`StudyError::Bug`].
 fn guarded<T>(shard: u32, f: impl FnOnce() -> Result<T, String>) -> Result<T, StudyError> {
     watch_panics();
-    SHARD_PANICS.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    SHARD_PANICS.with(|c| *c.borrow_mut() = Some((None, 0)));
     let r = std::panic::catch_unwind(AssertUnwindSafe(f));
-    let panics = SHARD_PANICS
+    let (first, count) = SHARD_PANICS
         .with(|c| c.borrow_mut().take())
         .unwrap_or_default();
     let bug = |message: String| StudyError::Bug {
         shard: Some(shard),
         message,
     };
-    match (r, panics.first()) {
-        (_, Some(first)) if panics.len() > 1 => Err(bug(format!(
+    match (r, first) {
+        (_, Some(first)) if count > 1 => Err(bug(format!(
             "{first} (and {} more in this shard)",
-            panics.len() - 1
+            count - 1
         ))),
-        (_, Some(first)) => Err(bug(first.clone())),
+        (_, Some(first)) => Err(bug(first)),
         (Err(payload), None) => Err(bug(payload_text(payload.as_ref()))),
         (Ok(r), None) => r.map_err(StudyError::Input),
     }
@@ -403,38 +410,47 @@ impl Study {
             let handles: Vec<_> = (0..workers)
                 .map(|worker| {
                     let (todo, next, stop) = (&todo, &next, &stop);
-                    s.spawn(move || {
-                        let mut out = Vec::new();
-                        while !stop.load(Ordering::SeqCst) {
-                            let k = next.fetch_add(1, Ordering::SeqCst);
-                            let Some(&i) = todo.get(k) else { break };
-                            let r = guarded(i, || shard(i)).and_then(|res| {
-                                self.check_result(i, &res)?;
-                                if let Some(dir) = state {
-                                    dir.save(&res, worker)?;
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("tlsim-shards-{worker}"))
+                        .spawn_scoped(s, move || {
+                            let mut out = Vec::new();
+                            while !stop.load(Ordering::SeqCst) {
+                                let k = next.fetch_add(1, Ordering::SeqCst);
+                                let Some(&i) = todo.get(k) else { break };
+                                let r = guarded(i, || shard(i)).and_then(|res| {
+                                    self.check_result(i, &res)?;
+                                    if let Some(dir) = state {
+                                        dir.save(&res, worker)?;
+                                    }
+                                    Ok(res)
+                                });
+                                if r.is_err() {
+                                    stop.store(true, Ordering::SeqCst);
+                                } else {
+                                    progress(1);
                                 }
-                                Ok(res)
-                            });
-                            if r.is_err() {
-                                stop.store(true, Ordering::SeqCst);
-                            } else {
-                                progress(1);
+                                out.push(r);
                             }
-                            out.push(r);
-                        }
-                        out
-                    })
+                            out
+                        });
+                    if spawned.is_err() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    spawned
                 })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|p| {
+                .flat_map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_else(|p| {
                         vec![Err(StudyError::Bug {
                             shard: None,
                             message: payload_text(p.as_ref()),
                         })]
-                    })
+                    }),
+                    Err(e) => vec![Err(StudyError::Input(format!(
+                        "cannot start a worker thread ({e}); try fewer --threads"
+                    )))],
                 })
                 .collect()
         });
