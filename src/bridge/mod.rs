@@ -190,10 +190,10 @@ pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
             "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.2",
             p.name,
             if role == Side::Client { "offer" } else { "accept" },
-            if suites.is_empty() {
-                "none of its suites is supported"
-            } else {
-                "TLS 1.2 is not enabled"
+            match (suites.is_empty(), role) {
+                (true, _) => "none of its suites is supported",
+                (false, Side::Client) => "its highest protocol version is not TLS 1.2",
+                (false, Side::Server) => "TLS 1.2 is not enabled",
             },
             bridge_suite_names()
         ));
