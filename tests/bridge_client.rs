@@ -168,24 +168,14 @@ fn bridge_connect_refuses_an_empty_suite_list_before_connecting() {
     // Nothing listens here; the error must come before any connection attempt.
     let mut p = prof("rfc-strict");
     p.client_suites = vec![suite_by_name("TLS_RSA_WITH_AES_128_CBC_SHA").unwrap().suite];
-    let e = bridge::connect(
-        "127.0.0.1:9",
-        p,
-        &bridge::ConnectOptions::default(),
-        |_| {},
-    )
-    .unwrap_err();
+    let e =
+        bridge::connect("127.0.0.1:9", p, &bridge::ConnectOptions::default(), |_| {}).unwrap_err();
     assert!(e.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), "{e}");
 
     // A TLS 1.0-only client has GCM suites (TLS 1.2 only) that it would not offer.
     let mut p = prof("rfc-strict");
     p.client_versions = vec![tlsim::profile::TlsVersion::Tls10];
-    let e = bridge::connect(
-        "127.0.0.1:9",
-        p,
-        &bridge::ConnectOptions::default(),
-        |_| {},
-    )
-    .unwrap_err();
+    let e =
+        bridge::connect("127.0.0.1:9", p, &bridge::ConnectOptions::default(), |_| {}).unwrap_err();
     assert!(e.to_lowercase().contains("suite"), "{e}");
 }

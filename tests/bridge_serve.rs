@@ -45,7 +45,10 @@ fn oversized_client_hello_is_refused_at_its_header() {
     // (statem.c: SSL_AD_ILLEGAL_PARAMETER, SSL_R_EXCESSIVE_MESSAGE_SIZE).
     let (err, alert, closed) = server_answer(prof("rfc-strict"), &client_hello_header(0xff_ffff));
     assert!(
-        matches!(err, Some(LocalError::MessageTooLarge { len: 0xff_ffff, .. })),
+        matches!(
+            err,
+            Some(LocalError::MessageTooLarge { len: 0xff_ffff, .. })
+        ),
         "{err:?}"
     );
     assert_eq!(alert, Some(47));
@@ -218,7 +221,10 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
     // The idle ones are closed by the server at the handshake deadline.
     for s in &mut idle {
-        assert!(closed_within(s, Duration::from_secs(5)), "idle socket not dropped");
+        assert!(
+            closed_within(s, Duration::from_secs(5)),
+            "idle socket not dropped"
+        );
     }
     let r = server.stop();
     assert_eq!(r.ended, ServeEnd::Interrupted);
@@ -231,12 +237,18 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
         assert_eq!(o.mechanism.as_deref(), Some("network-timeout"), "{o:#?}");
         assert_eq!(o.at.as_deref(), Some("ClientHello"));
         assert!(
-            o.transport.as_deref().unwrap_or("").contains("handshake deadline"),
+            o.transport
+                .as_deref()
+                .unwrap_or("")
+                .contains("handshake deadline"),
             "{o:#?}"
         );
     }
     let s = r.summary(bridge::DEFAULT_MAX_CONNECTIONS);
-    assert_eq!((s.accepted, s.connections.ok, s.connections.failures), (51, 1, 50));
+    assert_eq!(
+        (s.accepted, s.connections.ok, s.connections.failures),
+        (51, 1, 50)
+    );
     assert_eq!(s.connections.by_mechanism.get("network-timeout"), Some(&50));
 }
 

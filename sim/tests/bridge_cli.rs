@@ -97,10 +97,7 @@ fn serve_0_prints_its_address_and_a_summary_on_sigint() {
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     assert_ne!(addr, "127.0.0.1:0");
     // A tlsim client process against it: one full handshake and echo.
-    let c = tlsim()
-        .args(["bridge", "connect", &addr])
-        .output()
-        .unwrap();
+    let c = tlsim().args(["bridge", "connect", &addr]).output().unwrap();
     assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stdout));
     s.signal(libc::SIGINT);
     let (code, out) = s.wait(Duration::from_secs(5));
@@ -170,7 +167,11 @@ fn serve_drops_an_idle_socket_and_counts_it() {
     let mut idle = std::net::TcpStream::connect(&addr).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut b = [0u8; 8];
-    assert_eq!(idle.read(&mut b).unwrap(), 0, "the server closes the idle socket");
+    assert_eq!(
+        idle.read(&mut b).unwrap(),
+        0,
+        "the server closes the idle socket"
+    );
     let (code, out) = s.wait(Duration::from_secs(5));
     assert_eq!(code, Some(1), "{out}");
     assert!(

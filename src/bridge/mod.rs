@@ -203,8 +203,8 @@ pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
 
 /// A suite named on the command line, refused unless bridge mode can run it.
 pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
-    let info = crate::wire::suite_by_name(name)
-        .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
+    let info =
+        crate::wire::suite_by_name(name).ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
     if !Connection::real_suite_ok(info) {
         return Err(format!(
             "cipher suite {} is not supported in bridge mode; bridge mode supports only {}",
@@ -469,10 +469,7 @@ fn drive(
         } else if now >= deadline {
             (
                 true,
-                format!(
-                    "connection deadline of {:?} passed",
-                    limits.per_connection
-                ),
+                format!("connection deadline of {:?} passed", limits.per_connection),
             )
         } else {
             (false, String::new())

@@ -962,9 +962,7 @@ impl HeaderLimits {
         if let Some(l) = self.any.filter(|l| over(*l)) {
             return Some(too_large(l));
         }
-        header_cap(h.typ)
-            .filter(|c| over(*c))
-            .map(too_large)
+        header_cap(h.typ).filter(|c| over(*c)).map(too_large)
     }
 }
 

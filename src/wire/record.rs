@@ -350,7 +350,11 @@ mod tests {
         };
         assert_eq!(r, Some(want));
         assert_eq!(seen.last(), Some(&want));
-        assert_eq!(j.partial.len(), HANDSHAKE_HEADER_LEN, "no body byte buffered");
+        assert_eq!(
+            j.partial.len(),
+            HANDSHAKE_HEADER_LEN,
+            "no body byte buffered"
+        );
         assert_eq!(j.pop().map(|m| m.typ), Some(HandshakeType::ServerHelloDone));
 
         // Fragmented or not, as known at the header: a header split across records, a body
@@ -367,7 +371,10 @@ mod tests {
             true
         })
         .unwrap();
-        let got: Vec<_> = seen.iter().map(|h| (h.len, h.fragmented, h.records)).collect();
+        let got: Vec<_> = seen
+            .iter()
+            .map(|h| (h.len, h.fragmented, h.records))
+            .collect();
         assert_eq!(got, vec![(2, true, 2), (3, true, 1)]);
         let mut j = HandshakeJoiner::new();
         j.push_limited(&[20, 0, 0, 2, 9, 9], |h| {
