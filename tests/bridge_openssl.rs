@@ -11,10 +11,10 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits};
+use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits, ServeOptions};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
 use tlsim::engine::RealCrypto;
 use tlsim::profile::{builtin, Profile};
@@ -315,19 +315,23 @@ fn serve_case(
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let h = std::thread::spawn(move || {
-        let limits = Limits {
-            accept_timeout: Duration::from_secs(20),
-            ..Limits::default()
+        let opts = ServeOptions {
+            count: Some(count),
+            seed: 9,
+            // Bounded: if a client never comes, the server gives up.
+            idle_exit: Some(Duration::from_secs(20)),
+            ..ServeOptions::default()
         };
+        let stop = AtomicBool::new(false);
         bridge::serve_on(
             &listener,
             p,
             Arc::new(RealCrypto::test_server()),
-            count,
-            9,
-            &limits,
+            &opts,
+            &stop,
             |_| {},
         )
+        .map(|r| r.outcomes)
     });
     let mut outs = Vec::new();
     for args in clients {
@@ -598,11 +602,8 @@ fn long_server_keep_zeros_and_short_yc_vs_s_client() {
     for o in &fails {
         assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
         assert_eq!(o.alert, Some(20));
-        assert!(
-            outs[o.index as usize].contains("SSL alert number 20"),
-            "{}",
-            outs[o.index as usize]
-        );
+        let out = &outs[usize::try_from(o.index).unwrap()];
+        assert!(out.contains("SSL alert number 20"), "{out}");
     }
     assert_eq!(
         fails.len(),

@@ -1,8 +1,13 @@
 //! `tlsim bridge connect|serve`: a tlsim profile against a real TLS stack over loopback.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tlsim::bridge::{self, AppScript, BridgeOutcome, Limits, Summary};
+use std::time::Duration;
+use tlsim::bridge::{
+    self, AppScript, BridgeOutcome, Limits, ServeOptions, ServeSummary, Summary,
+    DEFAULT_MAX_CONNECTIONS,
+};
 use tlsim::engine::RealCrypto;
 use tlsim::profile::builtin;
 
@@ -12,9 +17,11 @@ pub enum BridgeCommand {
     /// -rev`), with real AES-GCM records and RSA signatures, and an application-data round
     /// trip after each handshake.
     Connect(ConnectArgs),
-    /// A tlsim server profile accepts N connections from a real client (e.g. `openssl
+    /// A tlsim server profile serves connections from real clients (e.g. `openssl
     /// s_client`) on 127.0.0.1:PORT, with the bundled test certificate (test material only),
-    /// and echoes each line it receives.
+    /// and echoes each line it receives. Connections are served concurrently, up to
+    /// --max-connections; it runs until --count connections were served, --idle-exit
+    /// passed, or SIGINT/SIGTERM, and prints a summary however it ends.
     Serve(ServeArgs),
 }
 
@@ -25,9 +32,11 @@ pub struct ConnectArgs {
     /// Client profile: a built-in name or a TOML file.
     #[arg(long, default_value = "rfc-strict")]
     profile: String,
-    /// Offer only this suite (IANA or OpenSSL name).
+    /// Offer only this suite (IANA or OpenSSL name); bridge mode runs (EC)DHE_RSA AES-GCM
+    /// suites only.
     #[arg(long)]
     suite: Option<String>,
+    /// Connections to make, one after the other (at least 1).
     #[arg(long, default_value_t = 1)]
     count: u64,
     /// Keep the session store across connections, so connections 2.. try to resume.
@@ -46,17 +55,48 @@ pub struct ConnectArgs {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Port on 127.0.0.1.
+    /// Port on 127.0.0.1 (0: any free port; the bound address is printed before accepting).
     port: u16,
     /// Server profile: a built-in name or a TOML file.
     #[arg(long, default_value = "rfc-strict")]
     profile: String,
-    #[arg(long, default_value_t = 1)]
-    count: u64,
+    /// Stop after this many connections have been served (default: serve until interrupted
+    /// or --idle-exit).
+    #[arg(long)]
+    count: Option<u64>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Connections served at once; past it, a new connection is closed at once and counted
+    /// as refused over the cap.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a connection has to complete its handshake; an idle socket is dropped then.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    handshake_timeout: Duration,
+    /// Seconds a connection may last, handshake and echo included.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    timeout: Duration,
+    /// Exit after this many seconds with no connection accepted or in progress (default:
+    /// wait indefinitely).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    idle_exit: Option<Duration>,
+    /// Print `{"listening": ADDR}`, one JSON object per connection, then a summary object.
     #[arg(long)]
     json: bool,
+}
+
+/// A positive number of seconds (fractions allowed), at most a day.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "{s:?}: seconds must be greater than 0 and at most 86400"
+        ));
+    }
+    Duration::try_from_secs_f64(v).map_err(|e| format!("{s:?}: {e}"))
 }
 
 fn print(o: &BridgeOutcome, json: bool) {
@@ -97,15 +137,74 @@ fn summarise(v: &[BridgeOutcome], json: bool) -> ExitCode {
     }
 }
 
+fn print_serve_summary(s: &ServeSummary, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({ "summary": s }));
+        return;
+    }
+    let c = &s.connections;
+    let by: Vec<String> = c
+        .by_mechanism
+        .iter()
+        .map(|(m, n)| format!("{m} ×{n}"))
+        .collect();
+    println!(
+        "summary: {} accepted, {} completed, {} failed{}, {} refused over the cap of {}, {} resumed; ended: {}",
+        s.accepted,
+        c.ok,
+        c.failures,
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
+        s.refused_over_cap,
+        s.max_connections,
+        c.resumed,
+        s.ended.name()
+    );
+}
+
+/// Set by SIGINT/SIGTERM while `bridge serve` runs; its accept loop polls it.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    // An atomic store is async-signal-safe.
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// SIGINT and SIGTERM set [`STOP`]; the handler is reset after the first signal, so a
+/// second Ctrl-C ends the process at once.
+fn install_stop_handlers() -> Result<(), String> {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid starting value; the handler only stores to
+        // an atomic; sigemptyset and sigaction get valid pointers to that local struct.
+        let rc = unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            sa.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(format!(
+                "cannot install a handler for signal {sig}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
-    let limits = Limits::default();
     match cmd {
         BridgeCommand::Connect(a) => {
+            if a.count == 0 {
+                return Err("--count must be at least 1".into());
+            }
             let mut p = builtin::load(&a.profile)?;
             if let Some(name) = &a.suite {
-                let info = tlsim::wire::suite_by_name(name)
-                    .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
-                p.client_suites = vec![info.suite];
+                p.client_suites = vec![bridge::bridge_suite(name)?.suite];
             }
             let script = if a.http {
                 AppScript {
@@ -121,24 +220,57 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 resume: a.resume,
                 seed: a.seed,
                 script,
-                limits,
+                limits: Limits::default(),
             };
             let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
             Ok(summarise(&v, json))
         }
         BridgeCommand::Serve(a) => {
+            if a.count == Some(0) {
+                return Err("--count must be at least 1".into());
+            }
+            if a.max_connections == 0 {
+                return Err("--max-connections must be at least 1".into());
+            }
             let p = builtin::load(&a.profile)?;
+            // Check the profile before binding, so a bad one fails with nothing listening.
+            let p = bridge::bridge_profile(p, tlsim::engine::Side::Server)?;
             let json = a.json;
-            let v = bridge::serve(
-                a.port,
+            let opts = ServeOptions {
+                count: a.count,
+                seed: a.seed,
+                limits: Limits {
+                    per_connection: a.timeout,
+                    handshake: a.handshake_timeout,
+                    ..Limits::default()
+                },
+                max_connections: a.max_connections,
+                idle_exit: a.idle_exit,
+            };
+            let listener = bridge::bind(a.port)?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| format!("bound address: {e}"))?;
+            install_stop_handlers()?;
+            eprintln!("listening on {addr}");
+            if json {
+                println!("{}", serde_json::json!({ "listening": addr.to_string() }));
+            }
+            let report = bridge::serve_on(
+                &listener,
                 p,
                 Arc::new(RealCrypto::test_server()),
-                a.count,
-                a.seed,
-                &limits,
+                &opts,
+                &STOP,
                 |o| print(o, json),
             )?;
-            Ok(summarise(&v, json))
+            let s = report.summary(a.max_connections);
+            print_serve_summary(&s, json);
+            Ok(if s.connections.failures == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

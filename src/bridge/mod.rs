@@ -7,18 +7,25 @@
 //! A real peer's internals are not visible, so a bridge outcome is built from the tlsim
 //! side's [`LocalReport`] plus what the peer put on the wire (its alert, its close). See
 //! [`infer`] for how a mechanism is named from that.
+//!
+//! As a server ([`serve_on`]) the bridge is a target real clients (and anything else on
+//! loopback) connect to: connections are served concurrently, one thread each, up to a cap;
+//! each has a handshake deadline and an overall deadline, so idle sockets are dropped; the
+//! engine refuses an oversized handshake message at its header (see the engine's
+//! `HeaderLimits`), so nothing is buffered for a claimed 2^24-1 byte ClientHello.
 
 use crate::engine::{
-    CloseKind, Connection, LocalError, LocalReport, Millis, PeerState, RealCrypto,
+    CloseKind, Connection, LocalError, LocalReport, Millis, PeerState, RealCrypto, Side,
 };
-use crate::profile::Profile;
+use crate::profile::{Profile, TlsVersion};
 use crate::seed::rng_for;
-use crate::wire::{suite_info, AlertDescription};
+use crate::wire::{suite_info, AlertDescription, SuiteInfo, SUITES};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// What to do with application data once the handshake is complete.
@@ -41,23 +48,24 @@ impl Default for AppScript {
     }
 }
 
-/// Limits of one bridge run.
+/// Limits of one bridged connection.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Deadline of one connection, handshake and application data included.
     pub per_connection: Duration,
-    /// Socket read/write timeout (one poll step).
+    /// Deadline of the handshake: a peer that has not completed it by then (an idle
+    /// socket, a stalled handshake) is dropped with a FIN.
+    pub handshake: Duration,
+    /// Socket read timeout (one poll step).
     pub io_timeout: Duration,
-    /// Server: how long to wait for each incoming connection.
-    pub accept_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             per_connection: Duration::from_secs(10),
+            handshake: Duration::from_secs(5),
             io_timeout: Duration::from_millis(50),
-            accept_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -136,18 +144,75 @@ impl Summary {
     }
 }
 
-/// Keep only the suites bridge mode can run ((EC)DHE_RSA with AES-GCM); error if none is left.
-pub fn bridge_profile(mut p: Profile) -> Result<Profile, String> {
+/// The suites bridge mode can run: (EC)DHE_RSA with AES-GCM (TLS 1.2), in code-point order.
+/// CBC suites, RSA key transport and ECDSA are modelled in the simulated mode only.
+pub fn bridge_suites() -> Vec<&'static SuiteInfo> {
+    SUITES
+        .iter()
+        .filter(|i| Connection::real_suite_ok(i))
+        .collect()
+}
+
+/// Whether bridge mode can run this suite.
+pub fn bridge_suite_ok(info: &SuiteInfo) -> bool {
+    Connection::real_suite_ok(info)
+}
+
+fn bridge_suite_names() -> String {
+    bridge_suites()
+        .iter()
+        .map(|i| i.iana)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keep only the suites bridge mode can run, and refuse (before any connection) a profile
+/// that would have nothing to offer in `role`: a client's list as its ClientHello would
+/// carry it (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version), a
+/// server's list with TLS 1.2 enabled.
+pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
     let ok = |s: &crate::wire::CipherSuite| suite_info(*s).is_some_and(Connection::real_suite_ok);
     p.client_suites.retain(ok);
     p.server_suites.retain(ok);
-    if p.client_suites.is_empty() && p.server_suites.is_empty() {
+    // Every bridge suite is AES-GCM, which TLS 1.2 alone defines.
+    let (suites, tls12) = match role {
+        Side::Client => (
+            &p.client_suites,
+            p.client_versions.iter().max() == Some(&TlsVersion::Tls12),
+        ),
+        Side::Server => (
+            &p.server_suites,
+            p.server_versions.contains(&TlsVersion::Tls12),
+        ),
+    };
+    if suites.is_empty() || !tls12 {
         return Err(format!(
-            "profile {} has no (EC)DHE_RSA AES-GCM suite: bridge mode supports only those (CBC and RSA key transport are modelled, not real)",
-            p.name
+            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.2",
+            p.name,
+            if role == Side::Client { "offer" } else { "accept" },
+            match (suites.is_empty(), role) {
+                (true, _) => "none of its suites is supported",
+                (false, Side::Client) => "its highest protocol version is not TLS 1.2",
+                (false, Side::Server) => "TLS 1.2 is not enabled",
+            },
+            bridge_suite_names()
         ));
     }
     Ok(p)
+}
+
+/// A suite named on the command line, refused unless bridge mode can run it.
+pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
+    let info =
+        crate::wire::suite_by_name(name).ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
+    if !Connection::real_suite_ok(info) {
+        return Err(format!(
+            "cipher suite {} is not supported in bridge mode; bridge mode supports only {}",
+            info.iana,
+            bridge_suite_names()
+        ));
+    }
+    Ok(info)
 }
 
 /// True when this side's Z had a leading zero byte and it kept it in the pre-master secret
@@ -238,8 +303,17 @@ pub fn infer(
                 local.at.as_deref().unwrap_or("?")
             ),
         ),
+        (Some(LocalError::Timeout), _) => (
+            s("network-timeout"),
+            s("tlsim"),
+            format!(
+                "tlsim gave up waiting for the peer's {}: {}",
+                local.at.as_deref().unwrap_or("?"),
+                transport.unwrap_or("deadline passed")
+            ),
+        ),
         (Some(LocalError::ShortPeerPublic { len, p_len }), _) => (
-            s(if local.side == crate::engine::Side::Client {
+            s(if local.side == Side::Client {
                 "dh-short-server-public"
             } else {
                 "dh-short-client-public"
@@ -251,8 +325,8 @@ pub fn infer(
             // Reuse the simulated-mode diagnosis with an empty peer report.
             let peer = LocalReport::new(local.side.peer());
             let (c, sv) = match local.side {
-                crate::engine::Side::Client => (local.clone(), peer),
-                crate::engine::Side::Server => (peer, local.clone()),
+                Side::Client => (local.clone(), peer),
+                Side::Server => (peer, local.clone()),
             };
             let o = crate::engine::Outcome::from_reports(c, sv);
             let m = o.mechanism.unwrap_or_else(|| "protocol-error".into());
@@ -275,63 +349,85 @@ impl Clock {
     // TODO(h12-merge): owned by another helper
     #[allow(clippy::cast_possible_truncation)]
     fn now(&self) -> Millis {
-        self.0.elapsed().as_millis() as Millis
+        // Milliseconds since the run started: u64 holds 584 million years of them.
+        Millis::try_from(self.0.elapsed().as_millis()).unwrap_or(Millis::MAX)
     }
 }
 
-/// Drive one connection over `stream` until it ends or the deadline passes.
+/// The shared peer state (session cache, ticket key), locked only while the engine runs.
+fn lock(state: &Mutex<PeerState>) -> MutexGuard<'_, PeerState> {
+    // A panic elsewhere cannot leave the state half-written in a way that matters here.
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Send what the engine has queued. Returns Err on a socket error, Ok(true) if it closed.
+fn flush(stream: &mut TcpStream, conn: &mut Connection) -> Result<bool, String> {
+    let mut closed = false;
+    while let Some(t) = conn.poll_transmit() {
+        if !t.bytes.is_empty() {
+            stream
+                .write_all(&t.bytes)
+                .map_err(|e| format!("write: {e}"))?;
+        }
+        if let Some(k) = t.close {
+            // std has no SO_LINGER=0 on stable, so an RST close is a full shutdown too.
+            let how = if k == CloseKind::Rst {
+                Shutdown::Both
+            } else {
+                Shutdown::Write
+            };
+            let _ = stream.shutdown(how);
+            closed = true;
+        }
+    }
+    Ok(closed)
+}
+
+/// Drive one connection over `stream` until it ends, a deadline passes or `stop` is set.
 /// Returns (application data received, transport problem).
 fn drive(
     stream: &mut TcpStream,
     conn: &mut Connection,
-    state: &mut PeerState,
+    state: &Mutex<PeerState>,
     clock: &Clock,
     limits: &Limits,
     script: &AppScript,
+    stop: Option<&AtomicBool>,
 ) -> (Vec<u8>, Option<String>) {
-    let deadline = Instant::now() + limits.per_connection;
+    let start = Instant::now();
+    let deadline = start + limits.per_connection;
+    let handshake_deadline = start + limits.handshake.min(limits.per_connection);
     let _ = stream.set_read_timeout(Some(limits.io_timeout));
     let _ = stream.set_write_timeout(Some(limits.per_connection));
     let _ = stream.set_nodelay(true);
-    let is_client = conn.side() == crate::engine::Side::Client;
+    let is_client = conn.side() == Side::Client;
     let mut received = Vec::new();
     let mut app_sent = false;
     let mut echoed = 0;
-    let mut we_closed = false;
     let mut buf = vec![0u8; 32 * 1024];
-    // At most one read per iteration; the cap is far above what a deadline allows.
-    let max_iter =
-        (limits.per_connection.as_millis() / limits.io_timeout.as_millis().max(1)) as usize * 4
-            + 1000;
+    // At most one read per iteration, each at most io_timeout long: the cap is far above
+    // what the deadline allows.
+    let steps = limits.per_connection.as_millis() / limits.io_timeout.as_millis().max(1);
+    let max_iter = usize::try_from(steps)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(4)
+        .saturating_add(1000);
     for _ in 0..max_iter {
-        while let Some(t) = conn.poll_transmit() {
-            if !t.bytes.is_empty() {
-                if let Err(e) = stream.write_all(&t.bytes) {
-                    return (received, Some(format!("write: {e}")));
+        match flush(stream, conn) {
+            Err(e) => return (received, Some(e)),
+            Ok(true) => {
+                // Drain briefly so the peer's last alert (if any) is read, then stop.
+                let until = Instant::now() + Duration::from_millis(200);
+                while Instant::now() < until {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
+                    }
                 }
+                received.extend(conn.take_app_data());
+                return (received, None);
             }
-            if let Some(k) = t.close {
-                // std has no SO_LINGER=0 on stable, so an RST close is a full shutdown too.
-                let how = if k == CloseKind::Rst {
-                    Shutdown::Both
-                } else {
-                    Shutdown::Write
-                };
-                let _ = stream.shutdown(how);
-                we_closed = true;
-            }
-        }
-        if we_closed {
-            // Drain briefly so the peer's last alert (if any) is read, then stop.
-            let until = Instant::now() + Duration::from_millis(200);
-            while Instant::now() < until {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => conn.handle_input(clock.now(), &buf[..n], state),
-                }
-            }
-            received.extend(conn.take_app_data());
-            return (received, None);
+            Ok(false) => {}
         }
         if conn.is_closed() {
             received.extend(conn.take_app_data());
@@ -359,12 +455,37 @@ fn drive(
                 continue;
             }
         }
-        if Instant::now() >= deadline {
-            return (received, Some("timeout".into()));
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            let _ = stream.shutdown(Shutdown::Both);
+            return (received, Some("interrupted".into()));
+        }
+        let now = Instant::now();
+        let (late, what) = if !conn.is_handshake_complete() && now >= handshake_deadline {
+            (
+                true,
+                format!(
+                    "no complete handshake within {:?} (handshake deadline)",
+                    limits.handshake.min(limits.per_connection)
+                ),
+            )
+        } else if now >= deadline {
+            (
+                true,
+                format!("connection deadline of {:?} passed", limits.per_connection),
+            )
+        } else {
+            (false, String::new())
+        };
+        if late {
+            // The engine gives up (FIN, no alert), as an application closing its socket.
+            conn.handle_timeout(clock.now());
+            let _ = flush(stream, conn);
+            let _ = stream.shutdown(Shutdown::Both);
+            return (received, Some(what));
         }
         match stream.read(&mut buf) {
             Ok(0) => conn.handle_close(clock.now(), CloseKind::Fin),
-            Ok(n) => conn.handle_input(clock.now(), &buf[..n], state),
+            Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e)
@@ -460,6 +581,7 @@ impl Default for ConnectOptions {
 /// With `resume`, one session store is kept across the connections, so connection 2.. try to
 /// resume (session ID or ticket, as the profile says); without it every connection is full.
 /// Connection i uses the RNG `rng_for(seed, [i, 0])`, as the in-memory driver does.
+/// A profile with nothing to offer in bridge mode is refused before any connection.
 pub fn connect(
     addr: &str,
     profile: Profile,
@@ -468,6 +590,7 @@ pub fn connect(
 ) -> Result<Vec<BridgeOutcome>, String> {
     let (count, resume, seed) = (opts.count, opts.resume, opts.seed);
     let (script, limits) = (&opts.script, &opts.limits);
+    let profile = Arc::new(bridge_profile(profile, Side::Client)?);
     let sock = addr
         .to_socket_addrs()
         .map_err(|e| format!("{addr}: {e}"))?
@@ -476,27 +599,26 @@ pub fn connect(
     if !sock.ip().is_loopback() {
         return Err(format!("{addr}: bridge mode is loopback only"));
     }
-    let profile = Arc::new(bridge_profile(profile)?);
     let real = Arc::new(RealCrypto::client());
     let clock = Clock(Instant::now());
-    let mut state = PeerState::new(&mut rng_for(seed, &[u64::MAX, 0]));
+    let state = Mutex::new(PeerState::new(&mut rng_for(seed, &[u64::MAX, 0])));
     let mut out = Vec::new();
     for i in 0..count {
         if !resume {
-            state = PeerState::new(&mut rng_for(seed, &[u64::MAX, 0, i]));
+            *lock(&state) = PeerState::new(&mut rng_for(seed, &[u64::MAX, 0, i]));
         }
         let mut conn = Connection::client(
             profile.clone(),
             addr,
             rng_for(seed, &[i, 0]),
             clock.now(),
-            &mut state,
+            &mut lock(&state),
         )
         .with_real_crypto(real.clone());
         let o = match TcpStream::connect_timeout(&sock, limits.per_connection) {
             Ok(mut stream) => {
                 let (received, transport) =
-                    drive(&mut stream, &mut conn, &mut state, &clock, limits, script);
+                    drive(&mut stream, &mut conn, &state, &clock, limits, script, None);
                 let app_ok = conn.report().complete
                     && if script.read_until_close {
                         !received.is_empty()
@@ -520,74 +642,248 @@ pub fn connect(
     Ok(out)
 }
 
-/// A tlsim server accepting `count` connections from real clients on `listener` (bound to
-/// loopback by the caller, or use [`serve`]). Each connection echoes the application data it
-/// receives and closes cleanly after the first full line. One session cache and ticket key
-/// serve all connections, so real clients can resume. Connection i uses the RNG
-/// `rng_for(seed, [i, 1])`.
+/// Default cap on concurrently served connections of [`serve_on`] (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// What `serve_on` does.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Stop accepting after this many connections (those refused over the cap do not
+    /// count) and return once they are done; None: until `stop` is set or `idle_exit`.
+    pub count: Option<u64>,
+    pub seed: u64,
+    pub limits: Limits,
+    /// Connections served at once; a connection accepted while this many are in progress
+    /// is closed at once and counted in [`ServeReport::refused_over_cap`].
+    pub max_connections: usize,
+    /// Return when no connection has been accepted or in progress for this long; None:
+    /// wait indefinitely.
+    pub idle_exit: Option<Duration>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            count: None,
+            seed: 1,
+            limits: Limits::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_exit: None,
+        }
+    }
+}
+
+/// Why [`serve_on`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServeEnd {
+    /// `count` connections were accepted and served.
+    Count,
+    /// `idle_exit` passed without a connection.
+    Idle,
+    /// The stop flag was set (SIGINT/SIGTERM in `tlsim bridge serve`).
+    Interrupted,
+}
+
+impl ServeEnd {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServeEnd::Count => "count reached",
+            ServeEnd::Idle => "idle",
+            ServeEnd::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The result of a [`serve_on`] run.
+#[derive(Debug, Clone)]
+pub struct ServeReport {
+    /// One per accepted connection, by index (accept order).
+    pub outcomes: Vec<BridgeOutcome>,
+    /// Connections closed at once because `max_connections` were in progress.
+    pub refused_over_cap: u64,
+    pub ended: ServeEnd,
+}
+
+/// The counts `tlsim bridge serve` prints however it ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServeSummary {
+    /// Connections accepted and served (each has an outcome).
+    pub accepted: u64,
+    /// Connections closed at once over the cap.
+    pub refused_over_cap: u64,
+    pub max_connections: usize,
+    pub ended: ServeEnd,
+    /// Outcome counts over the accepted connections: `ok` completed the handshake and the
+    /// echo, `failures` by mechanism.
+    pub connections: Summary,
+}
+
+impl ServeReport {
+    pub fn summary(&self, max_connections: usize) -> ServeSummary {
+        let connections = Summary::from_outcomes(&self.outcomes);
+        ServeSummary {
+            accepted: connections.attempts,
+            refused_over_cap: self.refused_over_cap,
+            max_connections,
+            ended: self.ended,
+            connections,
+        }
+    }
+}
+
+/// One accepted connection, served to its end.
+#[allow(clippy::too_many_arguments)]
+fn serve_one(
+    index: u64,
+    mut stream: TcpStream,
+    profile: Arc<Profile>,
+    real: Arc<RealCrypto>,
+    seed: u64,
+    limits: &Limits,
+    state: &Mutex<PeerState>,
+    clock: &Clock,
+    stop: &AtomicBool,
+) -> BridgeOutcome {
+    let _ = stream.set_nonblocking(false);
+    let script = AppScript::default();
+    let mut conn =
+        Connection::server(profile, rng_for(seed, &[index, 1]), clock.now()).with_real_crypto(real);
+    let (received, transport) = drive(
+        &mut stream,
+        &mut conn,
+        state,
+        clock,
+        limits,
+        &script,
+        Some(stop),
+    );
+    // The echo is the round trip: a line came in and went back.
+    let app_ok = conn.report().complete && received.contains(&b'\n');
+    // A real client that only handshakes and closes (s_client -reconnect's first
+    // connections) has no line to echo: a complete handshake closed cleanly by the peer
+    // counts as ok with nothing echoed.
+    let app_ok = app_ok || (conn.report().complete && transport.is_none() && received.is_empty());
+    finish(index, &conn, &received, received.clone(), transport, app_ok)
+}
+
+/// A tlsim server accepting connections from real clients on `listener` (bound to loopback
+/// by the caller, see [`bind`]), serving each on its own thread, at most
+/// `opts.max_connections` at once; it returns when `opts.count` connections were served,
+/// when `opts.idle_exit` passed without one, or soon after `stop` is set (connections in
+/// progress are then cut short, their transport "interrupted").
+///
+/// Each connection echoes the application data it receives and closes cleanly after the
+/// first full line. One session cache and ticket key serve all connections, so real clients
+/// can resume. Connections are numbered in accept order; connection i uses the RNG
+/// `rng_for(seed, [i, 1])`. `on_outcome` is called on the calling thread as connections end
+/// (in completion order); the report's outcomes are in index order.
 pub fn serve_on(
     listener: &TcpListener,
     profile: Profile,
     real: Arc<RealCrypto>,
-    count: u64,
-    seed: u64,
-    limits: &Limits,
+    opts: &ServeOptions,
+    stop: &AtomicBool,
     mut on_outcome: impl FnMut(&BridgeOutcome),
-) -> Result<Vec<BridgeOutcome>, String> {
-    let profile = Arc::new(bridge_profile(profile)?);
+) -> Result<ServeReport, String> {
+    if opts.max_connections == 0 {
+        return Err("max_connections must be at least 1".into());
+    }
+    let profile = Arc::new(bridge_profile(profile, Side::Server)?);
     let clock = Clock(Instant::now());
-    let mut state = PeerState::new(&mut rng_for(seed, &[u64::MAX, 1]));
+    let state = Mutex::new(PeerState::new(&mut rng_for(opts.seed, &[u64::MAX, 1])));
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("listener: {e}"))?;
-    let script = AppScript::default();
+    let active = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<BridgeOutcome>();
     let mut out = Vec::new();
-    for i in 0..count {
-        let until = Instant::now() + limits.accept_timeout;
-        let mut stream = loop {
-            match listener.accept() {
-                Ok((s, _)) => break Some(s),
-                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
-                    std::thread::sleep(Duration::from_millis(10))
+    let mut accepted = 0u64;
+    let mut refused = 0u64;
+    let mut last_activity = Instant::now();
+    let ended = std::thread::scope(|scope| {
+        let mut deliver = |o: BridgeOutcome, out: &mut Vec<BridgeOutcome>| {
+            on_outcome(&o);
+            out.push(o);
+        };
+        let ended = loop {
+            while let Ok(o) = rx.try_recv() {
+                last_activity = Instant::now();
+                deliver(o, &mut out);
+            }
+            if stop.load(Ordering::Relaxed) {
+                break ServeEnd::Interrupted;
+            }
+            if opts.count.is_some_and(|n| accepted >= n) {
+                break ServeEnd::Count;
+            }
+            if let Some(idle) = opts.idle_exit {
+                if active.load(Ordering::Acquire) == 0 && last_activity.elapsed() >= idle {
+                    break ServeEnd::Idle;
                 }
-                Err(_) => break None,
+            }
+            let stream = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                // Transient (a connection reset before accept, EMFILE): keep serving.
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+            };
+            last_activity = Instant::now();
+            if active.load(Ordering::Acquire) >= opts.max_connections {
+                refused += 1;
+                let _ = stream.shutdown(Shutdown::Both);
+                continue;
+            }
+            let index = accepted;
+            active.fetch_add(1, Ordering::AcqRel);
+            let (profile, real, tx) = (profile.clone(), real.clone(), tx.clone());
+            let (limits, state, clock, active) = (&opts.limits, &state, &clock, &active);
+            let spawned = std::thread::Builder::new()
+                .name(format!("bridge-conn-{index}"))
+                .spawn_scoped(scope, move || {
+                    let o = serve_one(
+                        index, stream, profile, real, opts.seed, limits, state, clock, stop,
+                    );
+                    let _ = tx.send(o);
+                    active.fetch_sub(1, Ordering::AcqRel);
+                });
+            match spawned {
+                Ok(_) => accepted += 1,
+                Err(_) => {
+                    // No thread for it (resource limits): closed at once, like the cap.
+                    active.fetch_sub(1, Ordering::AcqRel);
+                    refused += 1;
+                }
             }
         };
-        let Some(stream) = stream.as_mut() else {
-            return Err(format!(
-                "no connection {} of {count} within {:?}",
-                i + 1,
-                limits.accept_timeout
-            ));
-        };
-        let _ = stream.set_nonblocking(false);
-        let mut conn = Connection::server(profile.clone(), rng_for(seed, &[i, 1]), clock.now())
-            .with_real_crypto(real.clone());
-        let (received, transport) = drive(stream, &mut conn, &mut state, &clock, limits, &script);
-        // The echo is the round trip: a line came in and went back.
-        let app_ok = conn.report().complete && received.contains(&b'\n');
-        // A real client that only handshakes and closes (s_client -reconnect's first
-        // connections) has no line to echo: a complete handshake closed cleanly by the peer
-        // counts as ok with nothing echoed.
-        let app_ok =
-            app_ok || (conn.report().complete && transport.is_none() && received.is_empty());
-        let o = finish(i, &conn, &received, received.clone(), transport, app_ok);
+        // Connections in progress finish (or, interrupted, stop at their next poll step).
+        while active.load(Ordering::Acquire) > 0 {
+            if let Ok(o) = rx.recv_timeout(Duration::from_millis(20)) {
+                deliver(o, &mut out);
+            }
+        }
+        ended
+    });
+    drop(tx);
+    while let Ok(o) = rx.try_recv() {
         on_outcome(&o);
         out.push(o);
     }
-    Ok(out)
+    out.sort_by_key(|o| o.index);
+    Ok(ServeReport {
+        outcomes: out,
+        refused_over_cap: refused,
+        ended,
+    })
 }
 
-/// Bind 127.0.0.1:`port` and [`serve_on`] it.
-pub fn serve(
-    port: u16,
-    profile: Profile,
-    real: Arc<RealCrypto>,
-    count: u64,
-    seed: u64,
-    limits: &Limits,
-    on_outcome: impl FnMut(&BridgeOutcome),
-) -> Result<Vec<BridgeOutcome>, String> {
-    let l = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind {port}: {e}"))?;
-    serve_on(&l, profile, real, count, seed, limits, on_outcome)
+/// Bind 127.0.0.1:`port` (0: any free port; see `local_addr`).
+pub fn bind(port: u16) -> Result<TcpListener, String> {
+    TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))
 }

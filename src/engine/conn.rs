@@ -335,10 +335,11 @@ impl Connection {
         self
     }
 
-    /// Whether a suite can run in bridge mode (real crypto).
+    /// Whether a suite can run in bridge mode (real crypto): (EC)DHE with an RSA
+    /// certificate (the only key bridge mode holds) and AES-GCM records.
     pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
         matches!(info.bulk, BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm)
-            && (info.is_dhe() || info.is_ecdhe())
+            && matches!(info.kx, KeyExchange::DheRsa | KeyExchange::EcdheRsa)
     }
 
     pub fn side(&self) -> Side {
@@ -501,7 +502,15 @@ impl Connection {
         }
         match rec.typ {
             ContentType::Handshake => {
-                if let Err(e) = self.joiner.push(&fragment) {
+                // Size limits are applied as each message's header is read, before its body
+                // is buffered (M7; see `HeaderLimits`).
+                let limits = self.header_limits();
+                let mut refused = None;
+                let pushed = self.joiner.push_limited(&fragment, |h| {
+                    refused = limits.check(h);
+                    refused.is_none()
+                });
+                if let Err(e) = pushed {
                     return self.fail_with(
                         LocalError::Decode {
                             what: e.to_string(),
@@ -509,9 +518,14 @@ impl Connection {
                         Some(e.alert()),
                     );
                 }
+                // Messages completed before a refused header come first, in order.
                 while self.state != State::Closed {
                     let Some(msg) = self.joiner.pop() else { break };
                     self.handle_joined(msg, env);
+                }
+                if let (Some(err), false) = (refused, self.state == State::Closed) {
+                    self.report.at = Some(header_name(&err));
+                    self.fail(err);
                 }
             }
             ContentType::ChangeCipherSpec => {
@@ -585,41 +599,17 @@ impl Connection {
         }
     }
 
+    /// This side's handshake-message size limits, checked at each message's header.
+    fn header_limits(&self) -> HeaderLimits {
+        HeaderLimits {
+            fragmented: self.message_limit(),
+            any: self.profile.max_handshake_message,
+        }
+    }
+
     fn handle_joined(&mut self, msg: JoinedMessage, env: &mut PeerState) {
         let name = format!("{:?}", msg.typ);
         self.report.at = Some(name.clone());
-        // Schannel's Messaging\MessageLimit* apply to messages reassembled from several
-        // records; 0 means such messages are not processed at all (FACTS.md M7).
-        if msg.records > 1 {
-            match self.message_limit() {
-                Some(0) => {
-                    return self.fail(LocalError::FragmentedMessageRejected {
-                        message: name,
-                        len: msg.body_len,
-                        records: msg.records,
-                    })
-                }
-                Some(l) if msg.body_len > l as usize => {
-                    return self.fail(LocalError::MessageTooLarge {
-                        message: name,
-                        len: msg.body_len,
-                        limit: l,
-                        records: msg.records,
-                    })
-                }
-                _ => {}
-            }
-        }
-        if let Some(l) = self.profile.max_handshake_message {
-            if msg.body_len > l as usize {
-                return self.fail(LocalError::MessageTooLarge {
-                    message: name,
-                    len: msg.body_len,
-                    limit: l,
-                    records: msg.records,
-                });
-            }
-        }
         let tls12 = self.version.is_none_or(|v| v == ProtocolVersion::TLSv1_2);
         let parsed = match HandshakeMessage::read(&mut Reader::new(&msg.raw), tls12) {
             Ok(m) => m,
@@ -950,6 +940,97 @@ impl Connection {
 
 mod client;
 mod server;
+
+/// A side's handshake-message size limits (M7), applied by [`HandshakeJoiner::push_limited`]
+/// as each message's 4-byte header is read, before any of its body is buffered: whether a
+/// message is fragmented and how long it claims to be are both known from the header and
+/// the record that carried it.
+#[derive(Debug, Clone, Copy)]
+struct HeaderLimits {
+    /// Schannel `Messaging\MessageLimit*` (FACTS.md M7): a message split across records and
+    /// longer than this is refused; 0 = any message split across records is refused.
+    fragmented: Option<u32>,
+    /// Java `jdk.tls.maxHandshakeMessageSize`: any message longer than this is refused.
+    any: Option<u32>,
+}
+
+impl HeaderLimits {
+    /// The error for a message announced by `h`, or None to accept it.
+    fn check(self, h: &MessageHeader) -> Option<LocalError> {
+        // (Called for every message: nothing is formatted unless it is refused.)
+        let message = || format!("{:?}", h.typ);
+        let too_large = |limit: u32| LocalError::MessageTooLarge {
+            message: message(),
+            len: h.len,
+            limit,
+            records: h.records,
+        };
+        let over = |limit: u32| usize::try_from(limit).is_ok_and(|l| h.len > l);
+        match self.fragmented {
+            Some(0) if h.fragmented => {
+                return Some(LocalError::FragmentedMessageRejected {
+                    message: message(),
+                    len: h.len,
+                    records: h.records,
+                })
+            }
+            Some(l) if h.fragmented && over(l) => return Some(too_large(l)),
+            _ => {}
+        }
+        if let Some(l) = self.any.filter(|l| over(*l)) {
+            return Some(too_large(l));
+        }
+        header_cap(h.typ).filter(|c| over(*c)).map(too_large)
+    }
+}
+
+/// The longest body a handshake message of this type can have, from the length fields of
+/// its TLS 1.0–1.2 structure (RFC 5246 §7.4, RFC 5077 §3.3), or 2^14 for the short ones:
+/// a longer message cannot be well formed, so it is refused at its header (illegal_parameter,
+/// as OpenSSL 3 does for a message above its per-state maximum: `statem.c`,
+/// `SSL_R_EXCESSIVE_MESSAGE_SIZE`; OpenSSL's own maxima for ClientHello, ServerHello,
+/// CertificateVerify and NewSessionTicket are these same numbers). Short malformed messages
+/// (a 20-byte Finished) are left to the parser, which answers decode_error as before; the
+/// 2^14 floor only bounds what is buffered. Certificate (a u24 list) has no cap below the
+/// protocol's 2^24-1: only a profile's limits bound it.
+fn header_cap(typ: HandshakeType) -> Option<u32> {
+    // u8/u16/u24-prefixed vectors cost 1/2/3 bytes of length plus at most 2^8-1 / 2^16-1 /
+    // 2^24-1 bytes of content.
+    const V8: u32 = 1 + 255;
+    const V16: u32 = 2 + 65_535;
+    let cap = match typ {
+        // version, random, session_id<0..32>, cipher_suites<2..2^16-2>,
+        // compression_methods<1..2^8-1>, extensions<0..2^16-1>: 131396.
+        HandshakeType::ClientHello => 2 + 32 + (1 + 32) + (2 + 65_534) + V8 + V16,
+        // version, random, session_id, suite, compression, extensions: 65607.
+        HandshakeType::ServerHello => 2 + 32 + (1 + 32) + 2 + 1 + V16,
+        HandshakeType::Certificate => return None,
+        // DH p, g, Ys (or a smaller ECDH point), then SignatureAndHashAlgorithm and a
+        // signature<0..2^16-1>.
+        HandshakeType::ServerKeyExchange => 3 * V16 + 2 + V16,
+        // certificate_types<1..2^8-1>, supported_signature_algorithms<2..2^16-2>,
+        // certificate_authorities<0..2^16-1>.
+        HandshakeType::CertificateRequest => V8 + (2 + 65_534) + V16,
+        // SignatureAndHashAlgorithm, signature<0..2^16-1>.
+        HandshakeType::CertificateVerify => 2 + V16,
+        // Yc<1..2^16-1> or EncryptedPreMasterSecret<0..2^16-1> (an ECDH point is shorter).
+        HandshakeType::ClientKeyExchange => V16,
+        // lifetime_hint, ticket<0..2^16-1>.
+        HandshakeType::NewSessionTicket => 4 + V16,
+        // HelloRequest, ServerHelloDone (empty), Finished (12 or 36 bytes), unknown types.
+        _ => 0,
+    };
+    Some(cap.max(u32::try_from(MAX_FRAGMENT).unwrap_or(u32::MAX)))
+}
+
+/// The message named by a header-time size error.
+fn header_name(e: &LocalError) -> String {
+    match e {
+        LocalError::MessageTooLarge { message, .. }
+        | LocalError::FragmentedMessageRejected { message, .. } => message.clone(),
+        _ => "-".into(),
+    }
+}
 
 /// The wire name of a curve.
 pub(crate) fn curve_group(c: crate::crypto::Curve) -> NamedGroup {

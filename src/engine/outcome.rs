@@ -90,14 +90,17 @@ pub enum LocalError {
         p_len: usize,
     },
     BadPeerPublic,
-    /// A fragmented handshake message above this side's limit.
+    /// A handshake message above this side's limit (for Schannel's limits, a fragmented
+    /// one), refused as its header was read: `len` is the length it claimed, `records` how
+    /// many records had carried part of it by then (those of its header).
     MessageTooLarge {
         message: String,
         len: usize,
         limit: u32,
         records: usize,
     },
-    /// A handshake message split across records while the limit is 0.
+    /// A handshake message split across records while the limit is 0, refused as its header
+    /// was read.
     FragmentedMessageRejected {
         message: String,
         len: usize,
@@ -327,13 +330,13 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (&'static str,
                 ),
             )
         }
-        LocalError::MessageTooLarge { message, len, limit, records } => (
+        LocalError::MessageTooLarge { message, len, limit, .. } => (
             "message-too-large",
-            format!("the {who} received a {len}-byte {message} in {records} records, above its message limit of {limit}"),
+            format!("the {who} read the header of a {len}-byte {message}, above its message limit of {limit}, and refused it before reassembling it"),
         ),
-        LocalError::FragmentedMessageRejected { message, len, records } => (
+        LocalError::FragmentedMessageRejected { message, len, .. } => (
             "fragmented-message-rejected",
-            format!("the {who} received a {len}-byte {message} split across {records} records and its message limit is 0 (fragmented messages rejected)"),
+            format!("the {who} read the header of a {len}-byte {message} split across records and refused it: its message limit is 0 (fragmented messages rejected)"),
         ),
         LocalError::NoSharedCipher => (
             "no-shared-cipher",

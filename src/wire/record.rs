@@ -141,6 +141,21 @@ impl JoinedMessage {
     }
 }
 
+/// What [`HandshakeJoiner::push_limited`] knows of a message once its 4-byte header is
+/// complete, before any of its body is buffered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageHeader {
+    pub typ: HandshakeType,
+    /// Declared body length (u24).
+    pub len: usize,
+    /// Whether the message spans more than one record: its header was split across records,
+    /// or its body does not fit in what remains of the record that completed the header.
+    /// Known exactly at this point.
+    pub fragmented: bool,
+    /// Records that carried part of it so far (those of its header).
+    pub records: usize,
+}
+
 /// Joins handshake-record payloads into messages.
 #[derive(Debug, Default, Clone)]
 pub struct HandshakeJoiner {
@@ -160,6 +175,20 @@ impl HandshakeJoiner {
     /// (RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments of
     /// Handshake … content types").
     pub fn push(&mut self, fragment: &[u8]) -> Result<(), InvalidMessage> {
+        self.push_limited(fragment, |_| true).map(|_| ())
+    }
+
+    /// As [`push`](Self::push), but `allow` sees each message's header as soon as it is
+    /// complete, before any of its body is buffered. When it returns false the joiner stops
+    /// there and returns that header: the body is never buffered (a peer claiming a 2^24-1
+    /// byte message costs 4 bytes). Messages completed before it in the same fragment are
+    /// still waiting in [`pop`](Self::pop), in order. After a refusal the connection is
+    /// over: the joiner must not be fed again.
+    pub fn push_limited(
+        &mut self,
+        fragment: &[u8],
+        mut allow: impl FnMut(&MessageHeader) -> bool,
+    ) -> Result<Option<MessageHeader>, InvalidMessage> {
         if fragment.is_empty() {
             return Err(InvalidMessage::EmptyHandshakeFragment);
         }
@@ -174,12 +203,13 @@ impl HandshakeJoiner {
                 }
             }
             if rest.is_empty() {
-                return Ok(());
+                return Ok(None);
             }
             let need = match self.peek_header() {
                 None => HANDSHAKE_HEADER_LEN - self.partial.len(),
                 Some((_, len)) => HANDSHAKE_HEADER_LEN + len - self.partial.len(),
             };
+            let header_was_partial = self.partial.len() < HANDSHAKE_HEADER_LEN;
             let (now, later) = rest.split_at(need.min(rest.len()));
             self.partial.extend_from_slice(now);
             if !counted {
@@ -187,6 +217,19 @@ impl HandshakeJoiner {
                 counted = true;
             }
             rest = later;
+            if header_was_partial {
+                if let Some((typ, len)) = self.peek_header() {
+                    let h = MessageHeader {
+                        typ,
+                        len,
+                        fragmented: self.partial_records > 1 || rest.len() < len,
+                        records: self.partial_records,
+                    };
+                    if !allow(&h) {
+                        return Ok(Some(h));
+                    }
+                }
+            }
         }
     }
 
@@ -285,6 +328,61 @@ mod tests {
         );
         assert_eq!(b.raw, vec![20, 0, 0, 5, 1, 2, 3, 4, 5]);
         assert_eq!(j.pop(), None);
+    }
+
+    #[test]
+    fn push_limited_refuses_at_the_header_without_buffering_the_body() {
+        let mut seen = Vec::new();
+        let mut j = HandshakeJoiner::new();
+        // A complete ServerHelloDone, then a Certificate header claiming 2^24-1 bytes and
+        // the first bytes of its body.
+        let r = j
+            .push_limited(&[14, 0, 0, 0, 11, 0xff, 0xff, 0xff, 1, 2, 3], |h| {
+                seen.push(*h);
+                h.len < 1000
+            })
+            .unwrap();
+        let want = MessageHeader {
+            typ: HandshakeType::Certificate,
+            len: 0xff_ffff,
+            fragmented: true,
+            records: 1,
+        };
+        assert_eq!(r, Some(want));
+        assert_eq!(seen.last(), Some(&want));
+        assert_eq!(
+            j.partial.len(),
+            HANDSHAKE_HEADER_LEN,
+            "no body byte buffered"
+        );
+        assert_eq!(j.pop().map(|m| m.typ), Some(HandshakeType::ServerHelloDone));
+
+        // Fragmented or not, as known at the header: a header split across records, a body
+        // longer than the rest of the record, or a message that fits.
+        let mut j = HandshakeJoiner::new();
+        let mut seen = Vec::new();
+        j.push_limited(&[20, 0], |h| {
+            seen.push(*h);
+            true
+        })
+        .unwrap();
+        j.push_limited(&[0, 2, 9, 9, 20, 0, 0, 3, 1], |h| {
+            seen.push(*h);
+            true
+        })
+        .unwrap();
+        let got: Vec<_> = seen
+            .iter()
+            .map(|h| (h.len, h.fragmented, h.records))
+            .collect();
+        assert_eq!(got, vec![(2, true, 2), (3, true, 1)]);
+        let mut j = HandshakeJoiner::new();
+        j.push_limited(&[20, 0, 0, 2, 9, 9], |h| {
+            assert!(!h.fragmented);
+            true
+        })
+        .unwrap();
+        assert_eq!(j.pop().map(|m| m.records), Some(1));
     }
 
     #[test]

@@ -199,12 +199,19 @@ impl Connection {
                 what: "compression".into(),
             });
         }
-        let sh_ems = sh.offers_ems();
-        if sh_ems && !offered.offers_ems() {
+        // RFC 5246 §7.4.1.4: "If a client receives an extension type in ServerHello that it
+        // did not request in the associated ClientHello, it MUST abort the handshake with an
+        // unsupported_extension fatal alert." (This client always sends renegotiation_info,
+        // never only the SCSV, so no exception is needed for it.)
+        if let Some(e) = sh.extensions.iter().find(|e| {
+            let t = e.ext_type();
+            !offered.extensions.iter().any(|o| o.ext_type() == t)
+        }) {
             return Err(LocalError::UnsupportedExtension {
-                what: "extended_master_secret".into(),
+                what: e.ext_type().to_string(),
             });
         }
+        let sh_ems = sh.offers_ems();
         self.server_random = sh.random;
         self.set_negotiated(version.wire(), info);
         self.ticket_acked = sh.has_ext(ExtensionType::SessionTicket);
