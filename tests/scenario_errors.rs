@@ -221,7 +221,7 @@ fn faults_naming_unknown_or_client_hosts_are_rejected() {
     );
     rejects(
         &with("[[fault]]\nkind = \"crash\"\nhost = \"web\"\nat_ms = 1\nuntil_ms = 5"),
-        16,
+        17,
         &["until_ms"],
     );
     rejects(&with("[[fault]]\nkind = \"flood\""), 14, &["flood"]);
