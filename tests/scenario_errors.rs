@@ -523,3 +523,21 @@ fn every_shipped_scenario_still_loads() {
     }
     assert!(n >= 18, "{n}");
 }
+
+#[test]
+fn names_and_labels_that_break_reports_or_replay_ids_are_rejected() {
+    rejects(&format!("name = \"a:b\"\n{GOOD}"), 1, &["name", "replay id"]);
+    rejects(&format!("name = \"\"\n{GOOD}"), 1, &["name"]);
+    let e = Scenario::parse(GOOD, "x:y.toml", "x:y", None)
+        .expect_err("the default name has a colon")
+        .to_string();
+    assert!(e.contains("set `name`"), "{e}");
+    rejects(&client("label = \" \""), 11, &["label", "empty"]);
+    rejects(
+        &GOOD.replace("host = \"web\"", "host = \"web\"\nlabel = \"\""),
+        5,
+        &["label", "empty"],
+    );
+    rejects(&GOOD.replace("host = \"c\"", "host = \"10.0.0.1\""), 8, &["IP address"]);
+    rejects(&GOOD.replace("host = \"c\"", "host = \"my host\""), 8, &["host name"]);
+}

@@ -185,6 +185,9 @@ impl Fleet {
             if let Err(m) = host_name_ok(&s.host) {
                 bad("server", i, "host", m);
             }
+            if s.label.trim().is_empty() {
+                bad("server", i, "label", "label: empty; a label names the server in reports".into());
+            }
             if s.port == 0 {
                 bad("server", i, "port", "port: 0 is not a port a client can connect to (1 to 65535)".into());
             }
@@ -244,7 +247,9 @@ impl Fleet {
                     format!("client host {:?} is also a server host; give clients their own host", c.host),
                 );
             }
-            if !labels.insert((&c.host, &c.label)) {
+            if c.label.trim().is_empty() {
+                bad("client", i, "label", "label: empty; a label names the client in reports".into());
+            } else if !labels.insert((&c.host, &c.label)) {
                 bad(
                     "client",
                     i,

@@ -167,7 +167,7 @@ struct RawReport {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    name: Option<String>,
+    name: Option<Spanned<String>>,
     description: String,
     #[serde(default = "default_seed")]
     seed: u64,
@@ -666,8 +666,23 @@ impl Scenario {
             bucket_ms = Some(v);
         }
 
+        // The name starts every replay id (`name:seed:shards:shard:host.peer.index`).
+        let name = raw
+            .name
+            .as_ref()
+            .map_or_else(|| default_name.to_string(), |n| n.get_ref().clone());
+        if name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace) {
+            return Err(err_at(
+                raw.name.as_ref().map_or(0, |n| n.span().start),
+                format!(
+                    "name: {name:?} cannot start a replay id (name:seed:shards:shard:connection): give a name without ':' or spaces{}",
+                    if raw.name.is_none() { " (it comes from the file name; set `name`)" } else { "" }
+                ),
+            ));
+        }
+
         Ok(Scenario {
-            name: raw.name.clone().unwrap_or_else(|| default_name.to_string()),
+            name,
             description: raw.description.clone(),
             fleet,
             expect,
