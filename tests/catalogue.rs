@@ -243,7 +243,10 @@ fn a_builtin_profile_with_a_date_or_kb_says_it_has_no_timeline() {
             err.contains("built-in profile without a patch timeline"),
             "{spec}: {err}"
         );
-        assert!(err.contains("@date and +KB apply to Windows builds"), "{err}");
+        assert!(
+            err.contains("@date and +KB apply to Windows builds"),
+            "{err}"
+        );
         assert!(err.contains("win2012r2"), "{err}");
         assert!(!err.contains("did you mean"), "{err}");
     }
@@ -252,16 +255,24 @@ fn a_builtin_profile_with_a_date_or_kb_says_it_has_no_timeline() {
 #[test]
 fn a_date_before_the_build_was_released_is_refused() {
     let err = load("win2012r2@1900-01-01").unwrap_err();
-    assert!(err.contains("2013-10-18") && err.contains("before"), "{err}");
+    assert!(
+        err.contains("2013-10-18") && err.contains("before"),
+        "{err}"
+    );
     assert!(load("win2012r2@2013-10-17").is_err());
     load("win2012r2@2013-10-18").expect("the release day itself");
     let err = load("win11@2020-01-01").unwrap_err();
     assert!(err.contains("2021-08-18"), "{err}");
     // Every build has a release date with its source.
     for e in catalogue().entries.iter().filter(|e| e.build) {
-        let d = e.released.as_deref().unwrap_or_else(|| panic!("{}", e.name));
+        let d = e
+            .released
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}", e.name));
         assert!(
-            e.released_source.as_deref().is_some_and(|s| s.contains("learn.microsoft.com")),
+            e.released_source
+                .as_deref()
+                .is_some_and(|s| s.contains("learn.microsoft.com")),
             "{}",
             e.name
         );
@@ -349,12 +360,18 @@ fn utf16le(s: &str) -> Vec<u8> {
 fn text_files_are_read_as_utf8_or_utf16_with_bom() {
     use tlsim::profile::decode_text;
     let text = "Name\r\n----\r\nTLS_RSA_WITH_AES_128_CBC_SHA\r\n";
-    assert_eq!(decode_text(&utf16le(text), "o.txt").unwrap(), "Name\n----\nTLS_RSA_WITH_AES_128_CBC_SHA\n");
+    assert_eq!(
+        decode_text(&utf16le(text), "o.txt").unwrap(),
+        "Name\n----\nTLS_RSA_WITH_AES_128_CBC_SHA\n"
+    );
     let mut be = vec![0xFE, 0xFF];
     for u in text.encode_utf16() {
         be.extend_from_slice(&u.to_be_bytes());
     }
-    assert_eq!(decode_text(&be, "o.txt").unwrap(), decode_text(text.as_bytes(), "o.txt").unwrap());
+    assert_eq!(
+        decode_text(&be, "o.txt").unwrap(),
+        decode_text(text.as_bytes(), "o.txt").unwrap()
+    );
     let e = decode_text(b"ok\nstill ok\n\xff\xfe\xfd", "x.txt").unwrap_err();
     assert!(e.starts_with("x.txt:3:"), "{e}");
     let e = decode_text(&[0xFF, 0xFE, 0x41], "odd.txt").unwrap_err();
@@ -406,5 +423,8 @@ fn a_registry_overlay_that_breaks_a_wire_limit_is_refused_with_its_line() {
     let overlay = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
     let mut r = resolve("win2019").unwrap();
     let e = r.apply_registry(&overlay, "t.reg").unwrap_err();
-    assert!(e.contains("message_limit_client") && e.contains("t.reg:4"), "{e}");
+    assert!(
+        e.contains("message_limit_client") && e.contains("t.reg:4"),
+        "{e}"
+    );
 }

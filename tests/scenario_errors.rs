@@ -232,7 +232,11 @@ fn unknown_mechanisms_in_expect_are_rejected_with_the_list() {
     rejects(
         &with("[expect]\nmechanisms = [\"dh-premaster-zero\"]"),
         14,
-        &["dh-premaster-zero", "dh-premaster-zeros", "ftps-data-not-resumed"],
+        &[
+            "dh-premaster-zero",
+            "dh-premaster-zeros",
+            "ftps-data-not-resumed",
+        ],
     );
     rejects(
         &with("[[expect.rates]]\nmechanism = \"nope\"\nrate = 0.1\ntolerance = 0.1"),
@@ -319,15 +323,24 @@ fn duplicate_servers_ports_and_labels_are_rejected() {
         "[[server]]\nhost = \"web\"\nprofile = \"no-ems\"\n\n[[client]]",
     );
     rejects(&dup, 8, &["web:443", "twice"]);
-    rejects(&GOOD.replace("host = \"web\"", "host = \"web\"\nport = 0"), 5, &["port"]);
+    rejects(
+        &GOOD.replace("host = \"web\"", "host = \"web\"\nport = 0"),
+        5,
+        &["port"],
+    );
     let ftps = GOOD
-        .replace("host = \"web\"", "host = \"web\"\nport = 65535\nftps = true")
+        .replace(
+            "host = \"web\"",
+            "host = \"web\"\nport = 65535\nftps = true",
+        )
         .replace("web:443", "web:65535");
     rejects(&ftps, 5, &["65535", "ftps"]);
-    let data_port = GOOD.replace("host = \"web\"", "host = \"web\"\nftps = true").replace(
-        "[[client]]",
-        "[[server]]\nhost = \"web\"\nport = 444\nprofile = \"no-ems\"\n\n[[client]]",
-    );
+    let data_port = GOOD
+        .replace("host = \"web\"", "host = \"web\"\nftps = true")
+        .replace(
+            "[[client]]",
+            "[[server]]\nhost = \"web\"\nport = 444\nprofile = \"no-ems\"\n\n[[client]]",
+        );
     rejects(&data_port, 10, &["444", "ftps"]);
     let twins = with(
         "[[client]]\nhost = \"c\"\nprofile = \"rfc-strict\"\nconnections = 2\ntargets = [\"web:443\"]",
@@ -342,7 +355,11 @@ fn duplicate_servers_ports_and_labels_are_rejected() {
 
 #[test]
 fn ftps_transfers_need_an_ftps_target() {
-    rejects(&client("ftps_transfers = 2"), 11, &["ftps_transfers", "web:443"]);
+    rejects(
+        &client("ftps_transfers = 2"),
+        11,
+        &["ftps_transfers", "web:443"],
+    );
 }
 
 #[test]
@@ -382,11 +399,17 @@ fn simulated_time_that_would_overflow_is_rejected() {
 fn runs_too_large_for_memory_or_ports_are_rejected() {
     let ftp = GOOD
         .replace("host = \"web\"", "host = \"web\"\nftps = true")
-        .replace("connections = 2", "connections = 2\nftps_transfers = 4294967295");
+        .replace(
+            "connections = 2",
+            "connections = 2\nftps_transfers = 4294967295",
+        );
     rejects(&ftp, 12, &["ftps_transfers", "999"]);
     let ftp = GOOD
         .replace("host = \"web\"", "host = \"web\"\nftps = true")
-        .replace("connections = 2", "connections = 200\nftps_transfers = 900\npeers = 10");
+        .replace(
+            "connections = 2",
+            "connections = 200\nftps_transfers = 900\npeers = 10",
+        );
     rejects(&ftp, 11, &["1802000", "connections per run"]);
     rejects(
         &client("peers = 1000000"),
@@ -416,9 +439,17 @@ fn bad_knob(knob: &str, value: &str, words: &[&str]) {
 #[test]
 fn profile_values_the_wire_cannot_carry_are_rejected_before_any_connection() {
     bad_knob("cert_chain", "[16777216]", &["16777215"]);
-    bad_knob("cert_chain", "[8000000, 8000000, 8000000]", &["Certificate"]);
+    bad_knob(
+        "cert_chain",
+        "[8000000, 8000000, 8000000]",
+        &["Certificate"],
+    );
     bad_knob("cert_chain", "[]", &["empty"]);
-    bad_knob("server_name", &format!("\"{}\"", "a".repeat(70_000)), &["65535"]);
+    bad_knob(
+        "server_name",
+        &format!("\"{}\"", "a".repeat(70_000)),
+        &["65535"],
+    );
     bad_knob("server_name", "\"\"", &["empty"]);
     bad_knob("max_fragment", "0", &["16384"]);
     bad_knob("max_fragment", "16385", &["16384"]);
@@ -432,7 +463,11 @@ fn profile_values_the_wire_cannot_carry_are_rejected_before_any_connection() {
     bad_knob("client_cache_secs", "9223372036854775807", &["10 years"]);
     bad_knob("server_cache_secs", "9223372036854775807", &["10 years"]);
     bad_knob("ticket_lifetime_secs", "9223372036854775807", &["10 years"]);
-    bad_knob("ephemeral_key_reuse_secs", "9223372036854775807", &["10 years"]);
+    bad_knob(
+        "ephemeral_key_reuse_secs",
+        "9223372036854775807",
+        &["10 years"],
+    );
     bad_knob("server_cache_size", "9223372036854775807", &["entries"]);
     bad_knob("trusted_issuer_bytes", "100000", &["65535"]);
     bad_knob("dh_custom_prime", "\"04\"", &["odd"]);
@@ -459,7 +494,11 @@ fn a_custom_prime_that_is_not_prime_or_out_of_size_is_rejected() {
     let text = client(&format!("set = {{ dh_custom_prime = \"{m521}\" }}"));
     Scenario::parse(&text, "ok.toml", "ok", None).expect("2^521-1 is a prime of 521 bits");
     let composite = format!("2{}1", "0".repeat(129));
-    bad_knob("dh_custom_prime", &format!("\"{composite}\""), &["not prime"]);
+    bad_knob(
+        "dh_custom_prime",
+        &format!("\"{composite}\""),
+        &["not prime"],
+    );
     bad_knob("dh_custom_prime", "\"fffffffb\"", &["512"]);
     let huge = format!("\"{}\"", "f".repeat(2050 + 1));
     bad_knob("dh_custom_prime", &huge, &["8192"]);
@@ -469,7 +508,11 @@ fn a_custom_prime_that_is_not_prime_or_out_of_size_is_rejected() {
 fn a_profile_file_with_a_bad_value_is_rejected_naming_the_field() {
     let dir = std::env::temp_dir().join(format!("tlsim-se-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("big.toml"), "name = \"big\"\ncert_chain = [16777216]\n").unwrap();
+    std::fs::write(
+        dir.join("big.toml"),
+        "name = \"big\"\ncert_chain = [16777216]\n",
+    )
+    .unwrap();
     let text = GOOD.replace(
         "profile = \"rfc-strict\"\n\n[[client]]",
         "profile = \"big.toml\"\n\n[[client]]",
@@ -526,7 +569,11 @@ fn every_shipped_scenario_still_loads() {
 
 #[test]
 fn names_and_labels_that_break_reports_or_replay_ids_are_rejected() {
-    rejects(&format!("name = \"a:b\"\n{GOOD}"), 1, &["name", "replay id"]);
+    rejects(
+        &format!("name = \"a:b\"\n{GOOD}"),
+        1,
+        &["name", "replay id"],
+    );
     rejects(&format!("name = \"\"\n{GOOD}"), 1, &["name"]);
     let e = Scenario::parse(GOOD, "x:y.toml", "x:y", None)
         .expect_err("the default name has a colon")
@@ -538,6 +585,14 @@ fn names_and_labels_that_break_reports_or_replay_ids_are_rejected() {
         5,
         &["label", "empty"],
     );
-    rejects(&GOOD.replace("host = \"c\"", "host = \"10.0.0.1\""), 8, &["IP address"]);
-    rejects(&GOOD.replace("host = \"c\"", "host = \"my host\""), 8, &["host name"]);
+    rejects(
+        &GOOD.replace("host = \"c\"", "host = \"10.0.0.1\""),
+        8,
+        &["IP address"],
+    );
+    rejects(
+        &GOOD.replace("host = \"c\"", "host = \"my host\""),
+        8,
+        &["host name"],
+    );
 }

@@ -134,8 +134,11 @@ fn sh(cmd: &str, cwd: &Path) -> Result<(), String> {
     }
 }
 
-/// Runs one case; returns (exit code, one-line summary) or the reasons it failed.
-fn run_case(case: &Case, root: &Path) -> Result<(i32, u128), Vec<String>> {
+/// A case's exit code and milliseconds, or the reasons it failed.
+type CaseResult = Result<(i32, u128), Vec<String>>;
+
+/// Runs one case.
+fn run_case(case: &Case, root: &Path) -> CaseResult {
     let dir = root.join(&case.name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| vec![format!("{}: {e}", dir.display())])?;
@@ -151,12 +154,15 @@ fn run_case(case: &Case, root: &Path) -> Result<(i32, u128), Vec<String>> {
         .collect();
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
-    let open = |p: &Path| std::fs::File::create(p).map_err(|e| vec![format!("{}: {e}", p.display())]);
+    let open =
+        |p: &Path| std::fs::File::create(p).map_err(|e| vec![format!("{}: {e}", p.display())]);
     let start = Instant::now();
     // `exec` replaces the shell, so the pid is the binary's and `kill` reaches it.
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_LIMIT_KIB} && exec \"$0\" \"$@\""))
+        .arg(format!(
+            "ulimit -v {MEMORY_LIMIT_KIB} && exec \"$0\" \"$@\""
+        ))
         .arg(env!("CARGO_BIN_EXE_tlsim"))
         .args(&args)
         .current_dir(repo())
@@ -188,7 +194,10 @@ fn run_case(case: &Case, root: &Path) -> Result<(i32, u128), Vec<String>> {
     let mut problems = Vec::new();
     let code = status.code().unwrap_or(-1);
     if code != case.exit {
-        problems.push(format!("exit {code} (signal or code), expected {}", case.exit));
+        problems.push(format!(
+            "exit {code} (signal or code), expected {}",
+            case.exit
+        ));
     }
     for want in &case.stderr {
         if !lower.contains(&want.to_lowercase()) {
@@ -247,8 +256,7 @@ fn every_bad_input_gets_one_clear_error_and_no_panic() {
     );
     let root = std::env::temp_dir().join(format!("tlsim-bad-inputs-{}", std::process::id()));
     let queue = Mutex::new(cases.iter());
-    let results: Mutex<BTreeMap<String, Result<(i32, u128), Vec<String>>>> =
-        Mutex::new(BTreeMap::new());
+    let results: Mutex<BTreeMap<String, CaseResult>> = Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for _ in 0..WORKERS {
             s.spawn(|| loop {
@@ -306,8 +314,14 @@ fn the_case_format_parses() {
     assert_eq!(c.ext, "txt");
     assert_eq!(c.setup, ["true"]);
     assert_eq!(c.content, b"body\nmore\n");
-    assert!(parse_case("t", b"# args: x\n\n").is_err(), "exit is required");
-    assert!(parse_case("t", b"# exit: 2\n\n").is_err(), "args are required");
+    assert!(
+        parse_case("t", b"# args: x\n\n").is_err(),
+        "exit is required"
+    );
+    assert!(
+        parse_case("t", b"# exit: 2\n\n").is_err(),
+        "args are required"
+    );
     assert!(parse_case("t", b"# args: x\n# exit: 2\n# stdeer: y\n\n").is_err());
     assert!(parse_case("t", b"# args: x\nexit: 2\n\n").is_err());
 }

@@ -150,7 +150,12 @@ impl Fleet {
         // ---- network ----
         let (lo, hi) = self.latency_ms;
         if self.tick_ms == 0 {
-            bad("network", 0, "tick_ms", "tick_ms: 0; the simulation step is at least 1 ms".into());
+            bad(
+                "network",
+                0,
+                "tick_ms",
+                "tick_ms: 0; the simulation step is at least 1 ms".into(),
+            );
         } else if self.tick_ms > self.timeout_ms && self.timeout_ms > 0 {
             bad(
                 "network",
@@ -174,7 +179,10 @@ impl Fleet {
                 "network",
                 0,
                 "timeout_ms",
-                format!("timeout_ms: {} ms is above 10 years ({MAX_SIMULATED_MS} ms)", self.timeout_ms),
+                format!(
+                    "timeout_ms: {} ms is above 10 years ({MAX_SIMULATED_MS} ms)",
+                    self.timeout_ms
+                ),
             );
         }
         latency_issue("network", 0, (lo, hi), self.timeout_ms, &mut bad);
@@ -186,10 +194,20 @@ impl Fleet {
                 bad("server", i, "host", m);
             }
             if s.label.trim().is_empty() {
-                bad("server", i, "label", "label: empty; a label names the server in reports".into());
+                bad(
+                    "server",
+                    i,
+                    "label",
+                    "label: empty; a label names the server in reports".into(),
+                );
             }
             if s.port == 0 {
-                bad("server", i, "port", "port: 0 is not a port a client can connect to (1 to 65535)".into());
+                bad(
+                    "server",
+                    i,
+                    "port",
+                    "port: 0 is not a port a client can connect to (1 to 65535)".into(),
+                );
             }
             let key = format!("{}:{}", s.host, s.port);
             if let Some(first) = ports.get(&(s.host.as_str(), u32::from(s.port))) {
@@ -200,7 +218,10 @@ impl Fleet {
                     format!("{key} is given twice: it is already {first}; give each server its own host or port"),
                 );
             }
-            ports.insert((&s.host, u32::from(s.port)), format!("the port of server {key}"));
+            ports.insert(
+                (&s.host, u32::from(s.port)),
+                format!("the port of server {key}"),
+            );
             if s.ftps.is_some() {
                 let data = u32::from(s.port) + 1;
                 if data > 65535 {
@@ -215,14 +236,22 @@ impl Fleet {
                         "server",
                         i,
                         "ftps",
-                        format!("ftps: the data port {}:{data} of this FTPS server is already {first}", s.host),
+                        format!(
+                            "ftps: the data port {}:{data} of this FTPS server is already {first}",
+                            s.host
+                        ),
                     );
                 } else {
                     ports.insert((&s.host, data), format!("the FTPS data port of {key}"));
                 }
             }
             if let Err(m) = s.profile.check() {
-                bad("server", i, "profile", format!("profile {}: {m}", s.profile.name));
+                bad(
+                    "server",
+                    i,
+                    "profile",
+                    format!("profile {}: {m}", s.profile.name),
+                );
             }
         }
         let server_hosts: BTreeSet<&str> = self.servers.iter().map(|s| s.host.as_str()).collect();
@@ -244,11 +273,19 @@ impl Fleet {
                     "client",
                     i,
                     "host",
-                    format!("client host {:?} is also a server host; give clients their own host", c.host),
+                    format!(
+                        "client host {:?} is also a server host; give clients their own host",
+                        c.host
+                    ),
                 );
             }
             if c.label.trim().is_empty() {
-                bad("client", i, "label", "label: empty; a label names the client in reports".into());
+                bad(
+                    "client",
+                    i,
+                    "label",
+                    "label: empty; a label names the client in reports".into(),
+                );
             } else if !labels.insert((&c.host, &c.label)) {
                 bad(
                     "client",
@@ -261,13 +298,28 @@ impl Fleet {
                 );
             }
             if c.peers == 0 {
-                bad("client", i, "peers", "peers: 0; a client has at least 1 peer".into());
+                bad(
+                    "client",
+                    i,
+                    "peers",
+                    "peers: 0; a client has at least 1 peer".into(),
+                );
             }
             if c.connections == 0 {
-                bad("client", i, "connections", "connections: 0; each peer makes at least 1 connection".into());
+                bad(
+                    "client",
+                    i,
+                    "connections",
+                    "connections: 0; each peer makes at least 1 connection".into(),
+                );
             }
             if c.targets.is_empty() {
-                bad("client", i, "targets", "targets: a client needs at least one target".into());
+                bad(
+                    "client",
+                    i,
+                    "targets",
+                    "targets: a client needs at least one target".into(),
+                );
             }
             for (h, p) in &c.targets {
                 match self.servers.iter().find(|s| s.host == *h && s.port == *p) {
@@ -346,7 +398,12 @@ impl Fleet {
                 );
             }
             if let Err(m) = c.profile.check() {
-                bad("client", i, "profile", format!("profile {}: {m}", c.profile.name));
+                bad(
+                    "client",
+                    i,
+                    "profile",
+                    format!("profile {}: {m}", c.profile.name),
+                );
             }
         }
 
@@ -355,13 +412,27 @@ impl Fleet {
         for (i, l) in self.links.iter().enumerate() {
             for (field, end) in [("a", &l.a), ("b", &l.b)] {
                 if !hosts.contains(end.as_str()) {
-                    bad("link", i, field, format!("link: no host {end:?}; hosts: {}", list(&hosts)));
+                    bad(
+                        "link",
+                        i,
+                        field,
+                        format!("link: no host {end:?}; hosts: {}", list(&hosts)),
+                    );
                 }
             }
             if l.a == l.b {
-                bad("link", i, "b", format!("link: a link from {:?} to itself", l.a));
+                bad(
+                    "link",
+                    i,
+                    "b",
+                    format!("link: a link from {:?} to itself", l.a),
+                );
             }
-            let pair = if l.a <= l.b { (l.a.as_str(), l.b.as_str()) } else { (l.b.as_str(), l.a.as_str()) };
+            let pair = if l.a <= l.b {
+                (l.a.as_str(), l.b.as_str())
+            } else {
+                (l.b.as_str(), l.a.as_str())
+            };
             if !pairs.insert(pair) {
                 bad(
                     "link",
@@ -378,14 +449,29 @@ impl Fleet {
         let mut share_sums: BTreeMap<&str, f64> = BTreeMap::new();
         for (i, f) in self.faults.iter().enumerate() {
             match f {
-                FaultSpec::Partition { a, b, at_ms, until_ms } => {
+                FaultSpec::Partition {
+                    a,
+                    b,
+                    at_ms,
+                    until_ms,
+                } => {
                     for (field, h) in [("a", a), ("b", b)] {
                         if !hosts.contains(h.as_str()) {
-                            bad("fault", i, field, format!("{field}: no host {h:?}; hosts: {}", list(&hosts)));
+                            bad(
+                                "fault",
+                                i,
+                                field,
+                                format!("{field}: no host {h:?}; hosts: {}", list(&hosts)),
+                            );
                         }
                     }
                     if a == b {
-                        bad("fault", i, "b", format!("b: a partition between {a:?} and itself"));
+                        bad(
+                            "fault",
+                            i,
+                            "b",
+                            format!("b: a partition between {a:?} and itself"),
+                        );
                     }
                     time_issue(i, "at_ms", *at_ms, &mut bad);
                     time_issue(i, "until_ms", *until_ms, &mut bad);
@@ -398,9 +484,18 @@ impl Fleet {
                         );
                     }
                 }
-                FaultSpec::Crash { host, at_ms, restart_ms } => {
+                FaultSpec::Crash {
+                    host,
+                    at_ms,
+                    restart_ms,
+                } => {
                     if !hosts.contains(host.as_str()) {
-                        bad("fault", i, "host", format!("host: no host {host:?}; hosts: {}", list(&hosts)));
+                        bad(
+                            "fault",
+                            i,
+                            "host",
+                            format!("host: no host {host:?}; hosts: {}", list(&hosts)),
+                        );
                     } else if !server_hosts.contains(host.as_str()) {
                         bad(
                             "fault",
@@ -425,9 +520,18 @@ impl Fleet {
                         }
                     }
                 }
-                FaultSpec::Conn { share, fault, client } => {
+                FaultSpec::Conn {
+                    share,
+                    fault,
+                    client,
+                } => {
                     if !(share.is_finite() && (0.0..=1.0).contains(share)) {
-                        bad("fault", i, "share", format!("share: {share} is not within 0..=1"));
+                        bad(
+                            "fault",
+                            i,
+                            "share",
+                            format!("share: {share} is not within 0..=1"),
+                        );
                     }
                     if let Some(l) = client {
                         if !client_labels.contains(l.as_str()) {
@@ -435,7 +539,10 @@ impl Fleet {
                                 "fault",
                                 i,
                                 "client",
-                                format!("client: no client labelled {l:?}; clients: {}", list(&client_labels)),
+                                format!(
+                                    "client: no client labelled {l:?}; clients: {}",
+                                    list(&client_labels)
+                                ),
                             );
                         }
                     }

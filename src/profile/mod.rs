@@ -17,12 +17,12 @@ pub use catalogue::{catalogue_names, resolve, Resolved, Role};
 pub use overlay::{apply_cipher_order, apply_registry};
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
-pub use text::{decode_text, read_text, read_text_at, TextError};
-pub use validate::{MAX_LIFETIME_SECS, MAX_SIMULATED_MS};
 pub use registry::{
     key_matches, parse_reg, schannel_settings, RegData, RegError, RegFile, RegFormat, RegValue,
     SchannelOverlay, SchannelSetting,
 };
+pub use text::{decode_text, read_text, read_text_at, TextError};
+pub use validate::{MAX_LIFETIME_SECS, MAX_SIMULATED_MS};
 
 use crate::crypto::{GroupId, PublicEncoding};
 use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
@@ -367,7 +367,8 @@ impl Profile {
         match &self.dh_custom_prime {
             None => Ok(crate::crypto::DhGroup::named(self.dh_group).clone()),
             Some(hex) => {
-                let p = validate::parse_prime_hex(hex).map_err(|m| format!("dh_custom_prime: {m}"))?;
+                let p =
+                    validate::parse_prime_hex(hex).map_err(|m| format!("dh_custom_prime: {m}"))?;
                 Ok(crate::crypto::DhGroup::custom(
                     p,
                     num_bigint::BigUint::from(2u32),

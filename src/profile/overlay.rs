@@ -224,12 +224,14 @@ impl Resolved {
         if !errors.is_empty() {
             return Err(errors
                 .iter()
-                .map(|(knob, msg)| {
-                    match applied.set.iter().find(|(k, _, _)| k == knob) {
-                        Some((_, line, what)) => format!("{file}:{line}: {knob} (from {what}): {msg}"),
+                .map(
+                    |(knob, msg)| match applied.set.iter().find(|(k, _, _)| k == knob) {
+                        Some((_, line, what)) => {
+                            format!("{file}:{line}: {knob} (from {what}): {msg}")
+                        }
                         None => format!("{file}: {knob}: {msg}"),
-                    }
-                })
+                    },
+                )
                 .collect::<Vec<_>>()
                 .join("\n"));
         }

@@ -146,7 +146,7 @@ fn utf16(
             }
         }
     }
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         let (line, column) = position_after(&out);
         return Err((
             line,
@@ -185,12 +185,18 @@ mod tests {
     #[test]
     fn text_errors_have_a_position() {
         let e = decode_text(b"ab\ncd\xe9", "f.toml").unwrap_err();
-        assert!(e.starts_with("f.toml:2:3: not valid UTF-8 (byte 0xE9)"), "{e}");
+        assert!(
+            e.starts_with("f.toml:2:3: not valid UTF-8 (byte 0xE9)"),
+            "{e}"
+        );
         let e = decode_text(b"a\x00b", "u.txt").unwrap_err();
         assert!(e.starts_with("u.txt:1:2: NUL"), "{e}");
         assert!(e.contains("UTF-16 without a byte-order mark"), "{e}");
         let e = decode_text(&[0xFF, 0xFE, b'a', 0, b'\n', 0, b'b'], "o.txt").unwrap_err();
-        assert!(e.starts_with("o.txt:2:1: UTF-16LE text with an odd number"), "{e}");
+        assert!(
+            e.starts_with("o.txt:2:1: UTF-16LE text with an odd number"),
+            "{e}"
+        );
         let e = read_text("/nonexistent/tlsim.toml").unwrap_err();
         assert!(e.starts_with("/nonexistent/tlsim.toml: "), "{e}");
     }

@@ -99,7 +99,7 @@ fn miller_rabin(n: &BigUint) -> bool {
     }
     if n.bits() <= 11 {
         let v = n.to_u32().unwrap_or(0);
-        return v == 2 || (v % 2 == 1 && small_primes().all(|p| p == v || v % p != 0));
+        return v == 2 || (v % 2 == 1 && small_primes().all(|p| p == v || !v.is_multiple_of(p)));
     }
     if !n.bit(0) {
         return false;
@@ -206,7 +206,11 @@ impl Profile {
                     self.client_suites.len()
                 ),
             );
-        } else if self.client_versions.iter().max().is_some_and(|v| *v < TlsVersion::Tls12)
+        } else if self
+            .client_versions
+            .iter()
+            .max()
+            .is_some_and(|v| *v < TlsVersion::Tls12)
             && self
                 .client_suites
                 .iter()
@@ -472,7 +476,10 @@ mod tests {
         assert_eq!(MAX_SIMULATED_MS, 315_360_000_000);
         assert_eq!(MAX_SUITES, 32767);
         assert_eq!(MAX_CURVES, 32767);
-        assert_eq!(U16_MAX / (ISSUER_NAME_BYTES + 2) * ISSUER_NAME_BYTES, 64_200);
+        assert_eq!(
+            U16_MAX / (ISSUER_NAME_BYTES + 2) * ISSUER_NAME_BYTES,
+            64_200
+        );
         assert!(Profile::default().validate().is_empty());
     }
 }

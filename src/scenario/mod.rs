@@ -241,7 +241,13 @@ struct Spans {
 }
 
 impl Spans {
-    fn field<T>(&mut self, part: &'static str, i: usize, name: &'static str, v: &Option<Spanned<T>>) {
+    fn field<T>(
+        &mut self,
+        part: &'static str,
+        i: usize,
+        name: &'static str,
+        v: &Option<Spanned<T>>,
+    ) {
         if let Some(v) = v {
             self.fields.insert((part, i, name), v.span().start);
         }
@@ -316,7 +322,9 @@ impl Scenario {
             let off = e.span().map(|s| s.start).unwrap_or(0);
             err_at(off, e.message().trim().to_string())
         })?;
-        let resolve = |name: &Spanned<String>, set: &Option<SetTable>| -> Result<Profile, ScenarioError> {
+        let resolve = |name: &Spanned<String>,
+                       set: &Option<SetTable>|
+         -> Result<Profile, ScenarioError> {
             let spec = name.get_ref();
             let as_file = dir
                 .map(|d| d.join(spec))
@@ -332,7 +340,8 @@ impl Scenario {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.get_ref().clone()))
                 .collect();
-            let out = apply_set(p, &table).map_err(|m| err_at(set.span().start, format!("set: {m}")))?;
+            let out =
+                apply_set(p, &table).map_err(|m| err_at(set.span().start, format!("set: {m}")))?;
             let errors = out.validate();
             if let Some((knob, _)) = errors.first() {
                 let at = set
@@ -374,19 +383,26 @@ impl Scenario {
         let mut servers = Vec::new();
         for (i, s) in raw.servers.iter().enumerate() {
             spans.entries.insert(("server", i), s.host.span().start);
-            spans.fields.insert(("server", i, "host"), s.host.span().start);
-            spans.fields.insert(("server", i, "profile"), s.profile.span().start);
+            spans
+                .fields
+                .insert(("server", i, "host"), s.host.span().start);
+            spans
+                .fields
+                .insert(("server", i, "profile"), s.profile.span().start);
             spans.field("server", i, "port", &s.port);
             spans.field("server", i, "ftps", &s.ftps);
             spans.field("server", i, "label", &s.label);
             let profile = resolve(&s.profile, &s.set)?;
-            let ftps = s.ftps.as_ref().is_some_and(|f| *f.get_ref()).then(|| FtpsServer {
-                require_reuse: profile.ftps_require_reuse,
-                reply: profile
-                    .ftps_reuse_reply
-                    .clone()
-                    .unwrap_or_else(|| "425 TLS session of data connection not resumed".into()),
-            });
+            let ftps =
+                s.ftps
+                    .as_ref()
+                    .is_some_and(|f| *f.get_ref())
+                    .then(|| FtpsServer {
+                        require_reuse: profile.ftps_require_reuse,
+                        reply: profile.ftps_reuse_reply.clone().unwrap_or_else(|| {
+                            "425 TLS session of data connection not resumed".into()
+                        }),
+                    });
             servers.push(ServerSpec {
                 host: s.host.get_ref().clone(),
                 port: s.port.as_ref().map_or(443, |p| *p.get_ref()),
@@ -403,17 +419,25 @@ impl Scenario {
         let mut clients = Vec::new();
         for (i, c) in raw.clients.iter().enumerate() {
             spans.entries.insert(("client", i), c.host.span().start);
-            spans.fields.insert(("client", i, "host"), c.host.span().start);
-            spans.fields.insert(("client", i, "profile"), c.profile.span().start);
+            spans
+                .fields
+                .insert(("client", i, "host"), c.host.span().start);
+            spans
+                .fields
+                .insert(("client", i, "profile"), c.profile.span().start);
             // A client's label defaults to its profile's name.
             spans.fields.insert(
                 ("client", i, "label"),
-                c.label.as_ref().map_or(c.profile.span().start, |l| l.span().start),
+                c.label
+                    .as_ref()
+                    .map_or(c.profile.span().start, |l| l.span().start),
             );
             spans
                 .fields
                 .insert(("client", i, "connections"), c.connections.span().start);
-            spans.fields.insert(("client", i, "targets"), c.targets.span().start);
+            spans
+                .fields
+                .insert(("client", i, "targets"), c.targets.span().start);
             spans.field("client", i, "peers", &c.peers);
             spans.field("client", i, "start_ms", &c.start_ms);
             spans.field("client", i, "interval_ms", &c.interval_ms);
@@ -466,7 +490,8 @@ impl Scenario {
             links.push(LinkSpec {
                 a: l.a.get_ref().clone(),
                 b: l.b.get_ref().clone(),
-                latency_ms: range(&l.latency_ms).map_err(|m| err_at(l.latency_ms.span().start, m))?,
+                latency_ms: range(&l.latency_ms)
+                    .map_err(|m| err_at(l.latency_ms.span().start, m))?,
             });
         }
 
@@ -474,7 +499,12 @@ impl Scenario {
         let mut faults = Vec::new();
         for (i, f) in raw.faults.iter().enumerate() {
             spans.entries.insert(("fault", i), f.kind.span().start);
-            for (name, v) in [("a", &f.a), ("b", &f.b), ("host", &f.host), ("client", &f.client)] {
+            for (name, v) in [
+                ("a", &f.a),
+                ("b", &f.b),
+                ("host", &f.host),
+                ("client", &f.client),
+            ] {
                 spans.field("fault", i, name, v);
             }
             for (name, v) in [
@@ -491,12 +521,12 @@ impl Scenario {
                 "partition" => &["a", "b", "at_ms", "until_ms"],
                 "crash" => &["host", "at_ms", "restart_ms"],
                 "connection" => &["share", "fault", "client"],
-                other => {
-                    return Err(err_at(
-                        f.kind.span().start,
-                        format!("kind: unknown fault kind {other:?}; kinds: partition, crash, connection"),
-                    ))
-                }
+                other => return Err(err_at(
+                    f.kind.span().start,
+                    format!(
+                        "kind: unknown fault kind {other:?}; kinds: partition, crash, connection"
+                    ),
+                )),
             };
             let present: [(&str, Option<usize>); 9] = [
                 ("a", f.a.as_ref().map(|v| v.span().start)),
@@ -530,7 +560,9 @@ impl Scenario {
                 )
             };
             let get = |v: &Option<Spanned<String>>, name: &str| {
-                v.as_ref().map(|v| v.get_ref().clone()).ok_or_else(|| need(name))
+                v.as_ref()
+                    .map(|v| v.get_ref().clone())
+                    .ok_or_else(|| need(name))
             };
             let num = |v: &Option<Spanned<u64>>, name: &str| {
                 v.as_ref().map(|v| *v.get_ref()).ok_or_else(|| need(name))
@@ -548,8 +580,16 @@ impl Scenario {
                     restart_ms: f.restart_ms.as_ref().map(|v| *v.get_ref()),
                 },
                 _ => FaultSpec::Conn {
-                    share: f.share.as_ref().map(|v| *v.get_ref()).ok_or_else(|| need("share"))?,
-                    fault: f.fault.as_ref().map(|v| *v.get_ref()).ok_or_else(|| need("fault"))?,
+                    share: f
+                        .share
+                        .as_ref()
+                        .map(|v| *v.get_ref())
+                        .ok_or_else(|| need("share"))?,
+                    fault: f
+                        .fault
+                        .as_ref()
+                        .map(|v| *v.get_ref())
+                        .ok_or_else(|| need("fault"))?,
                     client: f.client.as_ref().map(|v| v.get_ref().clone()),
                 },
             });
@@ -660,7 +700,9 @@ impl Scenario {
             if v == 0 || v > MAX_SIMULATED_MS {
                 return Err(err_at(
                     b.span().start,
-                    format!("bucket_ms: {v}; a time bucket is 1 ms to 10 years ({MAX_SIMULATED_MS} ms)"),
+                    format!(
+                        "bucket_ms: {v}; a time bucket is 1 ms to 10 years ({MAX_SIMULATED_MS} ms)"
+                    ),
                 ));
             }
             bucket_ms = Some(v);
