@@ -288,7 +288,7 @@ fn expect_rates_outside_zero_to_one_are_rejected() {
     rejects(&rate("0.1", "-0.1"), 16, &["tolerance"]);
     rejects(&rate("0.1", "inf"), 16, &["tolerance"]);
     rejects(
-        &with("[expect]\nmin_failures = 5\nmax_failures = 2"),
+        &with("[expect]\nmin_failures = 2\nmax_failures = 1"),
         15,
         &["min_failures", "max_failures"],
     );
@@ -595,4 +595,33 @@ fn names_and_labels_that_break_reports_or_replay_ids_are_rejected() {
         8,
         &["host name"],
     );
+}
+
+#[test]
+fn expectations_no_run_can_meet_are_rejected() {
+    rejects(
+        &with("[expect]\nmin_failures = 3"),
+        14,
+        &["min_failures", "2 connections"],
+    );
+    rejects(&with("[expect]\nmin_resumed = 30"), 14, &["min_resumed"]);
+    rejects(
+        &with("[expect]\nall_ok = true\nmechanisms = [\"network-timeout\"]"),
+        14,
+        &["all_ok"],
+    );
+}
+
+#[test]
+fn too_many_hosts_are_rejected() {
+    let mut text = GOOD.to_string();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "\n[[client]]\nhost = \"h{i}\"\nprofile = \"rfc-strict\"\nconnections = 1\ntargets = [\"web:443\"]\n"
+        ));
+    }
+    // web, c, h0..h997 are 1000 hosts; h998 is the 1001st: its `host` is on line 14 + 6 × 998.
+    let e = err(&text);
+    assert!(e.starts_with(&format!("bad.toml:{}:", 14 + 6 * 998)), "{e}");
+    assert!(e.contains("at most 1000 hosts"), "{e}");
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use stream::{Frame, FramedStream};
 pub use validate::{
     client_connections, client_end_ms, host_name_ok, max_connections_per_run, record_bytes,
-    FleetIssue, Locus, EPHEMERAL_PORTS, MAX_FTPS_TRANSFERS, RUN_RECORD_BUDGET,
+    FleetIssue, Locus, EPHEMERAL_PORTS, MAX_FTPS_TRANSFERS, MAX_HOSTS, RUN_RECORD_BUDGET,
 };
 
 /// A network fault applied to a share of connections, through the stream wrapper.

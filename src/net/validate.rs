@@ -16,6 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// host may number at most this many.
 pub const EPHEMERAL_PORTS: u64 = 65535 - 49152 + 1;
 
+/// Hosts of one fleet. turmoil 0.7 numbers hosts 192.168.0.1 upwards in a /16 and wraps
+/// after 65,535 (two hosts would share an address), and a simulation step scans every host
+/// pair: DESIGN.md measured 14–19 ms per connection at 250 hosts, growing with the cube of
+/// the host count, so 1,000 hosts are already about a second per connection.
+pub const MAX_HOSTS: usize = 1000;
+
 /// Memory for the records of one run: every record of a run (one scenario run, or one
 /// shard of a study; a study runs one shard per thread at a time) is held until the run
 /// ends.
@@ -261,6 +267,36 @@ impl Fleet {
             .chain(self.clients.iter().map(|c| c.host.as_str()))
             .collect();
         let list = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+        if hosts.len() > MAX_HOSTS {
+            // Point at the entry that brings in host number MAX_HOSTS + 1.
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            let entries = self
+                .servers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| ("server", i, s.host.as_str()))
+                .chain(
+                    self.clients
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| ("client", i, c.host.as_str())),
+                );
+            for (part, i, h) in entries {
+                seen.insert(h);
+                if seen.len() > MAX_HOSTS {
+                    bad(
+                        part,
+                        i,
+                        "host",
+                        format!(
+                            "host: {h:?} is host number {}; a fleet has at most {MAX_HOSTS} hosts (turmoil's step cost grows with the cube of the host count, and its addresses wrap after 65535 hosts): put many peers on one host instead",
+                            seen.len()
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
 
         // ---- clients ----
         let mut labels: BTreeSet<(&str, &str)> = BTreeSet::new();

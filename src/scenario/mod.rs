@@ -521,12 +521,14 @@ impl Scenario {
                 "partition" => &["a", "b", "at_ms", "until_ms"],
                 "crash" => &["host", "at_ms", "restart_ms"],
                 "connection" => &["share", "fault", "client"],
-                other => return Err(err_at(
-                    f.kind.span().start,
-                    format!(
+                other => {
+                    return Err(err_at(
+                        f.kind.span().start,
+                        format!(
                         "kind: unknown fault kind {other:?}; kinds: partition, crash, connection"
                     ),
-                )),
+                    ))
+                }
             };
             let present: [(&str, Option<usize>); 9] = [
                 ("a", f.a.as_ref().map(|v| v.span().start)),
@@ -668,6 +670,27 @@ impl Scenario {
             expect.max_failures = v(&e.max_failures);
             expect.min_resumed = v(&e.min_resumed);
             expect.min_resume_refused = v(&e.min_resume_refused);
+            // A minimum above the connections of a run can never be met.
+            let total: u64 = fleet
+                .clients
+                .iter()
+                .map(|c| crate::net::client_connections(c).unwrap_or(u64::MAX))
+                .fold(0, u64::saturating_add);
+            for (field, v) in [
+                ("min_failures", &e.min_failures),
+                ("min_resumed", &e.min_resumed),
+                ("min_resume_refused", &e.min_resume_refused),
+            ] {
+                if let Some(v) = v.as_ref().filter(|v| *v.get_ref() > total) {
+                    return Err(err_at(
+                        v.span().start,
+                        format!(
+                            "{field}: {} is more than the {total} connections the scenario makes (peers × connections × (1 + ftps_transfers), summed over the clients): no run could meet it",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+            }
             if let (Some(min), Some(max)) = (&e.min_failures, &e.max_failures) {
                 if max.get_ref() < min.get_ref() {
                     return Err(err_at(
