@@ -136,7 +136,7 @@ fn registry_overlay_changes_exactly_its_knobs() {
 
     // Through a resolution, the origin names the file and line.
     let mut r = resolve("win2012r2").unwrap();
-    r.apply_registry(&overlay, "t.reg");
+    r.apply_registry(&overlay, "t.reg").unwrap();
     assert_eq!(r.origins["ems_offer"].set_by, "registry t.reg:4");
     assert_eq!(r.origins["message_limit_server"].set_by, "registry t.reg:7");
 }
@@ -157,7 +157,7 @@ fn malformed_registry_names_the_line_or_lists_what_it_ignored() {
     ));
     let overlay = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
     let mut r = resolve("win2019").unwrap();
-    r.apply_registry(&overlay, "t.reg");
+    r.apply_registry(&overlay, "t.reg").unwrap();
     assert_eq!(r.ignored.len(), 1, "{:?}", r.ignored);
     assert_eq!(r.ignored[0].1, 4);
     assert!(r.ignored[0].0.contains("RC4"));
@@ -231,4 +231,200 @@ fn elb_tls_1_2_2017_01_rejects_dhe_only_curl() {
     assert_eq!(o.mechanism.as_deref(), Some("no-shared-cipher"), "{o:#?}");
     assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
     assert_eq!(o.alert, Some(40), "{o:#?}");
+}
+
+// ---- issue 12: names, dates, overlays and files are checked where they are read ----
+
+#[test]
+fn a_builtin_profile_with_a_date_or_kb_says_it_has_no_timeline() {
+    for spec in ["rfc-strict@2019-10-08", "keep-zeros+KB4537806"] {
+        let err = load(spec).unwrap_err();
+        assert!(
+            err.contains("built-in profile without a patch timeline"),
+            "{spec}: {err}"
+        );
+        assert!(
+            err.contains("@date and +KB apply to Windows builds"),
+            "{err}"
+        );
+        assert!(err.contains("win2012r2"), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
+    }
+}
+
+#[test]
+fn a_date_before_the_build_was_released_is_refused() {
+    let err = load("win2012r2@1900-01-01").unwrap_err();
+    assert!(
+        err.contains("2013-10-18") && err.contains("before"),
+        "{err}"
+    );
+    assert!(load("win2012r2@2013-10-17").is_err());
+    load("win2012r2@2013-10-18").expect("the release day itself");
+    let err = load("win11@2020-01-01").unwrap_err();
+    assert!(err.contains("2021-08-18"), "{err}");
+    // Every build has a release date with its source.
+    for e in catalogue().entries.iter().filter(|e| e.build) {
+        let d = e
+            .released
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}", e.name));
+        assert!(
+            e.released_source
+                .as_deref()
+                .is_some_and(|s| s.contains("learn.microsoft.com")),
+            "{}",
+            e.name
+        );
+        load(&format!("{}@{d}", e.name)).unwrap_or_else(|m| panic!("{m}"));
+    }
+}
+
+#[test]
+fn impossible_dates_are_refused() {
+    for (d, want) in [
+        ("2019-02-30", "February 2019 has 28 days"),
+        ("2019-02-29", "February 2019 has 28 days"),
+        ("2019-13-01", "month 13"),
+        ("2019-04-31", "April 2019 has 30 days"),
+        ("2019-00-10", "month 0"),
+        ("2019-1-01", "YYYY-MM-DD"),
+    ] {
+        let err = load(&format!("win2012r2@{d}")).unwrap_err();
+        assert!(err.contains(want), "{d}: {err}");
+    }
+    load("win2012r2@2020-02-29").expect("a leap day");
+}
+
+#[test]
+fn every_catalogue_and_builtin_profile_passes_validation() {
+    for name in catalogue::catalogue_names() {
+        let p = load(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.validate(), Vec::<(String, String)>::new(), "{name}");
+    }
+}
+
+#[test]
+fn profile_validate_names_each_field() {
+    let fields = |p: Profile| -> Vec<String> { p.validate().into_iter().map(|e| e.0).collect() };
+    let ok = Profile::default();
+    assert!(ok.validate().is_empty());
+    assert_eq!(
+        fields(Profile {
+            cert_chain: vec![1 << 24],
+            max_fragment: 0,
+            message_limit_client: Some(1 << 24),
+            ..Profile::default()
+        }),
+        ["cert_chain", "max_fragment", "message_limit_client"]
+    );
+    assert_eq!(
+        fields(Profile {
+            server_name: Some("a".repeat(70_000)),
+            ..Profile::default()
+        }),
+        ["server_name"]
+    );
+    assert_eq!(
+        fields(Profile {
+            dh_exponent_bits: 1_000_000,
+            ..Profile::default()
+        }),
+        ["dh_exponent_bits"]
+    );
+    // The exponent is bounded by the group the profile serves.
+    let small = Profile {
+        dh_group: tlsim::crypto::GroupId::Oakley2,
+        dh_exponent_bits: 1500,
+        ..Profile::default()
+    };
+    assert_eq!(fields(small), ["dh_exponent_bits"]);
+    // A client whose versions can use none of its suites.
+    let gcm_tls10 = Profile {
+        client_versions: vec![tlsim::profile::TlsVersion::Tls10],
+        client_suites: vec![CipherSuite(0x009C)],
+        ..Profile::default()
+    };
+    assert_eq!(fields(gcm_tls10), ["client_suites"]);
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    for u in s.encode_utf16() {
+        v.extend_from_slice(&u.to_le_bytes());
+    }
+    v
+}
+
+#[test]
+fn text_files_are_read_as_utf8_or_utf16_with_bom() {
+    use tlsim::profile::decode_text;
+    let text = "Name\r\n----\r\nTLS_RSA_WITH_AES_128_CBC_SHA\r\n";
+    assert_eq!(
+        decode_text(&utf16le(text), "o.txt").unwrap(),
+        "Name\n----\nTLS_RSA_WITH_AES_128_CBC_SHA\n"
+    );
+    let mut be = vec![0xFE, 0xFF];
+    for u in text.encode_utf16() {
+        be.extend_from_slice(&u.to_be_bytes());
+    }
+    assert_eq!(
+        decode_text(&be, "o.txt").unwrap(),
+        decode_text(text.as_bytes(), "o.txt").unwrap()
+    );
+    let e = decode_text(b"ok\nstill ok\n\xff\xfe\xfd", "x.txt").unwrap_err();
+    assert!(e.starts_with("x.txt:3:"), "{e}");
+    let e = decode_text(&[0xFF, 0xFE, 0x41], "odd.txt").unwrap_err();
+    assert!(e.contains("UTF-16") && e.contains("odd.txt"), "{e}");
+    // An unpaired surrogate on line 2.
+    let mut bad = utf16le("a\n");
+    bad.extend_from_slice(&0xD800u16.to_le_bytes());
+    let e = decode_text(&bad, "s.txt").unwrap_err();
+    assert!(e.starts_with("s.txt:2:"), "{e}");
+}
+
+#[test]
+fn a_utf16_cipher_order_file_parses_and_an_empty_one_is_refused() {
+    use tlsim::profile::{decode_text, parse_cipher_order};
+    let text = decode_text(
+        &utf16le("\r\nName\r\n----\r\nTLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\r\n"),
+        "order.txt",
+    )
+    .unwrap();
+    let o = parse_cipher_order(&text, "order.txt").unwrap();
+    assert_eq!(o.suites, vec![CipherSuite(0xC02F)]);
+    let e = parse_cipher_order("Name\n----\n", "empty.txt").unwrap_err();
+    assert!(e.to_string().contains("no cipher suite"), "{e}");
+    let e = parse_cipher_order("Name\n----\nTLS_AES_128_GCM_SHA256\n", "tls13.txt").unwrap_err();
+    assert!(e.to_string().contains("no cipher suite"), "{e}");
+    let e = parse_cipher_order("AES128-SHA\n!AES128-SHA\n", "gone.txt").unwrap_err();
+    assert!(e.to_string().starts_with("gone.txt:2:"), "{e}");
+}
+
+#[test]
+fn a_profile_file_is_decoded_and_validated() {
+    let dir = std::env::temp_dir().join(format!("tlsim-cat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(&good, utf16le("name = \"g\"\r\nems_offer = false\r\n")).unwrap();
+    let p = load(good.to_str().unwrap()).unwrap();
+    assert!(!p.ems_offer);
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"b\"\nmax_fragment = 20000\n").unwrap();
+    let e = load(bad.to_str().unwrap()).unwrap_err();
+    assert!(e.contains("max_fragment") && e.contains("16384"), "{e}");
+}
+
+#[test]
+fn a_registry_overlay_that_breaks_a_wire_limit_is_refused_with_its_line() {
+    let bytes = reg(&format!(
+        "[{SCH}\\Messaging]\r\n\"MessageLimitClient\"=dword:ffffffff\r\n"
+    ));
+    let overlay = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
+    let mut r = resolve("win2019").unwrap();
+    let e = r.apply_registry(&overlay, "t.reg").unwrap_err();
+    assert!(
+        e.contains("message_limit_client") && e.contains("t.reg:4"),
+        "{e}"
+    );
 }

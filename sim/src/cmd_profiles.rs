@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use tlsim::profile::catalogue::{self, KnobRow, Origin, Resolved};
-use tlsim::profile::{parse_cipher_order, parse_reg, schannel_settings};
+use tlsim::profile::{parse_cipher_order, parse_reg, read_text, schannel_settings};
 
 #[derive(Args)]
 pub struct ProfilesArgs {
@@ -56,12 +56,12 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
                 let bytes = std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?;
                 let reg = parse_reg(&bytes, &file).map_err(|e| e.to_string())?;
                 let overlay = schannel_settings(&reg, &file).map_err(|e| e.to_string())?;
-                r.apply_registry(&overlay, &file);
+                r.apply_registry(&overlay, &file)?;
             }
             if let Some(file) = cipher_order {
-                let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+                let text = read_text(&file)?;
                 let order = parse_cipher_order(&text, &file).map_err(|e| e.to_string())?;
-                r.apply_cipher_order(&order, &file);
+                r.apply_cipher_order(&order, &file)?;
             }
             if json {
                 print_json(&show_json(&r))?;

@@ -9,7 +9,7 @@ pub mod real;
 pub mod session;
 
 pub use conn::{Connection, Transmit};
-pub use outcome::{CloseKind, HandshakeKind, LocalError, LocalReport, Outcome, Side};
+pub use outcome::{CloseKind, HandshakeKind, LocalError, LocalReport, Outcome, Side, MECHANISMS};
 pub use real::RealCrypto;
 pub use session::{Millis, PeerState, Session};
 

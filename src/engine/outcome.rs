@@ -207,6 +207,31 @@ pub struct Outcome {
     pub server: LocalReport,
 }
 
+/// Every mechanism id an outcome can carry, in the order the classifier tests them: the
+/// ids of [`Outcome::from_reports`] and, last, the FTPS data-channel refusal that
+/// `net::run_fleet` sets. Scenario `[expect]` names are checked against this list (a test
+/// in `tests/scenario_errors.rs` keeps it equal to the ids in the code).
+pub const MECHANISMS: &[&str] = &[
+    "incomplete",
+    "dh-premaster-zeros",
+    "ems-mismatch",
+    "key-mismatch",
+    "dh-short-server-public",
+    "dh-short-client-public",
+    "message-too-large",
+    "fragmented-message-rejected",
+    "no-shared-cipher",
+    "no-shared-version",
+    "dh-group-too-small",
+    "ems-resume-mismatch",
+    "cert-request-on-resume",
+    "connection-reset",
+    "connection-closed",
+    "network-timeout",
+    "protocol-error",
+    "ftps-data-not-resumed",
+];
+
 impl Outcome {
     pub fn ok(&self) -> bool {
         self.outcome == "ok"

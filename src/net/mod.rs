@@ -10,6 +10,7 @@
 //! seeded stream wrapper here, not turmoil's per-link `fail_rate`.
 
 mod stream;
+mod validate;
 
 use crate::engine::{Connection, HandshakeKind, LocalReport, Millis, Outcome, PeerState, Side};
 use crate::profile::Profile;
@@ -22,6 +23,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::{Frame, FramedStream};
+pub use validate::{
+    client_connections, client_end_ms, host_name_ok, max_connections_per_run, record_bytes,
+    FleetIssue, Locus, EPHEMERAL_PORTS, MAX_FTPS_TRANSFERS, MAX_HOSTS, RUN_RECORD_BUDGET,
+};
 
 /// A network fault applied to a share of connections, through the stream wrapper.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -296,29 +301,11 @@ fn server_key(host: &str, port: u16) -> String {
 /// Run a fleet to completion and return every connection's record, in a deterministic
 /// order (client host, peer, connection index, channel).
 pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
+    // Every value checked before the simulation exists: nothing below may panic on what a
+    // file said (validate.rs), and the end time cannot overflow.
+    fleet.validate()?;
+    let end_ms = fleet.end_estimate_ms()?;
     let collector: Rc<RefCell<Collector>> = Rc::new(RefCell::new(Collector::default()));
-    let end_ms = fleet
-        .clients
-        .iter()
-        .map(|c| {
-            let per = c.connections as u64
-                * (c.interval_ms + c.jitter_ms + fleet.timeout_ms * (1 + c.ftps_transfers as u64));
-            c.start_ms + per + fleet.timeout_ms
-        })
-        .max()
-        .unwrap_or(0)
-        + fleet
-            .faults
-            .iter()
-            .map(|f| match f {
-                FaultSpec::Partition { until_ms, .. } => *until_ms,
-                FaultSpec::Crash {
-                    at_ms, restart_ms, ..
-                } => restart_ms.unwrap_or(*at_ms),
-                FaultSpec::Conn { .. } => 0,
-            })
-            .max()
-            .unwrap_or(0);
     let mut sim = turmoil::Builder::new()
         .simulation_duration(Duration::from_millis(end_ms * 2 + 60_000))
         .tick_duration(Duration::from_millis(fleet.tick_ms.max(1)))

@@ -63,6 +63,11 @@ pub struct Entry {
     /// A base for other entries only; not listed or loadable.
     #[serde(default, rename = "abstract")]
     pub is_abstract: bool,
+    /// A Windows build's release (general availability) date, `YYYY-MM-DD`: a patch level
+    /// `@date` before it is refused. Required for builds.
+    pub released: Option<String>,
+    /// Where `released` comes from (Microsoft's lifecycle pages).
+    pub released_source: Option<String>,
     #[serde(default)]
     pub knobs: toml::Table,
     /// Knob → source. May also name an inherited knob, to give its source for this entry.
@@ -172,6 +177,24 @@ pub fn parse(files: &[(&str, &str)]) -> Result<Catalogue, String> {
         let f: File = toml::from_str(text).map_err(|e| format!("{path}: {e}"))?;
         for e in &f.entry {
             check_knobs(&e.knobs).map_err(|m| format!("{path}: entry {}: {m}", e.name))?;
+            match (&e.released, &e.released_source, e.build) {
+                (Some(d), Some(src), true) if !src.trim().is_empty() => {
+                    check_date(d).map_err(|m| format!("{path}: entry {}: released: {m}", e.name))?
+                }
+                (None, None, false) => {}
+                (_, _, true) => {
+                    return Err(format!(
+                        "{path}: entry {}: a Windows build needs `released` (YYYY-MM-DD) and `released_source`",
+                        e.name
+                    ))
+                }
+                (_, _, false) => {
+                    return Err(format!(
+                        "{path}: entry {}: `released` applies to Windows builds only (build = true)",
+                        e.name
+                    ))
+                }
+            }
             for k in e.knobs.keys() {
                 if !e.sources.contains_key(k) {
                     return Err(format!("{path}: entry {}: knob {k} has no source", e.name));
@@ -272,21 +295,57 @@ fn check_knobs(knobs: &toml::Table) -> Result<(), String> {
         .map_err(|e| format!("knobs: {}", e.to_string().trim()))
 }
 
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Checks a `YYYY-MM-DD` date against the calendar (Gregorian leap years).
 fn check_date(d: &str) -> Result<(), String> {
     let b = d.as_bytes();
-    let ok = b.len() == 10
+    let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&d[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&d[8..10].parse::<u32>().unwrap_or(0));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("date {d:?}: expected YYYY-MM-DD"))
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(format!("date {d:?}: expected YYYY-MM-DD"));
     }
+    // Digits only, checked above.
+    let num = |r: std::ops::Range<usize>| d[r].parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let Some(name) = month
+        .checked_sub(1)
+        .and_then(|m| MONTHS.get(usize::try_from(m).ok()?))
+    else {
+        return Err(format!(
+            "date {d:?}: month {month} does not exist (expected YYYY-MM-DD, month 01 to 12)"
+        ));
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=days).contains(&day) {
+        return Err(format!(
+            "date {d:?}: {name} {year} has {days} days (expected YYYY-MM-DD)"
+        ));
+    }
+    Ok(())
 }
 
 fn base_table() -> toml::Table {
@@ -331,6 +390,15 @@ impl Catalogue {
         Ok(out)
     }
 
+    /// Primary names of the Windows builds (the entries `@date` and `+KB` apply to).
+    pub fn build_names(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter(|e| e.build)
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+
     /// Updates that apply to a build, in date order.
     pub fn updates_for(&self, build: &str) -> Vec<&Update> {
         self.updates
@@ -356,12 +424,23 @@ impl Catalogue {
             .filter(|e| !e.is_abstract)
             .ok_or_else(|| unknown(name))?;
         let chain = self.chain(&entry.name)?;
-        let build = chain.iter().rev().find(|e| e.build).map(|e| e.name.clone());
+        let build_entry = chain.iter().rev().find(|e| e.build);
+        let build = build_entry.map(|e| e.name.clone());
         if build.is_none() && (date.is_some() || !extra.is_empty()) {
             return Err(format!(
-                "{spec}: {} is not a Windows build; `@date` and `+KB` apply to Windows builds only",
-                entry.name
+                "{spec}: {} is not a Windows build; `@date` and `+KB` apply to Windows builds only: {}",
+                entry.name,
+                self.build_names().join(", ")
             ));
+        }
+        if let (Some(d), Some(b)) = (date, build_entry) {
+            if let Some(rel) = b.released.as_deref().filter(|rel| d < *rel) {
+                return Err(format!(
+                    "{spec}: {d} is before {} was released ({rel}; {}); give a date from {rel} on",
+                    b.name,
+                    b.released_source.as_deref().unwrap_or("")
+                ));
+            }
         }
 
         // Updates: every one up to the date (all for a bare name) plus the explicit ones.
@@ -450,6 +529,7 @@ impl Catalogue {
             .map_err(|e| format!("{spec}: {}", e.to_string().trim()))?;
         profile.name = spec.to_string();
         profile.summary = entry.summary.clone();
+        profile.check().map_err(|m| format!("{spec}: {m}"))?;
         Ok(Resolved {
             spec: spec.to_string(),
             role: entry.role,
@@ -491,7 +571,7 @@ pub fn did_you_mean(name: &str) -> String {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -566,6 +646,7 @@ pub fn resolve(spec: &str) -> Result<Resolved, String> {
         }
     };
     if let Some(p) = super::builtin::builtin(spec) {
+        p.check().map_err(|m| format!("{spec}: {m}"))?;
         return Ok(from_profile(
             p,
             spec,
@@ -573,13 +654,21 @@ pub fn resolve(spec: &str) -> Result<Resolved, String> {
         ));
     }
     let head = spec.split(['@', '+']).next().unwrap_or("");
+    if super::builtin::builtin(head.trim()).is_some() {
+        return Err(format!(
+            "{spec}: {} is a built-in profile without a patch timeline; @date and +KB apply to Windows builds: {}",
+            head.trim(),
+            catalogue().build_names().join(", ")
+        ));
+    }
     if catalogue().entry(head).is_some_and(|e| !e.is_abstract) {
         return catalogue().resolve(spec);
     }
     let path = std::path::Path::new(spec);
     if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{spec}: {e}"))?;
+        let text = super::read_text(path)?;
         let p = Profile::from_toml(&text).map_err(|e| format!("{spec}: {e}"))?;
+        p.check().map_err(|m| format!("{spec}: {m}"))?;
         return Ok(from_profile(p, spec, &format!("profile file {spec}")));
     }
     Err(format!(
@@ -648,13 +737,17 @@ mod tests {
             let r = cat.resolve(&e.name).expect("resolves");
             assert_eq!(unsourced(&r), Vec::<String>::new(), "{}", e.name);
             if e.build {
+                let released = e.released.as_deref().expect("a build has a release date");
                 for d in [
                     "2010-01-01",
                     "2015-06-01",
                     "2016-01-01",
                     "2019-10-08",
                     "2020-03-01",
-                ] {
+                ]
+                .into_iter()
+                .filter(|d| *d >= released)
+                {
                     let r = cat.resolve(&format!("{}@{d}", e.name)).expect("resolves");
                     assert_eq!(unsourced(&r), Vec::<String>::new(), "{}@{d}", e.name);
                 }
@@ -699,6 +792,10 @@ mod tests {
         assert!(err.contains("not a Windows build"), "{err}");
         let err = cat.resolve("win2012r2@2019-13-01").unwrap_err();
         assert!(err.contains("YYYY-MM-DD"), "{err}");
+        let err = cat.resolve("win2012r2@2019-02-29").unwrap_err();
+        assert!(err.contains("February 2019 has 28 days"), "{err}");
+        assert!(cat.resolve("win2016@2016-02-29").is_err(), "before 1607");
+        cat.resolve("win2012r2@2016-02-29").expect("a leap day");
         let sql = cat.resolve("win2019-sqlserver").unwrap();
         assert_eq!(sql.profile.ems_resumption, EmsResumption::Oct2019);
         assert_eq!(

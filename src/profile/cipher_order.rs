@@ -136,7 +136,11 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
     let mut out = CipherOrder::default();
     // `!NAME` removals are permanent, as in OpenSSL.
     let mut banned: Vec<CipherSuite> = Vec::new();
+    // Line of the last token, and of the last one that removed a suite.
+    let (mut last_line, mut last_removal) = (0, None);
+    let mut lines_seen = 0;
     for (idx, raw) in text.lines().enumerate() {
+        lines_seen = idx + 1;
         let lineno = idx + 1;
         let line = raw.trim();
         if line.is_empty()
@@ -149,9 +153,13 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
             .split(|c: char| c == ':' || c == ',' || c.is_whitespace())
             .filter(|t| !t.is_empty())
         {
-            let (op, name) = match tok.as_bytes()[0] {
-                b'!' | b'-' => (Some(tok.as_bytes()[0]), &tok[1..]),
-                _ => (None, tok),
+            last_line = lineno;
+            let (op, name) = match tok.strip_prefix('!') {
+                Some(rest) => (Some(b'!'), rest),
+                None => match tok.strip_prefix('-') {
+                    Some(rest) => (Some(b'-'), rest),
+                    None => (None, tok),
+                },
             };
             let err = |msg: String| RegError::new(file, lineno, msg);
             if name.is_empty() {
@@ -212,10 +220,40 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
                 Some(b'!') => {
                     out.suites.retain(|s| *s != info.suite);
                     banned.push(info.suite);
+                    last_removal = Some(lineno);
                 }
-                Some(_) => out.suites.retain(|s| *s != info.suite),
+                Some(_) => {
+                    out.suites.retain(|s| *s != info.suite);
+                    last_removal = Some(lineno);
+                }
             }
         }
+    }
+    if out.suites.is_empty() {
+        let why = if let Some(l) = last_removal {
+            format!("the removal on line {l} took out the last one")
+        } else if out.skipped.is_empty() {
+            "the file lists no suite".to_string()
+        } else {
+            format!(
+                "every name was skipped: {}",
+                out.skipped
+                    .iter()
+                    .map(|(n, l, r)| format!("{n} (line {l}: {r})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let line = last_removal
+            .or((last_line > 0).then_some(last_line))
+            .unwrap_or(lines_seen.max(1));
+        return Err(RegError::new(
+            file,
+            line,
+            format!(
+                "no cipher suite left in the order ({why}); a client with no suites cannot send a ClientHello"
+            ),
+        ));
     }
     Ok(out)
 }

@@ -10,6 +10,8 @@ pub mod catalogue;
 pub mod cipher_order;
 pub mod overlay;
 pub mod registry;
+pub mod text;
+pub mod validate;
 
 pub use catalogue::{catalogue_names, resolve, Resolved, Role};
 pub use overlay::{apply_cipher_order, apply_registry};
@@ -19,6 +21,8 @@ pub use registry::{
     key_matches, parse_reg, schannel_settings, RegData, RegError, RegFile, RegFormat, RegValue,
     SchannelOverlay, SchannelSetting,
 };
+pub use text::{decode_text, read_text, read_text_at, TextError};
+pub use validate::{MAX_LIFETIME_SECS, MAX_SIMULATED_MS};
 
 use crate::crypto::{GroupId, PublicEncoding};
 use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
@@ -363,9 +367,8 @@ impl Profile {
         match &self.dh_custom_prime {
             None => Ok(crate::crypto::DhGroup::named(self.dh_group).clone()),
             Some(hex) => {
-                let clean: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-                let p = num_bigint::BigUint::parse_bytes(clean.as_bytes(), 16)
-                    .ok_or_else(|| format!("dh_custom_prime is not hex: {hex:.20}…"))?;
+                let p =
+                    validate::parse_prime_hex(hex).map_err(|m| format!("dh_custom_prime: {m}"))?;
                 Ok(crate::crypto::DhGroup::custom(
                     p,
                     num_bigint::BigUint::from(2u32),

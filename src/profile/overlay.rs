@@ -215,8 +215,27 @@ pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<Str
 
 impl Resolved {
     /// Applies a `.reg` overlay and records its origins; unmodelled values join `ignored`.
-    pub fn apply_registry(&mut self, overlay: &SchannelOverlay, file: &str) {
-        let applied = apply_registry_detailed(&mut self.profile, overlay);
+    /// A value the wire cannot carry (e.g. `MessageLimitClient=dword:ffffffff`, above
+    /// 2^24-1) is an error naming the file and line that set it ([`Profile::validate`]).
+    pub fn apply_registry(&mut self, overlay: &SchannelOverlay, file: &str) -> Result<(), String> {
+        let mut profile = self.profile.clone();
+        let applied = apply_registry_detailed(&mut profile, overlay);
+        let errors = profile.validate();
+        if !errors.is_empty() {
+            return Err(errors
+                .iter()
+                .map(
+                    |(knob, msg)| match applied.set.iter().find(|(k, _, _)| k == knob) {
+                        Some((_, line, what)) => {
+                            format!("{file}:{line}: {knob} (from {what}): {msg}")
+                        }
+                        None => format!("{file}: {knob}: {msg}"),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+        self.profile = profile;
         for (knob, line, what) in applied.set {
             self.origins.insert(
                 knob,
@@ -229,11 +248,17 @@ impl Resolved {
         self.ignored.extend(overlay.ignored.iter().cloned());
         self.ignored.extend(applied.ignored);
         self.ignored.sort_by_key(|i| i.1);
+        Ok(())
     }
 
-    /// Applies a suite order and records its origin; skipped names join `ignored`.
-    pub fn apply_cipher_order(&mut self, order: &CipherOrder, file: &str) {
-        apply_cipher_order(&mut self.profile, order);
+    /// Applies a suite order and records its origin; skipped names join `ignored`. An order
+    /// that leaves the profile unusable (no suite its client versions can offer) is an
+    /// error naming the file.
+    pub fn apply_cipher_order(&mut self, order: &CipherOrder, file: &str) -> Result<(), String> {
+        let mut profile = self.profile.clone();
+        apply_cipher_order(&mut profile, order);
+        profile.check().map_err(|m| format!("{file}: {m}"))?;
+        self.profile = profile;
         for knob in ["client_suites", "server_suites"] {
             self.origins.insert(
                 knob.to_string(),
@@ -244,6 +269,7 @@ impl Resolved {
             );
         }
         self.ignored.extend(order.skipped.iter().cloned());
+        Ok(())
     }
 }
 

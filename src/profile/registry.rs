@@ -107,21 +107,19 @@ pub struct RegFile {
 const HEADER5: &str = "Windows Registry Editor Version 5.00";
 const HEADER4: &str = "REGEDIT4";
 
-/// Decodes the file bytes: UTF-16LE with BOM `FF FE`, UTF-8 with or without BOM, and
-/// otherwise Latin-1 (every byte one char, so nothing is lost).
-fn decode(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest
-            .chunks(2)
-            .map(|c| u16::from_le_bytes([c[0], *c.get(1).unwrap_or(&0)]))
-            .collect();
-        return String::from_utf16_lossy(&units);
+/// Decodes the file bytes: with a byte-order mark (UTF-16LE `FF FE`, what regedit writes;
+/// UTF-16BE `FE FF`; UTF-8 `EF BB BF`) through [`super::text`], which names the line of
+/// any invalid sequence; without one, UTF-8, or else Latin-1 (REGEDIT4 files are ANSI:
+/// every byte one char, so nothing is lost).
+fn decode(bytes: &[u8]) -> Result<String, (usize, String)> {
+    let bom = [&[0xFF, 0xFE][..], &[0xFE, 0xFF], &[0xEF, 0xBB, 0xBF]];
+    if bom.iter().any(|b| bytes.starts_with(b)) {
+        return super::text::decode_at(bytes).map_err(|(line, _, m)| (line, m));
     }
-    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    match std::str::from_utf8(body) {
+    Ok(match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => latin1(body),
-    }
+        Err(_) => latin1(bytes),
+    })
 }
 
 fn latin1(bytes: &[u8]) -> String {
@@ -130,7 +128,7 @@ fn latin1(bytes: &[u8]) -> String {
 
 /// Parses a regedit export. `file` is only used in error messages.
 pub fn parse_reg(bytes: &[u8], file: &str) -> Result<RegFile, RegError> {
-    let text = decode(bytes);
+    let text = decode(bytes).map_err(|(line, m)| RegError::new(file, line, m))?;
     let lines: Vec<&str> = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -696,7 +694,10 @@ mod tests {
              \"Path\"=hex(2):25,53,79,73,00\n\"Caf\u{e9}\"=\"na\u{ef}ve\"\n"
         );
         // ANSI bytes: encode chars U+0000..U+00FF as single bytes.
-        let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+        let bytes: Vec<u8> = text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("the sample is Latin-1"))
+            .collect();
         let f = parse_reg(&bytes, "v4.reg").unwrap();
         assert_eq!(f.format, RegFormat::Regedit4);
         assert_eq!(f.values[0].data, RegData::Dword(0xffff_ffff));

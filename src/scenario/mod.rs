@@ -1,18 +1,24 @@
 //! Scenario files (`scenarios/*.toml`): hosts, peers, workloads, faults, seed and
-//! expectations, validated with errors that name the file, line and field. A scenario maps
-//! one to one onto a [`crate::net::Fleet`].
+//! expectations, validated with errors that name the file, line, column and field. A
+//! scenario maps one to one onto a [`crate::net::Fleet`].
+//!
+//! Every value is range-checked where it is read: the file's shape here (types, required
+//! fields, `[min, max]` pairs, fault kinds, expectation names and rates), every profile
+//! with [`Profile::validate`] (pointing at the `profile` or the knob inside `set`), and the
+//! fleet as a whole with [`Fleet::issues`] (hosts, ports, labels, shares, simulated time,
+//! the size of a run), each issue mapped back to the line that set it.
 
-use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, ServerSpec};
-use crate::profile::Profile;
+use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, LinkSpec, ServerSpec};
+use crate::profile::{Profile, MAX_SIMULATED_MS};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use toml::Spanned;
 
-/// A scenario error: `file:line:column: message`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
+/// A scenario error: `file:line:column: message` (`file: message` when no position
+/// applies, e.g. a file that cannot be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
     pub file: String,
     pub line: usize,
@@ -20,8 +26,28 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before
         .rsplit('\n')
@@ -35,120 +61,129 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn default_seed() -> u64 {
     1
 }
-fn default_port() -> u16 {
-    443
-}
-fn default_one() -> u32 {
-    1
-}
-fn default_interval() -> u64 {
-    100
-}
-fn default_ratio() -> f64 {
-    1.0
-}
+
+/// A `set` table: knob → value, each with its position.
+type SetTable = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NetworkSpec {
+struct RawNetwork {
     /// Simulation step. Size it to the workload: 1 ms for dense runs, seconds for a day.
-    #[serde(default = "default_tick")]
-    pub tick_ms: u64,
+    tick_ms: Option<Spanned<u64>>,
     /// One-way latency range [min, max] in ms.
-    #[serde(default = "default_latency")]
-    pub latency_ms: [u64; 2],
+    latency_ms: Option<Spanned<Vec<u64>>>,
     /// Application timeout for one connection.
-    #[serde(default = "default_timeout")]
-    pub timeout_ms: u64,
-}
-fn default_tick() -> u64 {
-    1
-}
-fn default_latency() -> [u64; 2] {
-    [1, 5]
-}
-fn default_timeout() -> u64 {
-    10_000
-}
-impl Default for NetworkSpec {
-    fn default() -> Self {
-        NetworkSpec {
-            tick_ms: 1,
-            latency_ms: default_latency(),
-            timeout_ms: default_timeout(),
-        }
-    }
+    timeout_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServerEntry {
-    pub host: String,
-    #[serde(default = "default_port")]
-    pub port: u16,
+struct RawServer {
+    host: Spanned<String>,
+    port: Option<Spanned<u16>>,
     /// Profile name (built-in, catalogue) or a TOML file relative to the scenario.
-    pub profile: Spanned<String>,
-    pub label: Option<String>,
+    profile: Spanned<String>,
+    label: Option<Spanned<String>>,
     /// Knob overrides applied over the profile (same names as profile files).
-    pub set: Option<Spanned<toml::Table>>,
+    set: Option<SetTable>,
     /// Serve FTPS: data connections on port + 1, checked against the profile's
     /// `ftps_require_reuse` and `ftps_reuse_reply`.
-    #[serde(default)]
-    pub ftps: bool,
+    ftps: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClientEntry {
-    pub host: String,
-    pub profile: Spanned<String>,
-    pub label: Option<String>,
-    pub set: Option<Spanned<toml::Table>>,
-    #[serde(default = "default_one")]
-    pub peers: u32,
-    pub connections: u32,
-    #[serde(default)]
-    pub start_ms: u64,
-    #[serde(default = "default_interval")]
-    pub interval_ms: u64,
-    #[serde(default)]
-    pub jitter_ms: u64,
+struct RawClient {
+    host: Spanned<String>,
+    profile: Spanned<String>,
+    label: Option<Spanned<String>>,
+    set: Option<SetTable>,
+    peers: Option<Spanned<u32>>,
+    connections: Spanned<u32>,
+    start_ms: Option<Spanned<u64>>,
+    interval_ms: Option<Spanned<u64>>,
+    jitter_ms: Option<Spanned<u64>>,
     /// "host:port" of the servers to connect to, in turn.
-    pub targets: Vec<Spanned<String>>,
-    #[serde(default = "default_ratio")]
-    pub resume_ratio: f64,
-    #[serde(default)]
-    pub ftps_transfers: u32,
+    targets: Spanned<Vec<Spanned<String>>>,
+    resume_ratio: Option<Spanned<f64>>,
+    ftps_transfers: Option<Spanned<u32>>,
 }
 
+/// A `[[fault]]`: its fields depend on `kind` (partition: a, b, at_ms, until_ms; crash:
+/// host, at_ms, restart_ms; connection: share, fault, client). Read as one struct so each
+/// field keeps its position.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum FaultEntry {
-    Partition {
-        a: String,
-        b: String,
-        at_ms: u64,
-        until_ms: u64,
-    },
-    Crash {
-        host: String,
-        at_ms: u64,
-        restart_ms: Option<u64>,
-    },
-    Connection {
-        share: f64,
-        fault: ConnFault,
-        client: Option<String>,
-    },
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    kind: Spanned<String>,
+    a: Option<Spanned<String>>,
+    b: Option<Spanned<String>>,
+    host: Option<Spanned<String>>,
+    at_ms: Option<Spanned<u64>>,
+    until_ms: Option<Spanned<u64>>,
+    restart_ms: Option<Spanned<u64>>,
+    share: Option<Spanned<f64>>,
+    fault: Option<Spanned<ConnFault>>,
+    client: Option<Spanned<String>>,
 }
 
 /// A link with its own latency range (a WAN between two sites).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LinkEntry {
-    pub a: Spanned<String>,
-    pub b: Spanned<String>,
-    pub latency_ms: [u64; 2],
+struct RawLink {
+    a: Spanned<String>,
+    b: Spanned<String>,
+    latency_ms: Spanned<Vec<u64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRate {
+    mechanism: Spanned<String>,
+    rate: Spanned<f64>,
+    tolerance: Spanned<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    all_ok: Option<Spanned<bool>>,
+    mechanisms: Option<Spanned<Vec<Spanned<String>>>>,
+    min_failures: Option<Spanned<u64>>,
+    max_failures: Option<Spanned<u64>>,
+    min_resumed: Option<Spanned<u64>>,
+    min_resume_refused: Option<Spanned<u64>>,
+    #[serde(default)]
+    rates: Vec<RawRate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    /// Show failures per time bucket of this many ms.
+    bucket_ms: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    name: Option<Spanned<String>>,
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    network: Option<Spanned<RawNetwork>>,
+    #[serde(rename = "server")]
+    servers: Vec<RawServer>,
+    #[serde(rename = "client")]
+    clients: Vec<RawClient>,
+    #[serde(default, rename = "fault")]
+    faults: Vec<RawFault>,
+    #[serde(default, rename = "link")]
+    links: Vec<RawLink>,
+    // Not `Spanned`: toml 0.8 cannot read `[[expect.rates]]` into a spanned table; the
+    // fields carry their own positions.
+    expect: Option<RawExpect>,
+    report: Option<RawReport>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -174,36 +209,6 @@ pub struct Expect {
     pub rates: Vec<RateExpect>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportOpts {
-    /// Show failures per time bucket of this many ms.
-    pub bucket_ms: Option<u64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
-    pub name: Option<String>,
-    pub description: String,
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    #[serde(default)]
-    pub network: NetworkSpec,
-    #[serde(rename = "server")]
-    pub servers: Vec<ServerEntry>,
-    #[serde(rename = "client")]
-    pub clients: Vec<ClientEntry>,
-    #[serde(default, rename = "fault")]
-    pub faults: Vec<FaultEntry>,
-    #[serde(default, rename = "link")]
-    pub links: Vec<LinkEntry>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub report: ReportOpts,
-}
-
 /// A validated scenario, ready to run.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -215,7 +220,7 @@ pub struct Scenario {
 }
 
 fn apply_set(mut p: Profile, set: &toml::Table) -> Result<Profile, String> {
-    let mut base: toml::Table = toml::from_str(&p.to_toml()).map_err(|e| e.to_string())?;
+    let mut base = toml::Table::try_from(&p).map_err(|e| e.to_string())?;
     for (k, v) in set {
         base.insert(k.clone(), v.clone());
     }
@@ -227,15 +232,68 @@ fn apply_set(mut p: Profile, set: &toml::Table) -> Result<Profile, String> {
     Ok(out)
 }
 
+/// Positions of the fields of one file, for the issues [`Fleet::issues`] reports:
+/// (part, index, field) → offset, and each entry's fallback offset.
+#[derive(Default)]
+struct Spans {
+    fields: BTreeMap<(&'static str, usize, &'static str), usize>,
+    entries: BTreeMap<(&'static str, usize), usize>,
+}
+
+impl Spans {
+    fn field<T>(
+        &mut self,
+        part: &'static str,
+        i: usize,
+        name: &'static str,
+        v: &Option<Spanned<T>>,
+    ) {
+        if let Some(v) = v {
+            self.fields.insert((part, i, name), v.span().start);
+        }
+    }
+
+    fn at(&self, l: &crate::net::Locus) -> usize {
+        self.fields
+            .get(&(l.part, l.index, l.field))
+            .or_else(|| self.entries.get(&(l.part, l.index)))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A `[min, max]` pair.
+fn range(v: &Spanned<Vec<u64>>) -> Result<(u64, u64), String> {
+    match v.get_ref().as_slice() {
+        [a, b] => Ok((*a, *b)),
+        other => Err(format!(
+            "latency_ms: expected [min, max] (2 values), found {} value{}",
+            other.len(),
+            if other.len() == 1 { "" } else { "s" }
+        )),
+    }
+}
+
+/// ", did you mean X?" for the closest known mechanism, if close.
+fn mechanism_hint(name: &str) -> String {
+    crate::engine::MECHANISMS
+        .iter()
+        .map(|m| (crate::profile::catalogue::edit_distance(name, m), *m))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, m)| format!("; did you mean {m:?}?"))
+        .unwrap_or_default()
+}
+
 impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            file: file.clone(),
-            line: 0,
-            column: 0,
-            message: e.to_string(),
+        let text = crate::profile::read_text_at(path).map_err(|e| ScenarioError {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            message: e.message,
         })?;
+        let file = path.display().to_string();
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
@@ -260,12 +318,12 @@ impl Scenario {
                 message,
             }
         };
-        let raw: ScenarioFile = toml::from_str(text).map_err(|e| {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
             let off = e.span().map(|s| s.start).unwrap_or(0);
             err_at(off, e.message().trim().to_string())
         })?;
         let resolve = |name: &Spanned<String>,
-                       set: &Option<Spanned<toml::Table>>|
+                       set: &Option<SetTable>|
          -> Result<Profile, ScenarioError> {
             let spec = name.get_ref();
             let as_file = dir
@@ -276,50 +334,119 @@ impl Scenario {
                 None => crate::profile::load(spec),
             };
             let p = loaded.map_err(|m| err_at(name.span().start, format!("profile: {m}")))?;
-            match set {
-                Some(s) => apply_set(p, s.get_ref())
-                    .map_err(|m| err_at(s.span().start, format!("set: {m}"))),
-                None => Ok(p),
+            let Some(set) = set else { return Ok(p) };
+            let table: toml::Table = set
+                .get_ref()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                .collect();
+            let out =
+                apply_set(p, &table).map_err(|m| err_at(set.span().start, format!("set: {m}")))?;
+            let errors = out.validate();
+            if let Some((knob, _)) = errors.first() {
+                let at = set
+                    .get_ref()
+                    .get(knob)
+                    .map_or(set.span().start, |v| v.span().start);
+                let all: Vec<String> = errors.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+                return Err(err_at(
+                    at,
+                    format!("set (over profile {spec}): {}", all.join("; ")),
+                ));
             }
+            Ok(out)
         };
+        let mut spans = Spans::default();
+
+        // ---- network ----
+        let mut tick_ms = 1;
+        let mut latency_ms = (1, 5);
+        let mut timeout_ms = 10_000;
+        if let Some(n) = &raw.network {
+            spans.entries.insert(("network", 0), n.span().start);
+            let n = n.get_ref();
+            spans.field("network", 0, "tick_ms", &n.tick_ms);
+            spans.field("network", 0, "latency_ms", &n.latency_ms);
+            spans.field("network", 0, "timeout_ms", &n.timeout_ms);
+            if let Some(v) = &n.tick_ms {
+                tick_ms = *v.get_ref();
+            }
+            if let Some(v) = &n.timeout_ms {
+                timeout_ms = *v.get_ref();
+            }
+            if let Some(v) = &n.latency_ms {
+                latency_ms = range(v).map_err(|m| err_at(v.span().start, m))?;
+            }
+        }
+
+        // ---- servers ----
         let mut servers = Vec::new();
-        let mut endpoints = BTreeSet::new();
-        for s in &raw.servers {
+        for (i, s) in raw.servers.iter().enumerate() {
+            spans.entries.insert(("server", i), s.host.span().start);
+            spans
+                .fields
+                .insert(("server", i, "host"), s.host.span().start);
+            spans
+                .fields
+                .insert(("server", i, "profile"), s.profile.span().start);
+            spans.field("server", i, "port", &s.port);
+            spans.field("server", i, "ftps", &s.ftps);
+            spans.field("server", i, "label", &s.label);
             let profile = resolve(&s.profile, &s.set)?;
-            endpoints.insert(format!("{}:{}", s.host, s.port));
-            let ftps = s.ftps.then(|| FtpsServer {
-                require_reuse: profile.ftps_require_reuse,
-                reply: profile
-                    .ftps_reuse_reply
-                    .clone()
-                    .unwrap_or_else(|| "425 TLS session of data connection not resumed".into()),
-            });
+            let ftps =
+                s.ftps
+                    .as_ref()
+                    .is_some_and(|f| *f.get_ref())
+                    .then(|| FtpsServer {
+                        require_reuse: profile.ftps_require_reuse,
+                        reply: profile.ftps_reuse_reply.clone().unwrap_or_else(|| {
+                            "425 TLS session of data connection not resumed".into()
+                        }),
+                    });
             servers.push(ServerSpec {
-                host: s.host.clone(),
-                port: s.port,
+                host: s.host.get_ref().clone(),
+                port: s.port.as_ref().map_or(443, |p| *p.get_ref()),
                 label: s
                     .label
-                    .clone()
-                    .unwrap_or_else(|| s.profile.get_ref().clone()),
+                    .as_ref()
+                    .map_or_else(|| s.profile.get_ref().clone(), |l| l.get_ref().clone()),
                 profile: Arc::new(profile),
                 ftps,
             });
         }
-        let server_hosts: BTreeSet<&str> = raw.servers.iter().map(|s| s.host.as_str()).collect();
+
+        // ---- clients ----
         let mut clients = Vec::new();
-        for c in &raw.clients {
-            if server_hosts.contains(c.host.as_str()) {
-                return Err(err_at(
-                    c.profile.span().start,
-                    format!(
-                        "client host {:?} is also a server host; give clients their own host",
-                        c.host
-                    ),
-                ));
-            }
+        for (i, c) in raw.clients.iter().enumerate() {
+            spans.entries.insert(("client", i), c.host.span().start);
+            spans
+                .fields
+                .insert(("client", i, "host"), c.host.span().start);
+            spans
+                .fields
+                .insert(("client", i, "profile"), c.profile.span().start);
+            // A client's label defaults to its profile's name.
+            spans.fields.insert(
+                ("client", i, "label"),
+                c.label
+                    .as_ref()
+                    .map_or(c.profile.span().start, |l| l.span().start),
+            );
+            spans
+                .fields
+                .insert(("client", i, "connections"), c.connections.span().start);
+            spans
+                .fields
+                .insert(("client", i, "targets"), c.targets.span().start);
+            spans.field("client", i, "peers", &c.peers);
+            spans.field("client", i, "start_ms", &c.start_ms);
+            spans.field("client", i, "interval_ms", &c.interval_ms);
+            spans.field("client", i, "jitter_ms", &c.jitter_ms);
+            spans.field("client", i, "resume_ratio", &c.resume_ratio);
+            spans.field("client", i, "ftps_transfers", &c.ftps_transfers);
             let profile = resolve(&c.profile, &c.set)?;
             let mut targets = Vec::new();
-            for t in &c.targets {
+            for t in c.targets.get_ref() {
                 let Some((h, p)) = t
                     .get_ref()
                     .rsplit_once(':')
@@ -330,124 +457,301 @@ impl Scenario {
                         format!("targets: {:?} is not host:port", t.get_ref()),
                     ));
                 };
-                if !endpoints.contains(t.get_ref()) {
-                    return Err(err_at(
-                        t.span().start,
-                        format!(
-                            "targets: no server at {:?}; servers: {}",
-                            t.get_ref(),
-                            endpoints.iter().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    ));
-                }
                 targets.push((h, p));
             }
-            if targets.is_empty() {
-                return Err(err_at(
-                    c.profile.span().start,
-                    "targets: a client needs at least one target".into(),
-                ));
-            }
-            if !(0.0..=1.0).contains(&c.resume_ratio) {
-                return Err(err_at(
-                    c.profile.span().start,
-                    format!("resume_ratio: {} is not within 0..=1", c.resume_ratio),
-                ));
-            }
+            let value = |v: &Option<Spanned<u64>>, d: u64| v.as_ref().map_or(d, |v| *v.get_ref());
             clients.push(ClientSpec {
-                host: c.host.clone(),
+                host: c.host.get_ref().clone(),
                 label: c
                     .label
-                    .clone()
-                    .unwrap_or_else(|| c.profile.get_ref().clone()),
+                    .as_ref()
+                    .map_or_else(|| c.profile.get_ref().clone(), |l| l.get_ref().clone()),
                 profile: Arc::new(profile),
-                peers: c.peers,
-                connections: c.connections,
-                start_ms: c.start_ms,
-                interval_ms: c.interval_ms,
-                jitter_ms: c.jitter_ms,
+                peers: c.peers.as_ref().map_or(1, |p| *p.get_ref()),
+                connections: *c.connections.get_ref(),
+                start_ms: value(&c.start_ms, 0),
+                interval_ms: value(&c.interval_ms, 100),
+                jitter_ms: value(&c.jitter_ms, 0),
                 targets,
-                resume_ratio: c.resume_ratio,
-                ftps_transfers: c.ftps_transfers,
+                resume_ratio: c.resume_ratio.as_ref().map_or(1.0, |r| *r.get_ref()),
+                ftps_transfers: c.ftps_transfers.as_ref().map_or(0, |f| *f.get_ref()),
             });
         }
-        let hosts: BTreeSet<&str> = raw
-            .servers
-            .iter()
-            .map(|s| s.host.as_str())
-            .chain(raw.clients.iter().map(|c| c.host.as_str()))
-            .collect();
+
+        // ---- links ----
         let mut links = Vec::new();
-        for l in &raw.links {
-            for end in [&l.a, &l.b] {
-                if !hosts.contains(end.get_ref().as_str()) {
+        for (i, l) in raw.links.iter().enumerate() {
+            spans.entries.insert(("link", i), l.a.span().start);
+            spans.fields.insert(("link", i, "a"), l.a.span().start);
+            spans.fields.insert(("link", i, "b"), l.b.span().start);
+            spans
+                .fields
+                .insert(("link", i, "latency_ms"), l.latency_ms.span().start);
+            links.push(LinkSpec {
+                a: l.a.get_ref().clone(),
+                b: l.b.get_ref().clone(),
+                latency_ms: range(&l.latency_ms)
+                    .map_err(|m| err_at(l.latency_ms.span().start, m))?,
+            });
+        }
+
+        // ---- faults: the fields of each kind ----
+        let mut faults = Vec::new();
+        for (i, f) in raw.faults.iter().enumerate() {
+            spans.entries.insert(("fault", i), f.kind.span().start);
+            for (name, v) in [
+                ("a", &f.a),
+                ("b", &f.b),
+                ("host", &f.host),
+                ("client", &f.client),
+            ] {
+                spans.field("fault", i, name, v);
+            }
+            for (name, v) in [
+                ("at_ms", &f.at_ms),
+                ("until_ms", &f.until_ms),
+                ("restart_ms", &f.restart_ms),
+            ] {
+                spans.field("fault", i, name, v);
+            }
+            spans.field("fault", i, "share", &f.share);
+            spans.field("fault", i, "fault", &f.fault);
+            let kind = f.kind.get_ref().as_str();
+            let allowed: &[&str] = match kind {
+                "partition" => &["a", "b", "at_ms", "until_ms"],
+                "crash" => &["host", "at_ms", "restart_ms"],
+                "connection" => &["share", "fault", "client"],
+                other => {
                     return Err(err_at(
-                        end.span().start,
+                        f.kind.span().start,
                         format!(
-                            "link: no host {:?}; hosts: {}",
-                            end.get_ref(),
-                            hosts.iter().copied().collect::<Vec<_>>().join(", ")
+                        "kind: unknown fault kind {other:?}; kinds: partition, crash, connection"
+                    ),
+                    ))
+                }
+            };
+            let present: [(&str, Option<usize>); 9] = [
+                ("a", f.a.as_ref().map(|v| v.span().start)),
+                ("b", f.b.as_ref().map(|v| v.span().start)),
+                ("host", f.host.as_ref().map(|v| v.span().start)),
+                ("at_ms", f.at_ms.as_ref().map(|v| v.span().start)),
+                ("until_ms", f.until_ms.as_ref().map(|v| v.span().start)),
+                ("restart_ms", f.restart_ms.as_ref().map(|v| v.span().start)),
+                ("share", f.share.as_ref().map(|v| v.span().start)),
+                ("fault", f.fault.as_ref().map(|v| v.span().start)),
+                ("client", f.client.as_ref().map(|v| v.span().start)),
+            ];
+            for (name, at) in present {
+                if let Some(at) = at.filter(|_| !allowed.contains(&name)) {
+                    return Err(err_at(
+                        at,
+                        format!(
+                            "{name}: not a field of a {kind} fault (a {kind} fault has: {})",
+                            allowed.join(", ")
                         ),
                     ));
                 }
             }
-            links.push(crate::net::LinkSpec {
-                a: l.a.get_ref().clone(),
-                b: l.b.get_ref().clone(),
-                latency_ms: (l.latency_ms[0], l.latency_ms[1]),
+            let need = |name: &str| {
+                err_at(
+                    f.kind.span().start,
+                    format!(
+                        "a {kind} fault needs `{name}` (a {kind} fault has: {})",
+                        allowed.join(", ")
+                    ),
+                )
+            };
+            let get = |v: &Option<Spanned<String>>, name: &str| {
+                v.as_ref()
+                    .map(|v| v.get_ref().clone())
+                    .ok_or_else(|| need(name))
+            };
+            let num = |v: &Option<Spanned<u64>>, name: &str| {
+                v.as_ref().map(|v| *v.get_ref()).ok_or_else(|| need(name))
+            };
+            faults.push(match kind {
+                "partition" => FaultSpec::Partition {
+                    a: get(&f.a, "a")?,
+                    b: get(&f.b, "b")?,
+                    at_ms: num(&f.at_ms, "at_ms")?,
+                    until_ms: num(&f.until_ms, "until_ms")?,
+                },
+                "crash" => FaultSpec::Crash {
+                    host: get(&f.host, "host")?,
+                    at_ms: num(&f.at_ms, "at_ms")?,
+                    restart_ms: f.restart_ms.as_ref().map(|v| *v.get_ref()),
+                },
+                _ => FaultSpec::Conn {
+                    share: f
+                        .share
+                        .as_ref()
+                        .map(|v| *v.get_ref())
+                        .ok_or_else(|| need("share"))?,
+                    fault: f
+                        .fault
+                        .as_ref()
+                        .map(|v| *v.get_ref())
+                        .ok_or_else(|| need("fault"))?,
+                    client: f.client.as_ref().map(|v| v.get_ref().clone()),
+                },
             });
         }
-        let faults = raw
-            .faults
-            .iter()
-            .map(|f| match f.clone() {
-                FaultEntry::Partition {
-                    a,
-                    b,
-                    at_ms,
-                    until_ms,
-                } => FaultSpec::Partition {
-                    a,
-                    b,
-                    at_ms,
-                    until_ms,
-                },
-                FaultEntry::Crash {
-                    host,
-                    at_ms,
-                    restart_ms,
-                } => FaultSpec::Crash {
-                    host,
-                    at_ms,
-                    restart_ms,
-                },
-                FaultEntry::Connection {
-                    share,
-                    fault,
-                    client,
-                } => FaultSpec::Conn {
-                    share,
-                    fault,
-                    client,
-                },
-            })
-            .collect();
+
+        let fleet = Fleet {
+            seed: raw.seed,
+            tick_ms,
+            latency_ms,
+            timeout_ms,
+            servers,
+            clients,
+            faults,
+            links,
+            record: false,
+        };
+        if let Some(issue) = fleet.issues().into_iter().next() {
+            let mut message = issue.message;
+            if issue.at.part == "client" && issue.at.field == "targets" {
+                let servers: Vec<String> = fleet
+                    .servers
+                    .iter()
+                    .map(|s| format!("{}:{}", s.host, s.port))
+                    .collect();
+                message = format!("{message}; servers: {}", servers.join(", "));
+            }
+            return Err(err_at(spans.at(&issue.at), message));
+        }
+
+        // ---- expectations ----
+        let mut expect = Expect::default();
+        if let Some(e) = &raw.expect {
+            let known = |m: &Spanned<String>, field: &str| -> Result<String, ScenarioError> {
+                let name = m.get_ref();
+                if crate::engine::MECHANISMS.contains(&name.as_str()) {
+                    Ok(name.clone())
+                } else {
+                    Err(err_at(
+                        m.span().start,
+                        format!(
+                            "{field}: unknown mechanism {name:?}{}; mechanisms: {}",
+                            mechanism_hint(name),
+                            crate::engine::MECHANISMS.join(", ")
+                        ),
+                    ))
+                }
+            };
+            if let Some(ms) = &e.mechanisms {
+                expect.mechanisms = Some(
+                    ms.get_ref()
+                        .iter()
+                        .map(|m| known(m, "mechanisms"))
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            for r in &e.rates {
+                let mechanism = known(&r.mechanism, "rates.mechanism")?;
+                for (name, v) in [("rate", &r.rate), ("tolerance", &r.tolerance)] {
+                    let x = *v.get_ref();
+                    if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+                        return Err(err_at(
+                            v.span().start,
+                            format!("{name}: {x} is not within 0..=1 (a share of connections)"),
+                        ));
+                    }
+                }
+                expect.rates.push(RateExpect {
+                    mechanism,
+                    rate: *r.rate.get_ref(),
+                    tolerance: *r.tolerance.get_ref(),
+                });
+            }
+            let v = |x: &Option<Spanned<u64>>| x.as_ref().map(|s| *s.get_ref());
+            expect.all_ok = e.all_ok.as_ref().map(|s| *s.get_ref());
+            expect.min_failures = v(&e.min_failures);
+            expect.max_failures = v(&e.max_failures);
+            expect.min_resumed = v(&e.min_resumed);
+            expect.min_resume_refused = v(&e.min_resume_refused);
+            // A minimum above the connections of a run can never be met.
+            let total: u64 = fleet
+                .clients
+                .iter()
+                .map(|c| crate::net::client_connections(c).unwrap_or(u64::MAX))
+                .fold(0, u64::saturating_add);
+            for (field, v) in [
+                ("min_failures", &e.min_failures),
+                ("min_resumed", &e.min_resumed),
+                ("min_resume_refused", &e.min_resume_refused),
+            ] {
+                if let Some(v) = v.as_ref().filter(|v| *v.get_ref() > total) {
+                    return Err(err_at(
+                        v.span().start,
+                        format!(
+                            "{field}: {} is more than the {total} connections the scenario makes (peers × connections × (1 + ftps_transfers), summed over the clients): no run could meet it",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if let (Some(min), Some(max)) = (&e.min_failures, &e.max_failures) {
+                if max.get_ref() < min.get_ref() {
+                    return Err(err_at(
+                        max.span().start,
+                        format!(
+                            "max_failures: {} is below min_failures ({}): no run could meet both",
+                            max.get_ref(),
+                            min.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if let Some(all_ok) = e.all_ok.as_ref().filter(|a| *a.get_ref()) {
+                let wants_failures = expect.min_failures.is_some_and(|m| m > 0)
+                    || expect.mechanisms.as_ref().is_some_and(|m| !m.is_empty());
+                if wants_failures {
+                    return Err(err_at(
+                        all_ok.span().start,
+                        "all_ok = true contradicts min_failures > 0 or a non-empty mechanisms list"
+                            .into(),
+                    ));
+                }
+            }
+        }
+
+        // ---- report ----
+        let mut bucket_ms = None;
+        if let Some(b) = raw.report.as_ref().and_then(|r| r.bucket_ms.as_ref()) {
+            let v = *b.get_ref();
+            if v == 0 || v > MAX_SIMULATED_MS {
+                return Err(err_at(
+                    b.span().start,
+                    format!(
+                        "bucket_ms: {v}; a time bucket is 1 ms to 10 years ({MAX_SIMULATED_MS} ms)"
+                    ),
+                ));
+            }
+            bucket_ms = Some(v);
+        }
+
+        // The name starts every replay id (`name:seed:shards:shard:host.peer.index`).
+        let name = raw
+            .name
+            .as_ref()
+            .map_or_else(|| default_name.to_string(), |n| n.get_ref().clone());
+        if name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace) {
+            return Err(err_at(
+                raw.name.as_ref().map_or(0, |n| n.span().start),
+                format!(
+                    "name: {name:?} cannot start a replay id (name:seed:shards:shard:connection): give a name without ':' or spaces{}",
+                    if raw.name.is_none() { " (it comes from the file name; set `name`)" } else { "" }
+                ),
+            ));
+        }
+
         Ok(Scenario {
-            name: raw.name.clone().unwrap_or_else(|| default_name.to_string()),
+            name,
             description: raw.description.clone(),
-            fleet: Fleet {
-                seed: raw.seed,
-                tick_ms: raw.network.tick_ms,
-                latency_ms: (raw.network.latency_ms[0], raw.network.latency_ms[1]),
-                timeout_ms: raw.network.timeout_ms,
-                servers,
-                clients,
-                faults,
-                links,
-                record: false,
-            },
-            expect: raw.expect,
-            bucket_ms: raw.report.bucket_ms,
+            fleet,
+            expect,
+            bucket_ms,
         })
     }
 }
