@@ -102,8 +102,11 @@ fn engine_seeds_replay_as_recorded() {
     ] {
         let corpus = Corpus::build(t, root()).expect("corpus builds");
         let cases = corpus.engine_cases();
-        let complete = cases.iter().filter(|c| c.complete).count();
-        assert!(complete * 10 >= cases.len() * 8, "{t}: {complete} of {} complete", cases.len());
+        // (OpenSSL ClientHellos get as far as the server's first flight.)
+        let recorded = cases.iter().filter(|c| !c.name.contains("openssl"));
+        let complete = recorded.clone().filter(|c| c.complete).count();
+        let n = recorded.count();
+        assert!(complete * 10 >= n * 8, "{t}: {complete} of {n} complete");
         for (i, case) in cases.iter().enumerate() {
             let v = fuzz::check(&corpus, &corpus.seed_input(i));
             let want = if case.complete {

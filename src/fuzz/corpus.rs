@@ -38,7 +38,9 @@ impl EngineCase {
     pub fn connection(&self, state: &mut PeerState) -> Connection {
         let rng = rng_for(self.rng_seed, &[self.conn, side_index(self.side)]);
         let c = match self.side {
-            Side::Client => Connection::client(self.profile.clone(), "server", rng, self.now, state),
+            Side::Client => {
+                Connection::client(self.profile.clone(), "server", rng, self.now, state)
+            }
             Side::Server => Connection::server(self.profile.clone(), rng, self.now),
         };
         match &self.real {
@@ -297,7 +299,10 @@ pub fn engine_cases(real: bool) -> Result<Vec<EngineCase>, String> {
         for conn in 0..2u64 {
             let now = 1_000 * conn;
             let name = format!("{}>{}/{}#{conn}", spec.client, spec.server, spec.label);
-            let case = |side, profile: &Arc<Profile>, real: &Option<Arc<RealCrypto>>, state: &PeerState| {
+            let case = |side,
+                        profile: &Arc<Profile>,
+                        real: &Option<Arc<RealCrypto>>,
+                        state: &PeerState| {
                 EngineCase {
                     name: format!("{}:{name}", side_name(side)),
                     side,

@@ -207,9 +207,13 @@ fn install_hook() {
 
 /// Runs one input, catching panics.
 pub fn check(corpus: &Corpus, input: &Input) -> Verdict {
+    guarded(|| corpus.execute(input))
+}
+
+fn guarded(f: impl FnOnce() -> Result<bool, String>) -> Verdict {
     install_hook();
     CAPTURE.with(|c| *c.borrow_mut() = Some(None));
-    let r = catch_unwind(AssertUnwindSafe(|| corpus.execute(input)));
+    let r = catch_unwind(AssertUnwindSafe(f));
     let msg = CAPTURE.with(|c| c.borrow_mut().take().flatten());
     match r {
         Ok(Ok(true)) => Verdict::Accepted,
@@ -338,5 +342,22 @@ pub fn run(
         more_findings: more,
         wall: start.elapsed(),
         slowest,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_with_its_message_and_place() {
+        let v = guarded(|| panic!("boom {}", 7));
+        let Verdict::Panic(m) = v else {
+            panic!("not caught: {v:?}")
+        };
+        assert!(m.starts_with("boom 7 at src/fuzz/mod.rs:"), "{m}");
+        assert_eq!(guarded(|| Ok(true)), Verdict::Accepted);
+        assert_eq!(guarded(|| Ok(false)), Verdict::Rejected);
+        assert_eq!(guarded(|| Err("x".into())), Verdict::Invariant("x".into()));
     }
 }

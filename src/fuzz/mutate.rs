@@ -140,8 +140,7 @@ impl Mutator {
             3 => max,
             4 => n.saturating_mul(2),
             5 => n.wrapping_add(1 + u32::try_from(self.below(16)).unwrap_or(0)),
-            _ => u32::try_from(self.below(usize::try_from(max).unwrap_or(usize::MAX)))
-                .unwrap_or(0),
+            _ => u32::try_from(self.below(usize::try_from(max).unwrap_or(usize::MAX))).unwrap_or(0),
         }
     }
 
@@ -325,7 +324,13 @@ impl Mutator {
     fn reencode(&mut self, s: &str) -> Vec<u8> {
         let utf16 = |big: bool| -> Vec<u8> {
             s.encode_utf16()
-                .flat_map(|u| if big { u.to_be_bytes() } else { u.to_le_bytes() })
+                .flat_map(|u| {
+                    if big {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    }
+                })
                 .collect()
         };
         match self.below(6) {

@@ -234,7 +234,13 @@ impl Corpus {
         }
     }
 
-    fn mutated_stream(&self, m: &mut Mutator, s: &Stream, unchanged: bool, edits: usize) -> Vec<u8> {
+    fn mutated_stream(
+        &self,
+        m: &mut Mutator,
+        s: &Stream,
+        unchanged: bool,
+        edits: usize,
+    ) -> Vec<u8> {
         if unchanged {
             return s.encode();
         }
@@ -348,7 +354,9 @@ fn round_trip(raw: &[u8], tls12: bool) -> Result<bool, String> {
             for kx in kxs {
                 if let Ok(p) = ServerKeyExchangePayload::read_as(kx, tls12, body) {
                     if p.to_bytes() != *body {
-                        return Err(format!("ServerKeyExchange as {kx:?} re-encodes differently"));
+                        return Err(format!(
+                            "ServerKeyExchange as {kx:?} re-encodes differently"
+                        ));
                     }
                 }
             }
@@ -357,7 +365,9 @@ fn round_trip(raw: &[u8], tls12: bool) -> Result<bool, String> {
             for kx in kxs {
                 if let Ok(p) = ClientKeyExchangePayload::read_as(kx, body) {
                     if p.to_bytes() != *body {
-                        return Err(format!("ClientKeyExchange as {kx:?} re-encodes differently"));
+                        return Err(format!(
+                            "ClientKeyExchange as {kx:?} re-encodes differently"
+                        ));
                     }
                 }
             }
@@ -367,52 +377,67 @@ fn round_trip(raw: &[u8], tls12: bool) -> Result<bool, String> {
     Ok(true)
 }
 
+/// The records of a stream delivered in `parts`, up to the first framing error.
+fn deframe(parts: &[&[u8]]) -> (Vec<Record>, Option<InvalidMessage>) {
+    let mut d = RecordDeframer::new();
+    let mut out = Vec::new();
+    for p in parts {
+        d.push(p);
+        loop {
+            match d.pop() {
+                Ok(Some(r)) => out.push(r),
+                Ok(None) => break,
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+    (out, None)
+}
+
 fn wire(input: &Input) -> Result<bool, String> {
-    let mut deframer = RecordDeframer::new();
+    let parts = deliveries(&input.bytes, &input.chunks);
+    let (records, err) = deframe(&parts);
+    if parts.len() > 1 && deframe(&[&input.bytes]) != (records.clone(), err) {
+        return Err(
+            "the deframer cuts the same bytes differently when they arrive in parts".into(),
+        );
+    }
     let mut joiner = HandshakeJoiner::new();
     let mut accepted = false;
     let mut joining = true;
-    for part in deliveries(&input.bytes, &input.chunks) {
-        deframer.push(part);
-        loop {
-            let rec = match deframer.pop() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(_) => return Ok(accepted),
-            };
-            if rec.fragment.len() > MAX_CIPHERTEXT || !rec.typ.is_known() {
-                return Err(format!(
-                    "deframer returned a {:?} record of {} bytes",
-                    rec.typ,
-                    rec.fragment.len()
-                ));
-            }
-            if Record::from_bytes(&rec.to_bytes()).as_ref() != Ok(&rec) {
-                return Err("record does not round-trip".into());
-            }
-            match rec.typ {
-                ContentType::Handshake if joining => {
-                    if joiner.push(&rec.fragment).is_err() {
-                        joining = false;
+    for rec in records {
+        if rec.fragment.len() > MAX_CIPHERTEXT || !rec.typ.is_known() {
+            return Err(format!(
+                "deframer returned a {:?} record of {} bytes",
+                rec.typ,
+                rec.fragment.len()
+            ));
+        }
+        if Record::from_bytes(&rec.to_bytes()).as_ref() != Ok(&rec) {
+            return Err("record does not round-trip".into());
+        }
+        match rec.typ {
+            ContentType::Handshake if joining => {
+                if joiner.push(&rec.fragment).is_err() {
+                    joining = false;
+                }
+                while let Some(msg) = joiner.pop() {
+                    if msg.raw.len() != msg.body_len + HANDSHAKE_HEADER_LEN {
+                        return Err("joined message length disagrees with its header".into());
                     }
-                    while let Some(msg) = joiner.pop() {
-                        if msg.raw.len() != msg.body_len + HANDSHAKE_HEADER_LEN {
-                            return Err("joined message length disagrees with its header".into());
-                        }
-                        for tls12 in [true, false] {
-                            accepted |= round_trip(&msg.raw, tls12)?;
-                        }
+                    for tls12 in [true, false] {
+                        accepted |= round_trip(&msg.raw, tls12)?;
                     }
                 }
-                ContentType::Alert => {
-                    if let Ok(a) = Alert::from_bytes(&rec.fragment) {
-                        if a.to_bytes() != rec.fragment {
-                            return Err("alert does not round-trip".into());
-                        }
+            }
+            ContentType::Alert => {
+                if let Ok(a) = Alert::from_bytes(&rec.fragment) {
+                    if a.to_bytes() != rec.fragment {
+                        return Err("alert does not round-trip".into());
                     }
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
     Ok(accepted)
@@ -421,8 +446,8 @@ fn wire(input: &Input) -> Result<bool, String> {
 // ------------------------------------------------------------------------- engines
 
 /// Checks what the engine sent since the last call: each transmit is one well-formed
-/// record or a close, and nothing follows a close.
-fn drain(c: &mut Connection, closed: &mut bool) -> Result<(), String> {
+/// record or a close, and nothing follows a close. Appends it to `sent` (a close as `[0]`).
+fn drain(c: &mut Connection, closed: &mut bool, sent: &mut Vec<u8>) -> Result<(), String> {
     while let Some(t) = c.poll_transmit() {
         if *closed {
             return Err(format!("sent {:?} after closing", t.summary));
@@ -432,6 +457,7 @@ fn drain(c: &mut Connection, closed: &mut bool) -> Result<(), String> {
                 return Err("a close transmit carries bytes".into());
             }
             *closed = true;
+            sent.push(0);
             continue;
         }
         let mut r = Reader::new(&t.bytes);
@@ -446,34 +472,58 @@ fn drain(c: &mut Connection, closed: &mut bool) -> Result<(), String> {
                 rec.fragment.len()
             ));
         }
+        sent.extend_from_slice(&t.bytes);
     }
     Ok(())
 }
 
-fn engine(case: &EngineCase, input: &Input) -> Result<bool, String> {
+/// Feeds `bytes` to a fresh engine of `case` in deliveries of `chunks`, then `end`; returns
+/// everything it sent and its final report.
+fn feed(
+    case: &EngineCase,
+    bytes: &[u8],
+    chunks: &[usize],
+    end: End,
+) -> Result<(Vec<u8>, LocalReport), String> {
     let mut state: PeerState = case.state.clone();
     let mut c = case.connection(&mut state);
     let mut closed = false;
-    drain(&mut c, &mut closed)?;
+    let mut sent = Vec::new();
+    drain(&mut c, &mut closed, &mut sent)?;
     let now = case.now;
-    for part in deliveries(&input.bytes, &input.chunks) {
+    for part in deliveries(bytes, chunks) {
         c.handle_input(now + 1, part, &mut state);
-        drain(&mut c, &mut closed)?;
+        drain(&mut c, &mut closed, &mut sent)?;
     }
-    match input.end {
+    match end {
         End::Nothing => {}
         End::Fin => c.handle_close(now + 2, CloseKind::Fin),
         End::Rst => c.handle_close(now + 2, CloseKind::Rst),
         End::Timeout => c.handle_timeout(now + 2),
     }
-    drain(&mut c, &mut closed)?;
+    drain(&mut c, &mut closed, &mut sent)?;
     let report = c.report().clone();
-    if c.is_closed() && !report.complete && report.error.is_none() && report.alert_received.is_none()
+    if c.is_closed()
+        && !report.complete
+        && report.error.is_none()
+        && report.alert_received.is_none()
     {
         return Err("closed during the handshake with no error and no alert".into());
     }
     if closed && !c.is_closed() {
         return Err("sent a close but is not closed".into());
+    }
+    Ok((sent, report))
+}
+
+fn engine(case: &EngineCase, input: &Input) -> Result<bool, String> {
+    let (sent, report) = feed(case, &input.bytes, &input.chunks, input.end)?;
+    // How the bytes were cut into deliveries must not matter (a sans-IO engine buffers).
+    if deliveries(&input.bytes, &input.chunks).len() > 1 {
+        let (sent1, report1) = feed(case, &input.bytes, &[], input.end)?;
+        if sent1 != sent || format!("{report1:?}") != format!("{report:?}") {
+            return Err("the same bytes in one delivery give another result".into());
+        }
     }
     // The classifier must explain whatever one side saw.
     let other = LocalReport::new(case.side.peer());

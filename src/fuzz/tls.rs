@@ -60,9 +60,7 @@ impl Node {
         *k -= 1;
         match self {
             Node::Bytes(_) => None,
-            Node::Seq(v) | Node::Vector { items: v, .. } => {
-                v.iter_mut().find_map(|n| n.nth_mut(k))
-            }
+            Node::Seq(v) | Node::Vector { items: v, .. } => v.iter_mut().find_map(|n| n.nth_mut(k)),
         }
     }
 }
@@ -115,7 +113,7 @@ fn opaque(b: &[u8]) -> Option<Vec<Node>> {
 /// A list of fixed-size items (cipher suites, groups, signature schemes).
 fn items(size: usize) -> impl Fn(&[u8]) -> Option<Vec<Node>> {
     move |b: &[u8]| {
-        if b.len() % size != 0 {
+        if !b.len().is_multiple_of(size) {
             return opaque(b);
         }
         Some(b.chunks(size).map(|c| Node::Bytes(c.to_vec())).collect())
@@ -253,7 +251,11 @@ pub fn parse_body(typ: u8, b: &[u8]) -> Node {
                 c.vector(2, vectors(2))?,
             ])
         })
-        .or_else(|| whole(b, |c| Some(vec![c.vector(1, items(1))?, c.vector(2, vectors(2))?]))),
+        .or_else(|| {
+            whole(b, |c| {
+                Some(vec![c.vector(1, items(1))?, c.vector(2, vectors(2))?])
+            })
+        }),
         15 => whole(b, |c| {
             let mut v = Vec::new();
             signed(c, &mut v)?;
@@ -415,7 +417,11 @@ impl Stream {
                     let mut rest = &all[..];
                     for (i, f) in frags.iter().enumerate() {
                         let last = i + 1 == frags.len();
-                        let n = if last { rest.len() } else { (*f).min(rest.len()) };
+                        let n = if last {
+                            rest.len()
+                        } else {
+                            (*f).min(rest.len())
+                        };
                         let (now, later) = rest.split_at(n);
                         put_record(&mut out, 22, *version, None, now);
                         rest = later;
@@ -476,7 +482,12 @@ pub fn mutate_stream(m: &mut Mutator, s: &mut Stream, donors: &[Msg]) {
         }
     } else if choice < 72 && !hs.is_empty() {
         let u = hs[m.below(hs.len())];
-        if let Unit::Handshake { version, frags, msgs } = &mut s.units[u] {
+        if let Unit::Handshake {
+            version,
+            frags,
+            msgs,
+        } = &mut s.units[u]
+        {
             let total: usize = msgs
                 .iter()
                 .map(|x| {
@@ -681,8 +692,7 @@ mod tests {
         let mut ch = vec![3, 3];
         ch.extend([7u8; 32]);
         ch.extend([0, 0, 4, 0xc0, 0x2f, 0, 0x9e, 1, 0]);
-        ch.extend([0, 14, 0, 10, 0, 4, 0, 2, 0, 0x1d, 0xff, 0x01, 0, 1, 0, 0, 0x17]);
-        ch.truncate(ch.len() - 1);
+        ch.extend([0, 13, 0, 10, 0, 4, 0, 2, 0, 0x1d, 0xff, 0x01, 0, 1, 0]);
         let mut msg = vec![1, 0, 0, u8::try_from(ch.len()).unwrap()];
         msg.extend(&ch);
         let mut bytes = Vec::new();
