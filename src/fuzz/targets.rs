@@ -297,6 +297,17 @@ impl Corpus {
         input.chunks.clear();
         input
     }
+
+    /// An input straight from a coverage-guided fuzzer's bytes (cargo-fuzz, AFL): the first
+    /// byte picks the seed whose context (engine state, text kind) the rest runs in.
+    pub fn raw_input(&self, data: &[u8]) -> Input {
+        let (pick, rest) = data.split_first().unwrap_or((&0, &[]));
+        let i = usize::from(*pick) % self.len().max(1);
+        let mut input = self.seed_input(i);
+        input.bytes = rest.to_vec();
+        input.chunks.clear();
+        input
+    }
 }
 
 /// Up to six delivery sizes (zero or more cuts of the stream).
