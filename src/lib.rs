@@ -15,6 +15,7 @@ pub mod bridge;
 pub mod cost;
 pub mod crypto;
 pub mod engine;
+pub mod fuzz;
 pub mod net;
 pub mod profile;
 pub mod report;
