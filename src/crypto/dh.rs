@@ -543,27 +543,8 @@ mod tests {
         ((&one << b) + ((pi_fixed(b - 130) + x) << 64)) - (&one << (b - 64)) - 1u32
     }
 
-    /// Miller–Rabin with fixed small bases (enough to catch a typo in a constant).
-    fn probably_prime(n: &BigUint) -> bool {
-        let one = BigUint::one();
-        let n1 = n - 1u32;
-        let s = n1.trailing_zeros().unwrap_or(0);
-        let d = &n1 >> s;
-        'base: for a in [2u32, 3, 5] {
-            let mut x = BigUint::from(a).modpow(&d, n);
-            if x == one || x == n1 {
-                continue;
-            }
-            for _ in 1..s {
-                x = (&x * &x) % n;
-                if x == n1 {
-                    continue 'base;
-                }
-            }
-            return false;
-        }
-        true
-    }
+    /// The Miller–Rabin check that profile validation applies to custom primes.
+    use crate::profile::validate::probably_prime;
 
     #[test]
     fn ffdhe2048_matches_rfc7919_formula() {

@@ -17,30 +17,9 @@ use std::sync::Arc;
 use toml::Spanned;
 
 /// A scenario error: `file:line:column: message` (`file: message` when no position
-/// applies, e.g. a file that cannot be read).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file, self.line, self.column, self.message
-            )
-        }
-    }
-}
-
-impl std::error::Error for ScenarioError {}
+/// applies, e.g. a file that cannot be read) — the same positioned error as every other
+/// text input.
+pub type ScenarioError = crate::profile::TextError;
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
