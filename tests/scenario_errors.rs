@@ -625,3 +625,16 @@ fn too_many_hosts_are_rejected() {
     assert!(e.starts_with(&format!("bad.toml:{}:", 14 + 6 * 998)), "{e}");
     assert!(e.contains("at most 1000 hosts"), "{e}");
 }
+
+#[test]
+fn a_stall_or_slow_fault_longer_than_the_timeout_is_rejected() {
+    for kind in ["stall", "slow"] {
+        rejects(
+            &with(&format!(
+                "[[fault]]\nkind = \"connection\"\nshare = 0.5\nfault = {{ kind = \"{kind}\", ms = 20000 }}"
+            )),
+            16,
+            &["fault", "timeout_ms"],
+        );
+    }
+}

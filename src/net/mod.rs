@@ -314,6 +314,8 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
             fleet.latency_ms.1.max(fleet.latency_ms.0),
         ))
         .rng_seed(fleet.seed)
+        // No listener's backlog can overflow (turmoil panics when one does).
+        .tcp_capacity(validate::tcp_capacity(fleet))
         .epoch(std::time::UNIX_EPOCH + Duration::from_secs(1_570_492_800)) // 2019-10-08
         .build();
 

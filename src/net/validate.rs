@@ -31,6 +31,34 @@ pub const RUN_RECORD_BUDGET: u64 = 1 << 30;
 /// `connection * 1000 + channel` (`run_fleet`), so channels 0..=999.
 pub const MAX_FTPS_TRANSFERS: u32 = 999;
 
+/// turmoil 0.7's default `tcp_capacity`: the backlog of a listening socket (and the segment
+/// queue of a stream). A SYN that finds the backlog full panics ("server socket buffer
+/// full").
+const TURMOIL_TCP_CAPACITY: usize = 64;
+
+/// The `tcp_capacity` a fleet needs so that no listener's backlog can overflow: a backlog
+/// holds SYNs not yet accepted, and each peer has at most one connection attempt at a time,
+/// so the peers that target one listening port (FTPS data ports included) bound it. At
+/// least turmoil's default of 64, so fleets within it run exactly as before.
+pub fn tcp_capacity(fleet: &Fleet) -> usize {
+    let mut per: BTreeMap<(&str, u32), u64> = BTreeMap::new();
+    for c in &fleet.clients {
+        let targets: BTreeSet<(&str, u16)> =
+            c.targets.iter().map(|(h, p)| (h.as_str(), *p)).collect();
+        for (h, p) in targets {
+            *per.entry((h, u32::from(p))).or_insert(0) += u64::from(c.peers);
+            if c.ftps_transfers > 0 {
+                *per.entry((h, u32::from(p) + 1)).or_insert(0) += u64::from(c.peers);
+            }
+        }
+    }
+    per.values()
+        .map(|n| usize::try_from(*n).unwrap_or(usize::MAX))
+        .max()
+        .unwrap_or(0)
+        .max(TURMOIL_TCP_CAPACITY)
+}
+
 /// Estimated bytes of one connection's record in memory: the struct (856 bytes measured
 /// with `size_of::<ConnRecord>()`), its short strings and explanation (about 700 bytes),
 /// and per DH byte of p, 8 bytes of hex ground truth (Z and the pre-master secret, as hex,
@@ -90,18 +118,26 @@ pub fn client_connections(c: &ClientSpec) -> Option<u64> {
         .checked_mul(1 + u64::from(c.ftps_transfers))
 }
 
+/// Flights a client writes in one connection, at most: ClientHello, its key exchange and
+/// Finished (or, resumed, ChangeCipherSpec and Finished), and an alert; one more for
+/// margin. A `slow` fault delays each of them.
+const MAX_CLIENT_WRITES: u64 = 4;
+
 /// The simulated time by which a client's last connection has ended (or timed out):
-/// `start_ms + connections × (interval_ms + jitter_ms + timeout_ms × (1 + ftps_transfers))
-/// + timeout_ms`, as `run_fleet` sizes the simulation. None on overflow.
-pub fn client_end_ms(c: &ClientSpec, timeout_ms: Millis) -> Option<Millis> {
-    let per = timeout_ms
+/// `start_ms + connections × (interval_ms + jitter_ms + (timeout_ms + delay) × (1 +
+/// ftps_transfers)) + timeout_ms + delay`, where `delay` is the longest a connection fault
+/// can hold the client's writes back ([`Fleet::fault_delay_ms`]; the application timeout
+/// does not cover a write). None on overflow.
+pub fn client_end_ms(c: &ClientSpec, timeout_ms: Millis, delay_ms: Millis) -> Option<Millis> {
+    let conn = timeout_ms.checked_add(delay_ms)?;
+    let per = conn
         .checked_mul(1 + u64::from(c.ftps_transfers))?
         .checked_add(c.interval_ms)?
         .checked_add(c.jitter_ms)?;
     u64::from(c.connections)
         .checked_mul(per)?
         .checked_add(c.start_ms)?
-        .checked_add(timeout_ms)
+        .checked_add(conn)
 }
 
 /// The last time a fault acts on the network.
@@ -116,12 +152,34 @@ fn fault_end_ms(f: &FaultSpec) -> Millis {
 }
 
 impl Fleet {
+    /// The longest a connection fault can hold back the writes of one connection of the
+    /// client labelled `label`: a `stall` once, a `slow` on each of its writes.
+    pub fn fault_delay_ms(&self, label: &str) -> Millis {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                FaultSpec::Conn { fault, client, .. }
+                    if client.as_deref().is_none_or(|c| c == label) =>
+                {
+                    match fault {
+                        super::ConnFault::Stall { ms } => Some(*ms),
+                        super::ConnFault::Slow { ms } => Some(ms.saturating_mul(MAX_CLIENT_WRITES)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The simulated time by which every connection and fault is over, checked: an error
     /// when it overflows or exceeds [`MAX_SIMULATED_MS`] (10 years).
     pub fn end_estimate_ms(&self) -> Result<Millis, String> {
         let mut clients: Millis = 0;
         for c in &self.clients {
-            let end = client_end_ms(c, self.timeout_ms).ok_or_else(|| {
+            let delay = self.fault_delay_ms(&c.label);
+            let end = client_end_ms(c, self.timeout_ms, delay).ok_or_else(|| {
                 format!(
                     "client {}: its schedule's simulated time overflows",
                     c.label
@@ -414,22 +472,34 @@ impl Fleet {
                 && !ten_years(c.interval_ms)
                 && !ten_years(c.jitter_ms)
                 && c.ftps_transfers <= MAX_FTPS_TRANSFERS;
-            if fields_ok && client_end_ms(c, self.timeout_ms).is_none_or(ten_years) {
+            let delay = self.fault_delay_ms(&c.label);
+            let end = client_end_ms(c, self.timeout_ms, delay);
+            // A stall or slow fault longer than the timeout is reported with the fault.
+            let delays_ok = self.faults.iter().all(|f| match f {
+                FaultSpec::Conn {
+                    fault: super::ConnFault::Slow { ms } | super::ConnFault::Stall { ms },
+                    ..
+                } => *ms <= self.timeout_ms,
+                _ => true,
+            });
+            if fields_ok && delays_ok && end.is_none_or(ten_years) {
+                let conn = if delay > 0 {
+                    format!("({} + {delay} of fault delay)", self.timeout_ms)
+                } else {
+                    self.timeout_ms.to_string()
+                };
                 bad(
                     "client",
                     i,
                     "connections",
                     format!(
-                        "simulated time: start_ms + connections × (interval_ms + jitter_ms + timeout_ms × (1 + ftps_transfers)) + timeout_ms = {} + {} × ({} + {} + {} × {}) + {} = {} ms, above 10 years ({MAX_SIMULATED_MS} ms)",
+                        "simulated time: start_ms + connections × (interval_ms + jitter_ms + timeout_ms × (1 + ftps_transfers)) + timeout_ms = {} + {} × ({} + {} + {conn} × {}) + {conn} = {} ms, above 10 years ({MAX_SIMULATED_MS} ms)",
                         c.start_ms,
                         c.connections,
                         c.interval_ms,
                         c.jitter_ms,
-                        self.timeout_ms,
                         1 + u64::from(c.ftps_transfers),
-                        self.timeout_ms,
-                        client_end_ms(c, self.timeout_ms)
-                            .map_or_else(|| "more than 2^64".to_string(), |e| e.to_string())
+                        end.map_or_else(|| "more than 2^64".to_string(), |e| e.to_string())
                     ),
                 );
             }
@@ -583,7 +653,17 @@ impl Fleet {
                         }
                     }
                     if let super::ConnFault::Slow { ms } | super::ConnFault::Stall { ms } = fault {
-                        time_issue(i, "fault", *ms, &mut bad);
+                        if *ms > self.timeout_ms {
+                            bad(
+                                "fault",
+                                i,
+                                "fault",
+                                format!(
+                                    "fault: {ms} ms is longer than timeout_ms ({} ms): the server gives up after the timeout, so a longer delay ends the same way and only lengthens the run (and the client's writes are not covered by its timeout)",
+                                    self.timeout_ms
+                                ),
+                            );
+                        }
                     }
                     if share.is_finite() && (0.0..=1.0).contains(share) {
                         for l in &client_labels {
