@@ -5,6 +5,7 @@
 //! cargo run --release --example fuzz -- --target wire:5000000,client-sim:500000
 //! cargo run --release --example fuzz -- --target server-sim --seed 1 --iter 370
 //! cargo run --release --example fuzz -- --target reg --seed 1 --iter 5 --file found.bin
+//! cargo run --release --example fuzz -- --target wire --export fuzz/corpus
 //! ```
 //!
 //! Each target runs iterations `from..from+N` of its own seeded stream; the inputs, and so
@@ -25,10 +26,11 @@ struct Args {
     iter: Option<u64>,
     file: Option<PathBuf>,
     out: PathBuf,
+    export: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: fuzz [--target all|NAME[:N],...] [--inputs N] [--seed S] [--from I] \
-[--threads T] [--out DIR] [--iter I [--file F]]\ntargets: ";
+[--threads T] [--out DIR] [--iter I [--file F]] [--export DIR]\ntargets: ";
 
 fn parse_args() -> Result<Args, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         iter: None,
         file: None,
         out: root.join("target/fuzz-found"),
+        export: None,
     };
     let mut it = std::env::args().skip(1);
     let num = |v: Option<String>, what: &str| -> Result<u64, String> {
@@ -77,6 +80,7 @@ fn parse_args() -> Result<Args, String> {
             "--iter" => a.iter = Some(num(it.next(), "--iter")?),
             "--file" => a.file = Some(it.next().ok_or("--file needs a path")?.into()),
             "--out" => a.out = it.next().ok_or("--out needs a path")?.into(),
+            "--export" => a.export = Some(it.next().ok_or("--export needs a path")?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -119,6 +123,27 @@ fn replay(corpus: &Corpus, a: &Args, iter: u64) -> bool {
     matches!(v, Verdict::Accepted | Verdict::Rejected)
 }
 
+/// Writes the seeds as a cargo-fuzz corpus in `dir/<target>/`: each file is the seed's
+/// index byte (see `Corpus::raw_input`) followed by its bytes.
+fn export(corpus: &Corpus, dir: &Path) -> Result<(), String> {
+    let d = dir.join(corpus.target().name());
+    std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    for i in 0..corpus.len().min(256) {
+        let index = u8::try_from(i).map_err(|e| e.to_string())?;
+        let mut data = vec![index];
+        data.extend(corpus.seed_input(i).bytes);
+        let f = d.join(format!("seed-{i:03}"));
+        std::fs::write(&f, data).map_err(|e| format!("{}: {e}", f.display()))?;
+    }
+    println!(
+        "{}: {} seeds written to {}",
+        corpus.target(),
+        corpus.len().min(256),
+        d.display()
+    );
+    Ok(())
+}
+
 fn main() {
     let a = match parse_args() {
         Ok(a) => a,
@@ -131,7 +156,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut clean = true;
     let mut total = (0u64, Duration::ZERO);
-    if a.iter.is_none() {
+    let fuzzing = a.iter.is_none() && a.export.is_none();
+    if fuzzing {
         println!(
             "seed {}, iterations from {}, {} threads",
             a.seed, a.from, a.threads
@@ -151,6 +177,13 @@ fn main() {
             }
         };
         let build = t0.elapsed();
+        if let Some(dir) = &a.export {
+            if let Err(e) = export(&corpus, dir) {
+                eprintln!("{target}: {e}");
+                std::process::exit(2);
+            }
+            continue;
+        }
         if let Some(iter) = a.iter {
             clean &= replay(&corpus, &a, iter);
             continue;
@@ -210,7 +243,7 @@ fn main() {
             );
         }
     }
-    if a.iter.is_none() && a.targets.len() > 1 {
+    if fuzzing && a.targets.len() > 1 {
         println!(
             "total: {} inputs in {:.1} s of fuzzing ({:.0} inputs/s)",
             total.0,
