@@ -229,7 +229,7 @@ pub fn kept_leading_zero(r: &LocalReport) -> bool {
 /// Name the mechanism of a bridged connection from the tlsim side alone.
 ///
 /// The real peer's secrets are invisible, so the M1 case is inferred: the peer (OpenSSL,
-/// which strips Z's leading zeros per RFC 5246 §8.1.2 — FACTS.md §3) rejected our Finished
+/// which strips Z's leading zeros in TLS 1.2 per RFC 5246 §8.1.2) rejected our Finished
 /// with bad_record_mac (20) or decrypt_error (51) — or, as a server, we could not open the
 /// peer's Finished — *and* the Z this side computed had a zero top byte that this side kept.
 /// Both facts come from what tlsim computed itself (`truth.z`, `truth.premaster`); the

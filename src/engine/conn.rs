@@ -947,7 +947,8 @@ mod server;
 /// the record that carried it.
 #[derive(Debug, Clone, Copy)]
 struct HeaderLimits {
-    /// Schannel `Messaging\MessageLimit*` (FACTS.md M7): a message split across records and
+    /// Schannel `Messaging\MessageLimit*` (Microsoft Learn "TLS registry settings",
+    /// Messaging; docs/field-facts.md M7): a message split across records and
     /// longer than this is refused; 0 = any message split across records is refused.
     fragmented: Option<u32>,
     /// Java `jdk.tls.maxHandshakeMessageSize`: any message longer than this is refused.
