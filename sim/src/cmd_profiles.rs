@@ -4,7 +4,9 @@
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use tlsim::profile::catalogue::{self, KnobRow, Origin, Resolved};
-use tlsim::profile::{parse_cipher_order, parse_reg, read_text, schannel_settings};
+use tlsim::profile::{
+    parse_cipher_order, parse_reg, read_input_bytes, read_text, schannel_settings,
+};
 
 #[derive(Args)]
 pub struct ProfilesArgs {
@@ -53,7 +55,7 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
         }) => {
             let mut r = catalogue::resolve(&name)?;
             if let Some(file) = registry {
-                let bytes = std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?;
+                let bytes = read_input_bytes(&file).map_err(|e| e.to_string())?;
                 let reg = parse_reg(&bytes, &file).map_err(|e| e.to_string())?;
                 let overlay = schannel_settings(&reg, &file).map_err(|e| e.to_string())?;
                 r.apply_registry(&overlay, &file)?;

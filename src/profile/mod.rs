@@ -21,7 +21,7 @@ pub use registry::{
     key_matches, parse_reg, schannel_settings, RegData, RegError, RegFile, RegFormat, RegValue,
     SchannelOverlay, SchannelSetting,
 };
-pub use text::{decode_text, read_text, read_text_at, TextError};
+pub use text::{decode_text, read_input_bytes, read_text, read_text_at, TextError};
 pub use validate::{MAX_LIFETIME_SECS, MAX_SIMULATED_MS};
 
 use crate::crypto::{GroupId, PublicEncoding};

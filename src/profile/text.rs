@@ -39,6 +39,36 @@ impl From<TextError> for String {
     }
 }
 
+/// The largest input file tlsim reads (scenario, profile, cipher order, `.reg`): 64 MiB.
+/// The largest real ones are a few kilobytes; the bound keeps a wrong path (a disk image, a
+/// log) from being read into memory whole.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Reads an input file's bytes, refusing one larger than [`MAX_INPUT_BYTES`] before
+/// reading it.
+pub fn read_input_bytes(path: impl AsRef<Path>) -> Result<Vec<u8>, TextError> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let fail = |message: String| TextError {
+        file: path.display().to_string(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    let f = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::new();
+    // Read at most one byte more than the bound: a file that grows while read is caught too.
+    f.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_INPUT_BYTES {
+        return Err(fail(format!(
+            "larger than {MAX_INPUT_BYTES} bytes (64 MiB), the largest input file tlsim reads"
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads a text file: see the module documentation for the encodings accepted.
 pub fn read_text(path: impl AsRef<Path>) -> Result<String, String> {
     read_text_at(path).map_err(String::from)
@@ -48,12 +78,7 @@ pub fn read_text(path: impl AsRef<Path>) -> Result<String, String> {
 pub fn read_text_at(path: impl AsRef<Path>) -> Result<String, TextError> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TextError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: e.to_string(),
-    })?;
+    let bytes = read_input_bytes(path)?;
     decode_at(&bytes).map_err(|(line, column, message)| TextError {
         file,
         line,
