@@ -1,7 +1,7 @@
 //! The profile catalogue: real builds and stacks as data (`catalogue/*.toml`, compiled in),
 //! the Windows update timeline, and the resolution of a name such as
 //! `win2012r2@2019-10-08` or `win2016+KB4537806` into a [`Profile`] whose every knob
-//! remembers which entry or update set it and on what source (FACTS.md).
+//! remembers which entry or update set it and on what source (docs/field-facts.md).
 //!
 //! Knob tables use exactly the `Profile` field names and serde spellings: they are merged
 //! over `Profile::default()` as TOML and deserialised with `deny_unknown_fields`, so a typo
@@ -79,7 +79,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Update {
-    /// KB number (`KB4537806`), or an id where FACTS.md gives none.
+    /// KB number (`KB4537806`), or an id where no KB number is known.
     pub kb: String,
     /// Other names: the bulletin (`MS15-121`), the security-only sibling KB.
     #[serde(default)]

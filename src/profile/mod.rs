@@ -1,6 +1,7 @@
 //! The `Profile`: every behaviour difference between two TLS stacks, as one plain struct of
 //! named knobs. The engine reads each knob at the one place it matters; the catalogue
-//! ([`catalogue`]) builds profiles of real builds from FACTS.md, with a source for every value.
+//! ([`catalogue`]) builds profiles of real builds, with a primary source for every value
+//! (docs/field-facts.md).
 //!
 //! Defaults are the RFC-compliant, modern behaviour (an OpenSSL 3-like peer), so a profile
 //! that only sets the knobs where a real stack differs reads as a list of its quirks.
@@ -79,7 +80,7 @@ impl TlsVersion {
 #[serde(rename_all = "kebab-case")]
 pub enum LeadingZeros {
     /// RFC 5246 §8.1.2: "Leading bytes of Z that contain all zero bits are stripped".
-    /// OpenSSL 1.0.2–3.x, Java SunJSSE, BouncyCastle (FACTS.md §1).
+    /// OpenSSL 1.0.2–3.x, Java SunJSSE, BouncyCastle in TLS 1.2 (docs/field-facts.md, M1).
     Strip,
     /// Z left-padded to the length of p (as RFC 8446 §7.4.1 does for TLS 1.3).
     Keep,
@@ -151,7 +152,7 @@ pub struct Profile {
 
     // ---- finite-field DH ----
     /// The group a server uses for DHE. Schannel before Windows 10: 1024-bit; Windows 10:
-    /// 2048-bit (FACTS.md §2).
+    /// 2048-bit (Microsoft Learn "TLS registry settings", Diffie-Hellman ServerMinKeyBitLength).
     pub dh_group: GroupId,
     /// A custom prime (hex) overriding `dh_group`, with generator 2: for groups no RFC
     /// names, e.g. the 768-bit group of MS15-055's Logjam era, or a sparse test prime.
@@ -180,8 +181,8 @@ pub struct Profile {
     pub server_accepts_short_peer_public: Option<bool>,
     /// Seconds a server reuses its "ephemeral" DH/ECDH key pair across handshakes (0 = a
     /// fresh key every handshake). Schannel `EphemKeyReuseTime` (IIS); default lifetime
-    /// unverified (M11). Clients always generate a fresh key: FACTS.md documents the reuse
-    /// for servers only.
+    /// unverified (M11). Clients always generate a fresh key: the sources (saotn.org on IIS,
+    /// SSL Labs' "public server param reuse") document the reuse for servers only.
     pub ephemeral_key_reuse_secs: u64,
 
     // ---- extended master secret ----
@@ -249,7 +250,7 @@ pub struct Profile {
     /// 0.9.x as an option), else the transfer is refused with `ftps_reuse_reply`.
     pub ftps_require_reuse: bool,
     /// The reply an FTPS server sends on the control connection when a data connection's
-    /// TLS session was not resumed (FACTS.md M6).
+    /// TLS session was not resumed (docs/field-facts.md M6: vsftpd's 522, FileZilla 1.x's 425).
     pub ftps_reuse_reply: Option<String>,
 
     // ---- failure behaviour ----

@@ -2,8 +2,9 @@
 //! ([`apply_registry`]) and a cipher-suite order ([`apply_cipher_order`]).
 //!
 //! Protocol keys: `Enabled=0` removes the version; `DisabledByDefault=1` removes it too,
-//! because tlsim models applications that do not ask for a version explicitly (FACTS.md
-//! §2: "keeps it off unless the application asks"); `Enabled=1` or `DisabledByDefault=0`
+//! because tlsim models applications that do not ask for a version explicitly (Microsoft
+//! Learn "TLS registry settings": DisabledByDefault keeps a version off unless the
+//! application asks for it); `Enabled=1` or `DisabledByDefault=0`
 //! (without the other turning it off) adds it. TLS 1.3 keys are listed as ignored.
 
 use super::catalogue::{Origin, Resolved};
@@ -115,7 +116,7 @@ pub fn apply_registry_detailed(
                 profile.server_cache_secs = u64::from(*ms).div_ceil(1000);
                 set("server_cache_secs", line, "ServerCacheTime");
                 if *ms == 0 {
-                    // FACTS.md §2: "0 turns caching off".
+                    // Microsoft Learn "TLS registry settings": 0 turns the cache off.
                     profile.server_cache_size = 0;
                     set("server_cache_size", line, "ServerCacheTime=0");
                 }

@@ -1,5 +1,5 @@
 //! A reader for regedit `.reg` exports, and the mapping of the Schannel values that tlsim
-//! models (FACTS.md §2, M7, M9, M11).
+//! models (docs/field-facts.md; Microsoft Learn "TLS registry settings").
 //!
 //! [`parse_reg`] is a faithful, strict reader of the export format: it knows nothing about
 //! Schannel. [`schannel_settings`] then picks the values under
