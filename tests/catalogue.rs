@@ -413,6 +413,10 @@ fn a_profile_file_is_decoded_and_validated() {
     std::fs::write(&bad, "name = \"b\"\nmax_fragment = 20000\n").unwrap();
     let e = load(bad.to_str().unwrap()).unwrap_err();
     assert!(e.contains("max_fragment") && e.contains("16384"), "{e}");
+    assert!(
+        e.contains("bad.toml:2:16: max_fragment"),
+        "the knob's line: {e}"
+    );
 }
 
 #[test]

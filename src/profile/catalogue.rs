@@ -668,7 +668,22 @@ pub fn resolve(spec: &str) -> Result<Resolved, String> {
     if path.is_file() {
         let text = super::read_text(path)?;
         let p = Profile::from_toml(&text).map_err(|e| format!("{spec}: {e}"))?;
-        p.check().map_err(|m| format!("{spec}: {m}"))?;
+        let errors = p.validate();
+        if let Some((knob, _)) = errors.first() {
+            // Point at the first bad knob's line in the file.
+            let at = toml::from_str::<BTreeMap<String, toml::Spanned<toml::Value>>>(&text)
+                .ok()
+                .and_then(|m| m.get(knob).map(|v| v.span().start))
+                .map(|off| {
+                    let before = &text[..off.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!(":{line}:{col}")
+                })
+                .unwrap_or_default();
+            let all: Vec<String> = errors.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+            return Err(format!("{spec}{at}: {}", all.join("; ")));
+        }
         return Ok(from_profile(p, spec, &format!("profile file {spec}")));
     }
     Err(format!(
