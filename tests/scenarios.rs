@@ -79,3 +79,30 @@ fn every_scenario_matches_its_snapshot_and_expectations() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A replay id names a connection as `host.peer.index`; two client entries on one host
+/// (m4's clients, the October fleet's Windows 7 hosts) must not both have a peer 0, or a
+/// replay re-runs the first entry's connection in place of the second's.
+#[test]
+fn connection_ids_are_unique_when_client_entries_share_a_host() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/m4-ems-resumption.toml");
+    let sc = Scenario::load(&path).expect("m4 loads");
+    let hosts: Vec<&str> = sc.fleet.clients.iter().map(|c| c.host.as_str()).collect();
+    let shared = hosts
+        .iter()
+        .enumerate()
+        .any(|(i, h)| hosts[..i].contains(h));
+    assert!(shared, "m4 has two client entries on one host: {hosts:?}");
+    let records = tlsim::net::run_fleet(&sc.fleet).expect("m4 runs");
+    let mut ids = std::collections::BTreeSet::new();
+    for r in &records {
+        assert!(
+            ids.insert((r.client_host.clone(), r.peer, r.index)),
+            "{}.{}.{} names two connections ({} and another entry)",
+            r.client_host,
+            r.peer,
+            r.index,
+            r.client
+        );
+    }
+}

@@ -404,7 +404,14 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
         let host_name = host.clone();
         sim.client(host.as_str(), async move {
             let mut tasks = Vec::new();
+            // Peers are numbered per host across its client entries, so that
+            // `host.peer.index` (a replay id's connection) names one connection even when
+            // two entries share a host; the seed paths keep the entry's own numbering.
+            let mut peer_base = 0u32;
             for (ci, spec) in specs.into_iter().enumerate() {
+                let base = peer_base;
+                // Fleet validation bounds the peers of one host (EPHEMERAL_PORTS).
+                peer_base = peer_base.saturating_add(spec.peers);
                 for peer in 0..spec.peers {
                     let spec = spec.clone();
                     let col = col.clone();
@@ -452,7 +459,7 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                                     client: spec.label.clone(),
                                     server: String::new(),
                                     client_host: host_name.clone(),
-                                    peer,
+                                    peer: base.saturating_add(peer),
                                     index: i * 1000 + k,
                                     channel,
                                     start_ms: start,
