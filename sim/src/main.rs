@@ -212,6 +212,9 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
             .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
         client.client_suites = vec![info.suite];
     }
+    client
+        .check_as_client()
+        .map_err(|m| format!("--client-profile {}: {m}", a.client_profile))?;
     let mut pair = Pair::new(client, server, a.seed);
     let mut runs = vec![pair.connect()];
     if a.resume {

@@ -189,7 +189,7 @@ fn item1_a_marked_dir_of_another_study_is_refused() {
 fn item1_compare_variant_dirs_follow_the_same_rules() {
     let t = scratch("compare");
     let d = t.join("state");
-    let v = t.join("state+no-dhe");
+    let v = t.join("state+ems-on");
     std::fs::create_dir_all(&v).unwrap();
     std::fs::write(v.join("notes"), "keep").unwrap();
     let o = tlsim(&[
@@ -200,9 +200,9 @@ fn item1_compare_variant_dirs_follow_the_same_rules() {
         "--state-dir",
         s(&d),
         "--compare",
-        "no-dhe",
+        "ems-on",
     ]);
-    refused(&o, &["state+no-dhe", "not created by tlsim"]);
+    refused(&o, &["state+ems-on", "not created by tlsim"]);
     assert_eq!(std::fs::read_to_string(v.join("notes")).unwrap(), "keep");
     assert_eq!(shard_files(&d), 0, "refused before any work");
     std::fs::remove_dir_all(&v).unwrap();
@@ -214,7 +214,7 @@ fn item1_compare_variant_dirs_follow_the_same_rules() {
         "--state-dir",
         s(&d),
         "--compare",
-        "no-dhe",
+        "ems-on",
     ]);
     ok(&o);
     assert!(v.join(".tlsim-state").is_file());

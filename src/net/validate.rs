@@ -503,7 +503,7 @@ impl Fleet {
                     ),
                 );
             }
-            if let Err(m) = c.profile.check() {
+            if let Err(m) = c.profile.check_as_client() {
                 bad(
                     "client",
                     i,

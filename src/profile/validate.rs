@@ -183,44 +183,12 @@ impl Profile {
         }
 
         // ---- versions and suites ----
-        if self.client_versions.is_empty() {
-            bad(
-                "client_versions",
-                "empty: a client with no protocol version enabled cannot send a ClientHello \
-                 (enable at least one of ssl3.0, tls1.0, tls1.1, tls1.2)"
-                    .into(),
-            );
-        }
-        if self.client_suites.is_empty() {
-            bad(
-                "client_suites",
-                "empty: a client with no cipher suite cannot send a ClientHello \
-                 (RFC 5246 §7.4.1.2: cipher_suites<2..2^16-2>)"
-                    .into(),
-            );
-        } else if self.client_suites.len() > MAX_SUITES {
+        if self.client_suites.len() > MAX_SUITES {
             bad(
                 "client_suites",
                 format!(
                     "{} suites; the ClientHello's suite list has a 2-byte length, so at most {MAX_SUITES} suites of 2 bytes",
                     self.client_suites.len()
-                ),
-            );
-        } else if self
-            .client_versions
-            .iter()
-            .max()
-            .is_some_and(|v| *v < TlsVersion::Tls12)
-            && self
-                .client_suites
-                .iter()
-                .all(|s| crate::wire::suite_info(*s).is_some_and(|i| i.tls12_only))
-        {
-            bad(
-                "client_suites",
-                format!(
-                    "every suite is TLS 1.2 only and the client's highest version is {}: the client would offer no cipher suite",
-                    self.client_versions.iter().max().map_or("?", |v| v.name())
                 ),
             );
         }
@@ -424,6 +392,65 @@ impl Profile {
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
+    }
+
+    /// What a profile needs to act as a client, beyond [`Profile::validate`]: a version and a
+    /// suite it can offer with it. Checked where a profile connects (fleet clients,
+    /// `tlsim handshake`, the bridge client), not where it is loaded: a server-only profile,
+    /// or a what-if that removes a client's suites, is not wrong until it must send a
+    /// ClientHello.
+    pub fn client_issues(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut bad = |knob: &str, msg: String| out.push((knob.to_string(), msg));
+        if self.client_versions.is_empty() {
+            bad(
+                "client_versions",
+                "empty: a client with no protocol version enabled cannot send a ClientHello \
+                 (enable at least one of ssl3.0, tls1.0, tls1.1, tls1.2)"
+                    .into(),
+            );
+        }
+        if self.client_suites.is_empty() {
+            bad(
+                "client_suites",
+                "empty: a client with no cipher suite cannot send a ClientHello \
+                 (RFC 5246 §7.4.1.2: cipher_suites<2..2^16-2>)"
+                    .into(),
+            );
+        } else if self
+            .client_versions
+            .iter()
+            .max()
+            .is_some_and(|v| *v < TlsVersion::Tls12)
+            && self
+                .client_suites
+                .iter()
+                .all(|s| crate::wire::suite_info(*s).is_some_and(|i| i.tls12_only))
+        {
+            bad(
+                "client_suites",
+                format!(
+                    "every suite is TLS 1.2 only and the client's highest version is {}: the client would offer no cipher suite",
+                    self.client_versions.iter().max().map_or("?", |v| v.name())
+                ),
+            );
+        }
+        out
+    }
+
+    /// [`Profile::validate`] and [`Profile::client_issues`] as one message.
+    pub fn check_as_client(&self) -> Result<(), String> {
+        self.check()?;
+        let errs = self.client_issues();
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs
+                .iter()
+                .map(|(k, m)| format!("{k}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "))
+        }
     }
 
     /// [`Profile::validate`] as one message (`knob: message; knob: message`), for callers

@@ -302,7 +302,8 @@ impl Scenario {
             err_at(off, e.message().trim().to_string())
         })?;
         let resolve = |name: &Spanned<String>,
-                       set: &Option<SetTable>|
+                       set: &Option<SetTable>,
+                       client: bool|
          -> Result<Profile, ScenarioError> {
             let spec = name.get_ref();
             let as_file = dir
@@ -321,7 +322,10 @@ impl Scenario {
                 .collect();
             let out =
                 apply_set(p, &table).map_err(|m| err_at(set.span().start, format!("set: {m}")))?;
-            let errors = out.validate();
+            let mut errors = out.validate();
+            if client {
+                errors.extend(out.client_issues());
+            }
             if let Some((knob, _)) = errors.first() {
                 let at = set
                     .get_ref()
@@ -371,7 +375,7 @@ impl Scenario {
             spans.field("server", i, "port", &s.port);
             spans.field("server", i, "ftps", &s.ftps);
             spans.field("server", i, "label", &s.label);
-            let profile = resolve(&s.profile, &s.set)?;
+            let profile = resolve(&s.profile, &s.set, false)?;
             let ftps =
                 s.ftps
                     .as_ref()
@@ -423,7 +427,7 @@ impl Scenario {
             spans.field("client", i, "jitter_ms", &c.jitter_ms);
             spans.field("client", i, "resume_ratio", &c.resume_ratio);
             spans.field("client", i, "ftps_transfers", &c.ftps_transfers);
-            let profile = resolve(&c.profile, &c.set)?;
+            let profile = resolve(&c.profile, &c.set, true)?;
             let mut targets = Vec::new();
             for t in c.targets.get_ref() {
                 let Some((h, p)) = t

@@ -843,6 +843,27 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
             ))
         }
     }
+    // A what-if that leaves a client nothing to offer is not a study of that client: say so
+    // rather than run ClientHellos no real stack would send.
+    if let Some(c) = v
+        .fleet
+        .clients
+        .iter()
+        .find(|c| !c.profile.client_issues().is_empty())
+    {
+        let why: Vec<String> = c
+            .profile
+            .client_issues()
+            .into_iter()
+            .map(|(k, m)| format!("{k}: {m}"))
+            .collect();
+        return Err(format!(
+            "what-if {name}: client {} ({}) could not connect at all: {}",
+            c.label,
+            c.profile.name,
+            why.join("; ")
+        ));
+    }
     v.name = format!("{}+{name}", sc.name);
     Ok(v)
 }
