@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use tlsim::scenario::Scenario;
 use tlsim::study::{merge, replay, variant, ReplayId, Study, StudyReport};
 
-const FLAGSHIP: &str = include_str!("../../scenarios/october-2019-fleet.toml");
+const NAME: &str = "october-2019-fleet";
 /// Shards of the flagship study (each one run of the scenario's workload).
 const SHARDS: u32 = 24;
 
@@ -52,14 +52,14 @@ pub fn run() -> Result<ExitCode, String> {
 
 fn run_checked() -> Result<ExitCode, Failure> {
     let t0 = std::time::Instant::now();
-    let sc = Scenario::parse(
-        FLAGSHIP,
-        "embedded:scenarios/october-2019-fleet.toml",
-        "october-2019-fleet",
-        None,
-    )
-    .map_err(|e| e.to_string())?;
-    let study = Study::new(sc.clone(), FLAGSHIP, 2019, SHARDS);
+    // The built-in scenario, never a file of the current directory.
+    let flagship = tlsim::scenario::builtin(NAME).ok_or("the flagship scenario is built in")?;
+    let sc = Scenario::parse(flagship, &format!("built-in:{NAME}"), NAME, None)
+        .map_err(|e| e.to_string())?;
+    // The one seed rule: the scenario's `seed` (20191008 here), as `tlsim study` and `tlsim
+    // run` use it.
+    let seed = sc.fleet.seed;
+    let study = Study::new(sc.clone(), flagship, seed, SHARDS);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -67,7 +67,7 @@ fn run_checked() -> Result<ExitCode, Failure> {
     println!("tlsim — the October 2019 fleet (embedded flagship study)");
     println!("{}", sc.description.trim());
     println!(
-        "\nRunning {} shards × {} connections on {threads} thread(s), seed 2019…",
+        "\nRunning {} shards × {} connections on {threads} thread(s), seed {seed}…",
         SHARDS,
         study.per_shard()
     );
@@ -137,7 +137,7 @@ fn run_checked() -> Result<ExitCode, Failure> {
         ("ems-on", "enable the Extended Master Secret on both sides"),
     ] {
         let vs = variant(&sc, v)?;
-        let vstudy = Study::new(vs.clone(), &format!("{FLAGSHIP}{v}"), 2019, SHARDS);
+        let vstudy = Study::new(vs.clone(), &format!("{flagship}{v}"), seed, SHARDS);
         let vres = run_study(&vstudy, &all, threads, None, false)?;
         let vrep = merge(&vres, Some(&vs), 5)?;
         let total = |r: &StudyReport| r.cells.iter().map(|c| c.failures).sum::<u64>();
@@ -157,6 +157,6 @@ fn run_checked() -> Result<ExitCode, Failure> {
     }
     println!("\nFinished in {:.1} s.", t0.elapsed().as_secs_f64());
     println!("Next: `tlsim demo` (step-by-step demos), `tlsim replay {}` (one failure, message by message),", first_id.unwrap_or_else(|| "ID".into()));
-    println!("      `tlsim study scenarios/october-2019-fleet.toml --connections 100000`, `tlsim profiles`, `tlsim --help`.");
+    println!("      `tlsim study october-2019-fleet --connections 100000`, `tlsim profiles`, `tlsim --help`.");
     Ok(ExitCode::SUCCESS)
 }

@@ -36,21 +36,26 @@ report); 3 a tlsim bug (a shard panicked: its outcomes are not reported).";
 const MERGE_AFTER_HELP: &str = "\
 Every file must be a regular file of at most 1 GiB; every shard result is checked (header, \
 shard index, failures <= attempts, mechanism counts, replay ids, connections) and the files \
-together must hold each shard of one study exactly once. Exit status: 0 success, 2 bad \
-input.";
+together must hold each shard of one study exactly once: the same scenario (digest of the \
+embedded text), seed, shard count and tlsim version. Each file embeds the scenario it ran, so \
+merge works in any directory and gives the whole run's report byte for byte, theory and \
+verdict included. Exit status: 0 success, 2 bad input.";
 
 #[derive(clap::Args)]
 #[command(after_long_help = STUDY_AFTER_HELP)]
 pub struct StudyArgs {
-    /// The scenario file whose fleet is studied.
+    /// The scenario: a file, or the name of a built-in scenario (`tlsim study
+    /// october-2019-fleet`; `scenarios/NAME.toml` also names the built-in one where no such
+    /// file exists).
     pub scenario: PathBuf,
     /// Connections to run in total (rounded up to whole shards of the scenario's workload;
     /// at most 1000000 shards).
     #[arg(long, default_value_t = 20_000)]
     pub connections: u64,
-    /// Study seed: shard i runs with a seed derived from it and i.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Study seed (default: the scenario's `seed`): shard i runs with a seed derived from it
+    /// and i.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Worker threads, 1 to 1024 (never changes a number; never more than the shards to run).
     #[arg(long, default_value_t = default_threads(), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub threads: usize,
@@ -136,31 +141,10 @@ pub fn exit_for(r: Result<ExitCode, Failure>) -> Result<ExitCode, String> {
     }
 }
 
-/// The largest scenario file read for its digest.
-const MAX_SCENARIO_BYTES: u64 = 64 << 20;
-
+/// A scenario given as a file or a built-in name (`tlsim::scenario::open`), with its text.
 pub fn load(path: &Path) -> Result<(Scenario, String), String> {
-    let sc = Scenario::load(path).map_err(|e| e.to_string())?;
-    let text = read_text(path, MAX_SCENARIO_BYTES)?;
-    Ok((sc, text))
-}
-
-/// Read a text file of at most `limit` bytes (any kind of file: a scenario may come from
-/// a pipe).
-fn read_text(path: &Path, limit: u64) -> Result<String, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(limit.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if u64::try_from(buf.len()).map_or(true, |n| n > limit) {
-        return Err(format!(
-            "{}: larger than the limit of {limit} bytes",
-            path.display()
-        ));
-    }
-    String::from_utf8(buf).map_err(|e| format!("{}: not UTF-8: {e}", path.display()))
+    let l = tlsim::scenario::open(path).map_err(|e| e.to_string())?;
+    Ok((l.scenario, l.text))
 }
 
 fn bar(total: u64, label: &str) -> indicatif::ProgressBar {
@@ -401,15 +385,16 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
         }
     }
     let (sc, text) = load(&a.scenario)?;
+    let seed = a.seed.unwrap_or(sc.fleet.seed);
     let variants = a
         .compare
         .iter()
         .map(|v| Ok((v.clone(), variant(&sc, v)?)))
         .collect::<Result<Vec<(String, Scenario)>, String>>()?;
-    let shards = Study::new(sc.clone(), &text, a.seed, 1)
+    let shards = Study::new(sc.clone(), &text, seed, 1)
         .shards_for(a.connections)
         .map_err(|e| format!("--connections {}: {e}", a.connections))?;
-    let study = Study::new(sc.clone(), &text, a.seed, shards);
+    let study = Study::new(sc.clone(), &text, seed, shards);
     let which: Vec<u32> = match part {
         None => (0..shards).collect(),
         Some((i, n)) => (0..shards).filter(|s| s % n == i).collect(),
@@ -425,7 +410,7 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     let vstudies: Vec<(String, Study, PathBuf)> = variants
         .into_iter()
         .map(|(v, vs)| {
-            let vstudy = Study::new(vs, &format!("{text}{v}"), a.seed, shards);
+            let vstudy = Study::new(vs, &format!("{text}{v}"), seed, shards);
             Ok((v.clone(), vstudy, variant_dir(&state_path, &v)?))
         })
         .collect::<Result<_, String>>()?;
@@ -438,8 +423,10 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     let results = run_study(&study, &which, a.threads, Some(&state), a.resume)?;
     if let Some((i, n)) = part {
         let out = a.out.as_deref().ok_or("--shard needs --out FILE")?;
-        let text = serde_json::to_string(&results).map_err(|e| e.to_string())?;
-        write_output(out, text.as_bytes())?;
+        let file = tlsim::study::ShardFile::new(&text, results);
+        let json = serde_json::to_string(&file).map_err(|e| e.to_string())?;
+        write_output(out, json.as_bytes())?;
+        let results = file.results;
         if results.is_empty() {
             eprintln!("note: shard set {i}/{n} is empty: the study has only {shards} shards");
         }
@@ -448,10 +435,13 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     }
     let report = merge(&results, Some(&sc), study.replay_per_cell)?;
     let mut out = render(&report, a.json, a.csv);
+    // `tlsim replay ID` finds scenarios/NAME.toml here or the built-in NAME; anything
+    // else needs --scenario.
     let default_path = PathBuf::from(format!("scenarios/{}.toml", study.header.scenario));
     if !a.json
         && !a.csv
         && a.scenario != default_path
+        && tlsim::scenario::builtin(&study.header.scenario) != Some(text.as_str())
         && report.cells.iter().any(|c| !c.replay.is_empty())
     {
         out.push_str(&format!(
@@ -530,8 +520,8 @@ pub struct MergeArgs {
     /// Shard result files written by `tlsim study --shard i/n --out FILE`.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The scenario file (for theoretical rates; default scenarios/<name>.toml). It must be
-    /// the file the shards were run with (its digest is checked).
+    /// The scenario file. Not needed: each shard file embeds the scenario it ran (theory and
+    /// verdict come from it). If given, it must be that same text (its digest is checked).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     #[arg(long, conflicts_with = "csv")]
@@ -566,16 +556,15 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
     // (file index, result), checked file by file so that errors name the file.
     let mut all: Vec<ShardResult> = Vec::new();
     let mut from: Vec<usize> = Vec::new();
-    let mut first: Option<(usize, StudyHeader)> = None;
+    let mut first: Option<(usize, StudyHeader, String)> = None;
     for (fi, f) in a.files.iter().enumerate() {
         let show = f.display();
         let bytes = read_shard_file(f)?;
-        let part: Vec<ShardResult> = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{show}: not a shard results file: {e}"))?;
-        for (k, r) in part.iter().enumerate() {
+        let file = tlsim::study::ShardFile::parse(&bytes).map_err(|e| format!("{show}: {e}"))?;
+        for (k, r) in file.results.iter().enumerate() {
             match &first {
-                None => first = Some((fi, r.header.clone())),
-                Some((f0, h)) if *h != r.header => {
+                None => first = Some((fi, r.header.clone(), file.scenario_text.clone())),
+                Some((f0, h, _)) if *h != r.header => {
                     return Err(format!(
                         "{show}: shard {} belongs to another study than {}: {}",
                         r.shard,
@@ -588,6 +577,7 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
             r.validate()
                 .map_err(|e| format!("{show}: shard result #{k}: {e}"))?;
         }
+        let part = file.results;
         let total = all.len().saturating_add(part.len());
         if u64::try_from(total).map_or(true, |n| n > u64::from(MAX_SHARDS)) {
             return Err(format!(
@@ -597,7 +587,7 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
         from.extend(std::iter::repeat_n(fi, part.len()));
         all.extend(part);
     }
-    let Some((_, header)) = first else {
+    let Some((f0, header, embedded)) = first else {
         return Err("no shard results in the files".into());
     };
     // Each shard once, naming both files of a duplicate.
@@ -612,39 +602,37 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
             ));
         }
     }
-    let (path, explicit) = match &a.scenario {
-        Some(p) => (p.clone(), true),
-        None => (
-            PathBuf::from(format!("scenarios/{}.toml", header.scenario)),
-            false,
-        ),
-    };
-    let sc = match load(&path) {
-        Ok((sc, text)) => {
+    // The scenario the shards ran: the one embedded in the files (every file's digest was
+    // checked against its text), or --scenario, which must be that same text.
+    let sc = match &a.scenario {
+        Some(path) => {
+            let (sc, text) = load(path)?;
             let digest = tlsim::study::scenario_digest(&text);
-            if digest == header.scenario_digest {
-                Some(sc)
-            } else if explicit {
+            if digest != header.scenario_digest {
                 return Err(format!(
                     "--scenario {}: its digest {digest} is not the digest {} the shards were \
-                     run with; give the scenario file the study ran",
+                     run with; give the scenario file the study ran, or leave --scenario out \
+                     (the files embed it)",
                     path.display(),
                     header.scenario_digest
                 ));
-            } else {
-                eprintln!(
-                    "note: {} has changed since the shards were run (digest {digest}, not {}): \
-                     no theoretical rates; pass --scenario with the file the study ran",
-                    path.display(),
-                    header.scenario_digest
-                );
-                None
             }
+            sc
         }
-        Err(e) if explicit => return Err(e),
-        Err(_) => None,
+        None => Scenario::parse(
+            &embedded,
+            &format!("{} (embedded scenario)", a.files[f0].display()),
+            &header.scenario,
+            None,
+        )
+        .map_err(|e| {
+            format!(
+                "{e}\n(the scenario embedded in the shard files refers to a file that is not \
+                 embedded; pass --scenario with the scenario file the study ran)"
+            )
+        })?,
     };
-    let report = merge(&all, sc.as_ref(), 5)?;
+    let report = merge(&all, Some(&sc), 5)?;
     print!("{}", render(&report, a.json, a.csv));
     Ok(ExitCode::SUCCESS)
 }

@@ -63,8 +63,12 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The scenario file (scenarios/*.toml).
+    /// The scenario: a file, or the name of a built-in scenario (`tlsim run
+    /// m1-dh-premaster-zeros`).
     scenario: std::path::PathBuf,
+    /// Seed of the run (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -157,8 +161,13 @@ fn main() -> ExitCode {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode, String> {
-    let sc = tlsim::scenario::Scenario::load(&a.scenario).map_err(|e| e.to_string())?;
+    let sc = tlsim::scenario::open(&a.scenario)
+        .map_err(|e| e.to_string())?
+        .scenario;
     let mut fleet = sc.fleet.clone();
+    if let Some(seed) = a.seed {
+        fleet.seed = seed;
+    }
     fleet.record = a.pcap.is_some() || a.keylog.is_some();
     let records = tlsim::net::run_fleet(&fleet)?;
     if let Some(path) = &a.pcap {

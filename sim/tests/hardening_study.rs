@@ -466,19 +466,21 @@ fn item3_merge_validates_every_shard_file() {
     type Edit = fn(&mut serde_json::Value);
     let cases: Vec<(Edit, &[&str])> = vec![
         (
-            |v| v[0]["cells"][0][1]["failures"] = 1_000_000.into(),
+            |v| v["results"][0]["cells"][0][1]["failures"] = 1_000_000.into(),
             &["failures", "attempts"],
         ),
         (
             |v| {
-                let m = v[0]["cells"][0][1]["by_mechanism"].as_object_mut().unwrap();
+                let m = v["results"][0]["cells"][0][1]["by_mechanism"]
+                    .as_object_mut()
+                    .unwrap();
                 m.insert("made-up".into(), 1.into());
             },
             &["by_mechanism", "failures"],
         ),
         (
             |v| {
-                v[0]["cells"][0][1]["replay_digest"]
+                v["results"][0]["cells"][0][1]["replay_digest"]
                     .as_array_mut()
                     .unwrap()
                     .push("00".into());
@@ -486,20 +488,23 @@ fn item3_merge_validates_every_shard_file() {
             &["replay_digest"],
         ),
         (
-            |v| v[0]["connections"] = 7.into(),
+            |v| v["results"][0]["connections"] = 7.into(),
             &["connections", "attempts"],
         ),
-        (|v| v[0]["shard"] = 99.into(), &["shard 99", "0..5"]),
         (
-            |v| v[0]["header"]["seed"] = 2.into(),
+            |v| v["results"][0]["shard"] = 99.into(),
+            &["shard 99", "0..5"],
+        ),
+        (
+            |v| v["results"][0]["header"]["seed"] = 2.into(),
             &["another study", "seed"],
         ),
         (
-            |v| v[0]["header"]["shards"] = 4_294_967_295u64.into(),
+            |v| v["results"][0]["header"]["shards"] = 4_294_967_295u64.into(),
             &["shards"],
         ),
         (
-            |v| v[0]["cells"][0][1]["attempts"] = u64::MAX.into(),
+            |v| v["results"][0]["cells"][0][1]["attempts"] = u64::MAX.into(),
             &["attempts"],
         ),
     ];
@@ -684,7 +689,11 @@ fn item5_merge_reads_bounded_input() {
     let claim = t.join("claim.json");
     std::fs::write(
         &claim,
-        r#"[{"header":{"scenario":"x","scenario_digest":"00","seed":1,"shards":4294967295},"shard":0,"connections":0,"cells":[]}]"#,
+        // sha256("x") starts 2d711642b726b04401627ca9: the embedded text's digest.
+        format!(
+            r#"{{"format":"tlsim-shard-results/1","scenario_text":"x","results":[{{"header":{{"scenario":"x","scenario_digest":"2d711642b726b04401627ca9","seed":1,"shards":4294967295,"tlsim":"{}"}},"shard":0,"connections":0,"cells":[]}}]}}"#,
+            env!("CARGO_PKG_VERSION")
+        ),
     )
     .unwrap();
     refused(

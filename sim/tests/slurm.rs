@@ -122,8 +122,8 @@ fn kubernetes_manifest_uses_the_same_shard_convention() {
     };
     assert_eq!(args[0], "study");
     assert!(
-        repo().join(args[1]).is_file(),
-        "{} is not a scenario",
+        tlsim::scenario::builtin(args[1]).is_some() || repo().join(args[1]).is_file(),
+        "{} is neither a built-in scenario nor a scenario file",
         args[1]
     );
     assert_eq!(after("--shard"), Some("$(JOB_COMPLETION_INDEX)/4"));
@@ -453,8 +453,12 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
             all_task_logs()
         );
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{f}: {e}"));
-        let shards: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(shards.as_array().map(Vec::len), Some(2), "{f}: two shards");
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            file["results"].as_array().map(Vec::len),
+            Some(2),
+            "{f}: two shards"
+        );
         assert!(study.join(format!("state-{i}")).is_dir(), "state-{i}");
     }
     drop(daemons);
@@ -500,23 +504,19 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         merge(&dir, &["--scenario", &scenario]) == text,
         "merged text outside the checkout (with --scenario) differs"
     );
-    // Outside the checkout without --scenario: shown, not asserted (the merge command's
-    // behaviour there belongs to its own tests).
-    let bare = String::from_utf8(merge(&dir, &["--json"])).unwrap();
-    let whole = String::from_utf8_lossy(&json);
-    let differ: Vec<String> = whole
-        .lines()
-        .zip(bare.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("{} -> {}", a.trim(), b.trim()))
-        .collect();
-    println!(
-        "merge outside the checkout without --scenario: {}",
-        if bare == whole {
-            "identical".to_string()
-        } else {
-            format!("differs: {}", differ.join("; "))
-        }
+    // Outside the checkout without --scenario: the files embed the scenario, so the merge is
+    // the whole run byte for byte, theory and verdict included.
+    assert!(
+        merge(&dir, &["--json"]) == json,
+        "merged JSON outside the checkout (no --scenario) differs"
+    );
+    assert!(
+        merge(&dir, &[]) == text,
+        "merged text outside the checkout (no --scenario) differs"
+    );
+    assert!(
+        String::from_utf8_lossy(&json).contains("\"verdict\": \"consistent\""),
+        "the merged report has its verdicts"
     );
     println!(
         "merge == single-process study, byte for byte (JSON {} bytes, text {} bytes); whole test {:.1} s",

@@ -8,6 +8,10 @@
 //! fleet as a whole with [`Fleet::issues`] (hosts, ports, labels, shares, simulated time,
 //! the size of a run), each issue mapped back to the line that set it.
 
+mod builtin;
+
+pub use builtin::{builtin, open, Loaded, Origin, BUILTIN};
+
 use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, LinkSpec, ServerSpec};
 use crate::profile::{Profile, MAX_SIMULATED_MS};
 use serde::{Deserialize, Serialize};

@@ -225,6 +225,7 @@ impl StudyHeader {
         );
         field("seed", self.seed.to_string(), other.seed.to_string());
         field("shards", self.shards.to_string(), other.shards.to_string());
+        field("tlsim version", self.tlsim.clone(), other.tlsim.clone());
         d.join(", ")
     }
 }

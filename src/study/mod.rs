@@ -48,6 +48,78 @@ pub struct StudyHeader {
     pub scenario_digest: String,
     pub seed: u64,
     pub shards: u32,
+    /// The tlsim version that ran the shard: results of different versions never merge (the
+    /// engine, its seeds or the theory may differ between them).
+    pub tlsim: String,
+}
+
+/// This build's version, as shard results and state directories record it.
+pub const TLSIM_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The format tag of a shard results file.
+pub const SHARD_FILE_FORMAT: &str = "tlsim-shard-results/1";
+
+/// A shard results file, as `tlsim study --shard i/n --out FILE` writes it: the results and
+/// the scenario text they were run with (its digest is each result's `scenario_digest`), so
+/// that `tlsim merge` anywhere rebuilds the whole run's report, theory and verdict
+/// included, without the scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardFile {
+    /// Always [`SHARD_FILE_FORMAT`].
+    pub format: String,
+    /// The scenario's text, byte for byte.
+    pub scenario_text: String,
+    pub results: Vec<ShardResult>,
+}
+
+impl ShardFile {
+    pub fn new(scenario_text: &str, results: Vec<ShardResult>) -> ShardFile {
+        ShardFile {
+            format: SHARD_FILE_FORMAT.into(),
+            scenario_text: scenario_text.into(),
+            results,
+        }
+    }
+
+    /// Parse a shard results file and check its format, the tlsim version and the embedded
+    /// scenario against every result's digest. Each result is then checked by the caller
+    /// with [`ShardResult::validate`], after comparing headers across files. Errors say what
+    /// is wrong without the file name (the caller adds it).
+    pub fn parse(bytes: &[u8]) -> Result<ShardFile, String> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            return Err(
+                "a shard results file of an older tlsim (a bare list, without the \
+                        scenario or the tlsim version): run those shards again with this tlsim"
+                    .into(),
+            );
+        }
+        let f: ShardFile =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a shard results file: {e}"))?;
+        if f.format != SHARD_FILE_FORMAT {
+            return Err(format!(
+                "format {:?}, but this tlsim reads {SHARD_FILE_FORMAT:?}",
+                f.format
+            ));
+        }
+        let digest = scenario_digest(&f.scenario_text);
+        for r in &f.results {
+            if r.header.tlsim != TLSIM_VERSION {
+                return Err(format!(
+                    "shard {} was run by tlsim {}, this is tlsim {TLSIM_VERSION}: merge it with the tlsim that ran it",
+                    r.shard, r.header.tlsim
+                ));
+            }
+            if r.header.scenario_digest != digest {
+                return Err(format!(
+                    "shard {}: its scenario digest {} is not the digest {digest} of the scenario embedded in the file",
+                    r.shard, r.header.scenario_digest
+                ));
+            }
+        }
+        Ok(f)
+    }
 }
 
 /// (client, server, suite, handshake kind).
@@ -233,6 +305,7 @@ impl Study {
                 scenario_digest: digest,
                 seed,
                 shards,
+                tlsim: TLSIM_VERSION.into(),
             },
             scenario,
             replay_per_cell: 5,

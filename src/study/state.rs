@@ -54,6 +54,7 @@ impl Marker {
             scenario_digest: self.scenario_digest.clone(),
             seed: self.seed,
             shards: self.shards,
+            tlsim: self.version.clone(),
         }
     }
 }
