@@ -264,7 +264,7 @@ fn the_mechanism_list_matches_the_classifier() {
         .collect();
     assert!(src[start..end].contains("Some(\"incomplete\""));
     found.push("incomplete".into());
-    assert!(include_str!("../src/net/mod.rs").contains("Some(\"ftps-data-not-resumed\""));
+    assert!(include_str!("../src/net/collect.rs").contains("Some(\"ftps-data-not-resumed\""));
     found.push("ftps-data-not-resumed".into());
     found.sort();
     found.dedup();

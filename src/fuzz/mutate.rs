@@ -2,12 +2,9 @@
 //! interesting lengths for length prefixes, and line- and token-level edits of text files
 //! (TOML, `.reg`, cipher orders) with the encodings Windows tools produce.
 
-use crate::seed::rng_for;
+use crate::seed::{rng_at, Purpose};
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
-
-/// Domain separator of the fuzzer's seed paths (no other stream in tlsim uses it).
-const FUZZ_DOMAIN: u64 = 0x7f22;
 
 pub struct Mutator {
     rng: ChaCha20Rng,
@@ -85,7 +82,7 @@ impl Mutator {
     /// The mutator for iteration `iter` of target number `target` under `seed`.
     pub fn new(seed: u64, target: u64, iter: u64) -> Mutator {
         Mutator {
-            rng: rng_for(seed, &[FUZZ_DOMAIN, target, iter]),
+            rng: rng_at(seed, Purpose::Fuzz, &[target, iter]),
         }
     }
 

@@ -2,7 +2,7 @@
 //! bytes and an explicit reset, because turmoil's TCP has no application-level RST; the
 //! seeded fault (drop, reset, slow, stall) is applied to this side's writes.
 
-use super::ConnFault;
+use super::faults::ConnFault;
 use crate::engine::CloseKind;
 use rand_chacha::ChaCha20Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -28,36 +28,8 @@ pub const MAX_HOSTS: usize = 1000;
 pub const RUN_RECORD_BUDGET: u64 = 1 << 30;
 
 /// Largest FTPS data transfers per control connection: a record's index is
-/// `connection * 1000 + channel` (`run_fleet`), so channels 0..=999.
+/// `connection * 1000 + channel` (`net::client`), so channels 0..=999.
 pub const MAX_FTPS_TRANSFERS: u32 = 999;
-
-/// turmoil 0.7's default `tcp_capacity`: the backlog of a listening socket (and the segment
-/// queue of a stream). A SYN that finds the backlog full panics ("server socket buffer
-/// full").
-const TURMOIL_TCP_CAPACITY: usize = 64;
-
-/// The `tcp_capacity` a fleet needs so that no listener's backlog can overflow: a backlog
-/// holds SYNs not yet accepted, and each peer has at most one connection attempt at a time,
-/// so the peers that target one listening port (FTPS data ports included) bound it. At
-/// least turmoil's default of 64, so fleets within it run exactly as before.
-pub fn tcp_capacity(fleet: &Fleet) -> usize {
-    let mut per: BTreeMap<(&str, u32), u64> = BTreeMap::new();
-    for c in &fleet.clients {
-        let targets: BTreeSet<(&str, u16)> =
-            c.targets.iter().map(|(h, p)| (h.as_str(), *p)).collect();
-        for (h, p) in targets {
-            *per.entry((h, u32::from(p))).or_insert(0) += u64::from(c.peers);
-            if c.ftps_transfers > 0 {
-                *per.entry((h, u32::from(p) + 1)).or_insert(0) += u64::from(c.peers);
-            }
-        }
-    }
-    per.values()
-        .map(|n| usize::try_from(*n).unwrap_or(usize::MAX))
-        .max()
-        .unwrap_or(0)
-        .max(TURMOIL_TCP_CAPACITY)
-}
 
 /// Estimated bytes of one connection's record in memory: the struct (856 bytes measured
 /// with `size_of::<ConnRecord>()`), its short strings and explanation (about 700 bytes),

@@ -424,7 +424,7 @@ fn ftps_data_channel(n: &mut dyn Narrator) -> Result<(), String> {
     }
     let legacy_ok = records
         .iter()
-        .filter(|r| r.client.contains("legacy") && r.channel == "ftps-data")
+        .filter(|r| r.client.contains("legacy") && r.channel == crate::net::Channel::FtpsData)
         .all(|r| r.outcome.ok() && r.ftp_reply.is_none());
     n.say(&format!(
         "The legacy client resumes the non-EMS session and its transfer {}. Microsoft's workaround is to enable EMS on the server side (an FTP server built with an OpenSSL that supports it) so the Windows client may resume.",

@@ -9,7 +9,7 @@ pub mod ladder;
 pub mod pcap;
 pub mod plot;
 
-use crate::net::ConnRecord;
+use crate::net::{Channel, ConnRecord};
 use crate::scenario::{Expect, Scenario};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use std::fmt::Write;
 pub struct Row {
     pub client: String,
     pub server: String,
-    pub channel: String,
+    pub channel: Channel,
     pub attempts: u64,
     pub ok_full: u64,
     pub ok_resumed: u64,
@@ -44,13 +44,13 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn build(sc: &Scenario, records: &[ConnRecord]) -> RunReport {
-        let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
+        let mut rows: BTreeMap<(String, String, Channel), Row> = BTreeMap::new();
         for r in records {
-            let key = (r.client.clone(), r.server.clone(), r.channel.clone());
+            let key = (r.client.clone(), r.server.clone(), r.channel);
             let row = rows.entry(key).or_insert_with(|| Row {
                 client: r.client.clone(),
                 server: r.server.clone(),
-                channel: r.channel.clone(),
+                channel: r.channel,
                 ..Row::default()
             });
             row.attempts += 1;

@@ -155,7 +155,7 @@ pub struct Study {
 
 /// The seed of shard `i` of a study with `seed`.
 pub fn shard_seed(seed: u64, shard: u32) -> u64 {
-    crate::seed::rng_for(seed, &[0x0053_5455_4459, u64::from(shard)]).next_u64()
+    crate::seed::rng_at(seed, crate::seed::Purpose::StudyShard, &[u64::from(shard)]).next_u64()
 }
 
 /// The digest of a scenario file's text that identifies a study's scenario.
@@ -394,7 +394,7 @@ impl Study {
                 r.client.clone(),
                 r.server.clone(),
                 o.suite.clone().unwrap_or_else(|| "-".into()),
-                if r.channel == "tls" {
+                if r.channel == crate::net::Channel::Tls {
                     o.handshake.clone()
                 } else {
                     format!("{} {}", r.channel, o.handshake)
