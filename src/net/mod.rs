@@ -12,7 +12,9 @@
 mod stream;
 mod validate;
 
-use crate::engine::{Connection, HandshakeKind, LocalReport, Millis, Outcome, PeerState, Side};
+use crate::engine::{
+    Connection, Context, HandshakeKind, LocalReport, Millis, Outcome, PeerState, Side,
+};
 use crate::profile::Profile;
 use crate::seed::rng_for;
 use rand_core::RngCore;
@@ -623,17 +625,11 @@ pub fn run_fleet(fleet: &Fleet) -> Result<Vec<ConnRecord>, String> {
                 .find(|s| server_key(&s.host, s.port) == meta.server)
                 .map(|s| s.label.clone())
                 .unwrap_or_else(|| meta.server.clone());
-            let mut outcome = Outcome::from_reports(creport, sreport);
-            if let Some(r) = &reply {
-                outcome.outcome = "failed".into();
-                outcome.mechanism = Some("ftps-data-not-resumed".into());
-                outcome.detected_by = Some(Side::Server);
-                outcome.close = Some("fin".into());
-                outcome.explanation = format!(
-                    "the FTPS server requires the data connection to resume the control connection's TLS session; this one was a {} handshake, so it replied \"{r}\" and closed it",
-                    outcome.handshake
-                );
-            }
+            let ctx = match &reply {
+                Some(reply) => Context::FtpsDataRefused { reply },
+                None => Context::Pair,
+            };
+            let outcome = Outcome::classified(creport, sreport, &ctx);
             ConnRecord {
                 client: meta.client,
                 server: server_label,
