@@ -51,7 +51,10 @@ fn client_answer(p: Profile, record: &[u8]) -> (Option<LocalError>, Option<u8>) 
     let mut c = Connection::client(Arc::new(p), "server", rng_for(1, &[0]), 0, &mut state);
     while c.poll_transmit().is_some() {}
     c.handle_input(1, record, &mut state);
-    (c.report().error.clone(), c.report().alert_sent.map(|a| a.to_u8()))
+    (
+        c.report().error.clone(),
+        c.report().alert_sent.map(|a| a.to_u8()),
+    )
 }
 
 #[test]

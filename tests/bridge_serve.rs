@@ -195,7 +195,11 @@ fn bridge_serve_refuses_a_huge_client_hello_promptly() {
     let r = server.handle.join().unwrap().unwrap();
     assert_eq!(r.ended, ServeEnd::Count);
     let o = &r.outcomes[0];
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some("message-too-large"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("message-too-large"),
+        "{o:#?}"
+    );
     assert_eq!(o.at.map(|m| m.to_string()).as_deref(), Some("ClientHello"));
 }
 
@@ -234,7 +238,11 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
     // Accept order: the 50 idle connections came first, the handshake last.
     assert!(r.outcomes[50].ok(), "{:#?}", r.outcomes[50]);
     for o in &r.outcomes[..50] {
-        assert_eq!(o.mechanism.map(Mechanism::as_str), Some("network-timeout"), "{o:#?}");
+        assert_eq!(
+            o.mechanism.map(Mechanism::as_str),
+            Some("network-timeout"),
+            "{o:#?}"
+        );
         assert_eq!(o.at.map(|m| m.to_string()).as_deref(), Some("ClientHello"));
         assert!(
             o.transport
@@ -249,7 +257,10 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
         (s.accepted, s.connections.ok, s.connections.failures),
         (51, 1, 50)
     );
-    assert_eq!(s.connections.by_mechanism.get(&Mechanism::NetworkTimeout), Some(&50));
+    assert_eq!(
+        s.connections.by_mechanism.get(&Mechanism::NetworkTimeout),
+        Some(&50)
+    );
 }
 
 /// Past `max_connections` in progress, a new connection is closed at once and counted.

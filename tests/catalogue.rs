@@ -192,7 +192,11 @@ fn kb4557473_server_2012r2_client_vs_server_2019_sql_server() {
         .find(|(_, r)| !r.outcome.ok())
         .expect("a failure within 3000 seeds");
     let o = &run.outcome;
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some("dh-premaster-zeros"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("dh-premaster-zeros"),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
     assert_eq!(o.close, Some(Close::Fin), "{o:#?}");
     assert_eq!(o.alert.map(|a| a.to_u8()), None, "{o:#?}");
@@ -228,7 +232,11 @@ fn elb_tls_1_2_2017_01_rejects_dhe_only_curl() {
     let run = Pair::new(client, load("elb-tls-1-2-2017-01").unwrap(), 1).connect();
     let o = &run.outcome;
     assert_eq!(o.outcome, Status::Failed, "{o:#?}");
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some("no-shared-cipher"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("no-shared-cipher"),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
     assert_eq!(o.alert.map(|a| a.to_u8()), Some(40), "{o:#?}");
 }

@@ -24,7 +24,11 @@ fn first_failure(client: &Profile, server: &Profile, limit: u64) -> (u64, Run) {
 
 fn assert_failure(o: &Outcome, mechanism: &str, side: Side, alert: Option<u8>) {
     assert_eq!(o.outcome, Status::Failed, "{o:#?}");
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some(mechanism), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some(mechanism),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(side), "{o:#?}");
     assert_eq!(o.alert.map(|a| a.to_u8()), alert, "{o:#?}");
 }
@@ -100,7 +104,10 @@ fn m2_short_server_public_rejected_by_client() {
         Some(80),
     );
     assert!(run.outcome.server.truth.sent_public_len.unwrap() < 256);
-    assert_eq!(run.outcome.at.map(|m| m.to_string()).as_deref(), Some("ServerKeyExchange"));
+    assert_eq!(
+        run.outcome.at.map(|m| m.to_string()).as_deref(),
+        Some("ServerKeyExchange")
+    );
     // A padding server (OpenSSL ≥ 1.0.2 after PR #1350) never trips the old client.
     let ok = one(client, prof("strip-zeros"), seed);
     assert!(ok.outcome.ok(), "{:#?}", ok.outcome);
@@ -114,7 +121,10 @@ fn m3_short_client_public_reset_by_iis() {
     let (seed, run) = first_failure(&client, &server, 3000);
     assert_failure(&run.outcome, "dh-short-client-public", Side::Server, None);
     assert_eq!(run.outcome.close, Some(Close::Rst));
-    assert_eq!(run.outcome.at.map(|m| m.to_string()).as_deref(), Some("ClientKeyExchange"));
+    assert_eq!(
+        run.outcome.at.map(|m| m.to_string()).as_deref(),
+        Some("ClientKeyExchange")
+    );
     let ok = one(prof("strip-zeros"), server, seed);
     assert!(ok.outcome.ok(), "{:#?}", ok.outcome);
 }
@@ -160,7 +170,10 @@ fn m5_certificate_request_on_resumption() {
 fn m7_message_too_large_and_fragmented_rejected() {
     let run = one(prof("schannel-message-limits"), prof("big-chain"), 1);
     assert_failure(&run.outcome, "message-too-large", Side::Client, Some(47));
-    assert_eq!(run.outcome.at.map(|m| m.to_string()).as_deref(), Some("Certificate"));
+    assert_eq!(
+        run.outcome.at.map(|m| m.to_string()).as_deref(),
+        Some("Certificate")
+    );
     assert!(one(prof("rfc-strict"), prof("big-chain"), 1).outcome.ok());
 
     let mut server = prof("rfc-strict");
@@ -236,7 +249,9 @@ fn rfc7627_server_resumption_matrix() {
         c2.ems_offer = hello;
         pair.client = std::sync::Arc::new(c2);
         let o = pair.connect().outcome;
-        let got = o.mechanism.map_or_else(|| o.handshake.to_string(), |m| m.to_string());
+        let got = o
+            .mechanism
+            .map_or_else(|| o.handshake.to_string(), |m| m.to_string());
         assert_eq!(got, expect, "orig={orig} hello={hello} {policy:?}: {o:#?}");
         if expect == "ems-resume-mismatch" {
             assert_eq!(o.detected_by, Some(Side::Server));
@@ -251,7 +266,10 @@ fn rfc7627_client_rules() {
     // SHOULD NOT offer a non-EMS session: a strict client falls back to a full handshake.
     let mut pair = Pair::new(prof("rfc-strict"), prof("no-ems"), 2);
     pair.connect();
-    assert_eq!(pair.connect().outcome.handshake, HandshakeKind::ResumeRefused);
+    assert_eq!(
+        pair.connect().outcome.handshake,
+        HandshakeKind::ResumeRefused
+    );
     // MUST abort when the ServerHello's EMS status differs from the original session's:
     // the original had EMS, then the server (same cache) stops negotiating it.
     let mut pair = Pair::new(prof("rfc-strict"), prof("rfc-strict"), 2);
@@ -290,5 +308,8 @@ fn session_cache_expires_on_simulated_time() {
     pair.connect();
     assert_eq!(pair.connect().outcome.handshake, HandshakeKind::Resumed);
     pair.now += 61_000;
-    assert_eq!(pair.connect().outcome.handshake, HandshakeKind::ResumeRefused);
+    assert_eq!(
+        pair.connect().outcome.handshake,
+        HandshakeKind::ResumeRefused
+    );
 }

@@ -88,11 +88,19 @@ fn real_mode_refuses_cbc_and_rsa_key_transport() {
         "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
         3,
     );
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some("no-shared-cipher"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("no-shared-cipher"),
+        "{o:#?}"
+    );
     let o = run(
         Arc::new(RealCrypto::test_server()),
         "TLS_RSA_WITH_AES_128_GCM_SHA256",
         3,
     );
-    assert_eq!(o.mechanism.map(Mechanism::as_str), Some("no-shared-cipher"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("no-shared-cipher"),
+        "{o:#?}"
+    );
 }

@@ -378,3 +378,109 @@ fn bridge(
         explanation,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Outcome, Pair, Secret};
+    use crate::profile::builtin::load;
+
+    fn pair_run(client: &str, server: &str, seed: u64) -> Outcome {
+        let p = |n: &str| load(n).unwrap_or_else(|e| panic!("profile {n}: {e}"));
+        Pair::new(p(client), p(server), seed).connect().outcome
+    }
+
+    /// A failure always names its mechanism, and a success never does.
+    fn consistent(v: &Verdict) {
+        assert_eq!(v.mechanism.is_some(), v.status == Status::Failed, "{v:#?}");
+    }
+
+    #[test]
+    fn ftps_refusal_overrides_a_completed_handshake() {
+        let o = pair_run("rfc-strict", "rfc-strict", 1);
+        assert!(o.ok());
+        let v = classify(
+            &o.client,
+            &o.server,
+            &Context::FtpsDataRefused { reply: "425 no" },
+        );
+        consistent(&v);
+        assert_eq!(v.mechanism, Some(Mechanism::FtpsDataNotResumed));
+        assert_eq!(
+            (v.detected_by, v.close),
+            (Some(Side::Server), Some(Close::Fin))
+        );
+        assert_eq!((v.at, v.alert), (None, None));
+        assert!(v
+            .explanation
+            .contains("full handshake, so it replied \"425 no\""));
+    }
+
+    #[test]
+    fn bridge_names_m1_from_the_tlsim_side_alone() {
+        let mut local = LocalReport::new(Side::Client);
+        local.truth.p_len = Some(4);
+        local.truth.z = Some(Secret(vec![1, 2, 3]));
+        local.truth.premaster = Some(Secret(vec![0, 1, 2, 3]));
+        local.alert_received = Some(AlertDescription::BadRecordMac);
+        local.peer_closed = Some(CloseKind::Fin);
+        local.error = Some(LocalError::PeerClosed);
+        local.at = Some(MessageKind::ALERT);
+        let peer = LocalReport::new(Side::Server);
+        let ctx = Context::Bridge {
+            tlsim: Side::Client,
+            app_ok: false,
+            transport: None,
+        };
+        let v = classify(&local, &peer, &ctx);
+        consistent(&v);
+        assert_eq!(v.mechanism, Some(Mechanism::DhPremasterZeros));
+        assert_eq!(
+            v.detected_by,
+            Some(Side::Server),
+            "the real peer detected it"
+        );
+        assert_eq!(v.alert, Some(AlertDescription::BadRecordMac));
+        assert_eq!(v.close, Some(Close::Alert));
+        // Without the kept zero, the same alert is only the peer's.
+        local.truth.premaster = Some(Secret(vec![1, 2, 3]));
+        let v = classify(&local, &peer, &ctx);
+        assert_eq!(v.mechanism, Some(Mechanism::PeerAlert));
+        assert!(
+            v.explanation.contains("alert 20 (bad_record_mac) at Alert"),
+            "{v:#?}"
+        );
+        // An alert number no enum variant names is kept as it was on the wire.
+        local.alert_received = Some(AlertDescription::from(255));
+        let v = classify(&local, &peer, &ctx);
+        assert_eq!(v.alert.map(AlertDescription::to_u8), Some(255));
+    }
+
+    #[test]
+    fn bridge_success_needs_the_application_round_trip() {
+        let o = pair_run("rfc-strict", "rfc-strict", 1);
+        let peer = LocalReport::new(Side::Server);
+        for (app_ok, want) in [(true, None), (false, Some(Mechanism::AppData))] {
+            let ctx = Context::Bridge {
+                tlsim: Side::Client,
+                app_ok,
+                transport: None,
+            };
+            let v = classify(&o.client, &peer, &ctx);
+            consistent(&v);
+            assert_eq!(v.mechanism, want);
+        }
+    }
+
+    #[test]
+    fn pair_verdicts_are_consistent() {
+        for (c, s, seed) in [
+            ("rfc-strict", "rfc-strict", 1),
+            ("rfc-strict", "elb-tls-1-2-2017-01", 1),
+            ("schannel-message-limits", "big-chain", 1),
+        ] {
+            let o = pair_run(c, s, seed);
+            consistent(&classify(&o.client, &o.server, &Context::Pair));
+        }
+    }
+}

@@ -114,7 +114,6 @@ pub struct Connection {
     report: LocalReport,
 }
 
-
 fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     // RSA signatures are modelled in the simulated mode (DESIGN.md principle 1): a digest
     // of exactly what a real signature covers, stretched to an RSA-2048 signature's size.
@@ -1020,7 +1019,6 @@ fn header_cap(typ: HandshakeType) -> Option<u32> {
     Some(cap.max(u32::try_from(MAX_FRAGMENT).unwrap_or(u32::MAX)))
 }
 
-/// The message named by a header-time size error.
 /// The wire name of a curve.
 pub(crate) fn curve_group(c: crate::crypto::Curve) -> NamedGroup {
     match c {

@@ -11,8 +11,8 @@ pub mod outcome;
 pub mod real;
 pub mod session;
 
-pub use conn::{Connection, Transmit};
 pub use classify::{classify, Context, Verdict};
+pub use conn::{Connection, Transmit};
 pub use mechanism::Mechanism;
 pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,

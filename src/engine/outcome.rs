@@ -90,7 +90,9 @@ impl FromStr for HandshakeKind {
         ]
         .into_iter()
         .find(|k| k.name() == s)
-        .ok_or_else(|| format!("unknown handshake kind {s:?}; kinds: full, resumed, resume-refused"))
+        .ok_or_else(|| {
+            format!("unknown handshake kind {s:?}; kinds: full, resumed, resume-refused")
+        })
     }
 }
 
@@ -308,7 +310,9 @@ pub(crate) mod alert_number {
         a.map(AlertDescription::to_u8).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<AlertDescription>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<AlertDescription>, D::Error> {
         Ok(Option::<u8>::deserialize(d)?.map(AlertDescription::from))
     }
 }
@@ -533,3 +537,86 @@ pub fn alert_for(err: &LocalError) -> AlertDescription {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Pair;
+    use crate::profile::builtin::load;
+
+    fn outcome(client: &str, server: &str, seed: u64) -> Outcome {
+        let p = |n: &str| load(n).unwrap_or_else(|e| panic!("profile {n}: {e}"));
+        Pair::new(p(client), p(server), seed).connect().outcome
+    }
+
+    /// Shard files, replays and `merge` read outcomes back: the JSON round-trips exactly.
+    #[test]
+    fn outcomes_round_trip_through_json() {
+        for o in [
+            outcome("rfc-strict", "rfc-strict", 1),
+            outcome("rfc-strict", "elb-tls-1-2-2017-01", 1),
+            outcome("schannel-message-limits", "big-chain", 1),
+        ] {
+            let json = serde_json::to_string(&o).unwrap();
+            let back: Outcome = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, o);
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn typed_fields_keep_their_json_form() {
+        let o = outcome("schannel-message-limits", "big-chain", 1);
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["outcome"], "failed");
+        assert_eq!(v["handshake"], "full");
+        assert_eq!(v["mechanism"], Mechanism::MessageTooLarge.as_str());
+        assert_eq!(v["at"], "Certificate");
+        assert_eq!(v["alert"], 47);
+        assert_eq!(v["close"], "alert");
+        assert_eq!(v["client"]["alert_sent"], 47);
+        let secret = &v["client"]["truth"]["premaster"];
+        assert!(secret.is_string() || secret.is_null(), "{secret}");
+    }
+
+    #[test]
+    fn message_names_parse_back() {
+        let names = [
+            "ClientHello",
+            "ServerHelloDone",
+            "ChangeCipherSpec",
+            "Alert",
+            "ApplicationData",
+            "Unknown(7)",
+            "-",
+        ];
+        for n in names {
+            let m: MessageKind = n.parse().unwrap();
+            assert_eq!(m.to_string(), n);
+            assert_eq!(format!("{m:?}"), format!("{n:?}"));
+        }
+        assert_eq!(
+            "Unknown(7)".parse::<MessageKind>(),
+            Ok(MessageKind::Handshake(HandshakeType::Unknown(7)))
+        );
+        assert!("Hello".parse::<MessageKind>().is_err());
+    }
+
+    #[test]
+    fn secrets_are_bytes_written_as_hex() {
+        let s = Secret(vec![0, 0xab, 0x10]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"00ab10\"");
+        assert_eq!(serde_json::from_str::<Secret>("\"00ab10\"").unwrap(), s);
+        assert!(serde_json::from_str::<Secret>("\"0ab\"").is_err());
+    }
+
+    #[test]
+    fn unknown_alert_numbers_survive_a_round_trip() {
+        let mut r = LocalReport::new(Side::Client);
+        r.alert_received = Some(AlertDescription::from(255));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"alert_received\":255"), "{json}");
+        let back: LocalReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.alert_received.map(AlertDescription::to_u8), Some(255));
+    }
+}

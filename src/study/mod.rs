@@ -681,9 +681,7 @@ pub fn merge(
         .into_iter()
         .map(|((client, server, suite, handshake), a)| {
             let th = match (profile(&client, false), profile(&server, true)) {
-                (Some(c), Some(s)) => {
-                    cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k))
-                }
+                (Some(c), Some(s)) => cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k)),
                 _ => None,
             };
             let verdict = th.map(|p| {
