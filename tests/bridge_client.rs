@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use tlsim::bridge::{self, AppScript, Limits};
+use tlsim::bridge::{self, AppScript, Detector, Limits};
 use tlsim::engine::{Connection, LocalError, PeerState};
 use tlsim::profile::{builtin, Profile};
 use tlsim::seed::rng_for;
@@ -51,7 +51,10 @@ fn client_answer(p: Profile, record: &[u8]) -> (Option<LocalError>, Option<u8>) 
     let mut c = Connection::client(Arc::new(p), "server", rng_for(1, &[0]), 0, &mut state);
     while c.poll_transmit().is_some() {}
     c.handle_input(1, record, &mut state);
-    (c.report().error.clone(), c.report().alert_sent)
+    (
+        c.report().error.clone(),
+        c.report().alert_sent.map(|a| a.to_u8()),
+    )
 }
 
 #[test]
@@ -153,8 +156,8 @@ fn bridge_client_refuses_unsolicited_extension_on_the_wire() {
     .unwrap();
     let o = &v[0];
     assert!(!o.ok());
-    assert_eq!(o.alert, Some(110), "{o:#?}");
-    assert_eq!(o.detected_by.as_deref(), Some("tlsim"));
+    assert_eq!(o.alert.map(|a| a.to_u8()), Some(110), "{o:#?}");
+    assert_eq!(o.detected_by, Some(Detector::Tlsim));
     let got = server.join().unwrap();
     // Alert record: type 21, version, length 2, fatal (2), unsupported_extension (110).
     assert_eq!(got.get(..1), Some(&[21u8][..]), "{got:?}");

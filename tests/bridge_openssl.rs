@@ -14,9 +14,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits, ServeOptions};
+use tlsim::bridge::{
+    self, kept_leading_zero, AppScript, BridgeOutcome, Detector, Limits, ServeOptions,
+};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
-use tlsim::engine::RealCrypto;
+use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
 use tlsim::profile::{builtin, Profile};
 use tlsim::wire::suite_by_name;
 
@@ -184,7 +186,14 @@ fn client_www_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
         assert_eq!(o.ems, ems);
         let want = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
         assert!(o.app_received.contains(&want), "{}", o.app_received);
-        let master = o.local.truth.master.clone().unwrap().to_uppercase();
+        let master = o
+            .local
+            .truth
+            .master
+            .clone()
+            .unwrap()
+            .to_string()
+            .to_uppercase();
         assert!(
             o.app_received.contains(&format!("Master-Key: {master}")),
             "OpenSSL's master key differs from tlsim's:\n{}",
@@ -271,7 +280,7 @@ fn client_resumption_session_id_and_ticket() {
                 p.ems_resumption = tlsim::profile::EmsResumption::Legacy;
             }
             let v = connect(&s, p, 3, true, 11, false);
-            let kinds: Vec<_> = v.iter().map(|o| o.handshake.as_str()).collect();
+            let kinds: Vec<_> = v.iter().map(|o| o.handshake.name()).collect();
             assert!(v.iter().all(|o| o.ok()), "{what} {prof}: {v:#?}");
             assert_eq!(kinds, want, "{what} {prof} legacy={legacy}");
             assert!(v.iter().all(|o| o.ems == ems));
@@ -296,8 +305,12 @@ fn client_keep_zeros_failures_are_m1() {
     for o in &v {
         assert_eq!(o.ok(), !kept_leading_zero(&o.local), "{o:#?}");
         if !o.ok() {
-            assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
-            assert_eq!(o.alert_received, Some(20), "{o:#?}");
+            assert_eq!(
+                o.mechanism.map(Mechanism::as_str),
+                Some("dh-premaster-zeros"),
+                "{o:#?}"
+            );
+            assert_eq!(o.alert_received.map(|a| a.to_u8()), Some(20), "{o:#?}");
         }
     }
 }
@@ -404,7 +417,14 @@ fn server_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
     );
     let want = format!("Extended master secret: {}", if ems { "yes" } else { "no" });
     assert!(out.contains(&want), "{out}");
-    let master = v[0].local.truth.master.clone().unwrap().to_uppercase();
+    let master = v[0]
+        .local
+        .truth
+        .master
+        .clone()
+        .unwrap()
+        .to_string()
+        .to_uppercase();
     assert!(out.contains(&format!("Master-Key: {master}")), "{out}");
     // The echo reached s_client's stdout after the session block.
     let tail = out.split("---\n").last().unwrap_or("");
@@ -473,11 +493,19 @@ fn server_resumption_sess_out_in_and_reconnect() {
             );
             let _ = std::fs::remove_file(&sess);
             assert!(v.iter().all(|o| o.ok()), "{mode} {prof}: {v:#?} {outs:#?}");
-            assert_eq!(v[1].handshake, "resumed", "{mode} {prof}: {}", outs[1]);
+            assert_eq!(
+                v[1].handshake,
+                HandshakeKind::Resumed,
+                "{mode} {prof}: {}",
+                outs[1]
+            );
             assert!(outs[1].contains("Reused, TLSv1.2"), "{}", outs[1]);
             let (v, outs) = serve_case(p, 6, &[sc(&["-cipher", DHE128.0, "-reconnect"])], "x\n");
             assert!(v.iter().all(|o| o.ok()), "{mode} {prof}: {v:#?} {outs:#?}");
-            let resumed = v.iter().filter(|o| o.handshake == "resumed").count();
+            let resumed = v
+                .iter()
+                .filter(|o| o.handshake == HandshakeKind::Resumed)
+                .count();
             assert_eq!(resumed, 5, "{mode} {prof}: {}", outs[0]);
             assert_eq!(outs[0].matches("Reused, TLSv1.2").count(), 5, "{}", outs[0]);
         }
@@ -560,8 +588,12 @@ fn long_keep_zeros_rate_matches_arithmetic() {
         t.elapsed()
     );
     for o in &fails {
-        assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
-        assert_eq!(o.alert_received, Some(20), "{o:#?}");
+        assert_eq!(
+            o.mechanism.map(Mechanism::as_str),
+            Some("dh-premaster-zeros"),
+            "{o:#?}"
+        );
+        assert_eq!(o.alert_received.map(|a| a.to_u8()), Some(20), "{o:#?}");
     }
     assert_eq!(fails.len(), kept);
     assert!((lo..=hi).contains(&(fails.len() as u64)));
@@ -600,8 +632,12 @@ fn long_server_keep_zeros_and_short_yc_vs_s_client() {
         n as f64 * p
     );
     for o in &fails {
-        assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
-        assert_eq!(o.alert, Some(20));
+        assert_eq!(
+            o.mechanism.map(Mechanism::as_str),
+            Some("dh-premaster-zeros"),
+            "{o:#?}"
+        );
+        assert_eq!(o.alert.map(|a| a.to_u8()), Some(20));
         let out = &outs[usize::try_from(o.index).unwrap()];
         assert!(out.contains("SSL alert number 20"), "{out}");
     }
@@ -648,7 +684,12 @@ fn rsa_pss_both_ways() {
     );
     let s = SServer::start(&["-sigalgs", "rsa_pss_rsae_sha256", "-rev"]);
     let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 1, false);
-    assert_eq!(v[0].mechanism.as_deref(), Some("peer-alert"), "{:#?}", v[0]);
-    assert_eq!(v[0].alert_received, Some(40));
-    assert_eq!(v[0].detected_by.as_deref(), Some("peer"));
+    assert_eq!(
+        v[0].mechanism.map(Mechanism::as_str),
+        Some("peer-alert"),
+        "{:#?}",
+        v[0]
+    );
+    assert_eq!(v[0].alert_received.map(|a| a.to_u8()), Some(40));
+    assert_eq!(v[0].detected_by, Some(Detector::Peer));
 }

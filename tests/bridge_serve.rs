@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tlsim::bridge::{self, Limits, ServeEnd, ServeOptions, ServeReport};
-use tlsim::engine::{Connection, LocalError, PeerState, RealCrypto};
+use tlsim::engine::{Connection, LocalError, Mechanism, PeerState, RealCrypto};
 use tlsim::profile::{builtin, Profile};
 use tlsim::seed::rng_for;
 
@@ -26,7 +26,7 @@ fn server_answer(p: Profile, bytes: &[u8]) -> (Option<LocalError>, Option<u8>, b
     s.handle_input(1, bytes, &mut state);
     (
         s.report().error.clone(),
-        s.report().alert_sent,
+        s.report().alert_sent.map(|a| a.to_u8()),
         s.is_closed(),
     )
 }
@@ -195,8 +195,12 @@ fn bridge_serve_refuses_a_huge_client_hello_promptly() {
     let r = server.handle.join().unwrap().unwrap();
     assert_eq!(r.ended, ServeEnd::Count);
     let o = &r.outcomes[0];
-    assert_eq!(o.mechanism.as_deref(), Some("message-too-large"), "{o:#?}");
-    assert_eq!(o.at.as_deref(), Some("ClientHello"));
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("message-too-large"),
+        "{o:#?}"
+    );
+    assert_eq!(o.at.map(|m| m.to_string()).as_deref(), Some("ClientHello"));
 }
 
 /// Idle sockets are served concurrently and dropped at the handshake deadline; a real
@@ -234,8 +238,12 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
     // Accept order: the 50 idle connections came first, the handshake last.
     assert!(r.outcomes[50].ok(), "{:#?}", r.outcomes[50]);
     for o in &r.outcomes[..50] {
-        assert_eq!(o.mechanism.as_deref(), Some("network-timeout"), "{o:#?}");
-        assert_eq!(o.at.as_deref(), Some("ClientHello"));
+        assert_eq!(
+            o.mechanism.map(Mechanism::as_str),
+            Some("network-timeout"),
+            "{o:#?}"
+        );
+        assert_eq!(o.at.map(|m| m.to_string()).as_deref(), Some("ClientHello"));
         assert!(
             o.transport
                 .as_deref()
@@ -249,7 +257,10 @@ fn idle_sockets_do_not_block_a_handshake_and_are_dropped() {
         (s.accepted, s.connections.ok, s.connections.failures),
         (51, 1, 50)
     );
-    assert_eq!(s.connections.by_mechanism.get("network-timeout"), Some(&50));
+    assert_eq!(
+        s.connections.by_mechanism.get(&Mechanism::NetworkTimeout),
+        Some(&50)
+    );
 }
 
 /// Past `max_connections` in progress, a new connection is closed at once and counted.

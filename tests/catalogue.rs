@@ -3,7 +3,7 @@
 //! reproduce KB4557473 (M1), the Oct 2019 resumption refusal (M4) and the ELB policy
 //! mismatch (M8).
 
-use tlsim::engine::{Pair, Run, Side};
+use tlsim::engine::{Close, HandshakeKind, Mechanism, Pair, Run, Side, Status};
 use tlsim::profile::catalogue::{self, catalogue, diff, knob_values};
 use tlsim::profile::{
     apply_registry, load, parse_reg, resolve, schannel_settings, EmsResumption, LeadingZeros,
@@ -192,10 +192,14 @@ fn kb4557473_server_2012r2_client_vs_server_2019_sql_server() {
         .find(|(_, r)| !r.outcome.ok())
         .expect("a failure within 3000 seeds");
     let o = &run.outcome;
-    assert_eq!(o.mechanism.as_deref(), Some("dh-premaster-zeros"), "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("dh-premaster-zeros"),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
-    assert_eq!(o.close.as_deref(), Some("fin"), "{o:#?}");
-    assert_eq!(o.alert, None, "{o:#?}");
+    assert_eq!(o.close, Some(Close::Fin), "{o:#?}");
+    assert_eq!(o.alert.map(|a| a.to_u8()), None, "{o:#?}");
     assert_eq!(
         o.suite.as_deref(),
         Some("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384")
@@ -214,11 +218,11 @@ fn oct_2019_windows_client_refuses_to_resume_with_openssl_102() {
     assert!(!first.outcome.ems);
     let second = pair.connect();
     assert!(second.outcome.ok(), "{:#?}", second.outcome);
-    assert_eq!(second.outcome.handshake, "resume-refused");
+    assert_eq!(second.outcome.handshake, HandshakeKind::ResumeRefused);
     // A month earlier the same client resumed.
     let mut pair = Pair::new(load("win2012r2@2019-09-30").unwrap(), server, 7);
     assert!(pair.connect().outcome.ok());
-    assert_eq!(pair.connect().outcome.handshake, "resumed");
+    assert_eq!(pair.connect().outcome.handshake, HandshakeKind::Resumed);
 }
 
 #[test]
@@ -227,10 +231,14 @@ fn elb_tls_1_2_2017_01_rejects_dhe_only_curl() {
     let client = only_suite(load("openssl-1.1.1").unwrap(), 0x0033);
     let run = Pair::new(client, load("elb-tls-1-2-2017-01").unwrap(), 1).connect();
     let o = &run.outcome;
-    assert_eq!(o.outcome, "failed", "{o:#?}");
-    assert_eq!(o.mechanism.as_deref(), Some("no-shared-cipher"), "{o:#?}");
+    assert_eq!(o.outcome, Status::Failed, "{o:#?}");
+    assert_eq!(
+        o.mechanism.map(Mechanism::as_str),
+        Some("no-shared-cipher"),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(Side::Server), "{o:#?}");
-    assert_eq!(o.alert, Some(40), "{o:#?}");
+    assert_eq!(o.alert.map(|a| a.to_u8()), Some(40), "{o:#?}");
 }
 
 // ---- issue 12: names, dates, overlays and files are checked where they are read ----

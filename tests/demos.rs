@@ -1,6 +1,7 @@
 //! Each demo's narration (as `tlsim demo NAME --no-pause` prints it without colours) and
 //! the ladder of the KB4557473 connection, snapshotted like the scenarios (snapshots/).
 
+use tlsim::engine::Close;
 use tlsim::report::demo::{kb4557473_run, render, DemoOptions, DEMOS};
 
 fn snap(name: &str, text: String) {
@@ -66,7 +67,7 @@ fn demo_kb4557473() {
 #[test]
 fn ladder_of_kb4557473() {
     let (_, _, run) = kb4557473_run().unwrap();
-    assert_eq!(run.outcome.close.as_deref(), Some("fin"));
+    assert_eq!(run.outcome.close, Some(Close::Fin));
     snap(
         "ladder-kb4557473",
         tlsim::report::ladder::ladder(&run.wire, &run.outcome),

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tlsim::engine::{Pair, Run};
+use tlsim::engine::{HandshakeKind, Pair, Run};
 use tlsim::profile::builtin::builtin;
 use tlsim::report::pcap::capture;
 
@@ -160,7 +160,7 @@ fn pcaps_dissect_cleanly_in_tshark() {
     let full = pair.connect();
     let resumed = pair.connect();
     assert!(full.outcome.ok() && full.outcome.ems);
-    assert_eq!(resumed.outcome.handshake, "resumed");
+    assert_eq!(resumed.outcome.handshake, HandshakeKind::Resumed);
     let f = write("full.pcap", std::slice::from_ref(&full));
     let types = check_clean(&f);
     // ClientHello, ServerHello, Certificate, ServerKeyExchange, ServerHelloDone,

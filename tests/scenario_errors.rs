@@ -245,35 +245,16 @@ fn unknown_mechanisms_in_expect_are_rejected_with_the_list() {
     );
 }
 
-/// The list of mechanism ids is the set of ids the classifier and the fleet produce.
+/// A scenario may expect every mechanism a simulated connection can show, and none that
+/// only the bridge names.
 #[test]
-fn the_mechanism_list_matches_the_classifier() {
-    let src = include_str!("../src/engine/outcome.rs");
-    let start = src.find("pub fn from_reports").expect("from_reports");
-    let end = src.find("pub fn alert_for").expect("alert_for");
-    let mut found: Vec<String> = src[start..end]
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| {
-            s.contains('-')
-                && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-                && !s.starts_with('-')
-        })
-        .map(str::to_string)
-        .collect();
-    assert!(src[start..end].contains("Some(\"incomplete\""));
-    found.push("incomplete".into());
-    assert!(include_str!("../src/net/collect.rs").contains("Some(\"ftps-data-not-resumed\""));
-    found.push("ftps-data-not-resumed".into());
-    found.sort();
-    found.dedup();
-    let mut listed: Vec<String> = tlsim::engine::MECHANISMS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    listed.sort();
-    assert_eq!(listed, found);
+fn expect_accepts_exactly_the_simulated_mechanisms() {
+    use tlsim::engine::Mechanism;
+    for m in Mechanism::ALL {
+        let text = with(&format!("[expect]\nmechanisms = [\"{m}\"]"));
+        let r = Scenario::parse(&text, "input.toml", "input", None);
+        assert_eq!(r.is_ok(), !m.bridge_only(), "{m}: {:?}", r.err());
+    }
 }
 
 #[test]

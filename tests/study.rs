@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use tlsim::crypto::{DhGroup, GroupId};
+use tlsim::engine::Mechanism;
 use tlsim::scenario::Scenario;
 use tlsim::study::{
     merge, outcome_digest, replay, ReplayId, ShardResult, StateDir, Study, StudyError,
@@ -220,7 +221,8 @@ fn merge_refuses_inconsistent_shard_results() {
         ),
         (
             |r| {
-                r.cells[0].1.by_mechanism.insert("made-up".into(), 1);
+                // A mechanism count the failures do not account for.
+                r.cells[0].1.by_mechanism.insert(Mechanism::KeyMismatch, 1);
             },
             "by_mechanism",
         ),

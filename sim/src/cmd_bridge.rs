@@ -113,8 +113,7 @@ fn print(o: &BridgeOutcome, json: bool) {
         o.suite.as_deref().unwrap_or("-"),
         if o.ems { "yes" } else { "no" },
         o.mechanism
-            .as_deref()
-            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert))
+            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert.map(|a| a.to_u8())))
             .unwrap_or_default()
     );
     println!("  {}", o.explanation);

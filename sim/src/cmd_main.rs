@@ -4,6 +4,7 @@
 use crate::cmd_study::{compare_table, exit_for, run_study, Failure};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use tlsim::engine::Mechanism;
 use tlsim::scenario::Scenario;
 use tlsim::study::{merge, replay, variant, ReplayId, Study, StudyReport};
 
@@ -12,7 +13,7 @@ const NAME: &str = "october-2019-fleet";
 const SHARDS: u32 = 24;
 
 /// (attempts, failures, failures by mechanism) of one client → server pair.
-type PairTotals = (u64, u64, BTreeMap<String, u64>);
+type PairTotals = (u64, u64, BTreeMap<Mechanism, u64>);
 
 fn pair_matrix(r: &StudyReport) -> String {
     let mut m: BTreeMap<(String, String), PairTotals> = BTreeMap::new();
@@ -21,7 +22,7 @@ fn pair_matrix(r: &StudyReport) -> String {
         e.0 += c.attempts;
         e.1 += c.failures;
         for (k, n) in &c.by_mechanism {
-            *e.2.entry(k.clone()).or_default() += n;
+            *e.2.entry(*k).or_default() += n;
         }
     }
     let mut s = format!(
@@ -106,10 +107,10 @@ fn run_checked() -> Result<ExitCode, Failure> {
     }
 
     // Top mechanisms, each explained from a replayed failure in an administrator's words.
-    let mut totals: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
+    let mut totals: BTreeMap<Mechanism, (u64, Option<String>)> = BTreeMap::new();
     for c in &report.cells {
         for (m, n) in &c.by_mechanism {
-            let e = totals.entry(m.clone()).or_default();
+            let e = totals.entry(*m).or_default();
             e.0 += n;
             if e.1.is_none() {
                 e.1 = c.replay.first().cloned();

@@ -474,9 +474,18 @@ fn item3_merge_validates_every_shard_file() {
                 let m = v["results"][0]["cells"][0][1]["by_mechanism"]
                     .as_object_mut()
                     .unwrap();
-                m.insert("made-up".into(), 1.into());
+                m.insert("key-mismatch".into(), 1.into());
             },
             &["by_mechanism", "failures"],
+        ),
+        (
+            |v| {
+                let m = v["results"][0]["cells"][0][1]["by_mechanism"]
+                    .as_object_mut()
+                    .unwrap();
+                m.insert("made-up".into(), 1.into());
+            },
+            &["not a shard results file", "unknown mechanism \"made-up\""],
         ),
         (
             |v| {

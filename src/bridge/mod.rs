@@ -5,8 +5,8 @@
 //! every connection a deadline, every loop an iteration cap.
 //!
 //! A real peer's internals are not visible, so a bridge outcome is built from the tlsim
-//! side's [`LocalReport`] plus what the peer put on the wire (its alert, its close). See
-//! [`infer`] for how a mechanism is named from that.
+//! side's [`LocalReport`] plus what the peer put on the wire (its alert, its close); the
+//! engine's classifier names the mechanism from that ([`Context::Bridge`]).
 //!
 //! As a server ([`serve_on`]) the bridge is a target real clients (and anything else on
 //! loopback) connect to: connections are served concurrently, one thread each, up to a cap;
@@ -15,7 +15,8 @@
 //! `HeaderLimits`), so nothing is buffered for a claimed 2^24-1 byte ClientHello.
 
 use crate::engine::{
-    CloseKind, Connection, LocalError, LocalReport, Millis, PeerState, RealCrypto, Side,
+    classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
+    MessageKind, Millis, PeerState, RealCrypto, Side, Status,
 };
 use crate::profile::{Profile, TlsVersion};
 use crate::seed::rng_for;
@@ -71,26 +72,27 @@ impl Default for Limits {
 }
 
 /// The outcome of one bridged connection, shaped like `tlsim handshake --json`'s outcome
-/// with the tlsim side's report in `local` (the real peer has no report).
+/// with the tlsim side's report in `local` (the real peer has no report). The verdict comes
+/// from the same classifier as the simulated outcomes ([`classify`], [`Context::Bridge`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct BridgeOutcome {
     pub index: u64,
-    /// "ok" (handshake and application-data round trip) or "failed".
-    pub outcome: String,
-    pub handshake: String,
+    /// Ok: the handshake and the application-data round trip succeeded.
+    pub outcome: Status,
+    pub handshake: HandshakeKind,
     pub suite: Option<String>,
     pub version: Option<String>,
     pub ems: bool,
-    pub mechanism: Option<String>,
-    /// "tlsim" when the tlsim side detected the failure, "peer" when the real stack did
-    /// (it sent an alert or closed).
-    pub detected_by: Option<String>,
-    pub at: Option<String>,
+    pub mechanism: Option<Mechanism>,
+    pub detected_by: Option<Detector>,
+    pub at: Option<MessageKind>,
     /// The alert on the wire: the one tlsim sent, or the one the real peer sent.
-    pub alert: Option<u8>,
+    #[serde(serialize_with = "alert_number")]
+    pub alert: Option<AlertDescription>,
     /// The alert received from the real peer, if any.
-    pub alert_received: Option<u8>,
-    pub close: Option<String>,
+    #[serde(serialize_with = "alert_number")]
+    pub alert_received: Option<AlertDescription>,
+    pub close: Option<Close>,
     pub explanation: String,
     /// Application data sent and received after the handshake (lossy UTF-8).
     pub app_sent: String,
@@ -100,9 +102,27 @@ pub struct BridgeOutcome {
     pub local: LocalReport,
 }
 
+/// Who detected a bridged connection's failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    /// The tlsim side found the failure itself.
+    Tlsim,
+    /// The real stack did: it sent an alert or closed.
+    Peer,
+}
+
+/// An alert as its number on the wire.
+fn alert_number<S: serde::Serializer>(
+    a: &Option<AlertDescription>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    a.map(AlertDescription::to_u8).serialize(s)
+}
+
 impl BridgeOutcome {
     pub fn ok(&self) -> bool {
-        self.outcome == "ok"
+        self.outcome == Status::Ok
     }
 }
 
@@ -113,7 +133,7 @@ pub struct Summary {
     pub ok: u64,
     pub failures: u64,
     pub resumed: u64,
-    pub by_mechanism: BTreeMap<String, u64>,
+    pub by_mechanism: BTreeMap<Mechanism, u64>,
     /// Failures by the alert received from the real peer ("20 bad_record_mac").
     pub by_alert_received: BTreeMap<String, u64>,
 }
@@ -123,7 +143,7 @@ impl Summary {
         let mut s = Summary::default();
         for o in v {
             s.attempts += 1;
-            if o.handshake == "resumed" {
+            if o.handshake == HandshakeKind::Resumed {
                 s.resumed += 1;
             }
             if o.ok() {
@@ -131,12 +151,12 @@ impl Summary {
                 continue;
             }
             s.failures += 1;
-            let m = o.mechanism.clone().unwrap_or_else(|| "unknown".into());
-            *s.by_mechanism.entry(m).or_default() += 1;
+            if let Some(m) = o.mechanism {
+                *s.by_mechanism.entry(m).or_default() += 1;
+            }
             if let Some(a) = o.alert_received {
-                let name = AlertDescription::from(a).name();
                 *s.by_alert_received
-                    .entry(format!("{a} {name}"))
+                    .entry(format!("{} {}", a.to_u8(), a.name()))
                     .or_default() += 1;
             }
         }
@@ -216,131 +236,9 @@ pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
 }
 
 /// True when this side's Z had a leading zero byte and it kept it in the pre-master secret
-/// (M1 on the tlsim side). `truth.z` is Z in minimal big-endian hex, `truth.premaster` what
-/// this side actually used, `truth.p_len` the length of p.
+/// (M1 on the tlsim side): see [`crate::engine::Truth::kept_leading_zero`].
 pub fn kept_leading_zero(r: &LocalReport) -> bool {
-    let t = &r.truth;
-    match (&t.z, &t.premaster, t.p_len) {
-        (Some(z), Some(pm), Some(p_len)) => z.len() / 2 < p_len && pm.len() / 2 == p_len,
-        _ => false,
-    }
-}
-
-/// Name the mechanism of a bridged connection from the tlsim side alone.
-///
-/// The real peer's secrets are invisible, so the M1 case is inferred: the peer (OpenSSL,
-/// which strips Z's leading zeros in TLS 1.2 per RFC 5246 §8.1.2) rejected our Finished
-/// with bad_record_mac (20) or decrypt_error (51) — or, as a server, we could not open the
-/// peer's Finished — *and* the Z this side computed had a zero top byte that this side kept.
-/// Both facts come from what tlsim computed itself (`truth.z`, `truth.premaster`); the
-/// peer's alert is what it really sent. Any other alert is reported as `peer-alert`.
-pub fn infer(
-    local: &LocalReport,
-    app_ok: bool,
-    transport: Option<&str>,
-) -> (Option<String>, Option<String>, String) {
-    let s = |x: &str| Some(x.to_string());
-    let keep_zero = kept_leading_zero(local);
-    let zeros_text = || {
-        format!(
-            "Z had a leading zero byte and tlsim kept it ({} byte pre-master secret) while the real peer strips it (RFC 5246 §8.1.2): the master secrets differ (inferred from tlsim's own Z and pre-master secret)",
-            local.truth.p_len.unwrap_or(0)
-        )
-    };
-    if local.complete {
-        if app_ok {
-            return (
-                None,
-                None,
-                format!(
-                    "{} handshake completed ({}, {}) and the application-data round trip succeeded",
-                    local.kind.name(),
-                    local.version.as_deref().unwrap_or("?"),
-                    local.suite.as_deref().unwrap_or("?")
-                ),
-            );
-        }
-        return (
-            s("app-data"),
-            s("tlsim"),
-            format!(
-                "the handshake completed but the application-data round trip did not ({})",
-                transport.unwrap_or("no answer")
-            ),
-        );
-    }
-    match (&local.error, local.alert_received) {
-        (Some(LocalError::BadRecordMac | LocalError::FinishedMismatch), _) if keep_zero => {
-            (s("dh-premaster-zeros"), s("tlsim"), zeros_text())
-        }
-        (None | Some(LocalError::PeerClosed), Some(a)) if keep_zero && (a == 20 || a == 51) => (
-            s("dh-premaster-zeros"),
-            s("peer"),
-            format!(
-                "the peer sent alert {a} ({}) after tlsim's Finished; {}",
-                AlertDescription::from(a).name(),
-                zeros_text()
-            ),
-        ),
-        (None | Some(LocalError::PeerClosed), Some(a)) => (
-            s("peer-alert"),
-            s("peer"),
-            format!(
-                "the peer sent fatal alert {a} ({}) at {}",
-                AlertDescription::from(a).name(),
-                local.at.as_deref().unwrap_or("?")
-            ),
-        ),
-        (Some(LocalError::PeerClosed), None) => (
-            s("connection-closed"),
-            s("peer"),
-            format!(
-                "the peer closed the connection ({}) without an alert, waiting for {}",
-                match local.peer_closed {
-                    Some(CloseKind::Rst) => "RST",
-                    _ => "FIN",
-                },
-                local.at.as_deref().unwrap_or("?")
-            ),
-        ),
-        (Some(LocalError::Timeout), _) => (
-            s("network-timeout"),
-            s("tlsim"),
-            format!(
-                "tlsim gave up waiting for the peer's {}: {}",
-                local.at.as_deref().unwrap_or("?"),
-                transport.unwrap_or("deadline passed")
-            ),
-        ),
-        (Some(LocalError::ShortPeerPublic { len, p_len }), _) => (
-            s(if local.side == Side::Client {
-                "dh-short-server-public"
-            } else {
-                "dh-short-client-public"
-            }),
-            s("tlsim"),
-            format!("the peer's DH public value was {len} bytes, shorter than p ({p_len}), and this tlsim profile rejects short values"),
-        ),
-        (Some(e), _) => {
-            // Reuse the simulated-mode diagnosis with an empty peer report.
-            let peer = LocalReport::new(local.side.peer());
-            let (c, sv) = match local.side {
-                Side::Client => (local.clone(), peer),
-                Side::Server => (peer, local.clone()),
-            };
-            let o = crate::engine::Outcome::from_reports(c, sv);
-            let m = o.mechanism.unwrap_or_else(|| "protocol-error".into());
-            (Some(m), s("tlsim"), format!("tlsim rejected the handshake: {e:?}"))
-        }
-        (None, None) => (
-            s("incomplete"),
-            None,
-            format!(
-                "the handshake did not complete: {}",
-                transport.unwrap_or("no error reported")
-            ),
-        ),
-    }
+    r.truth.kept_leading_zero()
 }
 
 struct Clock(Instant);
@@ -516,37 +414,38 @@ fn finish(
     app_ok: bool,
 ) -> BridgeOutcome {
     let local = conn.report().clone();
-    let (mechanism, detected_by, explanation) = infer(&local, app_ok, transport.as_deref());
-    let failed = mechanism.is_some();
-    let alert = if failed {
-        local.alert_sent.or(local.alert_received)
-    } else {
-        None
+    // The real peer has no report: the classifier reads it from what tlsim received.
+    let peer = LocalReport::new(local.side.peer());
+    let (client, server) = match local.side {
+        Side::Client => (&local, &peer),
+        Side::Server => (&peer, &local),
     };
-    let close = if !failed {
-        None
-    } else if alert.is_some() {
-        Some("alert".to_string())
-    } else if local.closed_with == Some(CloseKind::Rst) || local.peer_closed == Some(CloseKind::Rst)
-    {
-        Some("rst".to_string())
-    } else {
-        Some("fin".to_string())
+    let ctx = Context::Bridge {
+        tlsim: local.side,
+        app_ok,
+        transport: transport.as_deref(),
     };
+    let v = classify(client, server, &ctx);
     BridgeOutcome {
         index,
-        outcome: if failed { "failed" } else { "ok" }.into(),
-        handshake: local.kind.name().into(),
+        outcome: v.status,
+        handshake: local.kind,
         suite: local.suite.clone(),
         version: local.version.clone(),
         ems: local.truth.ems,
-        mechanism,
-        detected_by,
-        at: if failed { local.at.clone() } else { None },
-        alert,
+        mechanism: v.mechanism,
+        detected_by: v.detected_by.map(|d| {
+            if d == local.side {
+                Detector::Tlsim
+            } else {
+                Detector::Peer
+            }
+        }),
+        at: v.at,
+        alert: v.alert,
         alert_received: local.alert_received,
-        close,
-        explanation,
+        close: v.close,
+        explanation: v.explanation,
         app_sent: String::from_utf8_lossy(sent).into_owned(),
         app_received: String::from_utf8_lossy(&received).into_owned(),
         transport,

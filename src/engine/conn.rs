@@ -3,14 +3,16 @@
 //! difference between real stacks is a `Profile` knob read at the one place it matters.
 //! The engine never reads a clock, a socket or OS randomness: time and the RNG come in.
 
-use super::outcome::{alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, Side};
+use super::outcome::{
+    alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Secret, Side,
+};
 use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
     dh_premaster, encode_public, extended_master_secret, key_block, master_secret, verify_data,
-    DhGroup, EcdhKeyPair, KeyBlock, MacHash, PremasterEncoding, PrfAlgorithm, RecordProtector,
+    DhGroup, EcdhKeyPair, KeyBlock, MacHash, PrfAlgorithm, RecordProtector,
 };
-use crate::profile::{FatalClose, LeadingZeros, Profile};
+use crate::profile::{FatalClose, Profile};
 use crate::wire::*;
 use num_bigint::BigUint;
 use rand_chacha::ChaCha20Rng;
@@ -111,8 +113,6 @@ pub struct Connection {
     received_app_data: Vec<u8>,
     report: LocalReport,
 }
-
-use crate::crypto::to_hex as hex;
 
 fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     // RSA signatures are modelled in the simulated mode (DESIGN.md principle 1): a digest
@@ -451,7 +451,7 @@ impl Connection {
             return;
         }
         self.report.error = Some(LocalError::Timeout);
-        let expected = self.expected_name().to_string();
+        let expected = self.expected_name();
         self.report.at.get_or_insert(expected);
         self.push_close(CloseKind::Fin);
         self.state = State::Closed;
@@ -495,7 +495,7 @@ impl Connection {
             match read.open(rec.typ.to_u8(), rec.version.to_u16(), &fragment) {
                 Ok(p) => fragment = p,
                 Err(_) => {
-                    self.report.at = Some(self.expected_name().into());
+                    self.report.at = Some(self.expected_name());
                     return self.fail(LocalError::BadRecordMac);
                 }
             }
@@ -507,7 +507,7 @@ impl Connection {
                 let limits = self.header_limits();
                 let mut refused = None;
                 let pushed = self.joiner.push_limited(&fragment, |h| {
-                    refused = limits.check(h);
+                    refused = limits.check(h).map(|e| (h.typ, e));
                     refused.is_none()
                 });
                 if let Err(e) = pushed {
@@ -523,8 +523,8 @@ impl Connection {
                     let Some(msg) = self.joiner.pop() else { break };
                     self.handle_joined(msg, env);
                 }
-                if let (Some(err), false) = (refused, self.state == State::Closed) {
-                    self.report.at = Some(header_name(&err));
+                if let (Some((typ, err)), false) = (refused, self.state == State::Closed) {
+                    self.report.at = Some(MessageKind::Handshake(typ));
                     self.fail(err);
                 }
             }
@@ -536,7 +536,7 @@ impl Connection {
                 }
                 if self.state != State::ExpectCcs || !self.joiner.is_empty() {
                     return self.fail(LocalError::UnexpectedMessage {
-                        got: "ChangeCipherSpec".into(),
+                        got: MessageKind::CHANGE_CIPHER_SPEC,
                         resumed: self.resumed,
                     });
                 }
@@ -551,8 +551,8 @@ impl Connection {
                         return;
                     }
                     if self.state != State::Connected {
-                        self.report.alert_received = Some(a.description.to_u8());
-                        self.report.at.get_or_insert_with(|| "Alert".into());
+                        self.report.alert_received = Some(a.description);
+                        self.report.at.get_or_insert(MessageKind::ALERT);
                     }
                     self.state = State::Closed;
                 }
@@ -567,26 +567,28 @@ impl Connection {
                 self.received_app_data.extend_from_slice(&fragment);
             }
             other => self.fail(LocalError::UnexpectedMessage {
-                got: format!("{other:?}"),
+                got: MessageKind::Record(other),
                 resumed: self.resumed,
             }),
         }
     }
 
-    fn expected_name(&self) -> &'static str {
+    fn expected_name(&self) -> MessageKind {
+        use HandshakeType as H;
+        let hs = MessageKind::Handshake;
         match self.state {
-            State::ExpectServerHello => "ServerHello",
-            State::ExpectCertificate => "Certificate",
-            State::ExpectServerKx => "ServerKeyExchange",
-            State::ExpectCertReqOrDone | State::ExpectServerDone => "ServerHelloDone",
-            State::ExpectClientHello => "ClientHello",
-            State::ExpectClientCert => "Certificate",
-            State::ExpectClientKx => "ClientKeyExchange",
-            State::ExpectCertVerify => "CertificateVerify",
-            State::ExpectCcs => "ChangeCipherSpec",
-            State::ExpectFinished => "Finished",
-            State::Connected => "ApplicationData",
-            State::Closed => "-",
+            State::ExpectServerHello => hs(H::ServerHello),
+            State::ExpectCertificate => hs(H::Certificate),
+            State::ExpectServerKx => hs(H::ServerKeyExchange),
+            State::ExpectCertReqOrDone | State::ExpectServerDone => hs(H::ServerHelloDone),
+            State::ExpectClientHello => hs(H::ClientHello),
+            State::ExpectClientCert => hs(H::Certificate),
+            State::ExpectClientKx => hs(H::ClientKeyExchange),
+            State::ExpectCertVerify => hs(H::CertificateVerify),
+            State::ExpectCcs => MessageKind::CHANGE_CIPHER_SPEC,
+            State::ExpectFinished => hs(H::Finished),
+            State::Connected => MessageKind::APPLICATION_DATA,
+            State::Closed => MessageKind::Closed,
         }
     }
 
@@ -608,15 +610,14 @@ impl Connection {
     }
 
     fn handle_joined(&mut self, msg: JoinedMessage, env: &mut PeerState) {
-        let name = format!("{:?}", msg.typ);
-        self.report.at = Some(name.clone());
+        self.report.at = Some(MessageKind::Handshake(msg.typ));
         let tls12 = self.version.is_none_or(|v| v == ProtocolVersion::TLSv1_2);
         let parsed = match HandshakeMessage::read(&mut Reader::new(&msg.raw), tls12) {
             Ok(m) => m,
             Err(e) => {
                 return self.fail_with(
                     LocalError::Decode {
-                        what: format!("{name}: {e}"),
+                        what: format!("{:?}: {e}", msg.typ),
                     },
                     Some(e.alert()),
                 )
@@ -640,7 +641,7 @@ impl Connection {
 
     fn unexpected(&self, p: &HandshakePayload) -> LocalError {
         LocalError::UnexpectedMessage {
-            got: format!("{:?}", HandshakeMessage { payload: p.clone() }.typ()),
+            got: MessageKind::Handshake(p.typ()),
             resumed: self.resumed,
         }
     }
@@ -660,7 +661,7 @@ impl Connection {
         self.flush_flight();
         match (self.profile.close_style(self.side == Side::Client), alert) {
             (FatalClose::Alert, Some(a)) => {
-                self.report.alert_sent = Some(a.to_u8());
+                self.report.alert_sent = Some(a);
                 let body = Alert {
                     level: AlertLevel::Fatal,
                     description: a,
@@ -784,12 +785,12 @@ impl Connection {
         } else {
             master_secret(alg, pms, &self.client_random, &self.server_random)
         };
-        self.report.truth.premaster = Some(hex(pms));
+        self.report.truth.premaster = Some(Secret::from(pms));
         self.set_master(master);
     }
 
     fn set_master(&mut self, master: [u8; 48]) {
-        self.report.truth.master = Some(hex(&master));
+        self.report.truth.master = Some(Secret::from(&master[..]));
         self.report.truth.ems = self.ems;
         self.master = Some(master);
         let suite = self
@@ -898,17 +899,11 @@ impl Connection {
     }
 
     fn dh_premaster_for(&self, z: &BigUint, group: &DhGroup) -> Vec<u8> {
-        let enc = match self.profile.premaster_leading_zeros {
-            LeadingZeros::Strip => PremasterEncoding::Strip,
-            LeadingZeros::Keep => PremasterEncoding::Keep,
-            LeadingZeros::KeepUnlessEms if self.ems => PremasterEncoding::Strip,
-            LeadingZeros::KeepUnlessEms => PremasterEncoding::Keep,
-        };
-        dh_premaster(z, group, enc)
+        dh_premaster(z, group, self.profile.premaster_encoding(self.ems))
     }
 
     fn record_z(&mut self, z: &BigUint, group: &DhGroup) {
-        self.report.truth.z = Some(hex(&z.to_bytes_be()));
+        self.report.truth.z = Some(Secret(z.to_bytes_be()));
         self.report.truth.p_len = Some(group.byte_len());
     }
 
@@ -1022,15 +1017,6 @@ fn header_cap(typ: HandshakeType) -> Option<u32> {
         _ => 0,
     };
     Some(cap.max(u32::try_from(MAX_FRAGMENT).unwrap_or(u32::MAX)))
-}
-
-/// The message named by a header-time size error.
-fn header_name(e: &LocalError) -> String {
-    match e {
-        LocalError::MessageTooLarge { message, .. }
-        | LocalError::FragmentedMessageRejected { message, .. } => message.clone(),
-        _ => "-".into(),
-    }
 }
 
 /// The wire name of a curve.

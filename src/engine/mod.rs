@@ -1,15 +1,23 @@
 //! The sans-IO handshake engine: client and server state machines ([`Connection`]), the
-//! state that outlives a connection ([`PeerState`]), what each side saw ([`LocalReport`])
-//! and the merged [`Outcome`]. The in-memory driver ([`Pair`]) connects a client and a
+//! state that outlives a connection ([`PeerState`]), what each side saw ([`LocalReport`]),
+//! the merged [`Outcome`], the mechanism ids ([`Mechanism`]) and the one classifier that
+//! names them ([`classify`]). The in-memory driver ([`Pair`]) connects a client and a
 //! server engine directly, for tests and for `tlsim handshake`.
 
+mod classify;
 mod conn;
+mod mechanism;
 pub mod outcome;
 pub mod real;
 pub mod session;
 
+pub use classify::{classify, Context, Verdict};
 pub use conn::{Connection, Transmit};
-pub use outcome::{CloseKind, HandshakeKind, LocalError, LocalReport, Outcome, Side, MECHANISMS};
+pub use mechanism::Mechanism;
+pub use outcome::{
+    Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,
+    Status, Truth,
+};
 pub use real::RealCrypto;
 pub use session::{Millis, PeerState, Session};
 

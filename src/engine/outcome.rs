@@ -1,9 +1,16 @@
 //! What one side saw of a connection (`LocalReport`), and the merged `Outcome` of a
 //! connection. The mechanism is found by comparing what the two peers really computed and
-//! received, after the handshake ran — never assigned before.
+//! received, after the handshake ran — never assigned before (see [`super::classify`]).
+//! Every field is typed; the serialized forms are the strings and numbers `tlsim`'s JSON has
+//! always had (alerts as numbers, messages by name, secrets as hex).
 
-use crate::wire::{AlertDescription, HandshakeType};
+use super::classify::{classify, Context};
+use super::mechanism::Mechanism;
+use crate::wire::{AlertDescription, ContentType, HandshakeType};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,6 +61,260 @@ impl HandshakeKind {
             HandshakeKind::ResumeRefused => "resume-refused",
         }
     }
+
+    /// The kind of a connection from its two sides' reports: whichever side saw more than
+    /// a plain full handshake.
+    pub fn merged(client: &LocalReport, server: &LocalReport) -> HandshakeKind {
+        if client.kind != HandshakeKind::Full {
+            client.kind
+        } else {
+            server.kind
+        }
+    }
+}
+
+impl fmt::Display for HandshakeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for HandshakeKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<HandshakeKind, String> {
+        [
+            HandshakeKind::Full,
+            HandshakeKind::Resumed,
+            HandshakeKind::ResumeRefused,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+        .ok_or_else(|| {
+            format!("unknown handshake kind {s:?}; kinds: full, resumed, resume-refused")
+        })
+    }
+}
+
+/// Whether a connection succeeded ("ok": the handshake completed on both sides, and what
+/// the driver checks after it passed) or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+        })
+    }
+}
+
+/// How a failed connection ended on the wire: a fatal alert (then a FIN), or a bare TCP
+/// FIN or RST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Close {
+    Alert,
+    Fin,
+    Rst,
+}
+
+impl fmt::Display for Close {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Close::Alert => "alert",
+            Close::Fin => "fin",
+            Close::Rst => "rst",
+        })
+    }
+}
+
+/// A message on the wire as a report names it: a handshake message by its type, or a
+/// record of another content type. Serialized as its name ("ClientHello",
+/// "ChangeCipherSpec", "Alert", "ApplicationData"; "-" for none, when the connection had
+/// already ended).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    Handshake(HandshakeType),
+    /// A record that is not a handshake message (change_cipher_spec, alert,
+    /// application_data).
+    Record(ContentType),
+    /// No message: the connection had already ended.
+    Closed,
+}
+
+impl MessageKind {
+    pub const CHANGE_CIPHER_SPEC: MessageKind = MessageKind::Record(ContentType::ChangeCipherSpec);
+    pub const ALERT: MessageKind = MessageKind::Record(ContentType::Alert);
+    pub const APPLICATION_DATA: MessageKind = MessageKind::Record(ContentType::ApplicationData);
+}
+
+impl fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The wire enums' variant names ("ServerHelloDone", "Unknown(7)") are the names
+        // reports have always used.
+        match self {
+            MessageKind::Handshake(t) => f.pad(&format!("{t:?}")),
+            MessageKind::Record(t) => f.pad(&format!("{t:?}")),
+            MessageKind::Closed => f.pad("-"),
+        }
+    }
+}
+
+/// The name in quotes, as the `String` it replaces printed (explanations quote a
+/// `LocalError` with `{:?}`).
+impl fmt::Debug for MessageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl FromStr for MessageKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<MessageKind, String> {
+        if s == "-" {
+            return Ok(MessageKind::Closed);
+        }
+        let named = |t: &dyn fmt::Debug| format!("{t:?}") == s;
+        if let Some(t) = HandshakeType::ALL.iter().find(|t| named(*t)) {
+            return Ok(MessageKind::Handshake(*t));
+        }
+        if let Some(t) = ContentType::ALL
+            .iter()
+            .find(|t| **t != ContentType::Handshake && named(*t))
+        {
+            return Ok(MessageKind::Record(*t));
+        }
+        // An unknown code point is a handshake type: the record layer refuses unknown
+        // content types before any report names them.
+        s.strip_prefix("Unknown(")
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|n| n.parse::<u8>().ok())
+            .map(|n| MessageKind::Handshake(HandshakeType::Unknown(n)))
+            .ok_or_else(|| format!("unknown message name {s:?}"))
+    }
+}
+
+impl Serialize for MessageKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MessageKind, D::Error> {
+        d.deserialize_str(ParseVisitor::new("a message name"))
+    }
+}
+
+/// Secret bytes of the ground truth (Z, a pre-master or master secret), serialized as
+/// lowercase hex.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Secret(pub Vec<u8>);
+
+impl Secret {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&[u8]> for Secret {
+    fn from(b: &[u8]) -> Secret {
+        Secret(b.to_vec())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&crate::crypto::to_hex(&self.0))
+    }
+}
+
+/// The hex in quotes, as the `String` it replaces printed.
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Secret, String> {
+        crate::crypto::from_hex(s)
+            .map(Secret)
+            .ok_or_else(|| format!("not a hex string: {s:?}"))
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::crypto::to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        d.deserialize_str(ParseVisitor::new("hex bytes"))
+    }
+}
+
+/// Deserializes a string through `T::from_str`, its error as the message.
+pub(crate) struct ParseVisitor<T> {
+    expecting: &'static str,
+    t: PhantomData<T>,
+}
+
+impl<T> ParseVisitor<T> {
+    pub(crate) fn new(expecting: &'static str) -> Self {
+        ParseVisitor {
+            expecting,
+            t: PhantomData,
+        }
+    }
+}
+
+impl<T: FromStr<Err = String>> serde::de::Visitor<'_> for ParseVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        v.parse().map_err(E::custom)
+    }
+}
+
+/// An alert as its number on the wire (`Option<AlertDescription>` fields): a code point
+/// `AlertDescription` does not name stays `Unknown(n)` and keeps its number.
+pub(crate) mod alert_number {
+    use crate::wire::AlertDescription;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Option<AlertDescription>, s: S) -> Result<S::Ok, S::Error> {
+        a.map(AlertDescription::to_u8).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<AlertDescription>, D::Error> {
+        Ok(Option::<u8>::deserialize(d)?.map(AlertDescription::from))
+    }
 }
 
 /// What a peer itself detected, in the words of its own checks. Typed like rustls's
@@ -65,9 +326,9 @@ pub enum LocalError {
     Decode {
         what: String,
     },
-    /// A message that is not allowed in this state.
+    /// A message that is not allowed in this state: `got` is what was received.
     UnexpectedMessage {
-        got: String,
+        got: MessageKind,
         resumed: bool,
     },
     /// A protected record whose MAC does not verify (keys differ).
@@ -127,12 +388,12 @@ pub enum LocalError {
 /// The secrets and facts one side computed: the ground truth behind an outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truth {
-    /// DH shared secret Z, minimal big-endian hex (no leading zero bytes).
-    pub z: Option<String>,
+    /// DH shared secret Z, minimal big-endian (no leading zero bytes).
+    pub z: Option<Secret>,
     /// Length of p in bytes for DHE.
     pub p_len: Option<usize>,
-    pub premaster: Option<String>,
-    pub master: Option<String>,
+    pub premaster: Option<Secret>,
+    pub master: Option<Secret>,
     /// Whether this side used the extended master secret.
     pub ems: bool,
     /// EMS status of the session being resumed (resumption only).
@@ -141,6 +402,17 @@ pub struct Truth {
     pub sent_public_len: Option<usize>,
     /// This side sent CertificateRequest in an abbreviated handshake.
     pub sent_cert_request_on_resume: bool,
+}
+
+impl Truth {
+    /// This side's Z had a leading zero byte and it kept it in the pre-master secret (M1
+    /// on this side): Z is shorter than p, the pre-master secret as long as p.
+    pub fn kept_leading_zero(&self) -> bool {
+        match (&self.z, &self.premaster, self.p_len) {
+            (Some(z), Some(pm), Some(p_len)) => z.len() < p_len && pm.len() == p_len,
+            _ => false,
+        }
+    }
 }
 
 /// One side's view at the end.
@@ -152,10 +424,12 @@ pub struct LocalReport {
     pub version: Option<String>,
     pub suite: Option<String>,
     pub error: Option<LocalError>,
-    /// The message being processed when this side failed.
-    pub at: Option<String>,
-    pub alert_sent: Option<u8>,
-    pub alert_received: Option<u8>,
+    /// The message being processed (or awaited) when this side failed.
+    pub at: Option<MessageKind>,
+    #[serde(with = "alert_number")]
+    pub alert_sent: Option<AlertDescription>,
+    #[serde(with = "alert_number")]
+    pub alert_received: Option<AlertDescription>,
     /// How this side closed on failure.
     pub closed_with: Option<CloseKind>,
     /// How the peer closed, when it closed first.
@@ -185,226 +459,56 @@ impl LocalReport {
 /// The merged outcome of one connection, as `tlsim handshake --json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
-    /// "ok" or "failed".
-    pub outcome: String,
-    /// "full", "resumed" or "resume-refused".
-    pub handshake: String,
+    pub outcome: Status,
+    pub handshake: HandshakeKind,
     pub suite: Option<String>,
     pub version: Option<String>,
     pub ems: bool,
-    /// Stable mechanism id; null on success.
-    pub mechanism: Option<String>,
+    /// Why it failed; null on success.
+    pub mechanism: Option<Mechanism>,
     pub detected_by: Option<Side>,
     /// The message at which the detecting side failed.
-    pub at: Option<String>,
-    /// The alert number on the wire, if any.
-    pub alert: Option<u8>,
-    /// "alert", "fin" or "rst": how the failing connection was closed. Null on success.
-    pub close: Option<String>,
+    pub at: Option<MessageKind>,
+    /// The alert on the wire, if any (its number).
+    #[serde(with = "alert_number")]
+    pub alert: Option<AlertDescription>,
+    /// How the failing connection was closed. Null on success.
+    pub close: Option<Close>,
     /// Why, in one or two sentences.
     pub explanation: String,
     pub client: LocalReport,
     pub server: LocalReport,
 }
 
-/// Every mechanism id an outcome can carry, in the order the classifier tests them: the
-/// ids of [`Outcome::from_reports`] and, last, the FTPS data-channel refusal that
-/// `net::run_fleet` sets. Scenario `[expect]` names are checked against this list (a test
-/// in `tests/scenario_errors.rs` keeps it equal to the ids in the code).
-pub const MECHANISMS: &[&str] = &[
-    "incomplete",
-    "dh-premaster-zeros",
-    "ems-mismatch",
-    "key-mismatch",
-    "dh-short-server-public",
-    "dh-short-client-public",
-    "message-too-large",
-    "fragmented-message-rejected",
-    "no-shared-cipher",
-    "no-shared-version",
-    "dh-group-too-small",
-    "ems-resume-mismatch",
-    "cert-request-on-resume",
-    "connection-reset",
-    "connection-closed",
-    "network-timeout",
-    "protocol-error",
-    "ftps-data-not-resumed",
-];
-
 impl Outcome {
     pub fn ok(&self) -> bool {
-        self.outcome == "ok"
+        self.outcome == Status::Ok
     }
 
-    /// Merge the two sides' reports into an outcome and find the mechanism.
+    /// Merge two tlsim peers' reports into an outcome and find the mechanism.
     pub fn from_reports(client: LocalReport, server: LocalReport) -> Outcome {
-        let failed = !(client.complete && server.complete);
-        // The detecting side is the one that found an error itself (not one that merely
-        // received an alert or a close).
-        let detector = [&client, &server]
-            .into_iter()
-            .find(|r| {
-                r.error
-                    .as_ref()
-                    .is_some_and(|e| *e != LocalError::PeerClosed)
-            })
-            .or_else(|| [&client, &server].into_iter().find(|r| r.error.is_some()));
-        let (mechanism, explanation) = match (failed, detector) {
-            (false, _) => (None, success_text(&client)),
-            (true, None) => (
-                Some("incomplete".to_string()),
-                "the handshake stopped without either side reporting an error".to_string(),
-            ),
-            (true, Some(d)) => {
-                let (m, e) = diagnose(d, &client, &server);
-                (Some(m.to_string()), e)
-            }
-        };
-        let detected_by = if failed {
-            detector.map(|d| d.side)
-        } else {
-            None
-        };
-        let (alert, close) = match detector {
-            Some(d) if failed => match (d.alert_sent, d.closed_with) {
-                (Some(a), _) => (Some(a), Some("alert")),
-                (None, Some(CloseKind::Rst)) => (None, Some("rst")),
-                _ => (None, Some("fin")),
-            },
-            _ => (None, None),
-        };
-        let kind = if client.kind != HandshakeKind::Full {
-            client.kind
-        } else {
-            server.kind
-        };
+        Outcome::classified(client, server, &Context::Pair)
+    }
+
+    /// Merge the two sides' reports, with what the driver knows beyond them, into an
+    /// outcome (see [`classify`]).
+    pub fn classified(client: LocalReport, server: LocalReport, ctx: &Context<'_>) -> Outcome {
+        let v = classify(&client, &server, ctx);
         Outcome {
-            outcome: if failed { "failed" } else { "ok" }.into(),
-            handshake: kind.name().into(),
+            outcome: v.status,
+            handshake: HandshakeKind::merged(&client, &server),
             suite: client.suite.clone().or_else(|| server.suite.clone()),
             version: client.version.clone().or_else(|| server.version.clone()),
             ems: client.truth.ems && server.truth.ems,
-            mechanism,
-            detected_by,
-            at: detector.filter(|_| failed).and_then(|d| d.at.clone()),
-            alert,
-            close: close.map(str::to_string),
-            explanation,
+            mechanism: v.mechanism,
+            detected_by: v.detected_by,
+            at: v.at,
+            alert: v.alert,
+            close: v.close,
+            explanation: v.explanation,
             client,
             server,
         }
-    }
-}
-
-fn success_text(c: &LocalReport) -> String {
-    format!(
-        "{} handshake completed ({}, {})",
-        c.kind.name(),
-        c.version.as_deref().unwrap_or("?"),
-        c.suite.as_deref().unwrap_or("?")
-    )
-}
-
-/// Name the mechanism from what the detecting side saw and what both sides computed.
-fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (&'static str, String) {
-    let who = d.side.name();
-    let err = d
-        .error
-        .as_ref()
-        .expect("diagnose is called with a side that has an error");
-    match err {
-        LocalError::BadRecordMac | LocalError::FinishedMismatch => {
-            let (ct, st) = (&c.truth, &s.truth);
-            let same_z = ct.z.is_some() && ct.z == st.z;
-            let pm_len = |t: &Truth| t.premaster.as_ref().map(|h| h.len() / 2);
-            if same_z && ct.premaster != st.premaster && pm_len(ct) != pm_len(st) {
-                let keeper = if pm_len(ct) > pm_len(st) { "client" } else { "server" };
-                let stripper = if keeper == "client" { "server" } else { "client" };
-                (
-                    "dh-premaster-zeros",
-                    format!(
-                        "Z had a leading zero byte: the {keeper} kept it ({} byte pre-master secret), the {stripper} stripped it (RFC 5246 §8.1.2, {} bytes); the master secrets differ, so the {who} could not verify the peer's Finished",
-                        pm_len(if keeper == "client" { ct } else { st }).unwrap_or(0),
-                        pm_len(if keeper == "client" { st } else { ct }).unwrap_or(0),
-                    ),
-                )
-            } else if ct.ems != st.ems {
-                (
-                    "ems-mismatch",
-                    "one side derived an extended master secret and the other did not".into(),
-                )
-            } else {
-                (
-                    "key-mismatch",
-                    format!("the {who} could not verify the peer's Finished: the key schedules differ"),
-                )
-            }
-        }
-        LocalError::ShortPeerPublic { len, p_len } => {
-            let m = if d.side == Side::Client {
-                "dh-short-server-public"
-            } else {
-                "dh-short-client-public"
-            };
-            (
-                m,
-                format!(
-                    "the {}'s DH public value was {len} bytes, shorter than p ({p_len} bytes), and the {who} rejects short values",
-                    d.side.peer().name()
-                ),
-            )
-        }
-        LocalError::MessageTooLarge { message, len, limit, .. } => (
-            "message-too-large",
-            format!("the {who} read the header of a {len}-byte {message}, above its message limit of {limit}, and refused it before reassembling it"),
-        ),
-        LocalError::FragmentedMessageRejected { message, len, .. } => (
-            "fragmented-message-rejected",
-            format!("the {who} read the header of a {len}-byte {message} split across records and refused it: its message limit is 0 (fragmented messages rejected)"),
-        ),
-        LocalError::NoSharedCipher => (
-            "no-shared-cipher",
-            "the server accepts none of the cipher suites the client offered".into(),
-        ),
-        LocalError::NoSharedVersion { offered } => (
-            "no-shared-version",
-            format!("no protocol version enabled on both sides (offered {offered})"),
-        ),
-        LocalError::DhGroupTooSmall { bits, min } => (
-            "dh-group-too-small",
-            format!("the server's DH group has {bits} bits, below the client's minimum of {min}"),
-        ),
-        LocalError::EmsResumeMismatch { original_ems, hello_ems } => (
-            "ems-resume-mismatch",
-            format!(
-                "RFC 7627 §5.3: the original session {} EMS and the {} {} it; the {who} aborted the resumption",
-                if *original_ems { "used" } else { "did not use" },
-                if d.side == Side::Server { "ClientHello" } else { "ServerHello" },
-                if *hello_ems { "carries" } else { "lacks" }
-            ),
-        ),
-        LocalError::UnexpectedMessage { got, resumed: true }
-            if got.starts_with("CertificateRequest") && s.truth.sent_cert_request_on_resume =>
-        {
-            (
-                "cert-request-on-resume",
-                "the server sent CertificateRequest in an abbreviated handshake (not RFC 5246 compliant); the client answered unexpected_message".into(),
-            )
-        }
-        LocalError::PeerClosed if d.peer_closed == Some(CloseKind::Rst) => (
-            "connection-reset",
-            format!("the {who}'s connection was reset by the network or the peer before the handshake completed"),
-        ),
-        LocalError::PeerClosed => (
-            "connection-closed",
-            format!("the {who}'s peer closed the connection before the handshake completed"),
-        ),
-        LocalError::Timeout => (
-            "network-timeout",
-            format!("the {who} timed out waiting for the peer: the network stalled, dropped or partitioned the connection"),
-        ),
-        other => ("protocol-error", format!("the {who} rejected the handshake: {other:?}")),
     }
 }
 
@@ -433,7 +537,86 @@ pub fn alert_for(err: &LocalError) -> AlertDescription {
     }
 }
 
-/// A handshake type's display name.
-pub fn msg_name(t: HandshakeType) -> String {
-    format!("{t:?}")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Pair;
+    use crate::profile::builtin::load;
+
+    fn outcome(client: &str, server: &str, seed: u64) -> Outcome {
+        let p = |n: &str| load(n).unwrap_or_else(|e| panic!("profile {n}: {e}"));
+        Pair::new(p(client), p(server), seed).connect().outcome
+    }
+
+    /// Shard files, replays and `merge` read outcomes back: the JSON round-trips exactly.
+    #[test]
+    fn outcomes_round_trip_through_json() {
+        for o in [
+            outcome("rfc-strict", "rfc-strict", 1),
+            outcome("rfc-strict", "elb-tls-1-2-2017-01", 1),
+            outcome("schannel-message-limits", "big-chain", 1),
+        ] {
+            let json = serde_json::to_string(&o).unwrap();
+            let back: Outcome = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, o);
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn typed_fields_keep_their_json_form() {
+        let o = outcome("schannel-message-limits", "big-chain", 1);
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["outcome"], "failed");
+        assert_eq!(v["handshake"], "full");
+        assert_eq!(v["mechanism"], Mechanism::MessageTooLarge.as_str());
+        assert_eq!(v["at"], "Certificate");
+        assert_eq!(v["alert"], 47);
+        assert_eq!(v["close"], "alert");
+        assert_eq!(v["client"]["alert_sent"], 47);
+        let secret = &v["client"]["truth"]["premaster"];
+        assert!(secret.is_string() || secret.is_null(), "{secret}");
+    }
+
+    #[test]
+    fn message_names_parse_back() {
+        let names = [
+            "ClientHello",
+            "ServerHelloDone",
+            "ChangeCipherSpec",
+            "Alert",
+            "ApplicationData",
+            "Unknown(7)",
+            "-",
+        ];
+        for n in names {
+            let m: MessageKind = n.parse().unwrap();
+            assert_eq!(m.to_string(), n);
+            assert_eq!(format!("{m:?}"), format!("{n:?}"));
+        }
+        assert_eq!(
+            "Unknown(7)".parse::<MessageKind>(),
+            Ok(MessageKind::Handshake(HandshakeType::Unknown(7)))
+        );
+        assert!("Hello".parse::<MessageKind>().is_err());
+    }
+
+    #[test]
+    fn secrets_are_bytes_written_as_hex() {
+        let s = Secret(vec![0, 0xab, 0x10]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"00ab10\"");
+        assert_eq!(serde_json::from_str::<Secret>("\"00ab10\"").unwrap(), s);
+        assert!(serde_json::from_str::<Secret>("\"0ab\"").is_err());
+    }
+
+    #[test]
+    fn unknown_alert_numbers_survive_a_round_trip() {
+        let mut r = LocalReport::new(Side::Client);
+        r.alert_received = Some(AlertDescription::from(255));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"alert_received\":255"), "{json}");
+        let back: LocalReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.alert_received.map(AlertDescription::to_u8), Some(255));
+    }
 }

@@ -3,7 +3,7 @@
 //! resume), labelled and ordered deterministically.
 
 use super::spec::{server_key, Fleet};
-use crate::engine::{LocalReport, Millis, Outcome, Side, WireEvent};
+use crate::engine::{Context, LocalReport, Millis, Outcome, Side, WireEvent};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -163,16 +163,9 @@ pub(super) fn records(
 /// server replied `reply` (it required a resumed session and got a full handshake, M6)
 /// failed at the FTP level even though its TLS handshake succeeded.
 fn outcome_of(creport: LocalReport, sreport: LocalReport, reply: Option<&str>) -> Outcome {
-    let mut outcome = Outcome::from_reports(creport, sreport);
-    if let Some(r) = reply {
-        outcome.outcome = "failed".into();
-        outcome.mechanism = Some("ftps-data-not-resumed".into());
-        outcome.detected_by = Some(Side::Server);
-        outcome.close = Some("fin".into());
-        outcome.explanation = format!(
-            "the FTPS server requires the data connection to resume the control connection's TLS session; this one was a {} handshake, so it replied \"{r}\" and closed it",
-            outcome.handshake
-        );
-    }
-    outcome
+    let ctx = match reply {
+        Some(reply) => Context::FtpsDataRefused { reply },
+        None => Context::Pair,
+    };
+    Outcome::classified(creport, sreport, &ctx)
 }

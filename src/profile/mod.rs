@@ -355,6 +355,25 @@ impl Profile {
         }
     }
 
+    /// How this peer turns Z into the pre-master secret (M1) in a handshake that did or did
+    /// not negotiate the extended master secret: the one reading of
+    /// `premaster_leading_zeros`, for the engine and for `study::theory`.
+    pub fn premaster_encoding(&self, ems: bool) -> crate::crypto::PremasterEncoding {
+        use crate::crypto::PremasterEncoding as E;
+        match self.premaster_leading_zeros {
+            LeadingZeros::Strip => E::Strip,
+            LeadingZeros::Keep => E::Keep,
+            LeadingZeros::KeepUnlessEms if ems => E::Strip,
+            LeadingZeros::KeepUnlessEms => E::Keep,
+        }
+    }
+
+    /// Whether this peer, as a server, answers with the extended master secret a
+    /// ClientHello that does (`offered`) or does not offer it.
+    pub fn negotiates_ems(&self, offered: bool) -> bool {
+        offered && self.ems_negotiate
+    }
+
     /// How this peer closes on a fatal error in the given role.
     pub fn close_style(&self, as_client: bool) -> FatalClose {
         match (as_client, self.server_fatal_close) {

@@ -8,7 +8,8 @@
 
 use super::explain::side_view;
 use super::ladder::ladder;
-use crate::engine::{Outcome, Pair, Run, Side};
+use crate::crypto::to_hex;
+use crate::engine::{Mechanism, Outcome, Pair, Run, Secret, Side};
 use crate::profile::builtin::builtin;
 use crate::profile::{load, EmsResumption, Profile};
 use crate::wire::{suite_by_name, AlertDescription};
@@ -33,7 +34,8 @@ pub const DEMOS: &[(&str, &str)] = &[
         "M7: Schannel's MessageLimit rejects a large or fragmented handshake message",
     ),
     (
-        "no-shared-cipher",
+        // Named after the mechanism it shows.
+        Mechanism::NoSharedCipher.as_str(),
         "M8: curl --cipher DHE-RSA-AES128-SHA against an AWS ELB TLS-1-2-2017-01 policy",
     ),
     (
@@ -115,7 +117,7 @@ pub fn run(name: &str, n: &mut dyn Narrator, opts: DemoOptions) -> Result<(), St
         "ems-resumption" => ems_resumption(n),
         "ftps-data-channel" => ftps_data_channel(n),
         "message-limit" => message_limit(n),
-        "no-shared-cipher" => no_shared_cipher(n),
+        m if m == Mechanism::NoSharedCipher.as_str() => no_shared_cipher(n),
         "kb4557473" => kb4557473(n),
         other => Err(format!(
             "unknown demo {other:?}; the demos are: {}",
@@ -146,18 +148,23 @@ fn first_failure(client: &Profile, server: &Profile, limit: u64) -> Result<(u64,
         .ok_or_else(|| format!("no failing connection in seeds 0..{limit}"))
 }
 
-fn alert_text(a: Option<u8>) -> String {
+fn alert_text(a: Option<AlertDescription>) -> String {
     match a {
-        Some(a) => format!("alert {a} ({})", AlertDescription::from(a).name()),
+        Some(a) => format!("alert {} ({})", a.to_u8(), a.name()),
         None => "no alert".into(),
     }
 }
 
-fn hex_rows(hex: &str, bytes_per_row: usize) -> Vec<String> {
-    hex.as_bytes()
-        .chunks(bytes_per_row * 2)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect()
+fn hex_rows(bytes: &[u8], bytes_per_row: usize) -> Vec<String> {
+    bytes.chunks(bytes_per_row).map(to_hex).collect()
+}
+
+fn secret_text(s: Option<&Secret>) -> String {
+    s.map_or_else(|| "-".into(), Secret::to_string)
+}
+
+fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
 fn views(n: &mut dyn Narrator, o: &Outcome) {
@@ -191,12 +198,12 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
     n.heading("The shared secret Z");
     let z = o.client.truth.z.clone().unwrap_or_default();
     let p_len = o.client.truth.p_len.unwrap_or(group.byte_len());
-    let z_padded = format!("{}{z}", "0".repeat((p_len * 2).saturating_sub(z.len())));
+    let zeros = p_len.saturating_sub(z.len());
+    let z_padded = [vec![0; zeros], z.0].concat();
     let rows = hex_rows(&z_padded, 32);
     n.say(&format!(
-        "Both sides computed the same Z (client and server agree: {}). Written to the length of p ({p_len} bytes), it begins with {} zero byte(s):",
+        "Both sides computed the same Z (client and server agree: {}). Written to the length of p ({p_len} bytes), it begins with {zeros} zero byte(s):",
         if o.client.truth.z == o.server.truth.z { "yes" } else { "no" },
-        (p_len * 2 - z.len()) / 2
     ));
     n.block(&format!(
         "Z = {}\n    {}\n    … ({} more rows of 32 bytes)",
@@ -211,10 +218,10 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
     let spm = o.server.truth.premaster.clone().unwrap_or_default();
     n.say(&format!(
         "The client kept the zero: its pre-master secret is {} bytes. The server stripped it: {} bytes. Side by side, 16 bytes a row — the server's bytes are the client's shifted left by one:",
-        cpm.len() / 2,
-        spm.len() / 2
+        cpm.len(),
+        spm.len()
     ));
-    let (cr, sr) = (hex_rows(&cpm, 16), hex_rows(&spm, 16));
+    let (cr, sr) = (hex_rows(cpm.as_bytes(), 16), hex_rows(spm.as_bytes(), 16));
     let mut t = format!("{:<34} {}\n", "client (kept)", "server (stripped)");
     for i in 0..3 {
         let _ = writeln!(
@@ -235,8 +242,8 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
     n.say("The master secret is the PRF of the pre-master secret (with the EMS session hash or the randoms), so one byte of difference changes all of it:");
     n.block(&format!(
         "client master: {}\nserver master: {}",
-        o.client.truth.master.as_deref().unwrap_or("-"),
-        o.server.truth.master.as_deref().unwrap_or("-")
+        secret_text(o.client.truth.master.as_ref()),
+        secret_text(o.server.truth.master.as_ref())
     ));
     n.pause();
 
@@ -244,9 +251,9 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
     n.say(&format!(
         "The keys for the records after ChangeCipherSpec come from the master secret. The {} receives the peer's {} record, checks its MAC with keys from its own master secret, and fails: {} (connection ends with: {}). {}",
         o.detected_by.map(Side::name).unwrap_or("-"),
-        o.at.as_deref().unwrap_or("-"),
+        or_dash(o.at),
         alert_text(o.alert),
-        o.close.as_deref().unwrap_or("-"),
+        or_dash(o.close),
         o.explanation
     ));
     views(n, o);
@@ -269,7 +276,7 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
     for i in 1..=connections {
         let o = pair.connect().outcome;
         if !o.ok() {
-            if o.mechanism.as_deref() == Some("dh-premaster-zeros") {
+            if o.mechanism == Some(Mechanism::DhPremasterZeros) {
                 failed += 1;
             } else {
                 other += 1;
@@ -336,9 +343,9 @@ fn ems_resumption(n: &mut dyn Narrator) -> Result<(), String> {
                 c2.ems_offer = hello;
                 pair.client = std::sync::Arc::new(c2);
                 let o = pair.connect().outcome;
-                let got = match &o.mechanism {
+                let got = match o.mechanism {
                     Some(m) => format!("{m} ({})", alert_text(o.alert)),
-                    None => o.handshake.clone(),
+                    None => o.handshake.to_string(),
                 };
                 let _ = writeln!(
                     t,
@@ -472,10 +479,11 @@ fn no_shared_cipher(n: &mut dyn Narrator) -> Result<(), String> {
     n.block(&ladder(&run.wire, o));
     n.pause();
     if let Some(a) = o.alert {
-        let name = AlertDescription::from(a).name();
+        let name = a.name();
         n.say(&format!(
-            "The {} answers the ClientHello with a fatal alert {a}, {name}. OpenSSL (curl) prints it as \"sslv3 alert {}\"; a Windows client maps it to {}.",
+            "The {} answers the ClientHello with a fatal alert {}, {name}. OpenSSL (curl) prints it as \"sslv3 alert {}\"; a Windows client maps it to {}.",
             o.detected_by.map(Side::name).unwrap_or("-"),
+            a.to_u8(),
             name.replace('_', " "),
             super::explain::sec_e_for_alert(a)
         ));
@@ -512,8 +520,8 @@ fn kb4557473(n: &mut dyn Narrator) -> Result<(), String> {
     views(n, o);
     n.say(&format!(
         "The pre-master secrets: client {} bytes, server {} bytes. {} KB4557473 says unpatched computers \"may incorrectly compute the mac by not accounting for the padded zeros\"; which side keeps and which strips is a documented hypothesis here (docs/field-facts.md M1). The KB also reports Schannel event 36888 on the server for this failure, although no alert reaches the wire: the trace shows only the FIN.",
-        o.client.truth.premaster.as_ref().map_or(0, |h| h.len() / 2),
-        o.server.truth.premaster.as_ref().map_or(0, |h| h.len() / 2),
+        o.client.truth.premaster.as_ref().map_or(0, Secret::len),
+        o.server.truth.premaster.as_ref().map_or(0, Secret::len),
         o.explanation
     ));
     n.say("The fix is the update on the side that mishandles the zeros (KB4557473); the workaround is to take TLS_DHE_* suites out of the client's list (Disable-TlsCipherSuite, or the \"SSL Cipher Suite Order\" group policy), so that ECDHE — whose shared secret has a fixed length — is negotiated instead.");

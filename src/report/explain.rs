@@ -8,27 +8,25 @@ use crate::wire::AlertDescription;
 
 /// The SSPI status a Windows peer reports for an alert (Microsoft Learn "Schannel error
 /// codes for TLS and SSL alerts").
-pub fn sec_e_for_alert(alert: u8) -> &'static str {
+pub fn sec_e_for_alert(alert: AlertDescription) -> &'static str {
+    use AlertDescription as A;
     match alert {
-        20 => "SEC_E_MESSAGE_ALTERED 0x8009030F",
-        21 | 51 => "SEC_E_DECRYPT_FAILURE 0x80090330",
-        70 => "SEC_E_UNSUPPORTED_FUNCTION 0x80090302",
-        71 => "SEC_E_ALGORITHM_MISMATCH 0x80090331",
-        80 => "SEC_E_INTERNAL_ERROR 0x80090304",
-        48 => "SEC_E_UNTRUSTED_ROOT 0x80090325",
-        45 => "SEC_E_CERT_EXPIRED 0x80090328",
+        A::BadRecordMac => "SEC_E_MESSAGE_ALTERED 0x8009030F",
+        A::DecryptionFailed | A::DecryptError => "SEC_E_DECRYPT_FAILURE 0x80090330",
+        A::ProtocolVersion => "SEC_E_UNSUPPORTED_FUNCTION 0x80090302",
+        A::InsufficientSecurity => "SEC_E_ALGORITHM_MISMATCH 0x80090331",
+        A::InternalError => "SEC_E_INTERNAL_ERROR 0x80090304",
+        A::UnknownCa => "SEC_E_UNTRUSTED_ROOT 0x80090325",
+        A::CertificateExpired => "SEC_E_CERT_EXPIRED 0x80090328",
         _ => "SEC_E_ILLEGAL_MESSAGE 0x80090326",
     }
-}
-
-fn alert_name(a: u8) -> &'static str {
-    AlertDescription::from(a).name()
 }
 
 /// The application message a client application shows for what it saw.
 fn app_message(r: &LocalReport) -> &'static str {
     match (r.alert_received, r.peer_closed, r.alert_sent) {
-        (Some(40), _, _) | (_, _, Some(40)) => {
+        (Some(AlertDescription::HandshakeFailure), _, _)
+        | (_, _, Some(AlertDescription::HandshakeFailure)) => {
             "The client and server cannot communicate, because they do not possess a common algorithm"
         }
         (Some(_), _, _) => "The request was aborted: Could not create SSL/TLS secure channel",
@@ -46,16 +44,18 @@ pub fn side_view(r: &LocalReport) -> String {
     let mut parts = Vec::new();
     if let Some(a) = r.alert_sent {
         parts.push(format!(
-            "sent fatal alert {a} ({}); Schannel event 36888 \"A fatal alert was generated and sent to the remote endpoint\"; {}",
-            alert_name(a),
+            "sent fatal alert {} ({}); Schannel event 36888 \"A fatal alert was generated and sent to the remote endpoint\"; {}",
+            a.to_u8(),
+            a.name(),
             sec_e_for_alert(a)
         ));
     }
     if let Some(a) = r.alert_received {
         parts.push(format!(
-            "received fatal alert {a} ({}); Schannel event 36887 \"The TLS protocol defined fatal alert code is {a}\"; {}",
-            alert_name(a),
-            sec_e_for_alert(a)
+            "received fatal alert {n} ({}); Schannel event 36887 \"The TLS protocol defined fatal alert code is {n}\"; {}",
+            a.name(),
+            sec_e_for_alert(a),
+            n = a.to_u8()
         ));
     }
     match (r.error.is_some() && r.alert_sent.is_none(), r.closed_with) {

@@ -84,7 +84,7 @@ pub fn study_html(
         let mech: Vec<String> = c
             .by_mechanism
             .iter()
-            .map(|(m, n)| format!("{} ×{n}", escape(m)))
+            .map(|(m, n)| format!("{} ×{n}", escape(m.as_str())))
             .collect();
         let verdict = match &c.verdict {
             Some(v) => format!("<span class=\"{0}\">{0}</span>", escape(v)),

@@ -81,11 +81,11 @@ pub fn outcome_lines(o: &Outcome) -> Vec<String> {
         v.push(format!(
             "mechanism: {m}, detected by the {} at {}, alert {}, close {}",
             o.detected_by.map(|s| s.name()).unwrap_or("-"),
-            o.at.as_deref().unwrap_or("-"),
+            o.at.map_or_else(|| "-".into(), |m| m.to_string()),
             o.alert
-                .map(|a| a.to_string())
+                .map(|a| a.to_u8().to_string())
                 .unwrap_or_else(|| "none".into()),
-            o.close.as_deref().unwrap_or("-")
+            o.close.map_or_else(|| "-".into(), |c| c.to_string())
         ));
     }
     v.push(format!("why: {}", o.explanation));

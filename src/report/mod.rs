@@ -9,6 +9,7 @@ pub mod ladder;
 pub mod pcap;
 pub mod plot;
 
+use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};
 use crate::scenario::{Expect, Scenario};
 use serde::Serialize;
@@ -25,9 +26,9 @@ pub struct Row {
     pub ok_resumed: u64,
     pub ok_resume_refused: u64,
     pub failed: u64,
-    pub by_mechanism: BTreeMap<String, u64>,
+    pub by_mechanism: BTreeMap<Mechanism, u64>,
     /// For each mechanism, how the client and the server saw its first occurrence.
-    pub seen_as: BTreeMap<String, [String; 2]>,
+    pub seen_as: BTreeMap<Mechanism, [String; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,17 +56,19 @@ impl RunReport {
             });
             row.attempts += 1;
             let o = &r.outcome;
-            match (o.ok(), o.handshake.as_str()) {
-                (true, "resumed") => row.ok_resumed += 1,
-                (true, "resume-refused") => row.ok_resume_refused += 1,
-                (true, _) => row.ok_full += 1,
+            match (o.ok(), o.handshake) {
+                (true, HandshakeKind::Resumed) => row.ok_resumed += 1,
+                (true, HandshakeKind::ResumeRefused) => row.ok_resume_refused += 1,
+                (true, HandshakeKind::Full) => row.ok_full += 1,
                 (false, _) => {
                     row.failed += 1;
-                    let m = o.mechanism.clone().unwrap_or_else(|| "unknown".into());
-                    *row.by_mechanism.entry(m.clone()).or_default() += 1;
-                    row.seen_as
-                        .entry(m)
-                        .or_insert_with(|| explain::both_views(r));
+                    // A failed outcome always names its mechanism (`engine::Verdict`).
+                    if let Some(m) = o.mechanism {
+                        *row.by_mechanism.entry(m).or_default() += 1;
+                        row.seen_as
+                            .entry(m)
+                            .or_insert_with(|| explain::both_views(r));
+                    }
                 }
             }
         }
@@ -176,10 +179,10 @@ fn check(e: &Expect, rows: &[Row]) -> Vec<String> {
     let failed: u64 = rows.iter().map(|r| r.failed).sum();
     let resumed: u64 = rows.iter().map(|r| r.ok_resumed).sum();
     let refused: u64 = rows.iter().map(|r| r.ok_resume_refused).sum();
-    let mut mechs: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut mechs: BTreeMap<Mechanism, u64> = BTreeMap::new();
     for r in rows {
         for (m, n) in &r.by_mechanism {
-            *mechs.entry(m).or_default() += n;
+            *mechs.entry(*m).or_default() += n;
         }
     }
     if e.all_ok == Some(true) && failed > 0 {
@@ -189,8 +192,8 @@ fn check(e: &Expect, rows: &[Row]) -> Vec<String> {
         out.push("all_ok = false: no connection failed".into());
     }
     if let Some(want) = &e.mechanisms {
-        let got: Vec<&str> = mechs.keys().copied().collect();
-        let mut w: Vec<&str> = want.iter().map(String::as_str).collect();
+        let got: Vec<Mechanism> = mechs.keys().copied().collect();
+        let mut w: Vec<Mechanism> = want.clone();
         w.sort();
         if got != w {
             out.push(format!("mechanisms: expected {w:?}, saw {got:?}"));
@@ -217,7 +220,7 @@ fn check(e: &Expect, rows: &[Row]) -> Vec<String> {
         }
     }
     for r in &e.rates {
-        let n = mechs.get(r.mechanism.as_str()).copied().unwrap_or(0);
+        let n = mechs.get(&r.mechanism).copied().unwrap_or(0);
         let rate = if attempts == 0 {
             0.0
         } else {

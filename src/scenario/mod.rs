@@ -12,6 +12,7 @@ mod builtin;
 
 pub use builtin::{builtin, open, Loaded, Origin, BUILTIN};
 
+use crate::engine::Mechanism;
 use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, LinkSpec, ServerSpec};
 use crate::profile::{Profile, MAX_SIMULATED_MS};
 use serde::{Deserialize, Serialize};
@@ -169,10 +170,10 @@ struct RawFile {
     report: Option<RawReport>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateExpect {
-    pub mechanism: String,
+    pub mechanism: Mechanism,
     pub rate: f64,
     pub tolerance: f64,
 }
@@ -183,7 +184,7 @@ pub struct RateExpect {
 pub struct Expect {
     pub all_ok: Option<bool>,
     /// The failures' mechanisms are exactly these (each seen at least once).
-    pub mechanisms: Option<Vec<String>>,
+    pub mechanisms: Option<Vec<Mechanism>>,
     pub min_failures: Option<u64>,
     pub max_failures: Option<u64>,
     pub min_resumed: Option<u64>,
@@ -255,17 +256,6 @@ fn range(v: &Spanned<Vec<u64>>) -> Result<(u64, u64), String> {
             if other.len() == 1 { "" } else { "s" }
         )),
     }
-}
-
-/// ", did you mean X?" for the closest known mechanism, if close.
-fn mechanism_hint(name: &str) -> String {
-    crate::engine::MECHANISMS
-        .iter()
-        .map(|m| (crate::profile::catalogue::edit_distance(name, m), *m))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, m)| format!("; did you mean {m:?}?"))
-        .unwrap_or_default()
 }
 
 impl Scenario {
@@ -611,20 +601,9 @@ impl Scenario {
         // ---- expectations ----
         let mut expect = Expect::default();
         if let Some(e) = &raw.expect {
-            let known = |m: &Spanned<String>, field: &str| -> Result<String, ScenarioError> {
-                let name = m.get_ref();
-                if crate::engine::MECHANISMS.contains(&name.as_str()) {
-                    Ok(name.clone())
-                } else {
-                    Err(err_at(
-                        m.span().start,
-                        format!(
-                            "{field}: unknown mechanism {name:?}{}; mechanisms: {}",
-                            mechanism_hint(name),
-                            crate::engine::MECHANISMS.join(", ")
-                        ),
-                    ))
-                }
+            let known = |m: &Spanned<String>, field: &str| -> Result<Mechanism, ScenarioError> {
+                Mechanism::parse_simulated(m.get_ref())
+                    .map_err(|e| err_at(m.span().start, format!("{field}: {e}")))
             };
             if let Some(ms) = &e.mechanisms {
                 expect.mechanisms = Some(

@@ -26,6 +26,7 @@ pub use replay_id::{ConnId, ReplayId};
 pub use state::StateDir;
 
 use crate::crypto::{binomial_interval, PublicEncoding};
+use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{run_fleet, ConnRecord};
 use crate::profile::{LeadingZeros, Profile};
 use crate::scenario::Scenario;
@@ -129,7 +130,7 @@ pub type CellKey = (String, String, String, String);
 pub struct CellAgg {
     pub attempts: u64,
     pub failures: u64,
-    pub by_mechanism: BTreeMap<String, u64>,
+    pub by_mechanism: BTreeMap<Mechanism, u64>,
     /// Replay ids of the first failures, in shard order.
     pub replay: Vec<String>,
     /// A digest of each replayed failure's outcome, to check replays against.
@@ -395,7 +396,7 @@ impl Study {
                 r.server.clone(),
                 o.suite.clone().unwrap_or_else(|| "-".into()),
                 if r.channel == crate::net::Channel::Tls {
-                    o.handshake.clone()
+                    o.handshake.to_string()
                 } else {
                     format!("{} {}", r.channel, o.handshake)
                 },
@@ -404,9 +405,11 @@ impl Study {
             c.attempts += 1;
             if !o.ok() {
                 c.failures += 1;
-                *c.by_mechanism
-                    .entry(o.mechanism.clone().unwrap_or_else(|| "unknown".into()))
-                    .or_default() += 1;
+                // A failed outcome always names its mechanism (`engine::Verdict`); the
+                // result's checks compare the counts.
+                if let Some(m) = o.mechanism {
+                    *c.by_mechanism.entry(m).or_default() += 1;
+                }
                 if c.replay.len() < self.replay_per_cell {
                     c.replay.push(self.replay_id(shard, r));
                     c.replay_digest.push(outcome_digest(o));
@@ -576,7 +579,7 @@ pub struct CellReport {
     pub attempts: u64,
     pub successes: u64,
     pub failures: u64,
-    pub by_mechanism: BTreeMap<String, u64>,
+    pub by_mechanism: BTreeMap<Mechanism, u64>,
     pub rate: f64,
     pub ci95: [f64; 2],
     /// Theoretical failure rate from the group's prime, where the mechanism has one.
@@ -615,20 +618,23 @@ pub fn wilson95(k: u64, n: u64) -> [f64; 2] {
 /// top byte, with probability `leading_zero_probability()` computed from p; the three
 /// events are independent (Ys, Yc and Z come from independent exponents), so the rate
 /// is 1 − (1 − p2)(1 − p3)(1 − p1). Other cells have no theory (None).
-pub fn theory(client: &Profile, server: &Profile, suite: &str, handshake: &str) -> Option<f64> {
+///
+/// The rules are the engine's own: [`Profile::negotiates_ems`], [`Profile::premaster_encoding`],
+/// [`Profile::public_encoding`] and [`Profile::accepts_short_public`].
+pub fn theory(
+    client: &Profile,
+    server: &Profile,
+    suite: &str,
+    handshake: HandshakeKind,
+) -> Option<f64> {
     let info = crate::wire::suite_by_name(suite)?;
-    if !info.is_dhe() || handshake.ends_with("resumed") {
+    if !info.is_dhe() || handshake == HandshakeKind::Resumed {
         return None;
     }
     let group = server.server_dh_group().ok()?;
     let pz = group.leading_zero_probability();
-    let ems = client.ems_offer && server.ems_negotiate;
-    let keeps = |p: &Profile| match p.premaster_leading_zeros {
-        LeadingZeros::Strip => false,
-        LeadingZeros::Keep => true,
-        LeadingZeros::KeepUnlessEms => !ems,
-    };
-    let p1 = if keeps(client) != keeps(server) {
+    let ems = server.negotiates_ems(client.ems_offer);
+    let p1 = if client.premaster_encoding(ems) != server.premaster_encoding(ems) {
         pz
     } else {
         0.0
@@ -648,6 +654,12 @@ pub fn theory(client: &Profile, server: &Profile, suite: &str, handshake: &str) 
         0.0
     };
     Some(1.0 - (1.0 - p1) * (1.0 - p2) * (1.0 - p3))
+}
+
+/// The handshake kind of a cell, from its label: `kind` for TLS connections, `channel kind`
+/// for the others (see [`Study::run_shard`]).
+fn cell_kind(label: &str) -> Option<HandshakeKind> {
+    label.rsplit(' ').next()?.parse().ok()
 }
 
 /// Merge shard results into the report. Every shard result is validated
@@ -692,7 +704,7 @@ pub fn merge(
                 .checked_add(c.failures)
                 .ok_or_else(|| overflow("failures"))?;
             for (m, n) in &c.by_mechanism {
-                let e = a.by_mechanism.entry(m.clone()).or_default();
+                let e = a.by_mechanism.entry(*m).or_default();
                 *e = e
                     .checked_add(*n)
                     .ok_or_else(|| overflow("mechanism counts"))?;
@@ -742,7 +754,7 @@ pub fn merge(
         .into_iter()
         .map(|((client, server, suite, handshake), a)| {
             let th = match (profile(&client, false), profile(&server, true)) {
-                (Some(c), Some(s)) => theory(&c, &s, &suite, &handshake),
+                (Some(c), Some(s)) => cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k)),
                 _ => None,
             };
             let verdict = th.map(|p| {

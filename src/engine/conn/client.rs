@@ -405,7 +405,7 @@ impl Connection {
             }
             (Kx::None, _) => {
                 return Err(LocalError::UnexpectedMessage {
-                    got: "ServerHelloDone".into(),
+                    got: MessageKind::Handshake(HandshakeType::ServerHelloDone),
                     resumed: false,
                 })
             }

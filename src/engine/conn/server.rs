@@ -154,7 +154,7 @@ impl Connection {
             .choose_suite(&ch, version)
             .ok_or(LocalError::NoSharedCipher)?;
         self.set_negotiated(version.wire(), info);
-        self.ems = hello_ems && p.ems_negotiate;
+        self.ems = p.negotiates_ems(hello_ems);
         self.ticket_acked = ch.session_ticket().is_some() && p.server_tickets;
         self.session_id = if p.server_cache_size > 0 {
             let mut id = vec![0u8; 32];
@@ -406,7 +406,7 @@ impl Connection {
         // Echo the client's session ID to signal resumption (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
         self.session_id = ch.session_id.0.clone();
         let mut ext = vec![ServerExtension::RenegotiationInfo(Vec::new())];
-        if hello_ems && p.ems_negotiate {
+        if p.negotiates_ems(hello_ems) {
             ext.push(ServerExtension::ExtendedMasterSecret);
         }
         self.queue(HandshakePayload::ServerHello(ServerHello {
