@@ -19,7 +19,8 @@ pub enum Purpose {
     /// of its host: path (server host, server, boot).
     ServerState = 1,
     /// A fleet server connection's engine (randoms, DH keys): path (server host, server,
-    /// listening port, boot, accept number).
+    /// listening port, boot, accept number; connections refused for a full backlog are not
+    /// numbered).
     ServerConnection = 2,
     /// The stream wrapper of a fleet server connection: path as [`Purpose::ServerConnection`].
     ServerStream = 3,

@@ -1,12 +1,13 @@
 //! The server side: one turmoil host per server host name, each running its servers'
 //! listeners (an FTPS server also on its data port) with an accept loop that serves every
 //! connection as its own task, with the server's profile and session cache, and checks an
-//! FTPS data channel's resumption. A restarted host starts with empty session caches.
+//! FTPS data channel's resumption. A restarted host starts with empty session caches. Each
+//! port's accept queue holds at most the server's backlog; a connection beyond it is reset.
 
 use super::collect::Collector;
 use super::drive::{drive, now_ms};
 use super::spec::{by_host, listen_ports, Fleet, FtpsServer};
-use super::stream::FramedStream;
+use super::stream::{refuse, FramedStream};
 use crate::engine::{Connection, HandshakeKind, Millis, PeerState};
 use crate::profile::Profile;
 use crate::seed::{rng_at, Purpose};
@@ -27,6 +28,48 @@ struct ServerCtx {
     /// Seed path: server host, server, port, boot.
     path: [u64; 4],
     record: bool,
+    backlog: u32,
+}
+
+/// The accept queue of one listening port, as `listen(2)` describes it: "The backlog
+/// argument defines the maximum length to which the queue of pending connections for sockfd
+/// may grow. If a connection request arrives when the queue is full, the client may receive
+/// an error with an indication of ECONNREFUSED" (Linux man-pages, listen(2)); Winsock's
+/// `listen`: "If a connection request arrives and the queue is full, the client will
+/// receive an error with an indication of WSAECONNREFUSED".
+///
+/// The rule here: the server's application accepts once per simulation step (turmoil runs
+/// a host's tasks once per tick, after delivering the segments due), so the connections
+/// whose SYN arrives within one step are pending together, in arrival order; the first
+/// `backlog` of them are accepted, and each one after finds the queue full and is reset.
+/// A Linux server with the default `net.ipv4.tcp_abort_on_overflow = 0` ignores such a SYN
+/// instead and the client retransmits it; turmoil's TCP has no retransmission, so tlsim
+/// models the refusal (Windows; Linux with `tcp_abort_on_overflow = 1`).
+struct AcceptQueue {
+    backlog: u32,
+    /// The step whose connections are pending, and how many of them there are.
+    step_ms: Millis,
+    pending: u32,
+}
+
+impl AcceptQueue {
+    fn new(backlog: u32) -> AcceptQueue {
+        AcceptQueue {
+            backlog,
+            step_ms: 0,
+            pending: 0,
+        }
+    }
+
+    /// Whether the connection that arrived at `now_ms` found room in the queue.
+    fn admit(&mut self, now_ms: Millis) -> bool {
+        if now_ms != self.step_ms {
+            self.step_ms = now_ms;
+            self.pending = 0;
+        }
+        self.pending = self.pending.saturating_add(1);
+        self.pending <= self.backlog
+    }
 }
 
 /// Register one turmoil host per server host of the fleet.
@@ -69,6 +112,7 @@ pub(super) fn add_server_hosts(
                             timeout,
                             path: [hi as u64, si as u64, pi as u64, boot],
                             record,
+                            backlog: spec.backlog,
                         };
                         tasks.push(tokio::task::spawn_local(accept_loop(listener, ctx)));
                     }
@@ -82,14 +126,20 @@ pub(super) fn add_server_hosts(
     }
 }
 
-/// Accept connections on one port forever, each served by its own task.
+/// Accept connections on one port forever, each served by its own task; reset those the
+/// accept queue has no room for (the server's application never sees them).
 async fn accept_loop(listener: turmoil::net::TcpListener, ctx: ServerCtx) {
     let ctx = Rc::new(ctx);
+    let mut queue = AcceptQueue::new(ctx.backlog);
     let mut n = 0u64;
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        if !queue.admit(now_ms()) {
+            tokio::task::spawn_local(refuse(stream));
+            continue;
+        }
         n += 1;
         let ctx = ctx.clone();
         ctx.col.borrow_mut().active += 1;
@@ -125,5 +175,20 @@ async fn serve(stream: turmoil::net::TcpStream, ctx: Rc<ServerCtx>, n: u64) {
     if cr != [0; 32] {
         col.server
             .insert(cr, (report, reply, wire.unwrap_or_default()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptQueue;
+
+    #[test]
+    fn the_queue_holds_backlog_connections_per_step() {
+        let mut q = AcceptQueue::new(2);
+        let admitted: Vec<bool> = [0, 0, 0, 1, 1, 1, 1, 5].map(|t| q.admit(t)).to_vec();
+        assert_eq!(
+            admitted,
+            [true, true, false, true, true, false, false, true]
+        );
     }
 }

@@ -30,7 +30,27 @@ pub struct ServerSpec {
     pub label: String,
     pub profile: Arc<Profile>,
     pub ftps: Option<FtpsServer>,
+    /// The listen backlog of each of its ports: the connections that may wait in the accept
+    /// queue (`listen(2)`'s `backlog`). The server's application accepts once per
+    /// simulation step, so the connections whose SYN arrives within one step wait together;
+    /// one that finds `backlog` connections waiting is refused with a reset, which its
+    /// client sees before its handshake completes (`connection-reset`). 1 to
+    /// [`MAX_BACKLOG`]; [`DEFAULT_BACKLOG`] when the scenario does not say.
+    pub backlog: u32,
 }
+
+/// The backlog of a server whose scenario does not give one: 4096, the cap Linux puts on
+/// every listen backlog since 5.4 (`net.core.somaxconn`, "Since Linux 5.4, the default in
+/// this file is 4096; in earlier kernels, the default value is 128", listen(2)), which a
+/// server asking for `SOMAXCONN` or more gets. Windows gives a listener asking for
+/// `SOMAXCONN` "a maximum reasonable value" and one asking for `SOMAXCONN_HINT(N)` N within
+/// 200 to 65535 (Microsoft, Winsock `listen` function,
+/// <https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-listen>).
+pub const DEFAULT_BACKLOG: u32 = 4096;
+
+/// The largest backlog: `listen(2)` takes an `int` (`i32::MAX`, which is also Windows'
+/// `SOMAXCONN`).
+pub const MAX_BACKLOG: u32 = 0x7fff_ffff;
 
 #[derive(Debug, Clone)]
 pub struct ClientSpec {
@@ -116,7 +136,8 @@ pub(super) fn build_sim(fleet: &Fleet, end_ms: Millis) -> turmoil::Sim<'static> 
             fleet.latency_ms.1.max(fleet.latency_ms.0),
         ))
         .rng_seed(fleet.seed)
-        // No listener's backlog can overflow (turmoil panics when one does).
+        // turmoil's own SYN queue never overflows (it panics when one does); the server's
+        // modelled backlog (`ServerSpec::backlog`) refuses connections in server.rs.
         .tcp_capacity(tcp_capacity(fleet))
         .epoch(std::time::UNIX_EPOCH + Duration::from_secs(1_570_492_800)) // 2019-10-08
         .build()
@@ -143,10 +164,12 @@ pub(super) fn set_link_latencies(sim: &mut turmoil::Sim<'_>, fleet: &Fleet) {
 /// full").
 const TURMOIL_TCP_CAPACITY: usize = 64;
 
-/// The `tcp_capacity` a fleet needs so that no listener's backlog can overflow: a backlog
+/// The `tcp_capacity` a fleet needs so that no turmoil listener queue can overflow: it
 /// holds SYNs not yet accepted, and each peer has at most one connection attempt at a time,
 /// so the peers that target one listening port (FTPS data ports included) bound it. At
-/// least turmoil's default of 64, so fleets within it run exactly as before.
+/// least turmoil's default of 64, so fleets within it run exactly as before. This is the
+/// simulator's bound, not the server's: the backlog a server models is
+/// [`ServerSpec::backlog`], applied as its accept loop takes the connections.
 pub(super) fn tcp_capacity(fleet: &Fleet) -> usize {
     let mut per: BTreeMap<(&str, u32), u64> = BTreeMap::new();
     for c in &fleet.clients {

@@ -10,6 +10,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const DATA: u8 = 0;
 const RST: u8 = 1;
 
+/// Write one frame: its kind, its length (u32, big-endian) and its body.
+async fn write_frame(
+    inner: &mut turmoil::net::TcpStream,
+    kind: u8,
+    body: &[u8],
+) -> std::io::Result<()> {
+    let len = u32::try_from(body.len()).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "frame body longer than its u32 length field",
+        )
+    })?;
+    let mut f = Vec::with_capacity(body.len() + 5);
+    f.push(kind);
+    f.extend_from_slice(&len.to_be_bytes());
+    f.extend_from_slice(body);
+    inner.write_all(&f).await
+}
+
+/// Refuse a connection the server's accept queue had no room for: reset it at once, as the
+/// kernel answers its SYN, without reading what the client sent.
+pub(super) async fn refuse(mut inner: turmoil::net::TcpStream) {
+    let _ = write_frame(&mut inner, RST, &[]).await;
+    let _ = inner.shutdown().await;
+}
+
 pub(super) enum Frame {
     Data(Vec<u8>),
     Closed(CloseKind),
@@ -42,17 +68,7 @@ impl FramedStream {
     }
 
     async fn write_frame(&mut self, kind: u8, body: &[u8]) -> std::io::Result<()> {
-        let len = u32::try_from(body.len()).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "frame body longer than its u32 length field",
-            )
-        })?;
-        let mut f = Vec::with_capacity(body.len() + 5);
-        f.push(kind);
-        f.extend_from_slice(&len.to_be_bytes());
-        f.extend_from_slice(body);
-        self.inner.write_all(&f).await
+        write_frame(&mut self.inner, kind, body).await
     }
 
     /// Send the records of one flight as one write (as a TLS stack hands a flight to TCP),

@@ -4,7 +4,7 @@
 //! Each problem names the part of the fleet it is about ([`Locus`]), so the scenario
 //! loader can point at the file, line and column that set it.
 
-use super::{ClientSpec, FaultSpec, Fleet};
+use super::{ClientSpec, FaultSpec, Fleet, DEFAULT_BACKLOG, MAX_BACKLOG};
 use crate::engine::Millis;
 use crate::profile::{Profile, MAX_SIMULATED_MS};
 use std::collections::{BTreeMap, BTreeSet};
@@ -280,6 +280,17 @@ impl Fleet {
                 } else {
                     ports.insert((&s.host, data), format!("the FTPS data port of {key}"));
                 }
+            }
+            if s.backlog == 0 || s.backlog > MAX_BACKLOG {
+                bad(
+                    "server",
+                    i,
+                    "backlog",
+                    format!(
+                        "backlog: {}; a listening port queues 1 to {MAX_BACKLOG} connections (listen(2) takes an int; default {DEFAULT_BACKLOG}, Linux's somaxconn since 5.4)",
+                        s.backlog
+                    ),
+                );
             }
             if let Err(m) = s.profile.check() {
                 bad(

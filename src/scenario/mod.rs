@@ -73,6 +73,8 @@ struct RawServer {
     /// Serve FTPS: data connections on port + 1, checked against the profile's
     /// `ftps_require_reuse` and `ftps_reuse_reply`.
     ftps: Option<Spanned<bool>>,
+    /// The listen backlog of each port ([`ServerSpec::backlog`]).
+    backlog: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -368,6 +370,7 @@ impl Scenario {
                 .insert(("server", i, "profile"), s.profile.span().start);
             spans.field("server", i, "port", &s.port);
             spans.field("server", i, "ftps", &s.ftps);
+            spans.field("server", i, "backlog", &s.backlog);
             spans.field("server", i, "label", &s.label);
             let profile = resolve(&s.profile, &s.set, false)?;
             let ftps =
@@ -389,6 +392,10 @@ impl Scenario {
                     .map_or_else(|| s.profile.get_ref().clone(), |l| l.get_ref().clone()),
                 profile: Arc::new(profile),
                 ftps,
+                backlog: s
+                    .backlog
+                    .as_ref()
+                    .map_or(crate::net::DEFAULT_BACKLOG, |b| *b.get_ref()),
             });
         }
 
