@@ -101,6 +101,9 @@ fn pair(client: &LocalReport, server: &LocalReport) -> Verdict {
         Some(d) => match (d.alert_sent, d.closed_with) {
             (Some(a), _) => (Some(a), Some(Close::Alert)),
             (None, Some(CloseKind::Rst)) => (None, Some(Close::Rst)),
+            // The detector closed nothing itself: the connection ended as the peer (or the
+            // network, or a full listen backlog) ended it.
+            (None, None) if d.peer_closed == Some(CloseKind::Rst) => (None, Some(Close::Rst)),
             _ => (None, Some(Close::Fin)),
         },
         None => (None, None),
