@@ -556,33 +556,12 @@ pub fn did_you_mean(name: &str) -> String {
         all.push(e.name.clone());
         all.extend(e.aliases.iter().cloned());
     }
-    let lower = name.to_ascii_lowercase();
-    let mut scored: Vec<(usize, &String)> = all
-        .iter()
-        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), n))
-        .filter(|(d, n)| *d <= 3 || n.to_ascii_lowercase().starts_with(&lower))
-        .collect();
-    scored.sort();
-    if scored.is_empty() {
+    let best = crate::text::did_you_mean(name, all.iter().map(String::as_str), 3, 4);
+    if best.is_empty() {
         format!("; known profiles: {}", catalogue_names().join(", "))
     } else {
-        let best: Vec<&str> = scored.iter().take(4).map(|(_, n)| n.as_str()).collect();
         format!("; did you mean {}?", best.join(", "))
     }
-}
-
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Every loadable name: built-in test profiles, then catalogue entries (primary names).
@@ -603,8 +582,8 @@ pub fn catalogue_names() -> Vec<String> {
 
 /// (name, role, summary) of every loadable profile, built-ins first.
 pub fn list() -> Vec<(String, Role, String)> {
-    let mut v: Vec<(String, Role, String)> = super::builtin::BUILTIN
-        .iter()
+    let mut v: Vec<(String, Role, String)> = super::builtin::builtin_list()
+        .into_iter()
         .map(|(n, s)| (n.to_string(), Role::Both, format!("(test) {s}")))
         .collect();
     v.extend(
@@ -645,16 +624,11 @@ pub fn resolve(spec: &str) -> Result<Resolved, String> {
             ignored: Vec::new(),
         }
     };
-    if let Some(p) = super::builtin::builtin(spec) {
-        p.check().map_err(|m| format!("{spec}: {m}"))?;
-        return Ok(from_profile(
-            p,
-            spec,
-            "built-in test profile (src/profile/builtin.rs)",
-        ));
+    if let Some(r) = super::builtin::resolve_builtin(spec) {
+        return Ok(r);
     }
     let head = spec.split(['@', '+']).next().unwrap_or("");
-    if super::builtin::builtin(head.trim()).is_some() {
+    if super::builtin::builtins().entry(head.trim()).is_some() {
         return Err(format!(
             "{spec}: {} is a built-in profile without a patch timeline; @date and +KB apply to Windows builds: {}",
             head.trim(),

@@ -265,26 +265,10 @@ fn suggest(up: &str) -> Option<&'static str> {
         .iter()
         .find_map(|s| up.strip_suffix(s))
         .unwrap_or(up);
-    let (d, name) = SUITES
-        .iter()
-        .flat_map(|i| [i.iana, i.openssl])
-        .map(|n| (edit_distance(base, n), n))
-        .min_by_key(|(d, _)| *d)?;
-    (d <= (base.len() / 3).max(2)).then_some(name)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    let names = SUITES.iter().flat_map(|i| [i.iana, i.openssl]);
+    crate::text::did_you_mean(base, names, (base.len() / 3).max(2), 1)
+        .first()
+        .copied()
 }
 
 #[cfg(test)]
@@ -375,12 +359,5 @@ mod tests {
             assert!(e.message.contains("only explicit suite names"), "{s}: {e}");
             assert_eq!(e.line, 1);
         }
-    }
-
-    #[test]
-    fn cipher_order_edit_distance() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

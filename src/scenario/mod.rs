@@ -255,12 +255,9 @@ fn range(v: &Spanned<Vec<u64>>) -> Result<(u64, u64), String> {
 
 /// ", did you mean X?" for the closest known mechanism, if close.
 fn mechanism_hint(name: &str) -> String {
-    crate::engine::MECHANISMS
-        .iter()
-        .map(|m| (crate::profile::catalogue::edit_distance(name, m), *m))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, m)| format!("; did you mean {m:?}?"))
+    crate::text::did_you_mean(name, crate::engine::MECHANISMS.iter().copied(), 3, 1)
+        .first()
+        .map(|m| format!("; did you mean {m:?}?"))
         .unwrap_or_default()
 }
 
