@@ -18,7 +18,9 @@ pub struct ProfilesArgs {
 enum ProfilesCommand {
     /// Print every knob of a profile with its value, source and the entry or update that
     /// set it. NAME: a catalogue name (`win2012r2`, `win2012r2@2019-10-08`,
-    /// `win2016+KB4537806`), a built-in test profile, or a TOML file.
+    /// `win2016+KB4537806`), a built-in test profile, or a profile file (TOML or JSON). With
+    /// --json the output is itself a profile file: every knob, its sources and what an
+    /// overlay ignored; save it and pass it wherever a profile is accepted.
     Show {
         name: String,
         /// A regedit export of the Schannel keys to apply on top.
@@ -66,7 +68,7 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
                 r.apply_cipher_order(&order, &file)?;
             }
             if json {
-                print_json(&show_json(&r))?;
+                print_json(&tlsim::profile::file::to_json(&r))?;
             } else {
                 print_show(&r);
             }
@@ -97,19 +99,6 @@ fn print_json(v: &serde_json::Value) -> Result<(), String> {
         serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
     );
     Ok(())
-}
-
-fn show_json(r: &Resolved) -> serde_json::Value {
-    serde_json::json!({
-        "name": r.spec,
-        "role": r.role.name(),
-        "summary": r.summary,
-        "updates": r.updates,
-        "knobs": catalogue::knob_rows(r),
-        "ignored": r.ignored.iter().map(|(what, line, why)| {
-            serde_json::json!({ "what": what, "line": line, "reason": why })
-        }).collect::<Vec<_>>(),
-    })
 }
 
 fn value(v: &serde_json::Value) -> String {
