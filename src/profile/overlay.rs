@@ -6,6 +6,11 @@
 //! Learn "TLS registry settings": DisabledByDefault keeps a version off unless the
 //! application asks for it); `Enabled=1` or `DisabledByDefault=0`
 //! (without the other turning it off) adds it. TLS 1.3 keys are listed as ignored.
+//!
+//! Key exchange keys: `KeyExchangeAlgorithms\Diffie-Hellman\Enabled=0` removes the TLS_DHE_*
+//! suites from the client and server lists, `ECDH\Enabled=0` the TLS_ECDHE_* suites (the last
+//! value of each key wins). A non-zero `Enabled` keeps the lists as they are: tlsim cannot add
+//! back suites a profile does not list.
 
 use super::catalogue::{Origin, Resolved};
 use super::{CipherOrder, Profile, SchannelOverlay, SchannelSetting, TlsVersion};
@@ -55,6 +60,8 @@ pub fn apply_registry_detailed(
     // Protocol keys: (version, server) → (Enabled, DisabledByDefault, last line), the last
     // value of each in file order.
     let mut protocols: BTreeMap<(TlsVersion, bool), ProtocolKeys> = BTreeMap::new();
+    // Key exchange keys: ecdh → (Enabled, line), the last value in file order.
+    let mut key_exchanges: BTreeMap<bool, (bool, usize)> = BTreeMap::new();
     let mut ignored = Vec::new();
     for (s, line) in &overlay.settings {
         let line = *line;
@@ -139,6 +146,9 @@ pub fn apply_registry_detailed(
                     &format!("{key}\\EphemKeyReuseTime"),
                 );
             }
+            S::KeyExchangeEnabled { ecdh, enabled } => {
+                key_exchanges.insert(*ecdh, (*enabled, line));
+            }
             S::ProtocolEnabled {
                 version,
                 server,
@@ -192,6 +202,27 @@ pub fn apply_registry_detailed(
                 if server { "Server" } else { "Client" }
             ),
         );
+    }
+    for (ecdh, (enabled, line)) in key_exchanges {
+        if enabled {
+            continue;
+        }
+        let uses = |s: &crate::wire::CipherSuite| {
+            crate::wire::suite_info(*s)
+                .is_some_and(|i| if ecdh { i.is_ecdhe() } else { i.is_dhe() })
+        };
+        let what = if ecdh {
+            "KeyExchangeAlgorithms\\ECDH\\Enabled=0"
+        } else {
+            "KeyExchangeAlgorithms\\Diffie-Hellman\\Enabled=0"
+        };
+        for (list, knob) in [
+            (&mut profile.client_suites, "client_suites"),
+            (&mut profile.server_suites, "server_suites"),
+        ] {
+            list.retain(|s| !uses(s));
+            set(knob, line, what);
+        }
     }
     out.ignored = ignored;
     out
@@ -308,5 +339,30 @@ mod tests {
         assert_eq!(p.client_cache_secs, 1);
         assert_eq!(applied.ignored.len(), 1, "{applied:?}");
         assert!(applied.ignored[0].0.contains("TLS 1.3"));
+    }
+
+    #[test]
+    fn profile_registry_key_exchange_disabled_removes_its_suites() {
+        let mut p = Profile::default();
+        let o = overlay(&format!(
+            "[{SCH}\\KeyExchangeAlgorithms\\Diffie-Hellman]\r\n\"Enabled\"=dword:00000000\r\n\
+             [{SCH}\\KeyExchangeAlgorithms\\ECDH]\r\n\"Enabled\"=dword:00000000\r\n\"Enabled\"=dword:ffffffff\r\n"
+        ));
+        let applied = apply_registry_detailed(&mut p, &o);
+        let dhe = |v: &[crate::wire::CipherSuite]| {
+            v.iter()
+                .filter(|s| crate::wire::suite_info(**s).is_some_and(|i| i.is_dhe()))
+                .count()
+        };
+        assert_eq!(dhe(&p.client_suites), 0);
+        assert_eq!(dhe(&p.server_suites), 0);
+        assert_eq!(dhe(&Profile::default().client_suites), 3);
+        // The last ECDH value (enabled) wins: the ECDHE suites stay.
+        assert!(p.client_suites.contains(&crate::wire::CipherSuite(0xC02F)));
+        assert_eq!(p.client_suites.len(), 5);
+        assert!(applied
+            .set
+            .iter()
+            .any(|(k, l, _)| k == "client_suites" && *l == 4));
     }
 }
