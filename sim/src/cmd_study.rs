@@ -85,6 +85,8 @@ pub struct StudyArgs {
     /// Write a self-contained HTML report (plots, cell table, scenario, seed, command).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 fn default_threads() -> usize {
@@ -136,31 +138,18 @@ pub fn exit_for(r: Result<ExitCode, Failure>) -> Result<ExitCode, String> {
     }
 }
 
-/// The largest scenario file read for its digest.
-const MAX_SCENARIO_BYTES: u64 = 64 << 20;
-
-pub fn load(path: &Path) -> Result<(Scenario, String), String> {
+/// The scenario with the command-line overlays applied, and the text that identifies it
+/// in a study: the scenario file's text (decoded as every input: UTF-8 or UTF-16 with a
+/// BOM, CRLF or LF) and its overlays ([`Scenario::overlay_identity`]; nothing without).
+pub fn load(
+    path: &Path,
+    overlays: &crate::overlay_args::OverlayArgs,
+) -> Result<(Scenario, String), String> {
     let sc = Scenario::load(path).map_err(|e| e.to_string())?;
-    let text = read_text(path, MAX_SCENARIO_BYTES)?;
-    Ok((sc, text))
-}
-
-/// Read a text file of at most `limit` bytes (any kind of file: a scenario may come from
-/// a pipe).
-fn read_text(path: &Path, limit: u64) -> Result<String, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(limit.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if u64::try_from(buf.len()).map_or(true, |n| n > limit) {
-        return Err(format!(
-            "{}: larger than the limit of {limit} bytes",
-            path.display()
-        ));
-    }
-    String::from_utf8(buf).map_err(|e| format!("{}: not UTF-8: {e}", path.display()))
+    let sc = overlays.apply(&sc)?;
+    let text = tlsim::profile::read_text(path)?;
+    let identity = sc.overlay_identity();
+    Ok((sc, text + &identity))
 }
 
 fn bar(total: u64, label: &str) -> indicatif::ProgressBar {
@@ -400,7 +389,11 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
             return Err(format!("--compare {v} is given twice").into());
         }
     }
-    let (sc, text) = load(&a.scenario)?;
+    let (sc, text) = load(&a.scenario, &a.overlays)?;
+    let notes = crate::overlay_args::notes_text(&sc);
+    if !notes.is_empty() && (a.json || a.csv || part.is_some()) {
+        eprint!("{}", notes.trim_start());
+    }
     let variants = a
         .compare
         .iter()
@@ -448,17 +441,23 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     }
     let report = merge(&results, Some(&sc), study.replay_per_cell)?;
     let mut out = render(&report, a.json, a.csv);
-    let default_path = PathBuf::from(format!("scenarios/{}.toml", study.header.scenario));
-    if !a.json
-        && !a.csv
-        && a.scenario != default_path
-        && report.cells.iter().any(|c| !c.replay.is_empty())
-    {
+    let base = tlsim::scenario::overlays::base_name(&study.header.scenario);
+    let default_path = PathBuf::from(format!("scenarios/{base}.toml"));
+    let replays = !a.json && !a.csv && report.cells.iter().any(|c| !c.replay.is_empty());
+    if replays && a.scenario != default_path {
         out.push_str(&format!(
-            "(the scenario is not scenarios/{}.toml: add `--scenario {}` to tlsim replay)\n",
-            study.header.scenario,
+            "(the scenario is not scenarios/{base}.toml: add `--scenario {}` to tlsim replay)\n",
             a.scenario.display()
         ));
+    }
+    if replays && !a.overlays.is_empty() {
+        out.push_str(
+            "(the study ran with command-line overlays: give tlsim replay the same --registry \
+             and --cipher-order options)\n",
+        );
+    }
+    if !a.json && !a.csv {
+        out.push_str(&notes);
     }
     for ((v, vstudy, _), vstate) in vstudies.iter().zip(&vstates) {
         let vres = run_study(vstudy, &which, a.threads, Some(vstate), a.resume)?;
@@ -538,6 +537,10 @@ pub struct MergeArgs {
     pub json: bool,
     #[arg(long)]
     pub csv: bool,
+    /// The overlays the study ran with (needed for theoretical rates; checked with the
+    /// scenario's digest).
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 /// Read a shard results file: a regular file of at most [`MAX_SHARD_FILE_BYTES`], opened
@@ -615,11 +618,14 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
     let (path, explicit) = match &a.scenario {
         Some(p) => (p.clone(), true),
         None => (
-            PathBuf::from(format!("scenarios/{}.toml", header.scenario)),
+            PathBuf::from(format!(
+                "scenarios/{}.toml",
+                tlsim::scenario::overlays::base_name(&header.scenario)
+            )),
             false,
         ),
     };
-    let sc = match load(&path) {
+    let sc = match load(&path, &a.overlays) {
         Ok((sc, text)) => {
             let digest = tlsim::study::scenario_digest(&text);
             if digest == header.scenario_digest {
@@ -677,6 +683,9 @@ pub struct ReplayArgs {
     /// Write the NSS key log line of the connection to FILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// The overlays the study ran with (its replay ids name them: +overlays-<digest>).
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
@@ -690,15 +699,23 @@ fn replay_checked(a: ReplayArgs) -> Result<ExitCode, Failure> {
             check_output(p, flag)?;
         }
     }
-    let path = a
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("scenarios/{}.toml", id.scenario)));
-    let (sc, text) = load(&path)?;
+    let path = a.scenario.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "scenarios/{}.toml",
+            tlsim::scenario::overlays::base_name(&id.scenario)
+        ))
+    });
+    let (sc, text) = load(&path, &a.overlays)?;
     if sc.name != id.scenario {
+        let base = tlsim::scenario::overlays::base_name;
+        let hint = if base(&sc.name) == base(&id.scenario) {
+            "; the study ran with other command-line overlays: give replay its --registry and \
+             --cipher-order options"
+        } else {
+            "; pass --scenario with the file the study ran"
+        };
         return Err(format!(
-            "replay id {id} is of scenario {}, but {} is scenario {}; pass --scenario with \
-             the file the study ran",
+            "replay id {id} is of scenario {}, but {} is scenario {}{hint}",
             id.scenario,
             path.display(),
             sc.name

@@ -138,6 +138,9 @@ pub struct Resolved {
     pub updates: Vec<String>,
     /// Registry values and suite names an overlay did not apply, with line and reason.
     pub ignored: Vec<(String, usize, String)>,
+    /// The Windows build the profile is, or derives from (`win2012r2`): a peer whose
+    /// Schannel a `.reg` export configures. None for other stacks and test profiles.
+    pub windows_build: Option<String>,
 }
 
 /// One knob of a resolved profile, for `tlsim profiles show`.
@@ -538,6 +541,7 @@ impl Catalogue {
             origins,
             updates: applied,
             ignored: Vec::new(),
+            windows_build: build,
         })
     }
 }

@@ -25,6 +25,8 @@ use crate::wire::{suite_by_name, CipherSuite, SUITES};
 pub struct CipherOrder {
     /// TLS 1.0–1.2 suites in order of preference, each once.
     pub suites: Vec<CipherSuite>,
+    /// The line of each suite in `suites`.
+    pub lines: Vec<usize>,
     /// Names that were skipped: the name as written, its line, and why.
     pub skipped: Vec<(String, usize, String)>,
 }
@@ -215,15 +217,16 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
                 None => {
                     if !banned.contains(&info.suite) && !out.suites.contains(&info.suite) {
                         out.suites.push(info.suite);
+                        out.lines.push(lineno);
                     }
                 }
                 Some(b'!') => {
-                    out.suites.retain(|s| *s != info.suite);
+                    out.remove(info.suite);
                     banned.push(info.suite);
                     last_removal = Some(lineno);
                 }
                 Some(_) => {
-                    out.suites.retain(|s| *s != info.suite);
+                    out.remove(info.suite);
                     last_removal = Some(lineno);
                 }
             }
@@ -256,6 +259,15 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
         ));
     }
     Ok(out)
+}
+
+impl CipherOrder {
+    fn remove(&mut self, suite: CipherSuite) {
+        if let Some(i) = self.suites.iter().position(|s| *s == suite) {
+            self.suites.remove(i);
+            self.lines.remove(i);
+        }
+    }
 }
 
 /// The closest IANA or OpenSSL name, if reasonably close.

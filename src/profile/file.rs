@@ -9,8 +9,8 @@
 //!
 //! Without `base` the knobs are set over the RFC-compliant default. Besides the knobs, a
 //! file may carry what `tlsim profiles show --json` prints about where the knobs come from
-//! — `role`, `updates`, `sources` (knob → `{ set_by, source }`, or a plain source string)
-//! and `ignored` — so that output is itself a profile file, loaded back unchanged. A file
+//! — `role`, `updates`, `windows_build`, `sources` (knob → `{ set_by, source }`, or a plain
+//! source string) and `ignored` — so that output is itself a profile file, loaded back unchanged. A file
 //! whose first character (after white space) is `{` is read as JSON, any other as TOML.
 //! Errors name the file, the line and column of the key, and the key, with a "did you mean"
 //! for an unknown knob or base.
@@ -20,7 +20,14 @@ use super::Profile;
 use std::collections::BTreeMap;
 
 /// Keys of a profile file that are not knobs.
-const META: &[&str] = &["base", "role", "updates", "sources", "ignored"];
+const META: &[&str] = &[
+    "base",
+    "role",
+    "updates",
+    "sources",
+    "ignored",
+    "windows_build",
+];
 
 /// A top-level key of the file: its value and the byte offset of the value.
 struct Key {
@@ -64,6 +71,7 @@ pub fn parse(text: &str, file: &str) -> Result<Resolved, String> {
             origins: BTreeMap::new(),
             updates: Vec::new(),
             ignored: Vec::new(),
+            windows_build: None,
         },
         Some(k) => {
             let serde_json::Value::String(spec) = &k.value else {
@@ -203,6 +211,22 @@ pub fn parse(text: &str, file: &str) -> Result<Resolved, String> {
             r.origins.insert(knob.clone(), origin);
         }
     }
+    if let Some(k) = get("windows_build") {
+        let builds = super::catalogue::catalogue().build_names();
+        r.windows_build = match &k.value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(b) if builds.contains(&b.as_str()) => Some(b.clone()),
+            _ => {
+                return Err(at(
+                    k.at,
+                    format!(
+                        "windows_build: expected the name of a Windows build ({})",
+                        builds.join(", ")
+                    ),
+                ))
+            }
+        };
+    }
     if let Some(k) = get("ignored") {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -231,6 +255,9 @@ pub fn to_json(r: &Resolved) -> serde_json::Value {
     m.insert("summary".into(), r.summary.clone().into());
     m.insert("role".into(), r.role.name().into());
     m.insert("updates".into(), r.updates.clone().into());
+    if let Some(b) = &r.windows_build {
+        m.insert("windows_build".into(), b.clone().into());
+    }
     for (k, v) in knob_values(&r.profile) {
         m.insert(k, v);
     }
@@ -346,6 +373,7 @@ mod tests {
         assert_eq!(r.profile.client_suites, base.profile.client_suites);
         assert_eq!(r.role, base.role);
         assert_eq!(r.updates, base.updates);
+        assert_eq!(r.windows_build.as_deref(), Some("win2012r2"));
         assert_eq!(r.profile.name, "p.toml");
         assert_eq!(r.origins["premaster_leading_zeros"].set_by, "p.toml");
         assert_eq!(r.origins["ems_resumption"], base.origins["ems_resumption"]);
@@ -393,6 +421,7 @@ mod tests {
             let back = parse(&json, "shown.json").unwrap_or_else(|e| panic!("{spec}: {e}"));
             assert_eq!(back.profile, r.profile, "{spec}");
             assert_eq!(back.spec, r.spec, "{spec}");
+            assert_eq!(back.windows_build, r.windows_build, "{spec}");
             assert_eq!(to_json(&back), to_json(&r), "{spec}");
         }
     }

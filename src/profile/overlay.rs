@@ -14,6 +14,7 @@
 
 use super::catalogue::{Origin, Resolved};
 use super::{CipherOrder, Profile, SchannelOverlay, SchannelSetting, TlsVersion};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What a registry overlay did.
@@ -232,7 +233,10 @@ pub fn apply_registry_detailed(
 ///
 /// Every suite tlsim models is kept, even one the real build lacks: tlsim does not know
 /// each build's full supported set (a profile lists what is enabled), so the user's list
-/// is taken as authoritative. Returns the suites that were in neither list before.
+/// is taken as authoritative. The server order leaves out the TLS_ECDHE_ECDSA_* and
+/// TLS_DHE_DSS_* suites: they need an ECDSA or DSA certificate, and tlsim's servers have
+/// RSA certificates (as the catalogue's lists, which leave them out). Returns the suites
+/// that were in neither list before.
 pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<String> {
     let added = order
         .suites
@@ -241,8 +245,38 @@ pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<Str
         .map(|s| s.name())
         .collect();
     profile.client_suites = order.suites.clone();
-    profile.server_suites = order.suites.clone();
+    profile.server_suites = order
+        .suites
+        .iter()
+        .copied()
+        .filter(|s| !needs_other_certificate(*s))
+        .collect();
     added
+}
+
+/// What a cipher order cannot model, by line: the names it skipped, and the suites kept in
+/// the client order only ([`apply_cipher_order`]).
+fn cipher_order_ignored(order: &CipherOrder) -> Vec<(String, usize, String)> {
+    let mut v = order.skipped.clone();
+    for (s, line) in order.suites.iter().zip(&order.lines) {
+        if needs_other_certificate(*s) {
+            v.push((
+                s.name(),
+                *line,
+                "kept in the client order only: a server needs an ECDSA or DSA certificate for \
+                 it, and tlsim's servers have RSA certificates"
+                    .into(),
+            ));
+        }
+    }
+    v.sort_by_key(|i| i.1);
+    v
+}
+
+/// A suite whose server authenticates with an ECDSA or DSA certificate.
+fn needs_other_certificate(s: crate::wire::CipherSuite) -> bool {
+    use crate::wire::KeyExchange as K;
+    crate::wire::suite_info(s).is_some_and(|i| matches!(i.kx, K::EcdheEcdsa | K::DheDss))
 }
 
 impl Resolved {
@@ -300,8 +334,130 @@ impl Resolved {
                 },
             );
         }
-        self.ignored.extend(order.skipped.iter().cloned());
+        self.ignored.extend(cipher_order_ignored(order));
         Ok(())
+    }
+}
+
+/// Which kind of overlay file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverlayKind {
+    /// A regedit export of the Schannel keys (`.reg`).
+    Registry,
+    /// A cipher-suite order (`Get-TlsCipherSuite` names or an OpenSSL cipher string).
+    CipherOrder,
+}
+
+impl OverlayKind {
+    /// The option and scenario field that name it: `registry`, `cipher-order`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OverlayKind::Registry => "registry",
+            OverlayKind::CipherOrder => "cipher-order",
+        }
+    }
+}
+
+/// An overlay file, read and parsed, ready to apply to any number of profiles.
+#[derive(Debug, Clone)]
+pub struct OverlayFile {
+    pub kind: OverlayKind,
+    /// The file as named in messages.
+    pub file: String,
+    /// SHA-256 of the file's bytes (12 bytes, hex): what identifies the overlay in a
+    /// study, whatever the file's path.
+    pub digest: String,
+    parsed: Parsed,
+}
+
+#[derive(Debug, Clone)]
+enum Parsed {
+    Registry(SchannelOverlay),
+    CipherOrder(CipherOrder),
+}
+
+/// What applying an overlay to one profile did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OverlayEffect {
+    /// Knobs whose value changed.
+    pub changed: Vec<String>,
+    /// What the overlay could not model: the value or name, its line, and why.
+    pub ignored: Vec<(String, usize, String)>,
+}
+
+impl OverlayFile {
+    /// Reads and parses `path` (UTF-8, or UTF-16 with its byte-order mark; CRLF or LF);
+    /// errors are `file:line: message`, `file` being `shown`.
+    pub fn load(
+        kind: OverlayKind,
+        path: &std::path::Path,
+        shown: &str,
+    ) -> Result<OverlayFile, String> {
+        use sha2::{Digest, Sha256};
+        let bytes = super::read_input_bytes(path).map_err(|e| format!("{shown}: {}", e.message))?;
+        let digest = crate::crypto::to_hex(&Sha256::digest(&bytes)[..12]);
+        let parsed = match kind {
+            OverlayKind::Registry => {
+                let reg = super::parse_reg(&bytes, shown).map_err(|e| e.to_string())?;
+                Parsed::Registry(super::schannel_settings(&reg, shown).map_err(|e| e.to_string())?)
+            }
+            OverlayKind::CipherOrder => {
+                let text = super::decode_text(&bytes, shown)?;
+                Parsed::CipherOrder(
+                    super::parse_cipher_order(&text, shown).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        Ok(OverlayFile {
+            kind,
+            file: shown.to_string(),
+            digest,
+            parsed,
+        })
+    }
+
+    /// Applies the overlay to a resolved profile (origins and ignored values recorded);
+    /// refused, naming the file and line, when the result is not a usable profile.
+    pub fn apply(&self, r: &mut Resolved) -> Result<OverlayEffect, String> {
+        let before = super::catalogue::knob_values(&r.profile);
+        match &self.parsed {
+            Parsed::Registry(o) => r.apply_registry(o, &self.file)?,
+            Parsed::CipherOrder(o) => r.apply_cipher_order(o, &self.file)?,
+        }
+        let ignored = match &self.parsed {
+            Parsed::Registry(o) => {
+                // apply_registry sorts `ignored` by line: collect this file's entries.
+                let mut v = o.ignored.clone();
+                let mut probe = r.profile.clone();
+                v.extend(apply_registry_detailed(&mut probe, o).ignored);
+                v.sort_by_key(|i| i.1);
+                v
+            }
+            Parsed::CipherOrder(o) => cipher_order_ignored(o),
+        };
+        let changed = super::catalogue::knob_values(&r.profile)
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .map(|(k, _)| k)
+            .collect();
+        Ok(OverlayEffect { changed, ignored })
+    }
+
+    /// [`OverlayFile::apply`] to a bare profile.
+    pub fn apply_to(&self, profile: &Profile) -> Result<(Profile, OverlayEffect), String> {
+        let mut r = Resolved {
+            spec: profile.name.clone(),
+            role: super::Role::Both,
+            summary: profile.summary.clone(),
+            profile: profile.clone(),
+            origins: BTreeMap::new(),
+            updates: Vec::new(),
+            ignored: Vec::new(),
+            windows_build: None,
+        };
+        let effect = self.apply(&mut r)?;
+        Ok((r.profile, effect))
     }
 }
 
