@@ -626,6 +626,15 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
         ),
     };
     let sc = match load(&path, &a.overlays) {
+        Ok((sc, _)) if !explicit && sc.name != header.scenario => {
+            eprintln!(
+                "note: the shards are of scenario {}, not {} (command-line overlays differ): no \
+                 theoretical rates; pass merge the --registry and --cipher-order options the \
+                 study ran with",
+                header.scenario, sc.name
+            );
+            None
+        }
         Ok((sc, text)) => {
             let digest = tlsim::study::scenario_digest(&text);
             if digest == header.scenario_digest {

@@ -297,3 +297,68 @@ fn profiles_show_json_is_a_profile_file() {
     let run = tlsim(&["run", &dir.join("s.toml").display().to_string()]);
     assert!(run.status.success(), "{}", stderr(&run));
 }
+
+#[test]
+fn merge_of_overlaid_shards_needs_the_same_overlays() {
+    let dir = temp_dir("merge");
+    let common = [
+        "study",
+        "scenarios/october-2019-fleet.toml",
+        "--connections",
+        "3000",
+        "--registry",
+        DISABLE_DHE,
+    ];
+    let mut files = Vec::new();
+    for part in ["0/2", "1/2"] {
+        let out = dir.join(format!("part{}.json", &part[..1]));
+        let sd = dir.join(format!("sd{}", &part[..1]));
+        let o = tlsim(
+            &[
+                &common[..],
+                &[
+                    "--shard",
+                    part,
+                    "--out",
+                    &out.display().to_string(),
+                    "--state-dir",
+                    &sd.display().to_string(),
+                ],
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(out.display().to_string());
+    }
+    let whole = tlsim(
+        &[
+            &common[..],
+            &[
+                "--json",
+                "--state-dir",
+                &dir.join("whole").display().to_string(),
+            ],
+        ]
+        .concat(),
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let merged = tlsim(
+        &[
+            &["merge", "--json"],
+            &files[..],
+            &["--registry", DISABLE_DHE],
+        ]
+        .concat(),
+    );
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert!(!stderr(&merged).contains("note:"), "{}", stderr(&merged));
+    assert_eq!(stdout(&merged), stdout(&whole));
+    let bare = tlsim(&[&["merge", "--json"], &files[..]].concat());
+    assert!(bare.status.success(), "{}", stderr(&bare));
+    assert!(
+        stderr(&bare).contains("pass merge the --registry"),
+        "{}",
+        stderr(&bare)
+    );
+}
