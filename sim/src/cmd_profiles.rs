@@ -4,9 +4,7 @@
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use tlsim::profile::catalogue::{self, KnobRow, Origin, Resolved};
-use tlsim::profile::{
-    parse_cipher_order, parse_reg, read_input_bytes, read_text, schannel_settings,
-};
+use tlsim::profile::{OverlayFile, OverlayKind};
 
 #[derive(Args)]
 pub struct ProfilesArgs {
@@ -56,16 +54,13 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
             json,
         }) => {
             let mut r = catalogue::resolve(&name)?;
-            if let Some(file) = registry {
-                let bytes = read_input_bytes(&file).map_err(|e| e.to_string())?;
-                let reg = parse_reg(&bytes, &file).map_err(|e| e.to_string())?;
-                let overlay = schannel_settings(&reg, &file).map_err(|e| e.to_string())?;
-                r.apply_registry(&overlay, &file)?;
-            }
-            if let Some(file) = cipher_order {
-                let text = read_text(&file)?;
-                let order = parse_cipher_order(&text, &file).map_err(|e| e.to_string())?;
-                r.apply_cipher_order(&order, &file)?;
+            for (kind, file) in [
+                (OverlayKind::Registry, registry),
+                (OverlayKind::CipherOrder, cipher_order),
+            ] {
+                if let Some(file) = file {
+                    OverlayFile::load(kind, std::path::Path::new(&file), &file)?.apply(&mut r)?;
+                }
             }
             if json {
                 print_json(&tlsim::profile::file::to_json(&r))?;
