@@ -22,4 +22,5 @@ pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod study;
+pub mod text;
 pub mod wire;

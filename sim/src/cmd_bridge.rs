@@ -9,7 +9,6 @@ use tlsim::bridge::{
     DEFAULT_MAX_CONNECTIONS,
 };
 use tlsim::engine::RealCrypto;
-use tlsim::profile::builtin;
 
 #[derive(clap::Subcommand)]
 pub enum BridgeCommand {
@@ -51,6 +50,43 @@ pub struct ConnectArgs {
     /// Print one JSON object per connection, then a summary object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    overlays: BridgeOverlays,
+}
+
+/// `--registry` and `--cipher-order` over the bridge's one profile.
+#[derive(clap::Args)]
+pub struct BridgeOverlays {
+    /// A regedit export (.reg) of the Schannel keys applied over the profile; what it
+    /// cannot model is listed on stderr.
+    #[arg(long, value_name = "FILE")]
+    registry: Option<String>,
+    /// A suite order (Get-TlsCipherSuite names or an OpenSSL cipher string) replacing the
+    /// profile's suites (after --registry).
+    #[arg(long, value_name = "FILE")]
+    cipher_order: Option<String>,
+}
+
+impl BridgeOverlays {
+    /// The profile with the overlays applied; their notes go to stderr.
+    fn load(&self, spec: &str) -> Result<tlsim::profile::Profile, String> {
+        use tlsim::profile::OverlayKind;
+        let mut r = tlsim::profile::resolve(spec)?;
+        let mut notes = Vec::new();
+        for (kind, file) in [
+            (OverlayKind::Registry, &self.registry),
+            (OverlayKind::CipherOrder, &self.cipher_order),
+        ] {
+            if let Some(file) = file {
+                let flag = format!("--{}", kind.name());
+                notes.extend(crate::overlay_args::apply_one(&mut r, kind, file, &flag)?);
+            }
+        }
+        if !notes.is_empty() {
+            eprintln!("overlays:\n  {}", notes.join("\n  "));
+        }
+        Ok(r.profile)
+    }
 }
 
 #[derive(clap::Args)]
@@ -83,6 +119,8 @@ pub struct ServeArgs {
     /// Print `{"listening": ADDR}`, one JSON object per connection, then a summary object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    overlays: BridgeOverlays,
 }
 
 /// A positive number of seconds (fractions allowed), at most a day.
@@ -201,7 +239,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if a.count == 0 {
                 return Err("--count must be at least 1".into());
             }
-            let mut p = builtin::load(&a.profile)?;
+            let mut p = a.overlays.load(&a.profile)?;
             if let Some(name) = &a.suite {
                 p.client_suites = vec![bridge::bridge_suite(name)?.suite];
             }
@@ -231,7 +269,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if a.max_connections == 0 {
                 return Err("--max-connections must be at least 1".into());
             }
-            let p = builtin::load(&a.profile)?;
+            let p = a.overlays.load(&a.profile)?;
             // Check the profile before binding, so a bad one fails with nothing listening.
             let p = bridge::bridge_profile(p, tlsim::engine::Side::Server)?;
             let json = a.json;

@@ -4,9 +4,7 @@
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 use tlsim::profile::catalogue::{self, KnobRow, Origin, Resolved};
-use tlsim::profile::{
-    parse_cipher_order, parse_reg, read_input_bytes, read_text, schannel_settings,
-};
+use tlsim::profile::{OverlayFile, OverlayKind};
 
 #[derive(Args)]
 pub struct ProfilesArgs {
@@ -18,7 +16,9 @@ pub struct ProfilesArgs {
 enum ProfilesCommand {
     /// Print every knob of a profile with its value, source and the entry or update that
     /// set it. NAME: a catalogue name (`win2012r2`, `win2012r2@2019-10-08`,
-    /// `win2016+KB4537806`), a built-in test profile, or a TOML file.
+    /// `win2016+KB4537806`), a built-in test profile, or a profile file (TOML or JSON). With
+    /// --json the output is itself a profile file: every knob, its sources and what an
+    /// overlay ignored; save it and pass it wherever a profile is accepted.
     Show {
         name: String,
         /// A regedit export of the Schannel keys to apply on top.
@@ -54,19 +54,16 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
             json,
         }) => {
             let mut r = catalogue::resolve(&name)?;
-            if let Some(file) = registry {
-                let bytes = read_input_bytes(&file).map_err(|e| e.to_string())?;
-                let reg = parse_reg(&bytes, &file).map_err(|e| e.to_string())?;
-                let overlay = schannel_settings(&reg, &file).map_err(|e| e.to_string())?;
-                r.apply_registry(&overlay, &file)?;
-            }
-            if let Some(file) = cipher_order {
-                let text = read_text(&file)?;
-                let order = parse_cipher_order(&text, &file).map_err(|e| e.to_string())?;
-                r.apply_cipher_order(&order, &file)?;
+            for (kind, file) in [
+                (OverlayKind::Registry, registry),
+                (OverlayKind::CipherOrder, cipher_order),
+            ] {
+                if let Some(file) = file {
+                    OverlayFile::load(kind, std::path::Path::new(&file), &file)?.apply(&mut r)?;
+                }
             }
             if json {
-                print_json(&show_json(&r))?;
+                print_json(&tlsim::profile::file::to_json(&r))?;
             } else {
                 print_show(&r);
             }
@@ -97,19 +94,6 @@ fn print_json(v: &serde_json::Value) -> Result<(), String> {
         serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
     );
     Ok(())
-}
-
-fn show_json(r: &Resolved) -> serde_json::Value {
-    serde_json::json!({
-        "name": r.spec,
-        "role": r.role.name(),
-        "summary": r.summary,
-        "updates": r.updates,
-        "knobs": catalogue::knob_rows(r),
-        "ignored": r.ignored.iter().map(|(what, line, why)| {
-            serde_json::json!({ "what": what, "line": line, "reason": why })
-        }).collect::<Vec<_>>(),
-    })
 }
 
 fn value(v: &serde_json::Value) -> String {

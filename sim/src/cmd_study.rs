@@ -90,6 +90,8 @@ pub struct StudyArgs {
     /// Write a self-contained HTML report (plots, cell table, scenario, seed, command).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 fn default_threads() -> usize {
@@ -141,10 +143,18 @@ pub fn exit_for(r: Result<ExitCode, Failure>) -> Result<ExitCode, String> {
     }
 }
 
-/// A scenario given as a file or a built-in name (`tlsim::scenario::open`), with its text.
-pub fn load(path: &Path) -> Result<(Scenario, String), String> {
+/// The scenario (a file or a built-in name, `tlsim::scenario::open`) with the command-line
+/// overlays applied, and the text that identifies it in a study: the scenario's text
+/// (decoded as every input: UTF-8 or UTF-16 with a BOM, CRLF or LF) and its overlays
+/// ([`Scenario::overlay_identity`]; nothing without).
+pub fn load(
+    path: &Path,
+    overlays: &crate::overlay_args::OverlayArgs,
+) -> Result<(Scenario, String), String> {
     let l = tlsim::scenario::open(path).map_err(|e| e.to_string())?;
-    Ok((l.scenario, l.text))
+    let sc = overlays.apply(&l.scenario)?;
+    let identity = sc.overlay_identity();
+    Ok((sc, l.text + &identity))
 }
 
 fn bar(total: u64, label: &str) -> indicatif::ProgressBar {
@@ -384,8 +394,12 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
             return Err(format!("--compare {v} is given twice").into());
         }
     }
-    let (sc, text) = load(&a.scenario)?;
+    let (sc, text) = load(&a.scenario, &a.overlays)?;
     let seed = a.seed.unwrap_or(sc.fleet.seed);
+    let notes = crate::overlay_args::notes_text(&sc);
+    if !notes.is_empty() && (a.json || a.csv || part.is_some()) {
+        eprint!("{}", notes.trim_start());
+    }
     let variants = a
         .compare
         .iter()
@@ -437,18 +451,26 @@ fn study_checked(a: StudyArgs) -> Result<ExitCode, Failure> {
     let mut out = render(&report, a.json, a.csv);
     // `tlsim replay ID` finds scenarios/NAME.toml here or the built-in NAME; anything
     // else needs --scenario.
-    let default_path = PathBuf::from(format!("scenarios/{}.toml", study.header.scenario));
-    if !a.json
-        && !a.csv
+    let base = tlsim::scenario::overlays::base_name(&study.header.scenario);
+    let default_path = PathBuf::from(format!("scenarios/{base}.toml"));
+    let replays = !a.json && !a.csv && report.cells.iter().any(|c| !c.replay.is_empty());
+    if replays
         && a.scenario != default_path
-        && tlsim::scenario::builtin(&study.header.scenario) != Some(text.as_str())
-        && report.cells.iter().any(|c| !c.replay.is_empty())
+        && tlsim::scenario::builtin(base) != Some(text.as_str())
     {
         out.push_str(&format!(
-            "(the scenario is not scenarios/{}.toml: add `--scenario {}` to tlsim replay)\n",
-            study.header.scenario,
+            "(the scenario is not scenarios/{base}.toml: add `--scenario {}` to tlsim replay)\n",
             a.scenario.display()
         ));
+    }
+    if replays && !a.overlays.is_empty() {
+        out.push_str(
+            "(the study ran with command-line overlays: give tlsim replay the same --registry \
+             and --cipher-order options)\n",
+        );
+    }
+    if !a.json && !a.csv {
+        out.push_str(&notes);
     }
     for ((v, vstudy, _), vstate) in vstudies.iter().zip(&vstates) {
         let vres = run_study(vstudy, &which, a.threads, Some(vstate), a.resume)?;
@@ -528,6 +550,10 @@ pub struct MergeArgs {
     pub json: bool,
     #[arg(long)]
     pub csv: bool,
+    /// The overlays the study ran with (needed for theoretical rates; checked with the
+    /// scenario's digest).
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 /// Read a shard results file: a regular file of at most [`MAX_SHARD_FILE_BYTES`], opened
@@ -606,7 +632,7 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
     // checked against its text), or --scenario, which must be that same text.
     let sc = match &a.scenario {
         Some(path) => {
-            let (sc, text) = load(path)?;
+            let (sc, text) = load(path, &a.overlays)?;
             let digest = tlsim::study::scenario_digest(&text);
             if digest != header.scenario_digest {
                 return Err(format!(
@@ -619,18 +645,31 @@ pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, String> {
             }
             sc
         }
-        None => Scenario::parse(
-            &embedded,
-            &format!("{} (embedded scenario)", a.files[f0].display()),
-            &header.scenario,
-            None,
-        )
-        .map_err(|e| {
-            format!(
-                "{e}\n(the scenario embedded in the shard files refers to a file that is not \
-                 embedded; pass --scenario with the scenario file the study ran)"
+        None => {
+            let base = tlsim::scenario::overlays::base_name(&header.scenario);
+            let sc = Scenario::parse(
+                &embedded,
+                &format!("{} (embedded scenario)", a.files[f0].display()),
+                base,
+                None,
             )
-        })?,
+            .map_err(|e| {
+                format!(
+                    "{e}\n(the scenario embedded in the shard files refers to a file that is \
+                     not embedded; pass --scenario with the scenario file the study ran)"
+                )
+            })?;
+            // Command-line overlays are not in the files: the same options must be given.
+            let sc = a.overlays.apply(&sc)?;
+            if sc.name != header.scenario {
+                return Err(format!(
+                    "the shards are of scenario {}, not {} (the command-line overlays differ): \
+                     pass merge the --registry and --cipher-order options the study ran with",
+                    header.scenario, sc.name
+                ));
+            }
+            sc
+        }
     };
     let report = merge(&all, Some(&sc), 5)?;
     print!("{}", render(&report, a.json, a.csv));
@@ -665,6 +704,9 @@ pub struct ReplayArgs {
     /// Write the NSS key log line of the connection to FILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// The overlays the study ran with (its replay ids name them: +overlays-<digest>).
+    #[command(flatten)]
+    pub overlays: crate::overlay_args::OverlayArgs,
 }
 
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
@@ -678,15 +720,23 @@ fn replay_checked(a: ReplayArgs) -> Result<ExitCode, Failure> {
             check_output(p, flag)?;
         }
     }
-    let path = a
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("scenarios/{}.toml", id.scenario)));
-    let (sc, text) = load(&path)?;
+    let path = a.scenario.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "scenarios/{}.toml",
+            tlsim::scenario::overlays::base_name(&id.scenario)
+        ))
+    });
+    let (sc, text) = load(&path, &a.overlays)?;
     if sc.name != id.scenario {
+        let base = tlsim::scenario::overlays::base_name;
+        let hint = if base(&sc.name) == base(&id.scenario) {
+            "; the study ran with other command-line overlays: give replay its --registry and \
+             --cipher-order options"
+        } else {
+            "; pass --scenario with the file the study ran"
+        };
         return Err(format!(
-            "replay id {id} is of scenario {}, but {} is scenario {}; pass --scenario with \
-             the file the study ran",
+            "replay id {id} is of scenario {}, but {} is scenario {}{hint}",
             id.scenario,
             path.display(),
             sc.name

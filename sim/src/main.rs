@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_main;
 mod cmd_study;
+mod overlay_args;
 use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: a study allocates and frees many small buffers
@@ -80,6 +81,8 @@ struct RunArgs {
     /// Write the NSS key log of every connection whose client derived a master secret.
     #[arg(long, value_name = "FILE")]
     keylog: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    overlays: overlay_args::OverlayArgs,
 }
 
 #[derive(clap::Args)]
@@ -90,6 +93,20 @@ struct HandshakeArgs {
     /// Server profile: a catalogue or built-in name or a TOML file.
     #[arg(long, default_value = "rfc-strict")]
     server_profile: String,
+    /// A regedit export (.reg) of the Schannel keys applied over the client profile; what
+    /// it cannot model is listed.
+    #[arg(long, value_name = "FILE")]
+    client_registry: Option<String>,
+    /// A regedit export (.reg) of the Schannel keys applied over the server profile.
+    #[arg(long, value_name = "FILE")]
+    server_registry: Option<String>,
+    /// A suite order (Get-TlsCipherSuite names or an OpenSSL cipher string) replacing the
+    /// client profile's suites (after --client-registry).
+    #[arg(long, value_name = "FILE")]
+    client_cipher_order: Option<String>,
+    /// A suite order replacing the server profile's suites (after --server-registry).
+    #[arg(long, value_name = "FILE")]
+    server_cipher_order: Option<String>,
     /// Offer only this suite (IANA or OpenSSL name).
     #[arg(long)]
     suite: Option<String>,
@@ -164,6 +181,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     let sc = tlsim::scenario::open(&a.scenario)
         .map_err(|e| e.to_string())?
         .scenario;
+    let sc = a.overlays.apply(&sc)?;
     let mut fleet = sc.fleet.clone();
     if let Some(seed) = a.seed {
         fleet.seed = seed;
@@ -198,13 +216,17 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     }
     let report = tlsim::report::RunReport::build(&sc, &records);
     if a.json {
-        let v = serde_json::json!({ "report": report, "connections": records });
+        let mut v = serde_json::json!({ "report": report, "connections": records });
+        if !sc.overlays.is_empty() {
+            v["overlays"] = serde_json::to_value(&sc.overlays).map_err(|e| e.to_string())?;
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
         );
     } else {
         print!("{}", report.text());
+        print!("{}", overlay_args::notes_text(&sc));
     }
     Ok(if report.expectation_failures.is_empty() {
         ExitCode::SUCCESS
@@ -214,8 +236,35 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
-    let mut client = tlsim::profile::load(&a.client_profile)?;
-    let server = tlsim::profile::load(&a.server_profile)?;
+    use tlsim::profile::OverlayKind;
+    let mut notes = Vec::new();
+    let mut client = tlsim::profile::resolve(&a.client_profile)?;
+    let mut server = tlsim::profile::resolve(&a.server_profile)?;
+    for (r, registry, order, side) in [
+        (
+            &mut client,
+            &a.client_registry,
+            &a.client_cipher_order,
+            "client",
+        ),
+        (
+            &mut server,
+            &a.server_registry,
+            &a.server_cipher_order,
+            "server",
+        ),
+    ] {
+        for (kind, file) in [
+            (OverlayKind::Registry, registry),
+            (OverlayKind::CipherOrder, order),
+        ] {
+            if let Some(file) = file {
+                let flag = format!("--{side}-{}", kind.name());
+                notes.extend(overlay_args::apply_one(r, kind, file, &flag)?);
+            }
+        }
+    }
+    let (mut client, server) = (client.profile, server.profile);
     if let Some(name) = &a.suite {
         let info = tlsim::wire::suite_by_name(name)
             .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
@@ -249,6 +298,15 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
             "wrote the key log to {} (Wireshark cannot decrypt simulated-mode records with it: they are not encrypted, only MAC-protected)",
             path.display()
         );
+    }
+    if !notes.is_empty() {
+        // Beside JSON lines on stdout, the notes go to stderr.
+        let text = format!("overlays:\n  {}\n", notes.join("\n  "));
+        if a.json {
+            eprint!("{text}");
+        } else {
+            println!("{text}");
+        }
     }
     for (i, run) in runs.iter().enumerate() {
         if a.ladder && !a.json {

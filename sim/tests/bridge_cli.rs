@@ -207,3 +207,50 @@ fn connect_refuses_a_suite_bridge_mode_cannot_run() {
     assert!(String::from_utf8_lossy(&out.stdout).is_empty());
     assert_eq!(err.lines().count(), 1, "one clear error: {err}");
 }
+
+/// `--registry` on the bridge's profile: a DHE-disabling export leaves a DHE-only client
+/// without a shared suite, which the same server without it serves.
+#[test]
+fn serve_applies_a_registry_export_to_its_profile() {
+    for (registry, ok) in [
+        (None, true),
+        (Some("examples/schannel-disable-dhe.reg"), false),
+    ] {
+        let mut args = vec!["0", "--count", "1"];
+        if let Some(r) = registry {
+            args.extend(["--registry", r]);
+        }
+        let s = Serve::start(&args);
+        // The overlay notes come on stderr before the "listening on" line.
+        let mut before = String::new();
+        let addr = loop {
+            let line = s
+                .stderr
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a listening line");
+            match line.strip_prefix("listening on ") {
+                Some(a) => break a.trim().to_string(),
+                None => before.push_str(&(line + "\n")),
+            }
+        };
+        assert_eq!(
+            before.contains("not applied: line 12"),
+            registry.is_some(),
+            "{before}"
+        );
+        let c = tlsim()
+            .args(["bridge", "connect", &addr, "--profile", "strip-zeros"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            c.status.success(),
+            ok,
+            "{registry:?}: {}",
+            String::from_utf8_lossy(&c.stdout)
+        );
+        let (_, out) = s.wait(Duration::from_secs(10));
+        if !ok {
+            assert!(out.contains("no-shared-cipher"), "{out}");
+        }
+    }
+}

@@ -242,12 +242,7 @@ fn parse_among(
     }
     let hint = among
         .clone()
-        .map(|m| {
-            (
-                crate::profile::catalogue::edit_distance(name, m.as_str()),
-                m.as_str(),
-            )
-        })
+        .map(|m| (crate::text::edit_distance(name, m.as_str()), m.as_str()))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, m)| format!("; did you mean {m:?}?"))

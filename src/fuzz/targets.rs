@@ -587,6 +587,12 @@ fn text_seeds(target: Target, root: &Path) -> Result<Seeds, String> {
                     add(format!("profile:{n}"), TextKind::ProfileToml, p.to_toml());
                 }
             }
+            // A profile file over a catalogue base.
+            add(
+                "profile:base".into(),
+                TextKind::ProfileToml,
+                "base = \"win2012r2@2019-10-08\"\nname = \"app\"\npremaster_leading_zeros = \"strip\"\n".into(),
+            );
             for spec in [
                 "win2012r2",
                 "win2012r2@2019-10-08",
@@ -665,6 +671,17 @@ fn text(seed: &TextSeed, catalogue: &[(String, String)], bytes: &[u8]) -> Result
             }
             let _ = profile::catalogue::knob_values(&p);
             let _ = p.server_dh_group();
+            // The profile-file reader (base, JSON, sources): the JSON form of what it
+            // reads (`profiles show --json`) reads back to the same profile file.
+            if let Ok(r) = profile::file::parse(&s, "fuzz.toml") {
+                let j = profile::file::to_json(&r);
+                let text = serde_json::to_string(&j).map_err(|e| e.to_string())?;
+                match profile::file::parse(&text, "fuzz.json") {
+                    Ok(b) if profile::file::to_json(&b) == j => {}
+                    Ok(_) => return Err("a profile file's JSON form does not round-trip".into()),
+                    Err(e) => return Err(format!("a profile file's JSON form is rejected: {e}")),
+                }
+            }
             Ok(true)
         }
         TextKind::Catalogue(i) => {

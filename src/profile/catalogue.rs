@@ -116,7 +116,7 @@ pub struct Catalogue {
 }
 
 /// Who set a knob, and on what source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     /// Entry name, update KB, `registry FILE:LINE`, `cipher-order FILE`, …
     pub set_by: String,
@@ -138,6 +138,9 @@ pub struct Resolved {
     pub updates: Vec<String>,
     /// Registry values and suite names an overlay did not apply, with line and reason.
     pub ignored: Vec<(String, usize, String)>,
+    /// The Windows build the profile is, or derives from (`win2012r2`): a peer whose
+    /// Schannel a `.reg` export configures. None for other stacks and test profiles.
+    pub windows_build: Option<String>,
 }
 
 /// One knob of a resolved profile, for `tlsim profiles show`.
@@ -538,6 +541,7 @@ impl Catalogue {
             origins,
             updates: applied,
             ignored: Vec::new(),
+            windows_build: build,
         })
     }
 }
@@ -556,33 +560,12 @@ pub fn did_you_mean(name: &str) -> String {
         all.push(e.name.clone());
         all.extend(e.aliases.iter().cloned());
     }
-    let lower = name.to_ascii_lowercase();
-    let mut scored: Vec<(usize, &String)> = all
-        .iter()
-        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), n))
-        .filter(|(d, n)| *d <= 3 || n.to_ascii_lowercase().starts_with(&lower))
-        .collect();
-    scored.sort();
-    if scored.is_empty() {
+    let best = crate::text::did_you_mean(name, all.iter().map(String::as_str), 3, 4);
+    if best.is_empty() {
         format!("; known profiles: {}", catalogue_names().join(", "))
     } else {
-        let best: Vec<&str> = scored.iter().take(4).map(|(_, n)| n.as_str()).collect();
         format!("; did you mean {}?", best.join(", "))
     }
-}
-
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Every loadable name: built-in test profiles, then catalogue entries (primary names).
@@ -603,8 +586,8 @@ pub fn catalogue_names() -> Vec<String> {
 
 /// (name, role, summary) of every loadable profile, built-ins first.
 pub fn list() -> Vec<(String, Role, String)> {
-    let mut v: Vec<(String, Role, String)> = super::builtin::BUILTIN
-        .iter()
+    let mut v: Vec<(String, Role, String)> = super::builtin::builtin_list()
+        .into_iter()
         .map(|(n, s)| (n.to_string(), Role::Both, format!("(test) {s}")))
         .collect();
     v.extend(
@@ -617,79 +600,46 @@ pub fn list() -> Vec<(String, Role, String)> {
     v
 }
 
-/// Resolves anything [`super::load`] accepts: a built-in name, a catalogue name (with
-/// `@date` and `+KB`), or a TOML file path.
-pub fn resolve(spec: &str) -> Result<Resolved, String> {
-    let from_profile = |p: Profile, set_by: &str, source: &str| {
-        let def = knob_values(&Profile::default());
-        let origins = knob_values(&p)
-            .into_iter()
-            .filter(|(k, v)| def.get(k) != Some(v))
-            .map(|(k, _)| {
-                (
-                    k,
-                    Origin {
-                        set_by: set_by.to_string(),
-                        source: source.to_string(),
-                    },
-                )
-            })
-            .collect();
-        Resolved {
-            spec: spec.to_string(),
-            role: Role::Both,
-            summary: p.summary.clone(),
-            profile: p,
-            origins,
-            updates: Vec::new(),
-            ignored: Vec::new(),
-        }
-    };
-    if let Some(p) = super::builtin::builtin(spec) {
-        p.check().map_err(|m| format!("{spec}: {m}"))?;
-        return Ok(from_profile(
-            p,
-            spec,
-            "built-in test profile (src/profile/builtin.rs)",
-        ));
+/// Resolves a built-in name or a catalogue name (with `@date` and `+KB`); not a file. An
+/// unknown name gets a "did you mean" list.
+pub fn resolve_name(spec: &str) -> Result<Resolved, String> {
+    if let Some(r) = super::builtin::resolve_builtin(spec) {
+        return Ok(r);
     }
-    let head = spec.split(['@', '+']).next().unwrap_or("");
-    if super::builtin::builtin(head.trim()).is_some() {
+    let head = spec.split(['@', '+']).next().unwrap_or("").trim();
+    if super::builtin::builtins().entry(head).is_some() {
         return Err(format!(
-            "{spec}: {} is a built-in profile without a patch timeline; @date and +KB apply to Windows builds: {}",
-            head.trim(),
+            "{spec}: {head} is a built-in profile without a patch timeline; @date and +KB apply to Windows builds: {}",
             catalogue().build_names().join(", ")
         ));
     }
     if catalogue().entry(head).is_some_and(|e| !e.is_abstract) {
         return catalogue().resolve(spec);
     }
+    Err(unknown(head))
+}
+
+/// Resolves anything [`super::load`] accepts: a built-in name, a catalogue name (with
+/// `@date` and `+KB`), or a profile file (TOML or JSON, see [`super::file`]).
+pub fn resolve(spec: &str) -> Result<Resolved, String> {
+    let head = spec.split(['@', '+']).next().unwrap_or("").trim();
+    let known = super::builtin::builtins().entry(head).is_some()
+        || catalogue().entry(head).is_some_and(|e| !e.is_abstract);
     let path = std::path::Path::new(spec);
-    if path.is_file() {
+    if !known && path.is_file() {
         let text = super::read_text(path)?;
-        let p = Profile::from_toml(&text).map_err(|e| format!("{spec}: {e}"))?;
-        let errors = p.validate();
-        if let Some((knob, _)) = errors.first() {
-            // Point at the first bad knob's line in the file.
-            let at = toml::from_str::<BTreeMap<String, toml::Spanned<toml::Value>>>(&text)
-                .ok()
-                .and_then(|m| m.get(knob).map(|v| v.span().start))
-                .map(|off| {
-                    let before = &text[..off.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!(":{line}:{col}")
-                })
-                .unwrap_or_default();
-            let all: Vec<String> = errors.iter().map(|(k, m)| format!("{k}: {m}")).collect();
-            return Err(format!("{spec}{at}: {}", all.join("; ")));
-        }
-        return Ok(from_profile(p, spec, &format!("profile file {spec}")));
+        return super::file::parse(&text, spec);
     }
-    Err(format!(
-        "unknown profile {head:?} (not a built-in or catalogue name, nor a file){}",
-        did_you_mean(head)
-    ))
+    resolve_name(spec).map_err(|m| {
+        if known {
+            m
+        } else {
+            format!(
+                "unknown profile {head:?} (not a built-in or catalogue name, nor a file){}",
+                did_you_mean(head)
+            )
+        }
+    })
 }
 
 /// Every knob of a resolved profile with its value, default and origin.

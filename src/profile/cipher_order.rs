@@ -25,6 +25,8 @@ use crate::wire::{suite_by_name, CipherSuite, SUITES};
 pub struct CipherOrder {
     /// TLS 1.0–1.2 suites in order of preference, each once.
     pub suites: Vec<CipherSuite>,
+    /// The line of each suite in `suites`.
+    pub lines: Vec<usize>,
     /// Names that were skipped: the name as written, its line, and why.
     pub skipped: Vec<(String, usize, String)>,
 }
@@ -215,15 +217,16 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
                 None => {
                     if !banned.contains(&info.suite) && !out.suites.contains(&info.suite) {
                         out.suites.push(info.suite);
+                        out.lines.push(lineno);
                     }
                 }
                 Some(b'!') => {
-                    out.suites.retain(|s| *s != info.suite);
+                    out.remove(info.suite);
                     banned.push(info.suite);
                     last_removal = Some(lineno);
                 }
                 Some(_) => {
-                    out.suites.retain(|s| *s != info.suite);
+                    out.remove(info.suite);
                     last_removal = Some(lineno);
                 }
             }
@@ -258,6 +261,15 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
     Ok(out)
 }
 
+impl CipherOrder {
+    fn remove(&mut self, suite: CipherSuite) {
+        if let Some(i) = self.suites.iter().position(|s| *s == suite) {
+            self.suites.remove(i);
+            self.lines.remove(i);
+        }
+    }
+}
+
 /// The closest IANA or OpenSSL name, if reasonably close.
 fn suggest(up: &str) -> Option<&'static str> {
     // Windows 7/8.1 curve suffixes are not part of the table's names.
@@ -265,26 +277,10 @@ fn suggest(up: &str) -> Option<&'static str> {
         .iter()
         .find_map(|s| up.strip_suffix(s))
         .unwrap_or(up);
-    let (d, name) = SUITES
-        .iter()
-        .flat_map(|i| [i.iana, i.openssl])
-        .map(|n| (edit_distance(base, n), n))
-        .min_by_key(|(d, _)| *d)?;
-    (d <= (base.len() / 3).max(2)).then_some(name)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    let names = SUITES.iter().flat_map(|i| [i.iana, i.openssl]);
+    crate::text::did_you_mean(base, names, (base.len() / 3).max(2), 1)
+        .first()
+        .copied()
 }
 
 #[cfg(test)]
@@ -375,12 +371,5 @@ mod tests {
             assert!(e.message.contains("only explicit suite names"), "{s}: {e}");
             assert_eq!(e.line, 1);
         }
-    }
-
-    #[test]
-    fn cipher_order_edit_distance() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

@@ -9,13 +9,14 @@
 pub mod builtin;
 pub mod catalogue;
 pub mod cipher_order;
+pub mod file;
 pub mod overlay;
 pub mod registry;
 pub mod text;
 pub mod validate;
 
 pub use catalogue::{catalogue_names, resolve, Resolved, Role};
-pub use overlay::{apply_cipher_order, apply_registry};
+pub use overlay::{apply_cipher_order, apply_registry, OverlayEffect, OverlayFile, OverlayKind};
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
 pub use registry::{
@@ -30,7 +31,8 @@ use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Loads a profile: a built-in test profile name, a catalogue name (`win2012r2`,
-/// `win2012r2@2019-10-08`, `win2016+KB4537806`, `openssl-1.0.2`, …), or a TOML file path.
+/// `win2012r2@2019-10-08`, `win2016+KB4537806`, `openssl-1.0.2`, …), or a profile file
+/// (TOML or JSON, optionally over a `base`: [`file`]).
 /// An unknown name gets a "did you mean" list.
 pub fn load(spec: &str) -> Result<Profile, String> {
     resolve(spec).map(|r| r.profile)

@@ -6,9 +6,15 @@
 //! Learn "TLS registry settings": DisabledByDefault keeps a version off unless the
 //! application asks for it); `Enabled=1` or `DisabledByDefault=0`
 //! (without the other turning it off) adds it. TLS 1.3 keys are listed as ignored.
+//!
+//! Key exchange keys: `KeyExchangeAlgorithms\Diffie-Hellman\Enabled=0` removes the TLS_DHE_*
+//! suites from the client and server lists, `ECDH\Enabled=0` the TLS_ECDHE_* suites (the last
+//! value of each key wins). A non-zero `Enabled` keeps the lists as they are: tlsim cannot add
+//! back suites a profile does not list.
 
 use super::catalogue::{Origin, Resolved};
 use super::{CipherOrder, Profile, SchannelOverlay, SchannelSetting, TlsVersion};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What a registry overlay did.
@@ -55,6 +61,8 @@ pub fn apply_registry_detailed(
     // Protocol keys: (version, server) → (Enabled, DisabledByDefault, last line), the last
     // value of each in file order.
     let mut protocols: BTreeMap<(TlsVersion, bool), ProtocolKeys> = BTreeMap::new();
+    // Key exchange keys: ecdh → (Enabled, line), the last value in file order.
+    let mut key_exchanges: BTreeMap<bool, (bool, usize)> = BTreeMap::new();
     let mut ignored = Vec::new();
     for (s, line) in &overlay.settings {
         let line = *line;
@@ -139,6 +147,9 @@ pub fn apply_registry_detailed(
                     &format!("{key}\\EphemKeyReuseTime"),
                 );
             }
+            S::KeyExchangeEnabled { ecdh, enabled } => {
+                key_exchanges.insert(*ecdh, (*enabled, line));
+            }
             S::ProtocolEnabled {
                 version,
                 server,
@@ -193,6 +204,27 @@ pub fn apply_registry_detailed(
             ),
         );
     }
+    for (ecdh, (enabled, line)) in key_exchanges {
+        if enabled {
+            continue;
+        }
+        let uses = |s: &crate::wire::CipherSuite| {
+            crate::wire::suite_info(*s)
+                .is_some_and(|i| if ecdh { i.is_ecdhe() } else { i.is_dhe() })
+        };
+        let what = if ecdh {
+            "KeyExchangeAlgorithms\\ECDH\\Enabled=0"
+        } else {
+            "KeyExchangeAlgorithms\\Diffie-Hellman\\Enabled=0"
+        };
+        for (list, knob) in [
+            (&mut profile.client_suites, "client_suites"),
+            (&mut profile.server_suites, "server_suites"),
+        ] {
+            list.retain(|s| !uses(s));
+            set(knob, line, what);
+        }
+    }
     out.ignored = ignored;
     out
 }
@@ -201,7 +233,10 @@ pub fn apply_registry_detailed(
 ///
 /// Every suite tlsim models is kept, even one the real build lacks: tlsim does not know
 /// each build's full supported set (a profile lists what is enabled), so the user's list
-/// is taken as authoritative. Returns the suites that were in neither list before.
+/// is taken as authoritative. The server order leaves out the TLS_ECDHE_ECDSA_* and
+/// TLS_DHE_DSS_* suites: they need an ECDSA or DSA certificate, and tlsim's servers have
+/// RSA certificates (as the catalogue's lists, which leave them out). Returns the suites
+/// that were in neither list before.
 pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<String> {
     let added = order
         .suites
@@ -210,8 +245,38 @@ pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<Str
         .map(|s| s.name())
         .collect();
     profile.client_suites = order.suites.clone();
-    profile.server_suites = order.suites.clone();
+    profile.server_suites = order
+        .suites
+        .iter()
+        .copied()
+        .filter(|s| !needs_other_certificate(*s))
+        .collect();
     added
+}
+
+/// What a cipher order cannot model, by line: the names it skipped, and the suites kept in
+/// the client order only ([`apply_cipher_order`]).
+fn cipher_order_ignored(order: &CipherOrder) -> Vec<(String, usize, String)> {
+    let mut v = order.skipped.clone();
+    for (s, line) in order.suites.iter().zip(&order.lines) {
+        if needs_other_certificate(*s) {
+            v.push((
+                s.name(),
+                *line,
+                "kept in the client order only: a server needs an ECDSA or DSA certificate for \
+                 it, and tlsim's servers have RSA certificates"
+                    .into(),
+            ));
+        }
+    }
+    v.sort_by_key(|i| i.1);
+    v
+}
+
+/// A suite whose server authenticates with an ECDSA or DSA certificate.
+fn needs_other_certificate(s: crate::wire::CipherSuite) -> bool {
+    use crate::wire::KeyExchange as K;
+    crate::wire::suite_info(s).is_some_and(|i| matches!(i.kx, K::EcdheEcdsa | K::DheDss))
 }
 
 impl Resolved {
@@ -269,8 +334,130 @@ impl Resolved {
                 },
             );
         }
-        self.ignored.extend(order.skipped.iter().cloned());
+        self.ignored.extend(cipher_order_ignored(order));
         Ok(())
+    }
+}
+
+/// Which kind of overlay file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OverlayKind {
+    /// A regedit export of the Schannel keys (`.reg`).
+    Registry,
+    /// A cipher-suite order (`Get-TlsCipherSuite` names or an OpenSSL cipher string).
+    CipherOrder,
+}
+
+impl OverlayKind {
+    /// The option and scenario field that name it: `registry`, `cipher-order`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OverlayKind::Registry => "registry",
+            OverlayKind::CipherOrder => "cipher-order",
+        }
+    }
+}
+
+/// An overlay file, read and parsed, ready to apply to any number of profiles.
+#[derive(Debug, Clone)]
+pub struct OverlayFile {
+    pub kind: OverlayKind,
+    /// The file as named in messages.
+    pub file: String,
+    /// SHA-256 of the file's bytes (12 bytes, hex): what identifies the overlay in a
+    /// study, whatever the file's path.
+    pub digest: String,
+    parsed: Parsed,
+}
+
+#[derive(Debug, Clone)]
+enum Parsed {
+    Registry(SchannelOverlay),
+    CipherOrder(CipherOrder),
+}
+
+/// What applying an overlay to one profile did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OverlayEffect {
+    /// Knobs whose value changed.
+    pub changed: Vec<String>,
+    /// What the overlay could not model: the value or name, its line, and why.
+    pub ignored: Vec<(String, usize, String)>,
+}
+
+impl OverlayFile {
+    /// Reads and parses `path` (UTF-8, or UTF-16 with its byte-order mark; CRLF or LF);
+    /// errors are `file:line: message`, `file` being `shown`.
+    pub fn load(
+        kind: OverlayKind,
+        path: &std::path::Path,
+        shown: &str,
+    ) -> Result<OverlayFile, String> {
+        use sha2::{Digest, Sha256};
+        let bytes = super::read_input_bytes(path).map_err(|e| format!("{shown}: {}", e.message))?;
+        let digest = crate::crypto::to_hex(&Sha256::digest(&bytes)[..12]);
+        let parsed = match kind {
+            OverlayKind::Registry => {
+                let reg = super::parse_reg(&bytes, shown).map_err(|e| e.to_string())?;
+                Parsed::Registry(super::schannel_settings(&reg, shown).map_err(|e| e.to_string())?)
+            }
+            OverlayKind::CipherOrder => {
+                let text = super::decode_text(&bytes, shown)?;
+                Parsed::CipherOrder(
+                    super::parse_cipher_order(&text, shown).map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        Ok(OverlayFile {
+            kind,
+            file: shown.to_string(),
+            digest,
+            parsed,
+        })
+    }
+
+    /// Applies the overlay to a resolved profile (origins and ignored values recorded);
+    /// refused, naming the file and line, when the result is not a usable profile.
+    pub fn apply(&self, r: &mut Resolved) -> Result<OverlayEffect, String> {
+        let before = super::catalogue::knob_values(&r.profile);
+        match &self.parsed {
+            Parsed::Registry(o) => r.apply_registry(o, &self.file)?,
+            Parsed::CipherOrder(o) => r.apply_cipher_order(o, &self.file)?,
+        }
+        let ignored = match &self.parsed {
+            Parsed::Registry(o) => {
+                // apply_registry sorts `ignored` by line: collect this file's entries.
+                let mut v = o.ignored.clone();
+                let mut probe = r.profile.clone();
+                v.extend(apply_registry_detailed(&mut probe, o).ignored);
+                v.sort_by_key(|i| i.1);
+                v
+            }
+            Parsed::CipherOrder(o) => cipher_order_ignored(o),
+        };
+        let changed = super::catalogue::knob_values(&r.profile)
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .map(|(k, _)| k)
+            .collect();
+        Ok(OverlayEffect { changed, ignored })
+    }
+
+    /// [`OverlayFile::apply`] to a bare profile.
+    pub fn apply_to(&self, profile: &Profile) -> Result<(Profile, OverlayEffect), String> {
+        let mut r = Resolved {
+            spec: profile.name.clone(),
+            role: super::Role::Both,
+            summary: profile.summary.clone(),
+            profile: profile.clone(),
+            origins: BTreeMap::new(),
+            updates: Vec::new(),
+            ignored: Vec::new(),
+            windows_build: None,
+        };
+        let effect = self.apply(&mut r)?;
+        Ok((r.profile, effect))
     }
 }
 
@@ -308,5 +495,30 @@ mod tests {
         assert_eq!(p.client_cache_secs, 1);
         assert_eq!(applied.ignored.len(), 1, "{applied:?}");
         assert!(applied.ignored[0].0.contains("TLS 1.3"));
+    }
+
+    #[test]
+    fn profile_registry_key_exchange_disabled_removes_its_suites() {
+        let mut p = Profile::default();
+        let o = overlay(&format!(
+            "[{SCH}\\KeyExchangeAlgorithms\\Diffie-Hellman]\r\n\"Enabled\"=dword:00000000\r\n\
+             [{SCH}\\KeyExchangeAlgorithms\\ECDH]\r\n\"Enabled\"=dword:00000000\r\n\"Enabled\"=dword:ffffffff\r\n"
+        ));
+        let applied = apply_registry_detailed(&mut p, &o);
+        let dhe = |v: &[crate::wire::CipherSuite]| {
+            v.iter()
+                .filter(|s| crate::wire::suite_info(**s).is_some_and(|i| i.is_dhe()))
+                .count()
+        };
+        assert_eq!(dhe(&p.client_suites), 0);
+        assert_eq!(dhe(&p.server_suites), 0);
+        assert_eq!(dhe(&Profile::default().client_suites), 3);
+        // The last ECDH value (enabled) wins: the ECDHE suites stay.
+        assert!(p.client_suites.contains(&crate::wire::CipherSuite(0xC02F)));
+        assert_eq!(p.client_suites.len(), 5);
+        assert!(applied
+            .set
+            .iter()
+            .any(|(k, l, _)| k == "client_suites" && *l == 4));
     }
 }

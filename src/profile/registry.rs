@@ -485,6 +485,10 @@ pub enum SchannelSetting {
     SendTrustedIssuerList(bool),
     /// `SCHANNEL\KeyExchangeAlgorithms\{ECDH,Diffie-Hellman}\EphemKeyReuseTime` (ms).
     EphemKeyReuseTimeMs { ecdh: bool, ms: u32 },
+    /// `SCHANNEL\KeyExchangeAlgorithms\{Diffie-Hellman,ECDH}\Enabled` (0 = the suites of
+    /// that key exchange, TLS_DHE_* or TLS_ECDHE_*, are not used; Microsoft Learn "TLS
+    /// registry settings", KeyExchangeAlgorithms).
+    KeyExchangeEnabled { ecdh: bool, enabled: bool },
 }
 
 /// The modelled settings of a `.reg` file, and everything else with the reason it was
@@ -566,6 +570,16 @@ fn modelled(rel: &[String], name: &str) -> Option<Box<dyn Fn(u32) -> SchannelSet
         (["keyexchangealgorithms", "ecdh"], "ephemkeyreusetime") => {
             |ms| SchannelSetting::EphemKeyReuseTimeMs { ecdh: true, ms }
         }
+        (["keyexchangealgorithms", "diffie-hellman"], "enabled") => {
+            |v| SchannelSetting::KeyExchangeEnabled {
+                ecdh: false,
+                enabled: v != 0,
+            }
+        }
+        (["keyexchangealgorithms", "ecdh"], "enabled") => |v| SchannelSetting::KeyExchangeEnabled {
+            ecdh: true,
+            enabled: v != 0,
+        },
         (["protocols", ver, side], "enabled" | "disabledbydefault")
             if *side == "client" || *side == "server" =>
         {

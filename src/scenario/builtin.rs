@@ -117,7 +117,7 @@ pub fn open(arg: &Path) -> Result<Loaded, ScenarioError> {
         .unwrap_or_default();
     let hint = BUILTIN
         .iter()
-        .map(|(n, _)| (crate::profile::catalogue::edit_distance(&stem, n), *n))
+        .map(|(n, _)| (crate::text::edit_distance(&stem, n), *n))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, n)| format!("; did you mean the built-in scenario {n:?}?"))

@@ -9,8 +9,10 @@
 //! the size of a run), each issue mapped back to the line that set it.
 
 mod builtin;
+pub mod overlays;
 
 pub use builtin::{builtin, open, Loaded, Origin, BUILTIN};
+pub use overlays::{AppliedOverlay, PeerBuilds, PeerOverlay, PeerSelector};
 
 use crate::engine::Mechanism;
 use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, LinkSpec, ServerSpec};
@@ -70,6 +72,13 @@ struct RawServer {
     label: Option<Spanned<String>>,
     /// Knob overrides applied over the profile (same names as profile files).
     set: Option<SetTable>,
+    /// A `.reg` export of the Schannel keys applied over the profile (before `set`),
+    /// relative to the scenario file.
+    registry: Option<Spanned<String>>,
+    /// A cipher-suite order (`Get-TlsCipherSuite` output or an OpenSSL cipher string)
+    /// replacing the profile's suite lists (after `registry`, before `set`), relative to
+    /// the scenario file.
+    cipher_order: Option<Spanned<String>>,
     /// Serve FTPS: data connections on port + 1, checked against the profile's
     /// `ftps_require_reuse` and `ftps_reuse_reply`.
     ftps: Option<Spanned<bool>>,
@@ -84,6 +93,9 @@ struct RawClient {
     profile: Spanned<String>,
     label: Option<Spanned<String>>,
     set: Option<SetTable>,
+    /// As on a server: a `.reg` export, then a cipher order, then `set`.
+    registry: Option<Spanned<String>>,
+    cipher_order: Option<Spanned<String>>,
     peers: Option<Spanned<u32>>,
     connections: Spanned<u32>,
     start_ms: Option<Spanned<u64>>,
@@ -203,6 +215,12 @@ pub struct Scenario {
     pub fleet: Fleet,
     pub expect: Expect,
     pub bucket_ms: Option<u64>,
+    /// The Windows build of each entry's profile: the peers command-line overlays apply
+    /// to by default.
+    pub windows_builds: PeerBuilds,
+    /// The overlays applied to the peers, in order: the scenario's own, then the command
+    /// line's ([`Scenario::with_overlays`]).
+    pub overlays: Vec<AppliedOverlay>,
 }
 
 fn apply_set(mut p: Profile, set: &toml::Table) -> Result<Profile, String> {
@@ -297,20 +315,68 @@ impl Scenario {
             let off = e.span().map(|s| s.start).unwrap_or(0);
             err_at(off, e.message().trim().to_string())
         })?;
+        // An entry's profile: the profile, then its `registry`, its `cipher_order` and its
+        // `set`, each error at the field that caused it. Returns the profile, its Windows
+        // build and the overlays applied.
+        type Loaded = (Profile, Option<String>, Vec<AppliedOverlay>);
         let resolve = |name: &Spanned<String>,
+                       registry: &Option<Spanned<String>>,
+                       cipher_order: &Option<Spanned<String>>,
                        set: &Option<SetTable>,
+                       peer: &str,
                        client: bool|
-         -> Result<Profile, ScenarioError> {
+         -> Result<Loaded, ScenarioError> {
             let spec = name.get_ref();
             let as_file = dir
                 .map(|d| d.join(spec))
-                .filter(|p| spec.ends_with(".toml") && p.exists());
+                .filter(|p| (spec.ends_with(".toml") || spec.ends_with(".json")) && p.exists());
             let loaded = match as_file {
-                Some(p) => crate::profile::load(&p.display().to_string()),
-                None => crate::profile::load(spec),
+                Some(p) => crate::profile::resolve(&p.display().to_string()),
+                None => crate::profile::resolve(spec),
             };
-            let p = loaded.map_err(|m| err_at(name.span().start, format!("profile: {m}")))?;
-            let Some(set) = set else { return Ok(p) };
+            let mut r = loaded.map_err(|m| err_at(name.span().start, format!("profile: {m}")))?;
+            let mut applied = Vec::new();
+            for (field, kind, v) in [
+                ("registry", crate::profile::OverlayKind::Registry, registry),
+                (
+                    "cipher_order",
+                    crate::profile::OverlayKind::CipherOrder,
+                    cipher_order,
+                ),
+            ] {
+                let Some(v) = v else { continue };
+                let path = match dir {
+                    Some(d) => d.join(v.get_ref()),
+                    None => Path::new(v.get_ref()).to_path_buf(),
+                };
+                let shown = path.display().to_string();
+                let effect = crate::profile::OverlayFile::load(kind, &path, &shown)
+                    .and_then(|o| Ok((o.apply(&mut r)?, o)))
+                    .map_err(|m| err_at(v.span().start, format!("{field}: {m}")))?;
+                let mut a = overlays::applied(&effect.1, peer.to_string(), effect.0);
+                a.command_line = false;
+                applied.push(a);
+            }
+            let build = r.windows_build.clone();
+            let p = r.profile;
+            let Some(set) = set else {
+                if client {
+                    // An overlay that leaves the client nothing to offer.
+                    let at = cipher_order.as_ref().or(registry.as_ref());
+                    if let (Some(at), Some((knob, msg))) = (at, p.client_issues().first()) {
+                        let field = if cipher_order.is_some() {
+                            "cipher_order"
+                        } else {
+                            "registry"
+                        };
+                        return Err(err_at(
+                            at.span().start,
+                            format!("{field}: the client could not connect at all: {knob}: {msg}"),
+                        ));
+                    }
+                }
+                return Ok((p, build, applied));
+            };
             let table: toml::Table = set
                 .get_ref()
                 .iter()
@@ -333,8 +399,10 @@ impl Scenario {
                     format!("set (over profile {spec}): {}", all.join("; ")),
                 ));
             }
-            Ok(out)
+            Ok((out, build, applied))
         };
+        let mut windows_builds = PeerBuilds::default();
+        let mut applied_overlays: Vec<AppliedOverlay> = Vec::new();
         let mut spans = Spans::default();
 
         // ---- network ----
@@ -372,7 +440,20 @@ impl Scenario {
             spans.field("server", i, "ftps", &s.ftps);
             spans.field("server", i, "backlog", &s.backlog);
             spans.field("server", i, "label", &s.label);
-            let profile = resolve(&s.profile, &s.set, false)?;
+            let label = s
+                .label
+                .as_ref()
+                .map_or_else(|| s.profile.get_ref().clone(), |l| l.get_ref().clone());
+            let (profile, build, applied) = resolve(
+                &s.profile,
+                &s.registry,
+                &s.cipher_order,
+                &s.set,
+                &overlays::describe_peer(false, &label, s.host.get_ref()),
+                false,
+            )?;
+            windows_builds.servers.push(build);
+            applied_overlays.extend(applied);
             let ftps =
                 s.ftps
                     .as_ref()
@@ -386,10 +467,7 @@ impl Scenario {
             servers.push(ServerSpec {
                 host: s.host.get_ref().clone(),
                 port: s.port.as_ref().map_or(443, |p| *p.get_ref()),
-                label: s
-                    .label
-                    .as_ref()
-                    .map_or_else(|| s.profile.get_ref().clone(), |l| l.get_ref().clone()),
+                label,
                 profile: Arc::new(profile),
                 ftps,
                 backlog: s
@@ -428,7 +506,20 @@ impl Scenario {
             spans.field("client", i, "jitter_ms", &c.jitter_ms);
             spans.field("client", i, "resume_ratio", &c.resume_ratio);
             spans.field("client", i, "ftps_transfers", &c.ftps_transfers);
-            let profile = resolve(&c.profile, &c.set, true)?;
+            let label = c
+                .label
+                .as_ref()
+                .map_or_else(|| c.profile.get_ref().clone(), |l| l.get_ref().clone());
+            let (profile, build, applied) = resolve(
+                &c.profile,
+                &c.registry,
+                &c.cipher_order,
+                &c.set,
+                &overlays::describe_peer(true, &label, c.host.get_ref()),
+                true,
+            )?;
+            windows_builds.clients.push(build);
+            applied_overlays.extend(applied);
             let mut targets = Vec::new();
             for t in c.targets.get_ref() {
                 let Some((h, p)) = t
@@ -446,10 +537,7 @@ impl Scenario {
             let value = |v: &Option<Spanned<u64>>, d: u64| v.as_ref().map_or(d, |v| *v.get_ref());
             clients.push(ClientSpec {
                 host: c.host.get_ref().clone(),
-                label: c
-                    .label
-                    .as_ref()
-                    .map_or_else(|| c.profile.get_ref().clone(), |l| l.get_ref().clone()),
+                label,
                 profile: Arc::new(profile),
                 peers: c.peers.as_ref().map_or(1, |p| *p.get_ref()),
                 connections: *c.connections.get_ref(),
@@ -725,6 +813,8 @@ impl Scenario {
             fleet,
             expect,
             bucket_ms,
+            windows_builds,
+            overlays: applied_overlays,
         })
     }
 }

@@ -1,0 +1,97 @@
+//! "Did you mean …?": the one edit-distance helper behind every suggestion tlsim makes for a
+//! mistyped name (profiles, mechanisms, cipher suites, profile-file knobs).
+
+/// Characters of each string that [`edit_distance`] compares: names are short, and the
+/// bound keeps a multi-megabyte "name" (a wrong file pasted as an argument) from costing
+/// quadratic time. Beyond it two strings count as equal.
+pub const COMPARED_CHARS: usize = 64;
+
+/// Levenshtein distance between the first [`COMPARED_CHARS`] characters of `a` and `b`,
+/// ignoring ASCII case.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let lower = |s: &str| -> Vec<char> {
+        s.chars()
+            .take(COMPARED_CHARS)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let (a, b) = (lower(a), lower(b));
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidates closest to `name`, closest first (ties in alphabetical order), at most
+/// `limit`: those within `max_distance` edits, and those that start with `name` (a
+/// completion of what was typed). Empty when nothing is close.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max_distance: usize,
+    limit: usize,
+) -> Vec<&'a str> {
+    let head = |s: &str| -> String {
+        s.chars()
+            .take(COMPARED_CHARS)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let prefix = head(name);
+    let mut scored: Vec<(usize, &'a str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= max_distance || (!prefix.is_empty() && head(c).starts_with(&prefix)))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(limit).map(|(_, c)| c).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_edit_distance() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("Win2012R2", "win2012r2"), 0);
+    }
+
+    #[test]
+    fn text_did_you_mean_closest_first_and_prefixes() {
+        let names = ["win2012r2", "win2012", "win2016", "openssl-1.0.2"];
+        assert_eq!(
+            did_you_mean("win2021r2", names, 3, 4),
+            vec!["win2012", "win2012r2", "win2016"]
+        );
+        assert_eq!(
+            did_you_mean("win201", names, 0, 2),
+            vec!["win2012", "win2016"]
+        );
+        assert_eq!(did_you_mean("open", names, 1, 4), vec!["openssl-1.0.2"]);
+        assert!(did_you_mean("zzz", names, 2, 4).is_empty());
+        assert!(did_you_mean("", names, 0, 4).is_empty());
+    }
+
+    #[test]
+    fn text_did_you_mean_is_cheap_on_huge_input() {
+        // Bounded: 4 MiB against a long candidate compares 64 × 64 characters.
+        let huge = "x".repeat(4 << 20);
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            let _ = did_you_mean(&huge, [huge.as_str(), "win2012r2"], 3, 4);
+        }
+        assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+        assert_eq!(edit_distance(&huge, &format!("{huge}y")), 0);
+    }
+}
