@@ -6,6 +6,7 @@
 //! engine ([`engine`]). The `tlsim` command (crate `sim/`) is a thin layer over it.
 
 #![warn(
+    unreachable_pub,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
     clippy::cast_possible_wrap

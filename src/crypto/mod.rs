@@ -8,13 +8,13 @@
 
 #[cfg(feature = "openssl-bn")]
 pub mod bn;
-pub mod dh;
-pub mod ecdh;
+mod dh;
+mod ecdh;
 #[cfg(target_arch = "x86_64")]
 pub mod ifma;
-pub mod prf;
-pub mod record;
-pub mod stats;
+mod prf;
+mod record;
+mod stats;
 
 pub use dh::*;
 pub use ecdh::*;

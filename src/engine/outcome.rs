@@ -306,11 +306,14 @@ pub(crate) mod alert_number {
     use crate::wire::AlertDescription;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(a: &Option<AlertDescription>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        a: &Option<AlertDescription>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         a.map(AlertDescription::to_u8).serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<AlertDescription>, D::Error> {
         Ok(Option::<u8>::deserialize(d)?.map(AlertDescription::from))

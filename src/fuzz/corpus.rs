@@ -60,7 +60,7 @@ fn side_index(s: Side) -> u64 {
 /// Runs a client and a server against each other in memory until neither has anything to
 /// send; after the handshake the client sends a line, the server answers, the client closes
 /// with close_notify. Returns what the client and the server received.
-pub fn converse(
+pub(super) fn converse(
     c: &mut Connection,
     s: &mut Connection,
     cs: &mut PeerState,
@@ -272,7 +272,7 @@ const REAL_PAIRS: &[PairSpec] = &[
 
 /// Records two connections (a full handshake, then a resumption where the profiles allow)
 /// of every pair, both sides of each.
-pub fn engine_cases(real: bool) -> Result<Vec<EngineCase>, String> {
+pub(super) fn engine_cases(real: bool) -> Result<Vec<EngineCase>, String> {
     let pairs = if real { REAL_PAIRS } else { SIM_PAIRS };
     let mut out = Vec::new();
     for (i, spec) in pairs.iter().enumerate() {
@@ -342,7 +342,7 @@ fn side_name(s: Side) -> &'static str {
 }
 
 /// Files in `dir` whose names end with `suffix`, sorted by name.
-pub fn files_in(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, String> {
+pub(super) fn files_in(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -352,12 +352,12 @@ pub fn files_in(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, String> {
     Ok(v)
 }
 
-pub fn read_text(p: &Path) -> Result<String, String> {
+pub(super) fn read_text(p: &Path) -> Result<String, String> {
     std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// Handshake messages of all the streams, to splice into others.
-pub fn donors<'a>(streams: impl IntoIterator<Item = &'a Stream>) -> Vec<Msg> {
+pub(super) fn donors<'a>(streams: impl IntoIterator<Item = &'a Stream>) -> Vec<Msg> {
     streams
         .into_iter()
         .flat_map(|s| s.messages().cloned())

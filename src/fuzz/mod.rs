@@ -8,10 +8,10 @@
 //! a broken invariant (a decoded message that re-encodes differently, an engine that sends
 //! a malformed record or speaks after closing).
 
-pub mod corpus;
-pub mod mutate;
-pub mod targets;
-pub mod tls;
+mod corpus;
+mod mutate;
+mod targets;
+mod tls;
 
 pub use corpus::EngineCase;
 pub use mutate::Mutator;

@@ -406,7 +406,7 @@ fn tokens(s: &str) -> Vec<(usize, usize, Tok)> {
 }
 
 /// The words and strings of some text files, for token swaps.
-pub fn dictionary<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(super) fn dictionary<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut set = std::collections::BTreeSet::new();
     for t in texts {
         for (a, z, k) in tokens(t) {

@@ -215,7 +215,7 @@ fn hello(b: &[u8], client: bool) -> Option<Node> {
 
 /// A message body split into fields by its type; raw bytes when it does not parse (the
 /// kind of ServerKeyExchange is guessed from which layout consumes the body exactly).
-pub fn parse_body(typ: u8, b: &[u8]) -> Node {
+pub(super) fn parse_body(typ: u8, b: &[u8]) -> Node {
     let signed = |c: &mut Cut, v: &mut Vec<Node>| -> Option<()> {
         if c.b.len() >= 2 && usize::from(u16::from_be_bytes([c.b[0], c.b[1]])) + 2 != c.b.len() {
             v.push(c.bytes(2)?); // TLS 1.2 SignatureAndHashAlgorithm
@@ -462,7 +462,7 @@ const VERSIONS: &[[u8; 2]] = &[
 ];
 
 /// One structure-aware edit of `s`; `donors` are messages from other seeds to splice in.
-pub fn mutate_stream(m: &mut Mutator, s: &mut Stream, donors: &[Msg]) {
+pub(super) fn mutate_stream(m: &mut Mutator, s: &mut Stream, donors: &[Msg]) {
     let hs: Vec<usize> = (0..s.units.len())
         .filter(|&i| matches!(s.units[i], Unit::Handshake { .. }))
         .collect();

@@ -404,12 +404,14 @@ impl Profile {
 mod suite_names {
     use super::*;
 
-    pub fn serialize<S: Serializer>(v: &[CipherSuite], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &[CipherSuite], s: S) -> Result<S::Ok, S::Error> {
         let names: Vec<String> = v.iter().map(|c| c.name()).collect();
         names.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CipherSuite>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<CipherSuite>, D::Error> {
         let names = Vec::<String>::deserialize(d)?;
         names
             .iter()
