@@ -12,6 +12,7 @@ pub mod dh;
 pub mod ecdh;
 #[cfg(target_arch = "x86_64")]
 pub mod ifma;
+pub(crate) mod model_cert;
 pub mod prf;
 pub mod record;
 pub mod stats;
