@@ -7,11 +7,12 @@ use super::outcome::{
     alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Secret, Side,
 };
 use super::real::RealCrypto;
+use crypto::{Crypto, CryptoMode, KxSigned, Modelled, Real};
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::model_cert::{model_cert, modelled_signature};
 use crate::crypto::{
     dh_premaster, encode_public, extended_master_secret, key_block, master_secret, verify_data,
-    DhGroup, EcdhKeyPair, KeyBlock, MacHash, PrfAlgorithm, RecordProtector,
+    DhGroup, EcdhKeyPair, KeyBlock, PrfAlgorithm, RecordProtector,
 };
 use crate::profile::{FatalClose, Profile};
 use crate::wire::*;
@@ -101,8 +102,8 @@ pub struct Connection {
     pending_read: Option<RecordProtector>,
     write: Option<RecordProtector>,
     pending_write: Option<RecordProtector>,
-    /// Bridge mode: real signatures, certificates and AES-GCM records (None: simulated).
-    real: Option<Arc<RealCrypto>>,
+    /// Modelled (simulated) or real (bridge mode) certificates, signatures and records.
+    crypto: CryptoMode,
     /// Client in bridge mode: the RSA key of the server's certificate.
     peer_key: Option<rsa::RsaPublicKey>,
     flight: Vec<Vec<u8>>,
@@ -181,7 +182,7 @@ impl Connection {
             pending_read: None,
             write: None,
             pending_write: None,
-            real: None,
+            crypto: CryptoMode::Modelled(Modelled),
             peer_key: None,
             flight: Vec::new(),
             flight_names: Vec::new(),
@@ -197,15 +198,14 @@ impl Connection {
     /// are usable in this mode: a server skips the others, a client rejects them. (A client's
     /// ClientHello, queued at construction, is the same in both modes.)
     pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
-        self.real = Some(real);
+        self.crypto = CryptoMode::Real(Real(real));
         self
     }
 
     /// Whether a suite can run in bridge mode (real crypto): (EC)DHE with an RSA
     /// certificate (the only key bridge mode holds) and AES-GCM records.
     pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
-        matches!(info.bulk, BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm)
-            && matches!(info.kx, KeyExchange::DheRsa | KeyExchange::EcdheRsa)
+        crypto::real_suite_ok(info)
     }
 
     pub fn side(&self) -> Side {
@@ -641,7 +641,7 @@ impl Connection {
     }
 
     /// Derive the master secret from the pre-master secret (at ClientKeyExchange).
-    fn derive_master(&mut self, pms: &[u8]) {
+    fn derive_master(&mut self, pms: &[u8]) -> Result<(), LocalError> {
         let alg = self.prf_alg();
         let master = if self.ems {
             // RFC 7627 §4: session_hash covers the transcript up to and including
@@ -652,10 +652,10 @@ impl Connection {
             master_secret(alg, pms, &self.client_random, &self.server_random)
         };
         self.report.truth.premaster = Some(Secret::from(pms));
-        self.set_master(master);
+        self.set_master(master)
     }
 
-    fn set_master(&mut self, master: [u8; 48]) {
+    fn set_master(&mut self, master: [u8; 48]) -> Result<(), LocalError> {
         self.report.truth.master = Some(Secret::from(&master[..]));
         self.report.truth.ems = self.ems;
         self.master = Some(master);
@@ -675,49 +675,10 @@ impl Connection {
             KeyBlock::total_len(mac_len, key_len, iv_len),
         );
         let kb = KeyBlock::split(&block, mac_len, key_len, iv_len);
-        let hash = match suite.mac {
-            MacAlgorithm::Sha1 | MacAlgorithm::Md5 => MacHash::Sha1,
-            MacAlgorithm::Sha256 => MacHash::Sha256,
-            MacAlgorithm::Sha384 => MacHash::Sha384,
-            MacAlgorithm::Aead => match suite.prf_hash {
-                HashAlgorithm::Sha384 => MacHash::Sha384,
-                HashAlgorithm::Sha256 => MacHash::Sha256,
-            },
-        };
-        // AEAD suites have no MAC key: the simulated MAC is keyed with write_key || IV.
-        let key = |mac: &[u8], k: &[u8], iv: &[u8]| {
-            if mac.is_empty() {
-                [k, iv].concat()
-            } else {
-                mac.to_vec()
-            }
-        };
-        let ck = key(&kb.client_mac, &kb.client_key, &kb.client_iv);
-        let sk = key(&kb.server_mac, &kb.server_key, &kb.server_iv);
-        let (wk, rk) = if self.side == Side::Client {
-            (ck, sk)
-        } else {
-            (sk, ck)
-        };
-        if self.real.is_some() {
-            // Bridge mode: real RFC 5288 AES-GCM with the direction's write key and salt
-            // (only GCM suites are negotiated in this mode, see `real_suite_ok`).
-            let gcm = |k: &[u8], iv: &[u8]| {
-                RecordProtector::aes_gcm(k, iv).expect("GCM suites have 16/32-byte keys")
-            };
-            let c = gcm(&kb.client_key, &kb.client_iv);
-            let s = gcm(&kb.server_key, &kb.server_iv);
-            let (w, r) = if self.side == Side::Client {
-                (c, s)
-            } else {
-                (s, c)
-            };
-            self.pending_read = Some(r);
-            self.pending_write = Some(w);
-            return;
-        }
-        self.pending_read = Some(RecordProtector::mac_only(hash, rk));
-        self.pending_write = Some(RecordProtector::mac_only(hash, wk));
+        let (read, write) = self.crypto.protectors(suite, &kb, self.side)?;
+        self.pending_read = Some(read);
+        self.pending_write = Some(write);
+        Ok(())
     }
 
     fn activate_write(&mut self) {
@@ -800,6 +761,7 @@ impl Connection {
 }
 
 mod client;
+mod crypto;
 mod server;
 
 /// A side's handshake-message size limits (M7), applied by [`HandshakeJoiner::push_limited`]

@@ -113,16 +113,7 @@ impl Connection {
                         what: "empty server Certificate".into(),
                     });
                 }
-                if self.real.is_some() {
-                    // Bridge mode: the RSA key from the real X.509 leaf (no chain validation:
-                    // the peer is a local test server with a self-signed certificate).
-                    let key = super::super::real::leaf_public_key(&chain[0]).map_err(|e| {
-                        LocalError::Decode {
-                            what: format!("server certificate: {e}"),
-                        }
-                    })?;
-                    self.peer_key = Some(key);
-                }
+                self.peer_key = self.crypto.server_key(&chain[0])?;
                 let kx = self.suite.map(|s| s.kx);
                 self.state = match kx {
                     Some(KeyExchange::Rsa) => State::ExpectCertReqOrDone,
@@ -181,7 +172,7 @@ impl Connection {
                 what: format!("suite {} not offered", sh.suite.name()),
             });
         };
-        if self.real.is_some() && !Self::real_suite_ok(info) {
+        if !self.crypto.suite_ok(info) {
             return Err(LocalError::IllegalParameter {
                 what: format!(
                     "suite {} is not supported in bridge mode (only (EC)DHE_RSA AES-GCM)",
@@ -241,7 +232,7 @@ impl Connection {
                     .map_err(|_| LocalError::Decode {
                         what: "stored master".into(),
                     })?;
-            self.set_master(master);
+            self.set_master(master)?;
             self.state = State::ExpectCcs;
             return Ok(());
         }
@@ -266,36 +257,17 @@ impl Connection {
                 what: format!("ServerKeyExchange: {e}"),
             }
         })?;
-        let expect_sig = modelled_signature(
-            b"ske",
-            &[
-                &self.client_random,
-                &self.server_random,
-                &ske.params_bytes(),
-            ],
-        );
-        // Bridge mode: a real RSA signature over client_random || server_random || params
-        // (RFC 5246 §7.4.3), checked with the certificate's key; the modelled one otherwise.
-        let real_sig_ok = |sig: &DigitallySigned| -> bool {
-            let (Some(key), Some(scheme)) = (self.peer_key.as_ref(), sig.scheme) else {
-                return false; // TLS ≤ 1.1 MD5||SHA-1 signatures are not implemented
-            };
-            let msg = [
-                &self.client_random[..],
-                &self.server_random[..],
-                &ske.params_bytes(),
-            ]
-            .concat();
-            super::super::real::verify(key, scheme, &msg, &sig.signature)
+        let params = ske.params_bytes();
+        let signed = KxSigned {
+            client_random: &self.client_random,
+            server_random: &self.server_random,
+            params: &params,
         };
-        let sig_ok = |sig: &DigitallySigned| -> bool {
-            if self.real.is_some() {
-                real_sig_ok(sig)
-            } else {
-                sig.signature == expect_sig
-            }
-        };
-        let sig_ok = sig_ok(ske.sig());
+        // A real RSA signature checked with the certificate's key in bridge mode, the
+        // modelled one otherwise.
+        let sig_ok = self
+            .crypto
+            .verify_server_kx(self.peer_key.as_ref(), ske.sig(), &signed);
         match ske {
             ServerKeyExchangePayload::Dhe { params, .. } => {
                 let prime = crate::crypto::decode_public(&params.p);
@@ -413,7 +385,7 @@ impl Connection {
         let mut body = Vec::new();
         cke.encode(&mut body);
         self.queue(HandshakePayload::ClientKeyExchange(body));
-        self.derive_master(&pms);
+        self.derive_master(&pms)?;
         if self.client_cert_sent {
             let hash = self.transcript_hash(self.transcript.len());
             let sig = modelled_signature(b"cv", &[&hash]);

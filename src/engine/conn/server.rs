@@ -181,15 +181,7 @@ impl Connection {
             compression: CompressionMethod::Null,
             extensions: ext,
         }));
-        let chain = match &self.real {
-            Some(r) => r.cert_chain.clone(),
-            None => p
-                .cert_chain
-                .iter()
-                .enumerate()
-                .map(|(i, n)| model_cert(*n, i, "server"))
-                .collect(),
-        };
+        let chain = self.crypto.server_chain(&p);
         self.queue(HandshakePayload::Certificate(chain));
         self.client_hello = Some(ch);
         self.send_server_kx(info, env)?;
@@ -241,7 +233,7 @@ impl Connection {
             if i.is_dhe() && !dh_ok {
                 return None;
             }
-            if self.real.is_some() && !Self::real_suite_ok(i) {
+            if !self.crypto.suite_ok(i) {
                 return None;
             }
             Some(i)
@@ -278,18 +270,8 @@ impl Connection {
     ) -> Result<(), LocalError> {
         let p = self.profile.clone();
         let tls12 = self.version == Some(ProtocolVersion::TLSv1_2);
-        let scheme = match (&self.real, tls12) {
-            (_, false) => None,
-            (None, true) => Some(SignatureScheme::RsaPkcs1Sha256),
-            (Some(_), true) => {
-                let offered = self.client_hello.as_ref().and_then(|c| c.sig_algs());
-                Some(super::super::real::choose_scheme(offered).ok_or(
-                    LocalError::IllegalParameter {
-                        what: "no RSA signature scheme in signature_algorithms".into(),
-                    },
-                )?)
-            }
-        };
+        let offered = self.client_hello.as_ref().and_then(|c| c.sig_algs());
+        let scheme = self.crypto.server_kx_scheme(tls12, offered)?;
         let ske = if info.is_dhe() {
             let group = p
                 .server_dh_group()
@@ -339,35 +321,15 @@ impl Connection {
         } else {
             return Ok(());
         };
-        let sig = match (&self.real, scheme) {
-            // Bridge mode: a real RSA signature with the server's key.
-            (Some(real), Some(scheme)) => {
-                let key = real.key.as_ref().ok_or(LocalError::IllegalParameter {
-                    what: "bridge server without an RSA key".into(),
-                })?;
-                let msg = [
-                    &self.client_random[..],
-                    &self.server_random[..],
-                    &ske.params_bytes(),
-                ]
-                .concat();
-                super::super::real::sign(key, scheme, &msg, &mut self.rng)
-                    .map_err(|what| LocalError::IllegalParameter { what })?
-            }
-            (Some(_), None) => {
-                return Err(LocalError::NoSharedVersion {
-                    offered: "TLS ≤ 1.1 signatures are not implemented in bridge mode".into(),
-                })
-            }
-            (None, _) => modelled_signature(
-                b"ske",
-                &[
-                    &self.client_random,
-                    &self.server_random,
-                    &ske.params_bytes(),
-                ],
-            ),
+        let params = ske.params_bytes();
+        let signed = KxSigned {
+            client_random: &self.client_random,
+            server_random: &self.server_random,
+            params: &params,
         };
+        // A real RSA signature with the server's key in bridge mode, the modelled one
+        // otherwise.
+        let sig = self.crypto.sign_server_kx(scheme, &signed, &mut self.rng)?;
         let ske = match ske {
             ServerKeyExchangePayload::Dhe { params, .. } => ServerKeyExchangePayload::Dhe {
                 params,
@@ -430,7 +392,7 @@ impl Connection {
             .map_err(|_| LocalError::Decode {
                 what: "cached master".into(),
             })?;
-        self.set_master(master);
+        self.set_master(master)?;
         self.client_hello = Some(ch);
         self.send_finished();
         self.state = State::ExpectCcs;
@@ -478,7 +440,7 @@ impl Connection {
                 })
             }
         };
-        self.derive_master(&pms);
+        self.derive_master(&pms)?;
         self.state = if self.client_cert_sent {
             State::ExpectCertVerify
         } else {
