@@ -16,8 +16,8 @@ use super::outcome::{
 use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
-    dh_premaster, extended_master_secret, key_block, master_secret, verify_data, DhGroup,
-    KeyBlock, PrfAlgorithm, RecordProtector, RunningHash,
+    dh_premaster, extended_master_secret, key_block, master_secret, verify_data, DhGroup, KeyBlock,
+    PrfAlgorithm, RecordProtector, RunningHash,
 };
 use crate::profile::{FatalClose, Profile};
 use crate::wire::*;
@@ -39,6 +39,60 @@ pub struct Transmit {
 
 /// A master secret (RFC 5246 §8.1).
 type Master = [u8; 48];
+
+/// The application's deadlines for one connection, as durations from the moment the timers
+/// are armed: at construction ([`Connection::with_timeouts`]) and again when the driver says
+/// the transport is up ([`Connection::restart_timers`]). They are the driver's configuration
+/// (quinn-proto's idle timeout is its `TransportConfig`); the engine turns them into the
+/// instants [`Connection::poll_timeout`] reports and acts on them in
+/// [`Connection::handle_timeout`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The handshake must complete within this long; if it does not, the engine gives up
+    /// (FIN, no alert: [`LocalError::Timeout`]).
+    pub handshake: Option<Millis>,
+    /// The whole connection, handshake and application data, ends after this long.
+    pub connection: Option<Millis>,
+}
+
+/// Which of a connection's deadlines expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// [`Timeouts::handshake`]: the handshake did not complete in time.
+    Handshake,
+    /// [`Timeouts::connection`]: the connection's time is up.
+    Connection,
+}
+
+/// [`Timeouts`] armed at a time: the instants they expire at.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timers {
+    timeouts: Timeouts,
+    handshake_at: Option<Millis>,
+    connection_at: Option<Millis>,
+}
+
+impl Timers {
+    fn armed(timeouts: Timeouts, now: Millis) -> Timers {
+        let at = |d: Option<Millis>| d.map(|d| now.saturating_add(d));
+        Timers {
+            timeouts,
+            handshake_at: at(timeouts.handshake),
+            connection_at: at(timeouts.connection),
+        }
+    }
+
+    /// The next deadline in `phase`, and which it is (the handshake's first on a tie).
+    fn next(&self, phase: Phase) -> Option<(Timer, Millis)> {
+        let hs = self.handshake_at.map(|t| (Timer::Handshake, t));
+        let conn = self.connection_at.map(|t| (Timer::Connection, t));
+        match phase {
+            Phase::Handshake => [hs, conn].into_iter().flatten().min_by_key(|(_, t)| *t),
+            Phase::Connected => conn,
+            Phase::Closed => None,
+        }
+    }
+}
 
 /// Where a connection is, whatever its role: in the handshake (the role's state says which
 /// message it expects), connected, or closed.
@@ -161,9 +215,13 @@ pub(super) struct Common {
     outbox: VecDeque<Transmit>,
     received_app_data: Vec<u8>,
     report: LocalReport,
+    timers: Timers,
 }
 
 /// The role's part: the client's or the server's handshake.
+// A connection holds one role inline: boxing the larger client would cost an allocation per
+// connection, and connections are never stored in bulk for the size difference to matter.
+#[allow(clippy::large_enum_variant)]
 enum Role {
     Client(ClientHs),
     Server(ServerHs),
@@ -322,19 +380,46 @@ impl Connection {
         c.phase = Phase::Closed;
     }
 
-    /// The application's timeout expired before the handshake completed: give up and
-    /// close (FIN, no alert), as an application closing its socket would.
-    pub fn handle_timeout(&mut self, now: Millis) {
+    /// Give this connection the application's deadlines, armed from its construction time
+    /// (a driver that connects the transport afterwards re-arms them with
+    /// [`Connection::restart_timers`]). Without them the engine never needs time.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.common.timers = Timers::armed(timeouts, self.common.now);
+        self
+    }
+
+    /// Re-arm the deadlines from `now`: the transport is up. (The fleet's clients connect
+    /// after making the engine, and the connect has the same timeout as the handshake.)
+    pub fn restart_timers(&mut self, now: Millis) {
+        self.common.timers = Timers::armed(self.common.timers.timeouts, now);
+    }
+
+    /// When the engine next needs [`Connection::handle_timeout`] called, if ever: the
+    /// handshake's deadline while it runs, the connection's (if it has one) until it closes.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.common.timers.next(self.common.phase).map(|(_, at)| at)
+    }
+
+    /// Time has reached `now`: act on a deadline that has passed, and say which. The
+    /// handshake's (or the connection's, before the handshake completed): the application
+    /// gives up and closes (FIN, no alert, [`LocalError::Timeout`]), as an application
+    /// closing its socket would. The connection's, after the handshake: the connection is
+    /// over (nothing is sent; the driver closes the transport). None: nothing was due.
+    pub fn handle_timeout(&mut self, now: Millis) -> Option<Timer> {
         self.common.now = now;
-        if self.common.phase != Phase::Handshake {
-            return;
+        let (timer, at) = self.common.timers.next(self.common.phase)?;
+        if now < at {
+            return None;
         }
-        let expected = self.expected_name();
-        let c = &mut self.common;
-        c.report.error = Some(LocalError::Timeout);
-        c.report.at.get_or_insert(expected);
-        c.push_close(CloseKind::Fin);
-        c.phase = Phase::Closed;
+        if self.common.phase == Phase::Handshake {
+            let expected = self.expected_name();
+            let c = &mut self.common;
+            c.report.error = Some(LocalError::Timeout);
+            c.report.at.get_or_insert(expected);
+            c.push_close(CloseKind::Fin);
+        }
+        self.common.phase = Phase::Closed;
+        Some(timer)
     }
 
     /// Feed bytes received from the peer at simulated time `now`.
@@ -502,7 +587,10 @@ impl Connection {
     fn handle_joined(&mut self, msg: JoinedMessage, env: &mut PeerState) {
         let c = &mut self.common;
         c.report.at = Some(MessageKind::Handshake(msg.typ));
-        let tls12 = c.record.version.is_none_or(|v| v == ProtocolVersion::TLSv1_2);
+        let tls12 = c
+            .record
+            .version
+            .is_none_or(|v| v == ProtocolVersion::TLSv1_2);
         let parsed = match HandshakeMessage::read(&mut Reader::new(&msg.raw), tls12) {
             Ok(m) => m,
             Err(e) => {
@@ -565,6 +653,7 @@ impl Common {
             outbox: VecDeque::new(),
             received_app_data: Vec::new(),
             report: LocalReport::new(side),
+            timers: Timers::default(),
         }
     }
 
@@ -919,4 +1008,73 @@ pub(crate) fn group_curve(g: NamedGroup) -> Option<crate::crypto::Curve> {
     ]
     .into_iter()
     .find(|c| curve_group(*c) == g)
+}
+
+#[cfg(test)]
+mod timer_tests {
+    use super::*;
+    use crate::seed::rng_for;
+
+    /// Moves every transmit between the two until neither has anything to send.
+    fn converse(c: &mut Connection, s: &mut Connection, cs: &mut PeerState, ss: &mut PeerState) {
+        for _ in 0..16 {
+            let mut moved = false;
+            while let Some(t) = c.poll_transmit() {
+                moved = true;
+                s.handle_input(10, &t.bytes, ss);
+            }
+            while let Some(t) = s.poll_transmit() {
+                moved = true;
+                c.handle_input(10, &t.bytes, cs);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn the_engine_reports_its_deadlines_and_acts_on_them() {
+        let p = Arc::new(crate::profile::builtin::load("rfc-strict").unwrap());
+        let (mut cs, mut ss) = (
+            PeerState::new(&mut rng_for(1, &[9])),
+            PeerState::new(&mut rng_for(1, &[10])),
+        );
+        let timeouts = Timeouts {
+            handshake: Some(50),
+            connection: Some(80),
+        };
+        let c = Connection::client(p.clone(), "s", rng_for(1, &[0]), 0, &mut cs);
+        assert_eq!(c.poll_timeout(), None, "no timeouts, no deadline");
+
+        // A handshake that never gets an answer: the handshake's deadline, re-armed when the
+        // transport is up.
+        let mut c = c.with_timeouts(timeouts);
+        assert_eq!(c.poll_timeout(), Some(50));
+        c.restart_timers(20);
+        assert_eq!(c.poll_timeout(), Some(70));
+        assert_eq!(c.handle_timeout(69), None);
+        assert!(!c.is_closed());
+        assert_eq!(c.handle_timeout(70), Some(Timer::Handshake));
+        assert!(c.is_closed());
+        assert_eq!(c.report().error, Some(LocalError::Timeout));
+        assert_eq!(
+            c.report().at,
+            Some(MessageKind::Handshake(HandshakeType::ServerHello))
+        );
+        assert_eq!(c.poll_timeout(), None);
+
+        // A completed handshake: only the connection's deadline is left, and it closes
+        // without a word or a change to the report.
+        let mut c = Connection::client(p.clone(), "s", rng_for(2, &[0]), 0, &mut cs)
+            .with_timeouts(timeouts);
+        let mut s = Connection::server(p, rng_for(2, &[1]), 0).with_timeouts(timeouts);
+        converse(&mut c, &mut s, &mut cs, &mut ss);
+        assert!(c.is_handshake_complete() && s.is_handshake_complete());
+        assert_eq!(c.poll_timeout(), Some(80));
+        let report = c.report().clone();
+        assert_eq!(c.handle_timeout(80), Some(Timer::Connection));
+        assert!(c.is_closed() && c.poll_transmit().is_none());
+        assert_eq!(format!("{:?}", c.report()), format!("{report:?}"));
+    }
 }

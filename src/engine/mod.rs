@@ -12,7 +12,7 @@ pub mod real;
 pub mod session;
 
 pub use classify::{classify, Context, Verdict};
-pub use conn::{Connection, Transmit};
+pub use conn::{Connection, Timeouts, Timer, Transmit};
 pub use mechanism::Mechanism;
 pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,

@@ -44,12 +44,12 @@ enum ClientState {
 /// schedule carry the master secret.
 #[derive(Clone, Copy)]
 enum ClientStep {
-    ExpectCertificate,
-    ExpectServerKx,
-    ExpectCertReqOrDone,
-    ExpectServerDone,
-    ExpectCcs(Master),
-    ExpectFinished(Master),
+    Certificate,
+    ServerKx,
+    CertReqOrDone,
+    ServerDone,
+    Ccs(Master),
+    Finished(Master),
 }
 
 /// The client's side of the key exchange, computed at ServerKeyExchange and sent at
@@ -187,13 +187,11 @@ impl ClientHs {
         match &self.state {
             ClientState::ExpectServerHello => hs(H::ServerHello),
             ClientState::Negotiated(_, step) => match step {
-                ClientStep::ExpectCertificate => hs(H::Certificate),
-                ClientStep::ExpectServerKx => hs(H::ServerKeyExchange),
-                ClientStep::ExpectCertReqOrDone | ClientStep::ExpectServerDone => {
-                    hs(H::ServerHelloDone)
-                }
-                ClientStep::ExpectCcs(_) => MessageKind::CHANGE_CIPHER_SPEC,
-                ClientStep::ExpectFinished(_) => hs(H::Finished),
+                ClientStep::Certificate => hs(H::Certificate),
+                ClientStep::ServerKx => hs(H::ServerKeyExchange),
+                ClientStep::CertReqOrDone | ClientStep::ServerDone => hs(H::ServerHelloDone),
+                ClientStep::Ccs(_) => MessageKind::CHANGE_CIPHER_SPEC,
+                ClientStep::Finished(_) => hs(H::Finished),
             },
         }
     }
@@ -202,8 +200,8 @@ impl ClientHs {
     pub(super) fn ccs_received(&mut self) -> bool {
         match &mut self.state {
             ClientState::Negotiated(_, step) => match *step {
-                ClientStep::ExpectCcs(master) => {
-                    *step = ClientStep::ExpectFinished(master);
+                ClientStep::Ccs(master) => {
+                    *step = ClientStep::Finished(master);
                     true
                 }
                 _ => false,
@@ -250,7 +248,7 @@ impl ClientHs {
         env: &mut PeerState,
     ) -> Result<ClientStep, LocalError> {
         Ok(match (step, msg.payload) {
-            (ClientStep::ExpectCertificate, HandshakePayload::Certificate(chain)) => {
+            (ClientStep::Certificate, HandshakePayload::Certificate(chain)) => {
                 let Some(leaf) = chain.first() else {
                     return Err(LocalError::Decode {
                         what: "empty server Certificate".into(),
@@ -258,29 +256,27 @@ impl ClientHs {
                 };
                 self.server_key = c.crypto.server_key(leaf)?;
                 match neg.suite.kx {
-                    KeyExchange::Rsa => ClientStep::ExpectCertReqOrDone,
-                    _ => ClientStep::ExpectServerKx,
+                    KeyExchange::Rsa => ClientStep::CertReqOrDone,
+                    _ => ClientStep::ServerKx,
                 }
             }
-            (ClientStep::ExpectServerKx, HandshakePayload::ServerKeyExchange(body)) => {
+            (ClientStep::ServerKx, HandshakePayload::ServerKeyExchange(body)) => {
                 self.on_server_kx(c, neg, &body, env)?;
-                ClientStep::ExpectCertReqOrDone
+                ClientStep::CertReqOrDone
             }
-            (ClientStep::ExpectCertReqOrDone, HandshakePayload::CertificateRequest(_)) => {
+            (ClientStep::CertReqOrDone, HandshakePayload::CertificateRequest(_)) => {
                 self.cert_requested = true;
-                ClientStep::ExpectServerDone
+                ClientStep::ServerDone
             }
             (
-                ClientStep::ExpectCertReqOrDone | ClientStep::ExpectServerDone,
+                ClientStep::CertReqOrDone | ClientStep::ServerDone,
                 HandshakePayload::ServerHelloDone,
             ) => self.send_client_flight(c, neg)?,
-            (ClientStep::ExpectCcs(_), HandshakePayload::NewSessionTicket(t))
-                if neg.ticket_acked =>
-            {
+            (ClientStep::Ccs(_), HandshakePayload::NewSessionTicket(t)) if neg.ticket_acked => {
                 self.new_ticket = Some(t.ticket);
                 step
             }
-            (ClientStep::ExpectFinished(master), HandshakePayload::Finished(vd)) => {
+            (ClientStep::Finished(master), HandshakePayload::Finished(vd)) => {
                 c.check_finished(neg, &master, &vd, raw)?;
                 if neg.resumed {
                     c.send_finished(neg, &master);
@@ -295,7 +291,11 @@ impl ClientHs {
 
     /// ServerHello: check it against what was offered and settle the [`Negotiated`]
     /// parameters; a resumption installs the stored master secret at once.
-    fn on_server_hello(&mut self, c: &mut Common, sh: ServerHello) -> Result<ClientState, LocalError> {
+    fn on_server_hello(
+        &mut self,
+        c: &mut Common,
+        sh: ServerHello,
+    ) -> Result<ClientState, LocalError> {
         let p = c.profile.clone();
         let offered = &self.offered;
         let Some(version) =
@@ -385,13 +385,13 @@ impl ClientHs {
                         what: "stored master".into(),
                     })?;
             c.set_master(&neg, master)?;
-            return Ok(ClientState::Negotiated(neg, ClientStep::ExpectCcs(master)));
+            return Ok(ClientState::Negotiated(neg, ClientStep::Ccs(master)));
         }
         if self.resume.is_some() || self.had_session {
             c.report.kind = HandshakeKind::ResumeRefused;
         }
         self.resume = None;
-        Ok(ClientState::Negotiated(neg, ClientStep::ExpectCertificate))
+        Ok(ClientState::Negotiated(neg, ClientStep::Certificate))
     }
 
     /// ServerKeyExchange: check the parameters and the signature, make this side's key pair
@@ -404,11 +404,12 @@ impl ClientHs {
         env: &mut PeerState,
     ) -> Result<(), LocalError> {
         let p = c.profile.clone();
-        let ske = ServerKeyExchangePayload::read_as(neg.suite.kx, neg.tls12(), body).map_err(
-            |e| LocalError::Decode {
-                what: format!("ServerKeyExchange: {e}"),
-            },
-        )?;
+        let ske =
+            ServerKeyExchangePayload::read_as(neg.suite.kx, neg.tls12(), body).map_err(|e| {
+                LocalError::Decode {
+                    what: format!("ServerKeyExchange: {e}"),
+                }
+            })?;
         let params = ske.params_bytes();
         let signed = KxSigned {
             client_random: &neg.client_random,
@@ -488,14 +489,19 @@ impl ClientHs {
                 .collect();
             c.queue(HandshakePayload::Certificate(chain));
         }
-        let (cke, pms) = match (std::mem::replace(&mut self.kx, ClientKx::None), neg.suite.kx) {
+        let (cke, pms) = match (
+            std::mem::replace(&mut self.kx, ClientKx::None),
+            neg.suite.kx,
+        ) {
             (ClientKx::Dh { group, pair, z }, _) => {
                 let yc = encode_public(&pair.public, &group, p.public_encoding(true));
                 c.report.truth.sent_public_len = Some(yc.len());
                 let pms = c.dh_premaster_for(neg, &z, &group);
                 (ClientKeyExchangePayload::Dh(yc), pms)
             }
-            (ClientKx::Ec { public, shared }, _) => (ClientKeyExchangePayload::Ecdh(public), shared),
+            (ClientKx::Ec { public, shared }, _) => {
+                (ClientKeyExchangePayload::Ecdh(public), shared)
+            }
             (ClientKx::None, KeyExchange::Rsa) => {
                 // RFC 5246 §7.4.7.1: client_version || 46 random bytes, RSA-encrypted to the
                 // server. The encryption is modelled: PKCS#1 v1.5 layout, not encrypted.
@@ -530,12 +536,18 @@ impl ClientHs {
             }));
         }
         c.send_finished(neg, &master);
-        Ok(ClientStep::ExpectCcs(master))
+        Ok(ClientStep::Ccs(master))
     }
 
     /// The handshake completed: store the session (or the resumed one with its new ticket)
     /// for the next connection to this server.
-    fn store_session(&mut self, c: &Common, neg: &Negotiated, master: &Master, env: &mut PeerState) {
+    fn store_session(
+        &mut self,
+        c: &Common,
+        neg: &Negotiated,
+        master: &Master,
+        env: &mut PeerState,
+    ) {
         let p = &c.profile;
         if !p.client_resumes || p.client_cache_secs == 0 {
             return;

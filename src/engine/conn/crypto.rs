@@ -15,8 +15,8 @@ use crate::crypto::model_cert::{model_cert, modelled_signature};
 use crate::crypto::{KeyBlock, MacHash, RecordProtector};
 use crate::profile::Profile;
 use crate::wire::{
-    BulkCipher, DigitallySigned, HashAlgorithm, KeyExchange, MacAlgorithm, Random,
-    SignatureScheme, SuiteInfo,
+    BulkCipher, DigitallySigned, HashAlgorithm, KeyExchange, MacAlgorithm, Random, SignatureScheme,
+    SuiteInfo,
 };
 use rand_chacha::ChaCha20Rng;
 use rsa::RsaPublicKey;
@@ -33,7 +33,12 @@ pub(super) struct KxSigned<'a> {
 impl KxSigned<'_> {
     /// `client_random || server_random || params`, the bytes a real signature signs.
     fn message(&self) -> Vec<u8> {
-        [&self.client_random[..], &self.server_random[..], self.params].concat()
+        [
+            &self.client_random[..],
+            &self.server_random[..],
+            self.params,
+        ]
+        .concat()
     }
 }
 

@@ -39,11 +39,11 @@ enum ServerState {
 /// schedule carry the master secret.
 #[derive(Clone, Copy)]
 enum ServerStep {
-    ExpectClientCert,
-    ExpectClientKx,
-    ExpectCertVerify(Master),
-    ExpectCcs(Master),
-    ExpectFinished(Master),
+    ClientCert,
+    ClientKx,
+    CertVerify(Master),
+    Ccs(Master),
+    Finished(Master),
 }
 
 /// The server's side of the key exchange (none for RSA key transport).
@@ -80,11 +80,11 @@ impl ServerHs {
         match &self.state {
             ServerState::ExpectClientHello => hs(H::ClientHello),
             ServerState::Negotiated(_, step) => match step {
-                ServerStep::ExpectClientCert => hs(H::Certificate),
-                ServerStep::ExpectClientKx => hs(H::ClientKeyExchange),
-                ServerStep::ExpectCertVerify(_) => hs(H::CertificateVerify),
-                ServerStep::ExpectCcs(_) => MessageKind::CHANGE_CIPHER_SPEC,
-                ServerStep::ExpectFinished(_) => hs(H::Finished),
+                ServerStep::ClientCert => hs(H::Certificate),
+                ServerStep::ClientKx => hs(H::ClientKeyExchange),
+                ServerStep::CertVerify(_) => hs(H::CertificateVerify),
+                ServerStep::Ccs(_) => MessageKind::CHANGE_CIPHER_SPEC,
+                ServerStep::Finished(_) => hs(H::Finished),
             },
         }
     }
@@ -93,8 +93,8 @@ impl ServerHs {
     pub(super) fn ccs_received(&mut self) -> bool {
         match &mut self.state {
             ServerState::Negotiated(_, step) => match *step {
-                ServerStep::ExpectCcs(master) => {
-                    *step = ServerStep::ExpectFinished(master);
+                ServerStep::Ccs(master) => {
+                    *step = ServerStep::Finished(master);
                     true
                 }
                 _ => false,
@@ -141,23 +141,23 @@ impl ServerHs {
         env: &mut PeerState,
     ) -> Result<ServerStep, LocalError> {
         Ok(match (step, msg.payload) {
-            (ServerStep::ExpectClientCert, HandshakePayload::Certificate(chain)) => {
+            (ServerStep::ClientCert, HandshakePayload::Certificate(chain)) => {
                 self.client_cert_sent = !chain.is_empty();
-                ServerStep::ExpectClientKx
+                ServerStep::ClientKx
             }
-            (ServerStep::ExpectClientKx, HandshakePayload::ClientKeyExchange(body)) => {
+            (ServerStep::ClientKx, HandshakePayload::ClientKeyExchange(body)) => {
                 self.on_client_kx(c, neg, &body)?
             }
-            (ServerStep::ExpectCertVerify(master), HandshakePayload::CertificateVerify(cv)) => {
+            (ServerStep::CertVerify(master), HandshakePayload::CertificateVerify(cv)) => {
                 // The signature covers the transcript before CertificateVerify.
                 let before = c.transcript_hash_upto(neg, c.transcript.len() - raw.len());
                 let expect = modelled_signature(b"cv", &[&before]);
                 if cv.signature != expect {
                     return Err(LocalError::BadSignature);
                 }
-                ServerStep::ExpectCcs(master)
+                ServerStep::Ccs(master)
             }
-            (ServerStep::ExpectFinished(master), HandshakePayload::Finished(vd)) => {
+            (ServerStep::Finished(master), HandshakePayload::Finished(vd)) => {
                 c.check_finished(neg, &master, &vd, raw)?;
                 if !neg.resumed {
                     if neg.ticket_acked {
@@ -165,10 +165,12 @@ impl ServerHs {
                         // The hint is a u32 (RFC 5077 §3.3): longer lifetimes are capped.
                         let lifetime =
                             u32::try_from(c.profile.ticket_lifetime_secs).unwrap_or(u32::MAX);
-                        c.queue(HandshakePayload::NewSessionTicket(NewSessionTicketPayload {
-                            lifetime_hint: lifetime,
-                            ticket: t,
-                        }));
+                        c.queue(HandshakePayload::NewSessionTicket(
+                            NewSessionTicketPayload {
+                                lifetime_hint: lifetime,
+                                ticket: t,
+                            },
+                        ));
                     }
                     c.send_finished(neg, &master);
                     env.cache_insert(
@@ -321,9 +323,9 @@ impl ServerHs {
         c.queue(HandshakePayload::ServerHelloDone);
         c.flush_flight();
         let step = if self.cert_requested {
-            ServerStep::ExpectClientCert
+            ServerStep::ClientCert
         } else {
-            ServerStep::ExpectClientKx
+            ServerStep::ClientKx
         };
         Ok(ServerState::Negotiated(neg, step))
     }
@@ -532,7 +534,7 @@ impl ServerHs {
             })?;
         c.set_master(&neg, master)?;
         c.send_finished(&neg, &master);
-        Ok(ServerState::Negotiated(neg, ServerStep::ExpectCcs(master)))
+        Ok(ServerState::Negotiated(neg, ServerStep::Ccs(master)))
     }
 
     /// ClientKeyExchange: the pre-master secret from the client's public value (or its RSA
@@ -576,9 +578,9 @@ impl ServerHs {
         };
         let master = c.derive_master(neg, &pms)?;
         Ok(if self.client_cert_sent {
-            ServerStep::ExpectCertVerify(master)
+            ServerStep::CertVerify(master)
         } else {
-            ServerStep::ExpectCcs(master)
+            ServerStep::Ccs(master)
         })
     }
 }
