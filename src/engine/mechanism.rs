@@ -3,7 +3,7 @@
 //! spell them in kebab-case ([`Mechanism::as_str`]). Each variant says what happened, which
 //! profile knob(s) decide it, the engine function where it is decided, and its primary source
 //! (docs/field-facts.md gives the longer story, M1–M11). The classifier that names them is
-//! [`crate::engine::classify`].
+//! [`crate::engine::classify()`].
 
 use std::cmp::Ordering;
 use std::fmt;
