@@ -16,7 +16,7 @@
 
 use crate::engine::{
     classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
-    MessageKind, Millis, PeerState, RealCrypto, Side, Status,
+    MessageKind, Millis, PeerState, RealCrypto, Side, Status, Timeouts, Timer,
 };
 use crate::profile::{Profile, TlsVersion};
 use crate::seed::rng_for;
@@ -59,6 +59,18 @@ pub struct Limits {
     pub handshake: Duration,
     /// Socket read timeout (one poll step).
     pub io_timeout: Duration,
+}
+
+impl Limits {
+    /// The engine's deadlines: the handshake's (never after the connection's) and the
+    /// connection's, in whole milliseconds.
+    pub fn timeouts(&self) -> Timeouts {
+        let ms = |d: Duration| Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX);
+        Timeouts {
+            handshake: Some(ms(self.handshake.min(self.per_connection))),
+            connection: Some(ms(self.per_connection)),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -281,8 +293,9 @@ fn flush(stream: &mut TcpStream, conn: &mut Connection) -> Result<bool, String> 
     Ok(closed)
 }
 
-/// Drive one connection over `stream` until it ends, a deadline passes or `stop` is set.
-/// Returns (application data received, transport problem).
+/// Drive one connection over `stream` until it ends, one of the engine's deadlines passes
+/// (its [`Timeouts`] from `limits`, running from now) or `stop` is set. Returns (application
+/// data received, transport problem).
 fn drive(
     stream: &mut TcpStream,
     conn: &mut Connection,
@@ -292,9 +305,7 @@ fn drive(
     script: &AppScript,
     stop: Option<&AtomicBool>,
 ) -> (Vec<u8>, Option<String>) {
-    let start = Instant::now();
-    let deadline = start + limits.per_connection;
-    let handshake_deadline = start + limits.handshake.min(limits.per_connection);
+    conn.restart_timers(clock.now());
     let _ = stream.set_read_timeout(Some(limits.io_timeout));
     let _ = stream.set_write_timeout(Some(limits.per_connection));
     let _ = stream.set_nodelay(true);
@@ -357,26 +368,24 @@ fn drive(
             let _ = stream.shutdown(Shutdown::Both);
             return (received, Some("interrupted".into()));
         }
-        let now = Instant::now();
-        let (late, what) = if !conn.is_handshake_complete() && now >= handshake_deadline {
-            (
-                true,
-                format!(
+        let now = clock.now();
+        let expired = conn
+            .poll_timeout()
+            .is_some_and(|at| now >= at)
+            .then(|| conn.handle_timeout(now))
+            .flatten();
+        if let Some(timer) = expired {
+            // The engine gave up (FIN, no alert), as an application closing its socket, or
+            // the connection's time is up.
+            let what = match timer {
+                Timer::Handshake => format!(
                     "no complete handshake within {:?} (handshake deadline)",
                     limits.handshake.min(limits.per_connection)
                 ),
-            )
-        } else if now >= deadline {
-            (
-                true,
-                format!("connection deadline of {:?} passed", limits.per_connection),
-            )
-        } else {
-            (false, String::new())
-        };
-        if late {
-            // The engine gives up (FIN, no alert), as an application closing its socket.
-            conn.handle_timeout(clock.now());
+                Timer::Connection => {
+                    format!("connection deadline of {:?} passed", limits.per_connection)
+                }
+            };
             let _ = flush(stream, conn);
             let _ = stream.shutdown(Shutdown::Both);
             return (received, Some(what));
@@ -513,7 +522,8 @@ pub fn connect(
             clock.now(),
             &mut lock(&state),
         )
-        .with_real_crypto(real.clone());
+        .with_real_crypto(real.clone())
+        .with_timeouts(limits.timeouts());
         let o = match TcpStream::connect_timeout(&sock, limits.per_connection) {
             Ok(mut stream) => {
                 let (received, transport) =
@@ -646,8 +656,9 @@ fn serve_one(
 ) -> BridgeOutcome {
     let _ = stream.set_nonblocking(false);
     let script = AppScript::default();
-    let mut conn =
-        Connection::server(profile, rng_for(seed, &[index, 1]), clock.now()).with_real_crypto(real);
+    let mut conn = Connection::server(profile, rng_for(seed, &[index, 1]), clock.now())
+        .with_real_crypto(real)
+        .with_timeouts(limits.timeouts());
     let (received, transport) = drive(
         &mut stream,
         &mut conn,

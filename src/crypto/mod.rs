@@ -12,6 +12,7 @@ mod dh;
 mod ecdh;
 #[cfg(target_arch = "x86_64")]
 pub mod ifma;
+pub(crate) mod model_cert;
 mod prf;
 mod record;
 mod stats;

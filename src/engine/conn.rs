@@ -1,7 +1,14 @@
-//! The sans-IO TLS 1.0–1.2 peer. One `Connection` is a client or a server; the caller feeds
+//! The sans-IO TLS 1.0–1.2 peer. One [`Connection`] is a client or a server; the caller feeds
 //! received bytes with the simulated time and pulls records to send. Every behaviour
 //! difference between real stacks is a `Profile` knob read at the one place it matters.
 //! The engine never reads a clock, a socket or OS randomness: time and the RNG come in.
+//!
+//! The shape is quinn-proto's: a [`Common`] part both roles share (the record layer, the
+//! transcript and its hash, the key schedule, the outgoing flight and records, the report,
+//! the RNG, the time and the profile) and a [`Role`], the client's or the server's handshake
+//! ([`client::ClientHs`], [`server::ServerHs`]), each with its own small state enum and only
+//! the fields that role needs. What the hellos settle is a [`Negotiated`] value, set once
+//! when ServerHello is sent or received and carried by the role's state from then on.
 
 use super::outcome::{
     alert_for, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Secret, Side,
@@ -9,15 +16,16 @@ use super::outcome::{
 use super::real::RealCrypto;
 use super::session::{Millis, PeerState, Session};
 use crate::crypto::{
-    dh_premaster, encode_public, extended_master_secret, key_block, master_secret, verify_data,
-    DhGroup, EcdhKeyPair, KeyBlock, MacHash, PrfAlgorithm, RecordProtector,
+    dh_premaster, extended_master_secret, key_block, master_secret, verify_data, DhGroup, KeyBlock,
+    PrfAlgorithm, RecordProtector, RunningHash,
 };
 use crate::profile::{FatalClose, Profile};
 use crate::wire::*;
+use client::ClientHs;
+use crypto::{Crypto, CryptoMode, Modelled, Real};
 use num_bigint::BigUint;
 use rand_chacha::ChaCha20Rng;
-use rand_core::RngCore;
-use sha2::{Digest, Sha256};
+use server::ServerHs;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -29,82 +37,177 @@ pub struct Transmit {
     pub summary: String,
 }
 
+/// A master secret (RFC 5246 §8.1).
+type Master = [u8; 48];
+
+/// The application's deadlines for one connection, as durations from the moment the timers
+/// are armed: at construction ([`Connection::with_timeouts`]) and again when the driver says
+/// the transport is up ([`Connection::restart_timers`]). They are the driver's configuration
+/// (quinn-proto's idle timeout is its `TransportConfig`); the engine turns them into the
+/// instants [`Connection::poll_timeout`] reports and acts on them in
+/// [`Connection::handle_timeout`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The handshake must complete within this long; if it does not, the engine gives up
+    /// (FIN, no alert: [`LocalError::Timeout`]).
+    pub handshake: Option<Millis>,
+    /// The whole connection, handshake and application data, ends after this long.
+    pub connection: Option<Millis>,
+}
+
+/// Which of a connection's deadlines expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    // client
-    ExpectServerHello,
-    ExpectCertificate,
-    ExpectServerKx,
-    ExpectCertReqOrDone,
-    ExpectServerDone,
-    // server
-    ExpectClientHello,
-    ExpectClientCert,
-    ExpectClientKx,
-    ExpectCertVerify,
-    // both
-    ExpectCcs,
-    ExpectFinished,
+pub enum Timer {
+    /// [`Timeouts::handshake`]: the handshake did not complete in time.
+    Handshake,
+    /// [`Timeouts::connection`]: the connection's time is up.
+    Connection,
+}
+
+/// [`Timeouts`] armed at a time: the instants they expire at.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timers {
+    timeouts: Timeouts,
+    handshake_at: Option<Millis>,
+    connection_at: Option<Millis>,
+}
+
+impl Timers {
+    fn armed(timeouts: Timeouts, now: Millis) -> Timers {
+        let at = |d: Option<Millis>| d.map(|d| now.saturating_add(d));
+        Timers {
+            timeouts,
+            handshake_at: at(timeouts.handshake),
+            connection_at: at(timeouts.connection),
+        }
+    }
+
+    /// The next deadline in `phase`, and which it is (the handshake's first on a tie).
+    fn next(&self, phase: Phase) -> Option<(Timer, Millis)> {
+        let hs = self.handshake_at.map(|t| (Timer::Handshake, t));
+        let conn = self.connection_at.map(|t| (Timer::Connection, t));
+        match phase {
+            Phase::Handshake => [hs, conn].into_iter().flatten().min_by_key(|(_, t)| *t),
+            Phase::Connected => conn,
+            Phase::Closed => None,
+        }
+    }
+}
+
+/// Where a connection is, whatever its role: in the handshake (the role's state says which
+/// message it expects), connected, or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Handshake,
     Connected,
     Closed,
 }
 
-/// Key exchange material of the current handshake.
-enum Kx {
-    None,
-    Dh {
-        group: DhGroup,
-        pair: crate::crypto::DhKeyPair,
-    },
-    Ec {
-        pair: EcdhKeyPair,
-    },
-}
-
-pub struct Connection {
-    side: Side,
-    profile: Arc<Profile>,
-    rng: ChaCha20Rng,
-    now: Millis,
-    state: State,
-    /// Identity of the server, the key of the client's session store.
-    server_id: String,
-    deframer: RecordDeframer,
-    joiner: HandshakeJoiner,
-    transcript: Vec<u8>,
-    /// Running hash of a prefix of `transcript` (see [`Connection::transcript_hash`]).
-    transcript_hasher: Option<crate::crypto::RunningHash>,
-    version: Option<ProtocolVersion>,
-    suite: Option<&'static SuiteInfo>,
+/// What the hellos settled: set once, when the server sends its ServerHello or the client
+/// accepts one, and read by everything after it (the key schedule, Finished, the session
+/// stored at the end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Negotiated {
+    version: ProtocolVersion,
+    suite: &'static SuiteInfo,
     client_random: Random,
     server_random: Random,
+    /// The ServerHello's session ID (the client's own, echoed, when resuming).
     session_id: Vec<u8>,
-    /// Session the client offered, or the server accepted, for resumption.
-    resume: Option<Session>,
-    /// Client: held a session for this server at the start.
-    had_session: bool,
-    /// Client: the ClientHello it sent.
-    offered: Option<ClientHello>,
-    /// Server: the client's ClientHello.
-    client_hello: Option<ClientHello>,
+    /// The master secret is (or, resumed, was) an extended master secret (RFC 7627).
     ems: bool,
+    /// An abbreviated handshake: the master secret comes from a stored session.
     resumed: bool,
+    /// The server will send a NewSessionTicket (RFC 5077 §3.2).
     ticket_acked: bool,
-    new_ticket: Option<Vec<u8>>,
-    client_cert_requested: bool,
-    client_cert_sent: bool,
-    kx: Kx,
-    pending_z: Option<BigUint>,
-    pending_premaster: Option<Vec<u8>>,
-    master: Option<[u8; 48]>,
+}
+
+impl Negotiated {
+    fn tls12(&self) -> bool {
+        self.version == ProtocolVersion::TLSv1_2
+    }
+
+    /// The PRF of the negotiated version and suite (RFC 5246 §5; TLS 1.0/1.1: MD5 ⊕ SHA-1).
+    fn prf_alg(&self) -> PrfAlgorithm {
+        match (self.version, self.suite.prf_hash) {
+            (ProtocolVersion::TLSv1_2, HashAlgorithm::Sha384) => PrfAlgorithm::Sha384,
+            (ProtocolVersion::TLSv1_2, HashAlgorithm::Sha256) => PrfAlgorithm::Sha256,
+            _ => PrfAlgorithm::Tls10,
+        }
+    }
+
+    /// The session this handshake establishes, created at `now`.
+    fn session(&self, master: &Master, ticket: Option<Vec<u8>>, created: Millis) -> Session {
+        Session {
+            id: self.session_id.clone(),
+            ticket,
+            master: master.to_vec(),
+            suite: self.suite.suite,
+            version: self.version.to_u16(),
+            ems: self.ems,
+            created,
+        }
+    }
+}
+
+/// The handshake transcript (every handshake message but HelloRequest, in order) and a
+/// running hash of a prefix of it.
+struct Transcript {
+    bytes: Vec<u8>,
+    hasher: Option<RunningHash>,
+}
+
+impl Transcript {
+    fn add(&mut self, msg: &[u8]) {
+        self.bytes.extend_from_slice(msg);
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// `handshake_hash(alg, bytes[..upto])`, from a running hash that only takes the bytes it
+    /// has not seen (restarted if the PRF changed or `upto` went backwards).
+    fn hash(&mut self, alg: PrfAlgorithm, upto: usize) -> Vec<u8> {
+        let h = match self.hasher.as_mut() {
+            Some(h) if h.alg() == alg && h.fed() <= upto => h,
+            _ => self.hasher.insert(RunningHash::new(alg)),
+        };
+        h.update(&self.bytes[h.fed()..upto]);
+        h.current()
+    }
+}
+
+/// Records in and out: reassembly of records and handshake messages, the record version
+/// and the current and pending protection of each direction.
+struct RecordLayer {
+    deframer: RecordDeframer,
+    joiner: HandshakeJoiner,
+    /// The negotiated version once the hellos set it. Before, records go out as TLS 1.0 and
+    /// handshake messages are read as TLS 1.2 ones.
+    version: Option<ProtocolVersion>,
     read: Option<RecordProtector>,
     pending_read: Option<RecordProtector>,
     write: Option<RecordProtector>,
     pending_write: Option<RecordProtector>,
-    /// Bridge mode: real signatures, certificates and AES-GCM records (None: simulated).
-    real: Option<Arc<RealCrypto>>,
-    /// Client in bridge mode: the RSA key of the server's certificate.
-    peer_key: Option<rsa::RsaPublicKey>,
+}
+
+/// What both roles share: the record layer, the transcript, the key schedule, the outgoing
+/// flight and records, what this side saw, and the time, randomness and profile that came in.
+pub(super) struct Common {
+    side: Side,
+    profile: Arc<Profile>,
+    rng: ChaCha20Rng,
+    now: Millis,
+    phase: Phase,
+    record: RecordLayer,
+    transcript: Transcript,
+    /// The client's random: the client's own from the start, the server's copy from the
+    /// ClientHello (a failed handshake's connection is still known by it).
+    client_random: Random,
+    /// Modelled (simulated) or real (bridge mode) certificates, signatures and records.
+    crypto: CryptoMode,
+    /// Handshake messages of the flight being built, and their names for the ladder.
     flight: Vec<Vec<u8>>,
     flight_names: Vec<String>,
     /// False: records carry no summary text (studies that keep no wire log).
@@ -112,140 +215,21 @@ pub struct Connection {
     outbox: VecDeque<Transmit>,
     received_app_data: Vec<u8>,
     report: LocalReport,
+    timers: Timers,
 }
 
-fn modelled_signature(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    // RSA signatures are modelled in the simulated mode (DESIGN.md principle 1): a digest
-    // of exactly what a real signature covers, stretched to an RSA-2048 signature's size.
-    let mut h = Sha256::new();
-    h.update(b"tlsim modelled signature ");
-    h.update(label);
-    for p in parts {
-        h.update((p.len() as u64).to_be_bytes());
-        h.update(p);
-    }
-    let d = h.finalize();
-    d.iter().cycle().take(256).copied().collect()
+/// The role's part: the client's or the server's handshake.
+// A connection holds one role inline: boxing the larger client would cost an allocation per
+// connection, and connections are never stored in bulk for the size difference to matter.
+#[allow(clippy::large_enum_variant)]
+enum Role {
+    Client(ClientHs),
+    Server(ServerHs),
 }
 
-/// DER: tag, definite length, body.
-fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    match u8::try_from(body.len()) {
-        Ok(short) if short < 0x80 => v.push(short),
-        _ => long_length(&mut v, body.len()),
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-/// A DER long-form length: `0x80 | k`, then `n` in `k` big-endian bytes, the fewest that hold
-/// it.
-fn long_length(v: &mut Vec<u8>, n: usize) {
-    let len = n.to_be_bytes();
-    let skip = len.iter().take_while(|b| **b == 0).count();
-    v.push(0x80 | len_of_len(len.len() - skip));
-    v.extend_from_slice(&len[skip..]);
-}
-
-/// `k`, a count of length bytes, for the `0x80 | k` byte of a long-form length.
-fn len_of_len(k: usize) -> u8 {
-    u8::try_from(k).expect("a length has at most size_of::<usize>() = 8 bytes")
-}
-
-/// [`build_model_cert`], memoised per thread: the bytes depend only on the arguments, and a
-/// study builds the same few certificates for every connection.
-fn model_cert(size: usize, index: usize, who: &'static str) -> Vec<u8> {
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
-    type Cache = BTreeMap<(usize, usize, &'static str), Vec<u8>>;
-    thread_local! {
-        static CACHE: RefCell<Cache> = const { RefCell::new(BTreeMap::new()) };
-    }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= 64 {
-            c.clear(); // bounded: a scenario uses a handful of sizes
-        }
-        c.entry((size, index, who))
-            .or_insert_with(|| build_model_cert(size, index, who))
-            .clone()
-    })
-}
-
-fn build_model_cert(size: usize, index: usize, who: &str) -> Vec<u8> {
-    // A well-formed X.509 structure of exactly the configured size, so that Wireshark
-    // dissects it: subject and issuer "CN=tlsim modelled certificate …", a small modelled
-    // RSA key and a modelled signature (filler) that takes up the rest of the size. Its
-    // contents are modelled (DESIGN.md principle 1); only its size matters to the engine.
-    let text = format!("tlsim modelled certificate {who} {index}");
-    let filler = |n: usize| -> Vec<u8> { text.bytes().cycle().take(n).collect() };
-    let alg = |oid_last: u8| {
-        let mut b = der(
-            0x06,
-            &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, oid_last],
-        );
-        b.extend(der(0x05, &[]));
-        der(0x30, &b)
-    };
-    for pad in 0..4 {
-        let mut cn = der(0x06, &[0x55, 0x04, 0x03]);
-        cn.extend(der(0x0c, format!("{text}{}", ".".repeat(pad)).as_bytes()));
-        let name = der(0x30, &der(0x31, &der(0x30, &cn)));
-        let mut validity = der(0x17, b"190101000000Z");
-        validity.extend(der(0x17, b"291231235959Z"));
-        let mut modulus = vec![0x00, 0xc0];
-        modulus.extend(filler(63));
-        let mut rsa = der(0x02, &modulus);
-        rsa.extend(der(0x02, &[0x01, 0x00, 0x01]));
-        let mut key = vec![0x00];
-        key.extend(der(0x30, &rsa));
-        let mut spki = alg(0x01);
-        spki.extend(der(0x03, &key));
-        let mut tbs = der(0xa0, &der(0x02, &[0x02]));
-        // Serial number 0x01nn, nn = (index + 1) mod 128 (from the low byte of `index`).
-        let low = index.to_le_bytes()[0];
-        tbs.extend(der(0x02, &[0x01, low.wrapping_add(1) & 0x7f]));
-        tbs.extend(alg(0x0b));
-        tbs.extend(&name);
-        tbs.extend(der(0x30, &validity));
-        tbs.extend(&name);
-        tbs.extend(der(0x30, &spki));
-        let tbs = der(0x30, &tbs);
-        let sig_alg = alg(0x0b);
-        let fixed = tbs.len() + sig_alg.len();
-        let total = |l: usize| {
-            let sig_len = der(0x03, &vec![0; l + 1]).len();
-            der(0x30, &vec![0; fixed + sig_len]).len()
-        };
-        let est = size.saturating_sub(fixed + 10);
-        let found = (est.saturating_sub(10)..est + 10).find(|l| total(*l) == size);
-        if let Some(l) = found {
-            let mut sig = vec![0x00];
-            sig.extend(filler(l));
-            let mut body = tbs;
-            body.extend(sig_alg);
-            body.extend(der(0x03, &sig));
-            return der(0x30, &body);
-        }
-    }
-    // Too small for the structure, or one of the few sizes that no DER SEQUENCE has (65540:
-    // a 65536-byte body needs a 3-byte length, 65535 fits 2): a SEQUENCE header with a
-    // `k`-byte long-form length and filler. `k` is 2 up to 65539 bytes (the header is
-    // `30 82 hi lo`, 4 bytes); past that, the byte count of `size` itself, which holds the
-    // smaller body length (with leading zeros: BER, not DER, but the right length).
-    let k = if size <= 0xffff + 4 {
-        2
-    } else {
-        size.to_be_bytes().iter().skip_while(|b| **b == 0).count()
-    };
-    let body = size.saturating_sub(2 + k);
-    let len = body.to_be_bytes();
-    let mut c = vec![0x30, 0x80 | len_of_len(k)];
-    c.extend_from_slice(&len[len.len() - k..]);
-    c.extend(filler(body));
-    c.truncate(size.max(4));
-    c
+pub struct Connection {
+    common: Common,
+    role: Role,
 }
 
 impl Connection {
@@ -260,69 +244,19 @@ impl Connection {
         state: &mut PeerState,
     ) -> Connection {
         crate::cost::probe(crate::cost::Kind::Engine, || {
-            let mut c = Connection::new(Side::Client, profile, server_id, rng, now);
-            c.start_client(state);
-            c
+            let mut common = Common::new(Side::Client, profile, rng, now);
+            let hs = ClientHs::start(&mut common, server_id, state);
+            Connection {
+                common,
+                role: Role::Client(hs),
+            }
         })
     }
 
     pub fn server(profile: Arc<Profile>, rng: ChaCha20Rng, now: Millis) -> Connection {
-        Connection::new(Side::Server, profile, "", rng, now)
-    }
-
-    fn new(
-        side: Side,
-        profile: Arc<Profile>,
-        server_id: &str,
-        rng: ChaCha20Rng,
-        now: Millis,
-    ) -> Self {
         Connection {
-            side,
-            profile,
-            rng,
-            now,
-            state: if side == Side::Client {
-                State::ExpectServerHello
-            } else {
-                State::ExpectClientHello
-            },
-            server_id: server_id.to_string(),
-            deframer: RecordDeframer::new(),
-            joiner: HandshakeJoiner::new(),
-            transcript: Vec::new(),
-            transcript_hasher: None,
-            version: None,
-            suite: None,
-            client_random: [0; 32],
-            server_random: [0; 32],
-            session_id: Vec::new(),
-            resume: None,
-            had_session: false,
-            offered: None,
-            client_hello: None,
-            ems: false,
-            resumed: false,
-            ticket_acked: false,
-            new_ticket: None,
-            client_cert_requested: false,
-            client_cert_sent: false,
-            kx: Kx::None,
-            pending_z: None,
-            pending_premaster: None,
-            master: None,
-            read: None,
-            pending_read: None,
-            write: None,
-            pending_write: None,
-            real: None,
-            peer_key: None,
-            flight: Vec::new(),
-            flight_names: Vec::new(),
-            summaries: true,
-            outbox: VecDeque::new(),
-            received_app_data: Vec::new(),
-            report: LocalReport::new(side),
+            common: Common::new(Side::Server, profile, rng, now),
+            role: Role::Server(ServerHs::new()),
         }
     }
 
@@ -331,73 +265,74 @@ impl Connection {
     /// are usable in this mode: a server skips the others, a client rejects them. (A client's
     /// ClientHello, queued at construction, is the same in both modes.)
     pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
-        self.real = Some(real);
+        self.common.crypto = CryptoMode::Real(Real(real));
         self
     }
 
     /// Whether a suite can run in bridge mode (real crypto): (EC)DHE with an RSA
     /// certificate (the only key bridge mode holds) and AES-GCM records.
     pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
-        matches!(info.bulk, BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm)
-            && matches!(info.kx, KeyExchange::DheRsa | KeyExchange::EcdheRsa)
+        crypto::real_suite_ok(info)
     }
 
     pub fn side(&self) -> Side {
-        self.side
+        self.common.side
     }
 
     /// Next record or close to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.outbox.pop_front()
+        self.common.outbox.pop_front()
     }
 
     pub fn is_handshake_complete(&self) -> bool {
-        self.state == State::Connected
+        self.common.phase == Phase::Connected
     }
 
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        self.common.phase == Phase::Closed
     }
 
-    /// The report so far (final once the connection is connected or closed).
     /// Turns the per-record summary text of [`Transmit`] on or off (on by default); a study
     /// that records no wire log turns it off to save the formatting.
     pub fn with_summaries(mut self, on: bool) -> Self {
-        self.summaries = on;
+        self.common.summaries = on;
         self
     }
 
     /// Moves this side's report out (the connection keeps an empty one); for callers done
     /// with the connection.
     pub fn take_report(&mut self) -> LocalReport {
-        let side = self.report.side;
-        std::mem::replace(&mut self.report, LocalReport::new(side))
+        let side = self.common.report.side;
+        std::mem::replace(&mut self.common.report, LocalReport::new(side))
     }
 
+    /// The report so far (final once the connection is connected or closed).
     pub fn report(&self) -> &LocalReport {
-        &self.report
+        &self.common.report
     }
 
+    /// The master secret, once the key schedule has run.
     pub fn master_secret(&self) -> Option<[u8; 48]> {
-        self.master
+        let m = self.common.report.truth.master.as_ref()?;
+        m.0.as_slice().try_into().ok()
     }
 
     pub fn client_random(&self) -> Random {
-        self.client_random
+        self.common.client_random
     }
 
     /// Application data received so far.
     pub fn take_app_data(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.received_app_data)
+        std::mem::take(&mut self.common.received_app_data)
     }
 
     /// Queue application data (after the handshake).
     pub fn send_app_data(&mut self, data: &[u8]) {
-        if self.state != State::Connected {
+        if self.common.phase != Phase::Connected {
             return;
         }
         for chunk in data.chunks(MAX_FRAGMENT) {
-            self.push_record(
+            self.common.push_record(
                 ContentType::ApplicationData,
                 chunk.to_vec(),
                 format!("ApplicationData({} bytes)", chunk.len()),
@@ -409,7 +344,8 @@ impl Connection {
     /// Used by the socket bridge, whose real peers keep a session resumable only after a
     /// clean shutdown. Nothing in the report changes.
     pub fn close_notify(&mut self) {
-        if self.state == State::Closed {
+        let c = &mut self.common;
+        if c.phase == Phase::Closed {
             return;
         }
         let body = Alert {
@@ -417,44 +353,73 @@ impl Connection {
             description: AlertDescription::CloseNotify,
         }
         .to_bytes();
-        self.push_record(
+        c.push_record(
             ContentType::Alert,
             body,
             "Alert(warning, close_notify)".into(),
         );
-        self.outbox.push_back(Transmit {
+        c.outbox.push_back(Transmit {
             bytes: Vec::new(),
             close: Some(CloseKind::Fin),
             summary: "FIN".into(),
         });
-        self.state = State::Closed;
+        c.phase = Phase::Closed;
     }
 
     /// The peer closed the transport.
     pub fn handle_close(&mut self, now: Millis, kind: CloseKind) {
-        self.now = now;
-        if matches!(self.state, State::Connected | State::Closed) {
+        let c = &mut self.common;
+        c.now = now;
+        if c.phase != Phase::Handshake {
             return;
         }
-        self.report.peer_closed = Some(kind);
-        if self.report.error.is_none() {
-            self.report.error = Some(LocalError::PeerClosed);
+        c.report.peer_closed = Some(kind);
+        if c.report.error.is_none() {
+            c.report.error = Some(LocalError::PeerClosed);
         }
-        self.state = State::Closed;
+        c.phase = Phase::Closed;
     }
 
-    /// The application's timeout expired before the handshake completed: give up and
-    /// close (FIN, no alert), as an application closing its socket would.
-    pub fn handle_timeout(&mut self, now: Millis) {
-        self.now = now;
-        if matches!(self.state, State::Connected | State::Closed) {
-            return;
+    /// Give this connection the application's deadlines, armed from its construction time
+    /// (a driver that connects the transport afterwards re-arms them with
+    /// [`Connection::restart_timers`]). Without them the engine never needs time.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.common.timers = Timers::armed(timeouts, self.common.now);
+        self
+    }
+
+    /// Re-arm the deadlines from `now`: the transport is up. (The fleet's clients connect
+    /// after making the engine, and the connect has the same timeout as the handshake.)
+    pub fn restart_timers(&mut self, now: Millis) {
+        self.common.timers = Timers::armed(self.common.timers.timeouts, now);
+    }
+
+    /// When the engine next needs [`Connection::handle_timeout`] called, if ever: the
+    /// handshake's deadline while it runs, the connection's (if it has one) until it closes.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.common.timers.next(self.common.phase).map(|(_, at)| at)
+    }
+
+    /// Time has reached `now`: act on a deadline that has passed, and say which. The
+    /// handshake's (or the connection's, before the handshake completed): the application
+    /// gives up and closes (FIN, no alert, [`LocalError::Timeout`]), as an application
+    /// closing its socket would. The connection's, after the handshake: the connection is
+    /// over (nothing is sent; the driver closes the transport). None: nothing was due.
+    pub fn handle_timeout(&mut self, now: Millis) -> Option<Timer> {
+        self.common.now = now;
+        let (timer, at) = self.common.timers.next(self.common.phase)?;
+        if now < at {
+            return None;
         }
-        self.report.error = Some(LocalError::Timeout);
-        let expected = self.expected_name();
-        self.report.at.get_or_insert(expected);
-        self.push_close(CloseKind::Fin);
-        self.state = State::Closed;
+        if self.common.phase == Phase::Handshake {
+            let expected = self.expected_name();
+            let c = &mut self.common;
+            c.report.error = Some(LocalError::Timeout);
+            c.report.at.get_or_insert(expected);
+            c.push_close(CloseKind::Fin);
+        }
+        self.common.phase = Phase::Closed;
+        Some(timer)
     }
 
     /// Feed bytes received from the peer at simulated time `now`.
@@ -465,18 +430,18 @@ impl Connection {
     }
 
     fn handle_input_unprobed(&mut self, now: Millis, bytes: &[u8], env: &mut PeerState) {
-        self.now = now;
-        if self.state == State::Closed {
+        self.common.now = now;
+        if self.common.phase == Phase::Closed {
             return;
         }
-        self.deframer.push(bytes);
-        while self.state != State::Closed {
-            let rec = match self.deframer.pop() {
+        self.common.record.deframer.push(bytes);
+        while self.common.phase != Phase::Closed {
+            let rec = match self.common.record.deframer.pop() {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
                     let alert = e.alert();
-                    self.fail_with(
+                    self.common.fail_with(
                         LocalError::Decode {
                             what: e.to_string(),
                         },
@@ -491,12 +456,12 @@ impl Connection {
 
     fn handle_record(&mut self, rec: Record, env: &mut PeerState) {
         let mut fragment = rec.fragment;
-        if let Some(read) = self.read.as_mut() {
+        if let Some(read) = self.common.record.read.as_mut() {
             match read.open(rec.typ.to_u8(), rec.version.to_u16(), &fragment) {
                 Ok(p) => fragment = p,
                 Err(_) => {
-                    self.report.at = Some(self.expected_name());
-                    return self.fail(LocalError::BadRecordMac);
+                    self.common.report.at = Some(self.expected_name());
+                    return self.common.fail(LocalError::BadRecordMac);
                 }
             }
         }
@@ -506,12 +471,12 @@ impl Connection {
                 // is buffered (M7; see `HeaderLimits`).
                 let limits = self.header_limits();
                 let mut refused = None;
-                let pushed = self.joiner.push_limited(&fragment, |h| {
+                let pushed = self.common.record.joiner.push_limited(&fragment, |h| {
                     refused = limits.check(h).map(|e| (h.typ, e));
                     refused.is_none()
                 });
                 if let Err(e) = pushed {
-                    return self.fail_with(
+                    return self.common.fail_with(
                         LocalError::Decode {
                             what: e.to_string(),
                         },
@@ -519,29 +484,37 @@ impl Connection {
                     );
                 }
                 // Messages completed before a refused header come first, in order.
-                while self.state != State::Closed {
-                    let Some(msg) = self.joiner.pop() else { break };
+                while self.common.phase != Phase::Closed {
+                    let Some(msg) = self.common.record.joiner.pop() else {
+                        break;
+                    };
                     self.handle_joined(msg, env);
                 }
-                if let (Some((typ, err)), false) = (refused, self.state == State::Closed) {
-                    self.report.at = Some(MessageKind::Handshake(typ));
-                    self.fail(err);
+                if let (Some((typ, err)), false) = (refused, self.common.phase == Phase::Closed) {
+                    self.common.report.at = Some(MessageKind::Handshake(typ));
+                    self.common.fail(err);
                 }
             }
             ContentType::ChangeCipherSpec => {
                 if fragment != [1] {
-                    return self.fail(LocalError::Decode {
+                    return self.common.fail(LocalError::Decode {
                         what: "ChangeCipherSpec".into(),
                     });
                 }
-                if self.state != State::ExpectCcs || !self.joiner.is_empty() {
-                    return self.fail(LocalError::UnexpectedMessage {
+                let expected = self.common.phase == Phase::Handshake
+                    && self.common.record.joiner.is_empty()
+                    && match &mut self.role {
+                        Role::Client(hs) => hs.ccs_received(),
+                        Role::Server(hs) => hs.ccs_received(),
+                    };
+                if !expected {
+                    let resumed = self.resumed();
+                    return self.common.fail(LocalError::UnexpectedMessage {
                         got: MessageKind::CHANGE_CIPHER_SPEC,
-                        resumed: self.resumed,
+                        resumed,
                     });
                 }
-                self.read = self.pending_read.take();
-                self.state = State::ExpectFinished;
+                self.common.record.read = self.common.record.pending_read.take();
             }
             ContentType::Alert => match Alert::from_bytes(&fragment) {
                 Ok(a) => {
@@ -550,72 +523,78 @@ impl Connection {
                     {
                         return;
                     }
-                    if self.state != State::Connected {
-                        self.report.alert_received = Some(a.description);
-                        self.report.at.get_or_insert(MessageKind::ALERT);
+                    let c = &mut self.common;
+                    if c.phase != Phase::Connected {
+                        c.report.alert_received = Some(a.description);
+                        c.report.at.get_or_insert(MessageKind::ALERT);
                     }
-                    self.state = State::Closed;
+                    c.phase = Phase::Closed;
                 }
-                Err(e) => self.fail_with(
+                Err(e) => self.common.fail_with(
                     LocalError::Decode {
                         what: e.to_string(),
                     },
                     Some(e.alert()),
                 ),
             },
-            ContentType::ApplicationData if self.state == State::Connected => {
-                self.received_app_data.extend_from_slice(&fragment);
+            ContentType::ApplicationData if self.common.phase == Phase::Connected => {
+                self.common.received_app_data.extend_from_slice(&fragment);
             }
-            other => self.fail(LocalError::UnexpectedMessage {
-                got: MessageKind::Record(other),
-                resumed: self.resumed,
-            }),
+            other => {
+                let resumed = self.resumed();
+                self.common.fail(LocalError::UnexpectedMessage {
+                    got: MessageKind::Record(other),
+                    resumed,
+                })
+            }
         }
     }
 
+    /// Whether this is an abbreviated handshake (false until the hellos settle it).
+    fn resumed(&self) -> bool {
+        match &self.role {
+            Role::Client(hs) => hs.resumed(),
+            Role::Server(hs) => hs.resumed(),
+        }
+    }
+
+    /// What this side waits for (the "at" of a failure it did not detect itself).
     fn expected_name(&self) -> MessageKind {
-        use HandshakeType as H;
-        let hs = MessageKind::Handshake;
-        match self.state {
-            State::ExpectServerHello => hs(H::ServerHello),
-            State::ExpectCertificate => hs(H::Certificate),
-            State::ExpectServerKx => hs(H::ServerKeyExchange),
-            State::ExpectCertReqOrDone | State::ExpectServerDone => hs(H::ServerHelloDone),
-            State::ExpectClientHello => hs(H::ClientHello),
-            State::ExpectClientCert => hs(H::Certificate),
-            State::ExpectClientKx => hs(H::ClientKeyExchange),
-            State::ExpectCertVerify => hs(H::CertificateVerify),
-            State::ExpectCcs => MessageKind::CHANGE_CIPHER_SPEC,
-            State::ExpectFinished => hs(H::Finished),
-            State::Connected => MessageKind::APPLICATION_DATA,
-            State::Closed => MessageKind::Closed,
-        }
-    }
-
-    fn message_limit(&self) -> Option<u32> {
-        let p = &self.profile;
-        match self.side {
-            Side::Client => p.message_limit_client,
-            Side::Server if self.client_cert_requested => p.message_limit_server_client_auth,
-            Side::Server => p.message_limit_server,
+        match self.common.phase {
+            Phase::Connected => MessageKind::APPLICATION_DATA,
+            Phase::Closed => MessageKind::Closed,
+            Phase::Handshake => match &self.role {
+                Role::Client(hs) => hs.expected(),
+                Role::Server(hs) => hs.expected(),
+            },
         }
     }
 
     /// This side's handshake-message size limits, checked at each message's header.
     fn header_limits(&self) -> HeaderLimits {
+        let p = &self.common.profile;
+        let fragmented = match &self.role {
+            Role::Client(_) => p.message_limit_client,
+            Role::Server(hs) if hs.cert_requested() => p.message_limit_server_client_auth,
+            Role::Server(_) => p.message_limit_server,
+        };
         HeaderLimits {
-            fragmented: self.message_limit(),
-            any: self.profile.max_handshake_message,
+            fragmented,
+            any: p.max_handshake_message,
         }
     }
 
     fn handle_joined(&mut self, msg: JoinedMessage, env: &mut PeerState) {
-        self.report.at = Some(MessageKind::Handshake(msg.typ));
-        let tls12 = self.version.is_none_or(|v| v == ProtocolVersion::TLSv1_2);
+        let c = &mut self.common;
+        c.report.at = Some(MessageKind::Handshake(msg.typ));
+        let tls12 = c
+            .record
+            .version
+            .is_none_or(|v| v == ProtocolVersion::TLSv1_2);
         let parsed = match HandshakeMessage::read(&mut Reader::new(&msg.raw), tls12) {
             Ok(m) => m,
             Err(e) => {
-                return self.fail_with(
+                return c.fail_with(
                     LocalError::Decode {
                         what: format!("{:?}: {e}", msg.typ),
                     },
@@ -628,21 +607,60 @@ impl Connection {
             parsed.payload,
             HandshakePayload::Finished(_) | HandshakePayload::HelloRequest
         ) {
-            self.transcript.extend_from_slice(&msg.raw);
+            c.transcript.add(&msg.raw);
         }
-        let r = match self.side {
-            Side::Client => self.client_handle(parsed, &msg.raw, env),
-            Side::Server => self.server_handle(parsed, &msg.raw, env),
+        let r = if c.phase != Phase::Handshake {
+            let resumed = self.resumed();
+            Err(self.common.unexpected(&parsed.payload, resumed))
+        } else {
+            match &mut self.role {
+                Role::Client(hs) => hs.handle(c, parsed, &msg.raw, env),
+                Role::Server(hs) => hs.handle(c, parsed, &msg.raw, env),
+            }
         };
         if let Err(e) = r {
-            self.fail(e);
+            self.common.fail(e);
+        }
+    }
+}
+
+impl Common {
+    fn new(side: Side, profile: Arc<Profile>, rng: ChaCha20Rng, now: Millis) -> Common {
+        Common {
+            side,
+            profile,
+            rng,
+            now,
+            phase: Phase::Handshake,
+            record: RecordLayer {
+                deframer: RecordDeframer::new(),
+                joiner: HandshakeJoiner::new(),
+                version: None,
+                read: None,
+                pending_read: None,
+                write: None,
+                pending_write: None,
+            },
+            transcript: Transcript {
+                bytes: Vec::new(),
+                hasher: None,
+            },
+            client_random: [0; 32],
+            crypto: CryptoMode::Modelled(Modelled),
+            flight: Vec::new(),
+            flight_names: Vec::new(),
+            summaries: true,
+            outbox: VecDeque::new(),
+            received_app_data: Vec::new(),
+            report: LocalReport::new(side),
+            timers: Timers::default(),
         }
     }
 
-    fn unexpected(&self, p: &HandshakePayload) -> LocalError {
+    fn unexpected(&self, p: &HandshakePayload, resumed: bool) -> LocalError {
         LocalError::UnexpectedMessage {
             got: MessageKind::Handshake(p.typ()),
-            resumed: self.resumed,
+            resumed,
         }
     }
 
@@ -654,7 +672,7 @@ impl Connection {
     }
 
     fn fail_with(&mut self, err: LocalError, alert: Option<AlertDescription>) {
-        if self.state == State::Closed {
+        if self.phase == Phase::Closed {
             return;
         }
         self.report.error = Some(err);
@@ -677,7 +695,7 @@ impl Connection {
             (FatalClose::Rst, _) => self.push_close(CloseKind::Rst),
             _ => self.push_close(CloseKind::Fin),
         }
-        self.state = State::Closed;
+        self.phase = Phase::Closed;
     }
 
     fn push_close(&mut self, kind: CloseKind) {
@@ -691,13 +709,9 @@ impl Connection {
 
     // ------------------------------------------------------------------ sending
 
-    fn record_version(&self) -> ProtocolVersion {
-        self.version.unwrap_or(ProtocolVersion::TLSv1_0)
-    }
-
     fn push_record(&mut self, typ: ContentType, plain: Vec<u8>, summary: String) {
-        let version = self.record_version();
-        let fragment = match self.write.as_mut() {
+        let version = self.record.version.unwrap_or(ProtocolVersion::TLSv1_0);
+        let fragment = match self.record.write.as_mut() {
             Some(w) => w.seal(typ.to_u8(), version.to_u16(), &plain),
             None => plain,
         };
@@ -719,7 +733,7 @@ impl Connection {
         let m = HandshakeMessage { payload };
         let bytes = m.to_bytes();
         if !matches!(m.payload, HandshakePayload::HelloRequest) {
-            self.transcript.extend_from_slice(&bytes);
+            self.transcript.add(&bytes);
         }
         if self.summaries {
             self.flight_names.push(format!("{:?}", m.typ()));
@@ -762,144 +776,108 @@ impl Connection {
         );
     }
 
+    // ------------------------------------------------------------------ the hellos
+
+    /// The hellos chose `version` and `suite`: records use the version from now on, and the
+    /// report names both.
+    fn set_negotiated(&mut self, version: ProtocolVersion, suite: &'static SuiteInfo) {
+        self.record.version = Some(version);
+        self.report.version = Some(version.name().to_string());
+        self.report.suite = Some(suite.iana.to_string());
+    }
+
     // ------------------------------------------------------------------ key schedule
 
-    fn prf_alg(&self) -> PrfAlgorithm {
-        match (self.version, self.suite) {
-            (Some(ProtocolVersion::TLSv1_2), Some(s)) => match s.prf_hash {
-                HashAlgorithm::Sha384 => PrfAlgorithm::Sha384,
-                HashAlgorithm::Sha256 => PrfAlgorithm::Sha256,
-            },
-            _ => PrfAlgorithm::Tls10,
-        }
-    }
-
     /// Derive the master secret from the pre-master secret (at ClientKeyExchange).
-    fn derive_master(&mut self, pms: &[u8]) {
-        let alg = self.prf_alg();
-        let master = if self.ems {
+    fn derive_master(&mut self, neg: &Negotiated, pms: &[u8]) -> Result<Master, LocalError> {
+        let alg = neg.prf_alg();
+        let master = if neg.ems {
             // RFC 7627 §4: session_hash covers the transcript up to and including
             // ClientKeyExchange (the caller adds it before deriving).
-            let sh = self.transcript_hash(self.transcript.len());
+            let sh = self.transcript_hash(neg);
             extended_master_secret(alg, pms, &sh)
         } else {
-            master_secret(alg, pms, &self.client_random, &self.server_random)
+            master_secret(alg, pms, &neg.client_random, &neg.server_random)
         };
         self.report.truth.premaster = Some(Secret::from(pms));
-        self.set_master(master);
+        self.set_master(neg, master)?;
+        Ok(master)
     }
 
-    fn set_master(&mut self, master: [u8; 48]) {
+    /// Install a master secret (derived, or a resumed session's): the key block and the
+    /// pending record protection of both directions.
+    fn set_master(&mut self, neg: &Negotiated, master: Master) -> Result<(), LocalError> {
         self.report.truth.master = Some(Secret::from(&master[..]));
-        self.report.truth.ems = self.ems;
-        self.master = Some(master);
-        let suite = self
-            .suite
-            .expect("a suite is chosen before the key schedule runs");
+        self.report.truth.ems = neg.ems;
+        let suite = neg.suite;
         let (mac_len, key_len, iv_len) = (
             suite.mac_key_len(),
             suite.enc_key_len(),
             suite.fixed_iv_len(),
         );
         let block = key_block(
-            self.prf_alg(),
+            neg.prf_alg(),
             &master,
-            &self.server_random,
-            &self.client_random,
+            &neg.server_random,
+            &neg.client_random,
             KeyBlock::total_len(mac_len, key_len, iv_len),
         );
         let kb = KeyBlock::split(&block, mac_len, key_len, iv_len);
-        let hash = match suite.mac {
-            MacAlgorithm::Sha1 | MacAlgorithm::Md5 => MacHash::Sha1,
-            MacAlgorithm::Sha256 => MacHash::Sha256,
-            MacAlgorithm::Sha384 => MacHash::Sha384,
-            MacAlgorithm::Aead => match suite.prf_hash {
-                HashAlgorithm::Sha384 => MacHash::Sha384,
-                HashAlgorithm::Sha256 => MacHash::Sha256,
-            },
-        };
-        // AEAD suites have no MAC key: the simulated MAC is keyed with write_key || IV.
-        let key = |mac: &[u8], k: &[u8], iv: &[u8]| {
-            if mac.is_empty() {
-                [k, iv].concat()
-            } else {
-                mac.to_vec()
-            }
-        };
-        let ck = key(&kb.client_mac, &kb.client_key, &kb.client_iv);
-        let sk = key(&kb.server_mac, &kb.server_key, &kb.server_iv);
-        let (wk, rk) = if self.side == Side::Client {
-            (ck, sk)
-        } else {
-            (sk, ck)
-        };
-        if self.real.is_some() {
-            // Bridge mode: real RFC 5288 AES-GCM with the direction's write key and salt
-            // (only GCM suites are negotiated in this mode, see `real_suite_ok`).
-            let gcm = |k: &[u8], iv: &[u8]| {
-                RecordProtector::aes_gcm(k, iv).expect("GCM suites have 16/32-byte keys")
-            };
-            let c = gcm(&kb.client_key, &kb.client_iv);
-            let s = gcm(&kb.server_key, &kb.server_iv);
-            let (w, r) = if self.side == Side::Client {
-                (c, s)
-            } else {
-                (s, c)
-            };
-            self.pending_read = Some(r);
-            self.pending_write = Some(w);
-            return;
-        }
-        self.pending_read = Some(RecordProtector::mac_only(hash, rk));
-        self.pending_write = Some(RecordProtector::mac_only(hash, wk));
+        let (read, write) = self.crypto.protectors(suite, &kb, self.side)?;
+        self.record.pending_read = Some(read);
+        self.record.pending_write = Some(write);
+        Ok(())
     }
 
-    fn activate_write(&mut self) {
-        if let Some(w) = self.pending_write.take() {
-            self.write = Some(w);
-        }
+    /// The verify_data of the Finished `from_client` sends (or would), over the transcript
+    /// so far.
+    fn finished(&mut self, neg: &Negotiated, master: &Master, from_client: bool) -> [u8; 12] {
+        let hash = self.transcript_hash(neg);
+        verify_data(neg.prf_alg(), master, from_client, &hash)
     }
 
-    fn finished(&mut self, from_client: bool) -> [u8; 12] {
-        let alg = self.prf_alg();
-        let master = self.master.expect("Finished comes after the master secret");
-        let hash = self.transcript_hash(self.transcript.len());
-        verify_data(alg, &master, from_client, &hash)
+    /// The hash of the whole transcript so far.
+    fn transcript_hash(&mut self, neg: &Negotiated) -> Vec<u8> {
+        self.transcript_hash_upto(neg, self.transcript.len())
     }
 
-    /// `handshake_hash(prf_alg, transcript[..upto])`, from a running hash that only takes
-    /// the bytes it has not seen (restarted if the PRF changed or `upto` went backwards).
-    fn transcript_hash(&mut self, upto: usize) -> Vec<u8> {
-        let alg = self.prf_alg();
-        let h = match self.transcript_hasher.as_mut() {
-            Some(h) if h.alg() == alg && h.fed() <= upto => h,
-            _ => self
-                .transcript_hasher
-                .insert(crate::crypto::RunningHash::new(alg)),
-        };
-        h.update(&self.transcript[h.fed()..upto]);
-        h.current()
+    /// The hash of the first `upto` bytes of the transcript.
+    fn transcript_hash_upto(&mut self, neg: &Negotiated, upto: usize) -> Vec<u8> {
+        self.transcript.hash(neg.prf_alg(), upto)
     }
 
-    fn send_finished(&mut self) {
+    /// ChangeCipherSpec, the new write protection, then Finished.
+    fn send_finished(&mut self, neg: &Negotiated, master: &Master) {
         self.send_ccs();
-        self.activate_write();
-        let vd = self.finished(self.side == Side::Client);
+        if let Some(w) = self.record.pending_write.take() {
+            self.record.write = Some(w);
+        }
+        let vd = self.finished(neg, master, self.side == Side::Client);
         self.queue(HandshakePayload::Finished(vd.to_vec()));
         self.flush_flight();
     }
 
-    fn check_finished(&mut self, vd: &[u8], raw: &[u8]) -> Result<(), LocalError> {
-        let expect = self.finished(self.side == Side::Server);
+    /// Check the peer's Finished (`raw` is the whole message, added to the transcript once
+    /// it verifies).
+    fn check_finished(
+        &mut self,
+        neg: &Negotiated,
+        master: &Master,
+        vd: &[u8],
+        raw: &[u8],
+    ) -> Result<(), LocalError> {
+        let expect = self.finished(neg, master, self.side == Side::Server);
         if vd != expect {
             return Err(LocalError::FinishedMismatch);
         }
-        self.transcript.extend_from_slice(raw);
+        self.transcript.add(raw);
         Ok(())
     }
 
-    fn dh_premaster_for(&self, z: &BigUint, group: &DhGroup) -> Vec<u8> {
-        dh_premaster(z, group, self.profile.premaster_encoding(self.ems))
+    /// The DH pre-master secret from Z, encoded as this side's profile does for the
+    /// negotiated EMS state (M1: leading zero bytes stripped or kept).
+    fn dh_premaster_for(&self, neg: &Negotiated, z: &BigUint, group: &DhGroup) -> Vec<u8> {
+        dh_premaster(z, group, self.profile.premaster_encoding(neg.ems))
     }
 
     fn record_z(&mut self, z: &BigUint, group: &DhGroup) {
@@ -907,6 +885,8 @@ impl Connection {
         self.report.truth.p_len = Some(group.byte_len());
     }
 
+    /// The peer's DH public value, refused if shorter than p and this side's profile does not
+    /// accept short values (M2, M3).
     fn check_peer_public(&self, bytes: &[u8], group: &DhGroup) -> Result<BigUint, LocalError> {
         if bytes.len() < group.byte_len()
             && !self.profile.accepts_short_public(self.side == Side::Client)
@@ -920,20 +900,14 @@ impl Connection {
     }
 
     fn complete(&mut self) {
-        self.state = State::Connected;
+        self.phase = Phase::Connected;
         self.report.complete = true;
         self.report.at = None;
-    }
-
-    fn set_negotiated(&mut self, version: ProtocolVersion, suite: &'static SuiteInfo) {
-        self.version = Some(version);
-        self.suite = Some(suite);
-        self.report.version = Some(version.name().to_string());
-        self.report.suite = Some(suite.iana.to_string());
     }
 }
 
 mod client;
+mod crypto;
 mod server;
 
 /// A side's handshake-message size limits (M7), applied by [`HandshakeJoiner::push_limited`]
@@ -1037,31 +1011,70 @@ pub(crate) fn group_curve(g: NamedGroup) -> Option<crate::crypto::Curve> {
 }
 
 #[cfg(test)]
-mod model_cert_tests {
-    #[test]
-    fn model_cert_has_the_configured_size() {
-        for size in [300, 1100, 1200, 4000, 12_000, 40_000, 70_000] {
-            let c = super::model_cert(size, 1, "server");
-            assert_eq!(c.len(), size);
-            assert_eq!(c, super::build_model_cert(size, 1, "server"));
-            assert_eq!(c[0], 0x30);
+mod timer_tests {
+    use super::*;
+    use crate::seed::rng_for;
+
+    /// Moves every transmit between the two until neither has anything to send.
+    fn converse(c: &mut Connection, s: &mut Connection, cs: &mut PeerState, ss: &mut PeerState) {
+        for _ in 0..16 {
+            let mut moved = false;
+            while let Some(t) = c.poll_transmit() {
+                moved = true;
+                s.handle_input(10, &t.bytes, ss);
+            }
+            while let Some(t) = s.poll_transmit() {
+                moved = true;
+                c.handle_input(10, &t.bytes, cs);
+            }
+            if !moved {
+                break;
+            }
         }
     }
 
-    /// The sizes the structure cannot take get a blob whose header holds the right length:
-    /// tiny ones, and 65540 (a body of 65536 bytes needs a 3-byte length, of 65535 only 2).
     #[test]
-    fn fallback_blob_header_holds_its_length() {
-        for (size, header) in [
-            (0, &[0x30, 0x82, 0, 0][..]),
-            (3, &[0x30, 0x82, 0, 0]),
-            (200, &[0x30, 0x82, 0, 196]),
-            (276, &[0x30, 0x82, 1, 16]),
-            (65540, &[0x30, 0x83, 0, 0xff, 0xff]),
-        ] {
-            let c = super::build_model_cert(size, 1, "server");
-            assert_eq!(c.len(), size.max(4));
-            assert_eq!(&c[..header.len()], header);
-        }
+    fn the_engine_reports_its_deadlines_and_acts_on_them() {
+        let p = Arc::new(crate::profile::builtin::load("rfc-strict").unwrap());
+        let (mut cs, mut ss) = (
+            PeerState::new(&mut rng_for(1, &[9])),
+            PeerState::new(&mut rng_for(1, &[10])),
+        );
+        let timeouts = Timeouts {
+            handshake: Some(50),
+            connection: Some(80),
+        };
+        let c = Connection::client(p.clone(), "s", rng_for(1, &[0]), 0, &mut cs);
+        assert_eq!(c.poll_timeout(), None, "no timeouts, no deadline");
+
+        // A handshake that never gets an answer: the handshake's deadline, re-armed when the
+        // transport is up.
+        let mut c = c.with_timeouts(timeouts);
+        assert_eq!(c.poll_timeout(), Some(50));
+        c.restart_timers(20);
+        assert_eq!(c.poll_timeout(), Some(70));
+        assert_eq!(c.handle_timeout(69), None);
+        assert!(!c.is_closed());
+        assert_eq!(c.handle_timeout(70), Some(Timer::Handshake));
+        assert!(c.is_closed());
+        assert_eq!(c.report().error, Some(LocalError::Timeout));
+        assert_eq!(
+            c.report().at,
+            Some(MessageKind::Handshake(HandshakeType::ServerHello))
+        );
+        assert_eq!(c.poll_timeout(), None);
+
+        // A completed handshake: only the connection's deadline is left, and it closes
+        // without a word or a change to the report.
+        let mut c = Connection::client(p.clone(), "s", rng_for(2, &[0]), 0, &mut cs)
+            .with_timeouts(timeouts);
+        let mut s = Connection::server(p, rng_for(2, &[1]), 0).with_timeouts(timeouts);
+        converse(&mut c, &mut s, &mut cs, &mut ss);
+        assert!(c.is_handshake_complete() && s.is_handshake_complete());
+        assert_eq!(c.poll_timeout(), Some(80));
+        let report = c.report().clone();
+        assert_eq!(c.handle_timeout(80), Some(Timer::Connection));
+        assert!(c.is_closed() && c.poll_transmit().is_none());
+        assert_eq!(format!("{:?}", c.report()), format!("{report:?}"));
     }
 }

@@ -3,7 +3,7 @@
 //! spell them in kebab-case ([`Mechanism::as_str`]). Each variant says what happened, which
 //! profile knob(s) decide it, the engine function where it is decided, and its primary source
 //! (docs/field-facts.md gives the longer story, M1–M11). The classifier that names them is
-//! [`crate::engine::classify`].
+//! [`crate::engine::classify()`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -24,8 +24,11 @@ pub enum Mechanism {
     /// `premaster_leading_zeros` (strip / keep / keep-unless-ems, read through
     /// `Profile::premaster_encoding`) on each side; the server's `dh_group` /
     /// `dh_custom_prime` set how often Z starts with a zero byte. Decided in
-    /// `engine::conn::Connection::dh_premaster_for` (src/engine/conn.rs); seen by the peer in
-    /// `Connection::check_finished` or the record MAC in `Connection::handle_record`.
+    /// `Common::dh_premaster_for` (src/engine/conn.rs), called from
+    /// `ClientHs::send_client_flight` (src/engine/conn/client.rs) and `ServerHs::on_client_kx`
+    /// (src/engine/conn/server.rs); seen by the peer in `Common::check_finished`
+    /// (src/engine/conn.rs) or the record MAC in `Connection::handle_record`
+    /// (src/engine/conn.rs).
     /// Sources: RFC 5246 §8.1.2 ("Leading bytes of Z that contain all zero bits are
     /// stripped"), RFC 8446 §7.4.1 (TLS 1.3 pads), Microsoft KB4557473 "Applications
     /// experience forcibly closed TLS connection errors when connecting SQL Servers in
@@ -34,13 +37,13 @@ pub enum Mechanism {
     /// One side derived an extended master secret (RFC 7627 §4) and the other did not, so
     /// the Finished check fails. Knobs: the client's `ems_offer`, the server's
     /// `ems_negotiate` (`Profile::negotiates_ems`). Decided where each side settles EMS:
-    /// `engine::conn::Connection::on_client_hello` (src/engine/conn/server.rs) and
-    /// `Connection::on_server_hello` (src/engine/conn/client.rs); used in
-    /// `Connection::derive_master`. Source: RFC 7627 §4 and §5.1.
+    /// `ServerHs::on_client_hello` (src/engine/conn/server.rs) and `ClientHs::on_server_hello`
+    /// (src/engine/conn/client.rs), into `Negotiated`; used in `Common::derive_master`
+    /// (src/engine/conn.rs). Source: RFC 7627 §4 and §5.1.
     EmsMismatch,
     /// The Finished (or a protected record) did not verify and neither M1 nor EMS explains
     /// it: the two key schedules differ some other way. No single knob. Decided in
-    /// `engine::conn::Connection::check_finished` / `Connection::handle_record`
+    /// `Common::check_finished` (src/engine/conn.rs) / `Connection::handle_record`
     /// (src/engine/conn.rs). Source: RFC 5246 §7.4.9 (Finished), §6.2.3 (record MAC).
     KeyMismatch,
     /// M2. The server sent its DH public value Ys shorter than p (minimal encoding, about one
@@ -48,8 +51,8 @@ pub enum Mechanism {
     /// Internet Explorer 11 / WinINet on Windows 7 and 8.1). Knobs: the server's
     /// `public_value_encoding = "minimal"`, the client's `accepts_short_peer_public = false`
     /// (`Profile::public_encoding`, `Profile::accepts_short_public`). Decided in
-    /// `engine::conn::Connection::check_peer_public` (src/engine/conn.rs), called from
-    /// `Connection::on_server_kx` (src/engine/conn/client.rs). Sources: openssl/openssl PR
+    /// `Common::check_peer_public` (src/engine/conn.rs), called from `ClientHs::on_server_kx`
+    /// (src/engine/conn/client.rs). Sources: openssl/openssl PR
     /// 1320 and PR 1350 (OpenSSL began zero-padding Ys for this), dotnet/corefx issues 7812
     /// and 31611.
     DhShortServerPublic,
@@ -57,9 +60,9 @@ pub enum Mechanism {
     /// values (IIS on Windows Server 2008 R2–2016, which answers with a TCP reset). Knobs: the
     /// client's `client_public_value_encoding` / `public_value_encoding = "minimal"`, the
     /// server's `server_accepts_short_peer_public` / `accepts_short_peer_public = false`,
-    /// and its `server_fatal_close = "rst"`. Decided in
-    /// `engine::conn::Connection::check_peer_public` (src/engine/conn.rs), called from
-    /// `Connection::on_client_kx` (src/engine/conn/server.rs). Sources: TLS-Attacker issues
+    /// and its `server_fatal_close = "rst"`. Decided in `Common::check_peer_public`
+    /// (src/engine/conn.rs), called from `ServerHs::on_client_kx`
+    /// (src/engine/conn/server.rs). Sources: TLS-Attacker issues
     /// 47 and 50 (github.com/tls-attacker/TLS-Attacker), openssl/openssl PR 12331
     /// (OpenSSL 3.0 pads Yc for this).
     DhShortClientPublic,
@@ -68,71 +71,74 @@ pub enum Mechanism {
     /// message, or the longest body the message's structure allows), and the receiver refused
     /// it before reassembling it. Knobs: `message_limit_client`, `message_limit_server`,
     /// `message_limit_server_client_auth`, `max_handshake_message` on the receiver;
-    /// `cert_chain`, `max_fragment` on the sender. Decided in
-    /// `engine::conn::HeaderLimits::check` (src/engine/conn.rs). Sources: Microsoft Learn
+    /// `cert_chain`, `max_fragment` on the sender. Decided in `HeaderLimits::check`
+    /// (src/engine/conn.rs), from `Connection::handle_record` (src/engine/conn.rs). Sources:
+    /// Microsoft Learn
     /// "Transport Layer Security (TLS) registry settings" (Messaging keys), openjdk/jdk
     /// `sun/security/ssl/SSLConfiguration.java` (`jdk.tls.maxHandshakeMessageSize`).
     MessageTooLarge,
     /// M7 with a limit of 0: the receiver refuses any handshake message split across records,
     /// however small. Knobs: `message_limit_client` / `message_limit_server` /
     /// `message_limit_server_client_auth` = 0 on the receiver; `max_fragment` and
-    /// `pack_handshake_messages` on the sender. Decided in
-    /// `engine::conn::HeaderLimits::check` (src/engine/conn.rs). Source: Microsoft Learn
+    /// `pack_handshake_messages` on the sender. Decided in `HeaderLimits::check`
+    /// (src/engine/conn.rs). Source: Microsoft Learn
     /// "Transport Layer Security (TLS) registry settings", Messaging ("fragmented messages
     /// are not processed and will cause the TLS handshake to fail").
     FragmentedMessageRejected,
     /// M8. The server accepts none of the cipher suites the client offered (handshake_failure,
     /// alert 40). Knobs: the client's `client_suites`, the server's `server_suites`,
     /// `server_min_dh_bits` (drops DHE suites) and `curves`. Decided in
-    /// `engine::conn::Connection::choose_suite`, called from `Connection::on_client_hello`
-    /// (src/engine/conn/server.rs). Sources: RFC 5246 §7.4.1.3 and §7.2.2; AWS "Predefined
+    /// `ServerHs::choose_suite` (src/engine/conn/server.rs), called from
+    /// `ServerHs::on_client_hello` (src/engine/conn/server.rs). Sources: RFC 5246 §7.4.1.3
+    /// and §7.2.2; AWS "Predefined
     /// SSL security policies for Classic Load Balancers" (policies without DHE).
     NoSharedCipher,
     /// M8. No protocol version is enabled on both sides (protocol_version, alert 70). Knobs:
-    /// `client_versions`, `server_versions`. Decided in
-    /// `engine::conn::Connection::on_client_hello` (src/engine/conn/server.rs) or
-    /// `Connection::on_server_hello` (src/engine/conn/client.rs). Sources: RFC 5246
+    /// `client_versions`, `server_versions`. Decided in `ServerHs::on_client_hello`
+    /// (src/engine/conn/server.rs) or `ClientHs::on_server_hello`
+    /// (src/engine/conn/client.rs). Sources: RFC 5246
     /// Appendix E.1 and §7.2.2.
     NoSharedVersion,
     /// M9. The server's DH group is smaller than the client's minimum (insufficient_security,
     /// alert 71). Knobs: the client's `client_min_dh_bits`, the server's `dh_group` /
-    /// `dh_custom_prime`. Decided in `engine::conn::Connection::on_server_kx`
-    /// (src/engine/conn/client.rs). Sources: Microsoft Security Bulletin MS15-055 (clients
+    /// `dh_custom_prime`. Decided in `ClientHs::on_server_kx` (src/engine/conn/client.rs).
+    /// Sources: Microsoft Security Bulletin MS15-055 (clients
     /// refuse groups under 1024 bits), ssllabs/ssllabs-scan issue 128.
     DhGroupTooSmall,
     /// M4. A resumption broke an RFC 7627 §5.3 rule (the original session and the new hello
     /// disagree on EMS) and a side aborted. Knobs: `ems_resumption` (strict / oct2019 /
     /// legacy) on both sides, `ems_offer`, `ems_negotiate`. Decided in
-    /// `engine::conn::Connection::ems_decision` (src/engine/conn/server.rs) and
-    /// `Connection::on_server_hello` (src/engine/conn/client.rs). Sources: RFC 7627 §5.3;
+    /// `ServerHs::ems_decision` (src/engine/conn/server.rs) and `ClientHs::on_server_hello`
+    /// (src/engine/conn/client.rs). Sources: RFC 7627 §5.3;
     /// Microsoft KB4528489 "Transport Layer Security (TLS) connections might fail or timeout
     /// when connecting or attempting a resumption" (enforced from 8 October 2019,
     /// CVE-2019-1318).
     EmsResumeMismatch,
     /// M5. The server sent CertificateRequest in an abbreviated (resumed) handshake, where it
     /// does not belong; the client answered unexpected_message (alert 10). Knob: the server's
-    /// `cert_request_on_resume`. Decided in `engine::conn::Connection::resume_session`
-    /// (src/engine/conn/server.rs), refused by the client in `Connection::client_handle`
+    /// `cert_request_on_resume`. Decided in `ServerHs::resume_session`
+    /// (src/engine/conn/server.rs), refused by the client in `ClientHs::after_hello`
     /// (src/engine/conn/client.rs). Sources: Microsoft KB4528489 item 2; RFC 5246 §7.3;
     /// OpenSSL `ssl/statem/statem_clnt.c` (the client's unexpected_message).
     CertRequestOnResume,
     /// M10. The connection was reset (TCP RST) before the handshake completed, and no side
     /// found anything wrong itself. Knobs: the scenario's `[[fault]]` entries (a crashed
-    /// host, a reset connection). Decided in `engine::conn::Connection::handle_close`
+    /// host, a reset connection). Decided in `Connection::handle_close`
     /// (src/engine/conn.rs), fed by the fleet's network (`net`). Source: none beyond the
     /// scenario: network faults are configured, not taken from a stack.
     ConnectionReset,
     /// M10. The peer closed the connection (TCP FIN) before the handshake completed, and no
     /// side found anything wrong itself (in the bridge: the real peer closed without an
     /// alert). Knobs: the scenario's `[[fault]]` entries. Decided in
-    /// `engine::conn::Connection::handle_close` (src/engine/conn.rs). Source: none beyond
-    /// the scenario.
+    /// `Connection::handle_close` (src/engine/conn.rs). Source: none beyond the scenario.
     ConnectionClosed,
     /// M10. A side's application gave up waiting for the peer: the network stalled, dropped
     /// or partitioned the connection. Knobs: the scenario's `[[fault]]` entries (partition,
-    /// stall, loss) and the fleet's timeout; the bridge's deadlines. Decided in
-    /// `engine::conn::Connection::handle_timeout` (src/engine/conn.rs), called by the
-    /// driver (`net`, `bridge`). Source: none beyond the scenario.
+    /// stall, loss) and the fleet's `timeout_ms`; the bridge's `Limits`; both become the
+    /// engine's `Timeouts`. Decided in `Connection::handle_timeout` (src/engine/conn.rs)
+    /// once the deadline `Connection::poll_timeout` (src/engine/conn.rs) reported has passed,
+    /// called by the driver: `net::drive::deadline_passed` (src/net/drive.rs),
+    /// `bridge::drive` (src/bridge/mod.rs). Source: none beyond the scenario.
     NetworkTimeout,
     /// A side rejected the handshake for a reason none of the above names (a decode error, a
     /// bad signature, an illegal parameter, an unsupported extension, an unexpected message
@@ -146,7 +152,7 @@ pub enum Mechanism {
     /// `ftps_reuse_reply`; whether the client resumes: `client_resumes`, `ems_resumption`
     /// (an October 2019 Windows client never offers a non-EMS session), the server's
     /// `ems_negotiate`. Decided by the FTPS server's data-channel check in
-    /// `net::accept_loop` (src/net/mod.rs) and named in `engine::classify`
+    /// `net::server::serve` (src/net/server.rs) and named in `engine::classify`
     /// (`Context::FtpsDataRefused`). Sources: Microsoft KB4528489 item 3;
     /// robinrodricks/FluentFTP issues 1738, 1283 and 948; vsftpd.conf(5) `require_ssl_reuse`.
     FtpsDataNotResumed,
@@ -335,6 +341,67 @@ mod tests {
         assert!(list.contains(NetworkTimeout.as_str()), "{e}");
         assert!(!list.contains(PeerAlert.as_str()), "{e}");
         assert!(serde_json::from_str::<Mechanism>("\"made-up\"").is_err());
+    }
+
+    /// Every function a variant's doc names as deciding it exists: a code span `Type::f` or
+    /// `module::f` followed by a file "(src/…)" has `fn f` (and `impl Type`) in that file;
+    /// one without a file has them in some file of `src/`.
+    #[test]
+    fn deciding_functions_exist() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut all = Vec::new();
+        sources(&root.join("src"), &mut all);
+        let docs: Vec<&str> = include_str!("mechanism.rs")
+            .lines()
+            .take_while(|l| !l.starts_with("use Mechanism::*"))
+            .filter_map(|l| l.trim_start().strip_prefix("///"))
+            .collect();
+        let docs = docs.join(" ");
+        let spans: Vec<&str> = docs.split('`').collect();
+        let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let mut checked = 0;
+        for i in (1..spans.len()).step_by(2) {
+            let segs: Vec<&str> = spans[i].split("::").collect();
+            let Some((f, path)) = segs.split_last() else {
+                continue;
+            };
+            if path.is_empty()
+                || !segs.iter().all(|s| ident(s))
+                || !f.starts_with(char::is_lowercase)
+            {
+                continue; // not a path, or a type or variant (`Context::Bridge`)
+            }
+            let ty = path.last().filter(|t| t.starts_with(char::is_uppercase));
+            let file = spans[i + 1]
+                .trim_start()
+                .strip_prefix('(')
+                .and_then(|t| t.split(')').next())
+                .filter(|t| t.starts_with("src/"));
+            let texts = match file {
+                Some(f) => vec![std::fs::read_to_string(root.join(f))
+                    .unwrap_or_else(|e| panic!("{}: {f}: {e}", spans[i]))],
+                None => all.clone(),
+            };
+            let found = texts.iter().any(|t| {
+                (t.contains(&format!("fn {f}(")) || t.contains(&format!("fn {f}<")))
+                    && ty.is_none_or(|ty| {
+                        t.contains(&format!("impl {ty} {{")) || t.contains(&format!(" for {ty} {{"))
+                    })
+            });
+            assert!(found, "`{}` ({file:?}) names no function", spans[i]);
+            checked += 1;
+        }
+        assert!(checked >= 30, "only {checked} function paths found");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The sans-IO handshake engine: client and server state machines ([`Connection`]), the
 //! state that outlives a connection ([`PeerState`]), what each side saw ([`LocalReport`]),
 //! the merged [`Outcome`], the mechanism ids ([`Mechanism`]) and the one classifier that
-//! names them ([`classify`]). The in-memory driver ([`Pair`]) connects a client and a
+//! names them ([`classify()`]). The in-memory driver ([`Pair`]) connects a client and a
 //! server engine directly, for tests and for `tlsim handshake`.
 
 mod classify;
@@ -12,7 +12,7 @@ pub mod real;
 pub mod session;
 
 pub use classify::{classify, Context, Verdict};
-pub use conn::{Connection, Transmit};
+pub use conn::{Connection, Timeouts, Timer, Transmit};
 pub use mechanism::Mechanism;
 pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,

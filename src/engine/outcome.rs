@@ -1,6 +1,6 @@
 //! What one side saw of a connection (`LocalReport`), and the merged `Outcome` of a
 //! connection. The mechanism is found by comparing what the two peers really computed and
-//! received, after the handshake ran — never assigned before (see [`super::classify`]).
+//! received, after the handshake ran — never assigned before (see [`super::classify()`]).
 //! Every field is typed; the serialized forms are the strings and numbers `tlsim`'s JSON has
 //! always had (alerts as numbers, messages by name, secrets as hex).
 

@@ -4,7 +4,7 @@ use super::corpus::{self, EngineCase};
 use super::mutate::{dictionary, Mutator};
 use super::tls::{mutate_stream, Msg, Stream};
 use super::Target;
-use crate::engine::{CloseKind, Connection, LocalReport, Outcome, PeerState, Side};
+use crate::engine::{CloseKind, Connection, LocalReport, Outcome, PeerState, Side, Timeouts};
 use crate::profile::{self, Profile};
 use crate::wire::*;
 use std::path::{Path, PathBuf};
@@ -497,7 +497,11 @@ fn feed(
     end: End,
 ) -> Result<(Vec<u8>, LocalReport), String> {
     let mut state: PeerState = case.state.clone();
-    let mut c = case.connection(&mut state);
+    // `End::Timeout` ends the input at the handshake's deadline, 2 ms after the start.
+    let mut c = case.connection(&mut state).with_timeouts(Timeouts {
+        handshake: Some(2),
+        connection: None,
+    });
     let mut closed = false;
     let mut sent = Vec::new();
     drain(&mut c, &mut closed, &mut sent)?;
@@ -510,7 +514,9 @@ fn feed(
         End::Nothing => {}
         End::Fin => c.handle_close(now + 2, CloseKind::Fin),
         End::Rst => c.handle_close(now + 2, CloseKind::Rst),
-        End::Timeout => c.handle_timeout(now + 2),
+        End::Timeout => {
+            c.handle_timeout(now + 2);
+        }
     }
     drain(&mut c, &mut closed, &mut sent)?;
     let report = c.report().clone();

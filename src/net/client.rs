@@ -5,11 +5,11 @@
 //! done, the host waits for the servers to finish the last connections.
 
 use super::collect::{Channel, ClientMeta, Collector};
-use super::drive::{drive, now_ms};
+use super::drive::{deadline_passed, drive, now_ms, until_deadline, Anchor};
 use super::faults::ConnFaults;
 use super::spec::{by_host, server_key, ClientSpec, Fleet};
 use super::stream::FramedStream;
-use crate::engine::{CloseKind, Connection, Millis, PeerState};
+use crate::engine::{CloseKind, Connection, Millis, PeerState, Timeouts};
 use crate::seed::{rng_at, Purpose};
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
@@ -125,7 +125,8 @@ async fn run_peer(p: Peer, ctx: HostCtx) {
         }
         for (k, channel) in (0u32..).zip(channels(spec)) {
             let fault = ctx.faults.pick(&spec.label, roll(&mut sched));
-            let start = now_ms();
+            let anchor = Anchor::now();
+            let start = anchor.ms;
             let meta = ClientMeta {
                 client: spec.label.clone(),
                 server: server_id.clone(),
@@ -144,14 +145,20 @@ async fn run_peer(p: Peer, ctx: HostCtx) {
                 start,
                 &mut env.borrow_mut(),
             )
-            .with_summaries(ctx.record);
+            .with_summaries(ctx.record)
+            .with_timeouts(Timeouts {
+                handshake: Some(ctx.timeout),
+                connection: None,
+            });
             let port = if channel == Channel::FtpsData {
                 tp + 1
             } else {
                 tp
             };
-            let connected = tokio::time::timeout(
-                Duration::from_millis(ctx.timeout),
+            // The connect has the handshake's deadline; `drive` re-arms it once connected.
+            let connected = until_deadline(
+                &conn,
+                anchor,
                 turmoil::net::TcpStream::connect((th.as_str(), port)),
             )
             .await;
@@ -162,11 +169,11 @@ async fn run_peer(p: Peer, ctx: HostCtx) {
                         fault,
                         rng_at(ctx.seed, Purpose::ClientStream, &conn_path),
                     );
-                    drive(&mut conn, &mut s, &env, ctx.timeout, &mut wire).await;
+                    drive(&mut conn, &mut s, &env, &mut wire).await;
                     drop(s);
                 }
                 Ok(Err(_)) => conn.handle_close(now_ms(), CloseKind::Rst),
-                Err(_) => conn.handle_timeout(now_ms()),
+                Err(at) => deadline_passed(&mut conn, at),
             }
             let report = conn.take_report();
             ctx.col.borrow_mut().client.push((

@@ -1,10 +1,12 @@
 //! Moving one engine's bytes: each flight the engine has to send goes out as one write of
 //! the framed stream, each frame received goes in, until the handshake completes, either
-//! side closes or the application's timeout expires. Also the simulated clock in ms.
+//! side closes or the engine's deadline ([`Connection::poll_timeout`]) passes. Also the
+//! simulated clock in ms, and its link to tokio's timers.
 
 use super::stream::{Frame, FramedStream};
 use crate::engine::{CloseKind, Connection, Millis, PeerState, WireEvent};
 use std::cell::RefCell;
+use std::future::Future;
 use std::time::Duration;
 
 /// The simulated time of the current host, in ms.
@@ -18,16 +20,59 @@ pub(super) fn millis(d: Duration) -> Millis {
     Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
+/// One moment of the simulated clock, as the engine reads it (ms) and as tokio's timers take
+/// it: an engine deadline in ms becomes the tokio instant that many ms after the anchor.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Anchor {
+    instant: tokio::time::Instant,
+    pub(super) ms: Millis,
+}
+
+impl Anchor {
+    pub(super) fn now() -> Anchor {
+        Anchor {
+            instant: tokio::time::Instant::now(),
+            ms: now_ms(),
+        }
+    }
+
+    fn instant(self, at: Millis) -> tokio::time::Instant {
+        self.instant + Duration::from_millis(at.saturating_sub(self.ms))
+    }
+}
+
+/// Run `fut` until the engine's next deadline ([`Connection::poll_timeout`]; forever if it
+/// has none). Err(deadline) if the deadline came first.
+pub(super) async fn until_deadline<F: Future>(
+    conn: &Connection,
+    anchor: Anchor,
+    fut: F,
+) -> Result<F::Output, Millis> {
+    match conn.poll_timeout() {
+        Some(at) => tokio::time::timeout_at(anchor.instant(at), fut)
+            .await
+            .map_err(|_| at),
+        None => Ok(fut.await),
+    }
+}
+
+/// The engine's deadline `at` has passed on the simulated clock: tell it (now is at least
+/// `at`, whatever the whole-ms rounding of the clock).
+pub(super) fn deadline_passed(conn: &mut Connection, at: Millis) {
+    conn.handle_timeout(now_ms().max(at));
+}
+
 /// Move one engine's bytes over a framed stream until its handshake completes, it
-/// closes, the peer closes, or the timeout expires.
+/// closes, the peer closes, or its deadline passes. The transport is up: the engine's
+/// timers run from now.
 pub(super) async fn drive(
     conn: &mut Connection,
     s: &mut FramedStream,
     env: &RefCell<PeerState>,
-    timeout_ms: Millis,
     wire: &mut Option<Vec<WireEvent>>,
 ) {
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
+    let anchor = Anchor::now();
+    conn.restart_timers(anchor.ms);
     let mut flight: Vec<Vec<u8>> = Vec::new();
     loop {
         // Everything the engine has to send now goes out as one write; a close ends it.
@@ -65,10 +110,10 @@ pub(super) async fn drive(
         if conn.is_handshake_complete() || conn.is_closed() {
             return;
         }
-        match tokio::time::timeout_at(deadline, s.recv()).await {
+        match until_deadline(conn, anchor, s.recv()).await {
             Ok(Frame::Data(b)) => conn.handle_input(now_ms(), &b, &mut env.borrow_mut()),
             Ok(Frame::Closed(k)) => conn.handle_close(now_ms(), k),
-            Err(_) => conn.handle_timeout(now_ms()),
+            Err(at) => deadline_passed(conn, at),
         }
     }
 }

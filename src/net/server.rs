@@ -8,7 +8,7 @@ use super::collect::Collector;
 use super::drive::{drive, now_ms};
 use super::spec::{by_host, listen_ports, Fleet, FtpsServer};
 use super::stream::{refuse, FramedStream};
-use crate::engine::{Connection, HandshakeKind, Millis, PeerState};
+use crate::engine::{Connection, HandshakeKind, Millis, PeerState, Timeouts};
 use crate::profile::Profile;
 use crate::seed::{rng_at, Purpose};
 use std::cell::RefCell;
@@ -157,9 +157,13 @@ async fn serve(stream: turmoil::net::TcpStream, ctx: Rc<ServerCtx>, n: u64) {
         rng_at(ctx.seed, Purpose::ServerConnection, &path),
         now_ms(),
     )
-    .with_summaries(ctx.record);
+    .with_summaries(ctx.record)
+    .with_timeouts(Timeouts {
+        handshake: Some(ctx.timeout),
+        connection: None,
+    });
     let mut wire = ctx.record.then(Vec::new);
-    drive(&mut conn, &mut s, &ctx.env, ctx.timeout, &mut wire).await;
+    drive(&mut conn, &mut s, &ctx.env, &mut wire).await;
     let report = conn.take_report();
     let cr = conn.client_random();
     // FTPS data channel: the server checks that the TLS session was resumed from a control

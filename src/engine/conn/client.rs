@@ -1,12 +1,79 @@
 //! The client half of the handshake state machine.
 
+use super::crypto::KxSigned;
 use super::*;
+use crate::crypto::model_cert::{model_cert, modelled_signature};
+use crate::crypto::{encode_public, DhKeyPair};
 use crate::profile::{EmsResumption, TlsVersion};
+use rand_core::RngCore;
+use rsa::RsaPublicKey;
 
-impl Connection {
-    pub(super) fn start_client(&mut self, env: &mut PeerState) {
-        let p = self.profile.clone();
-        self.rng.fill_bytes(&mut self.client_random);
+/// The client's handshake: what it offered, the session it tried to resume, and what the
+/// server's flight has told it so far.
+pub(in crate::engine) struct ClientHs {
+    state: ClientState,
+    /// Identity of the server, the key of the client's session store.
+    server_id: String,
+    /// The ClientHello it sent.
+    offered: ClientHello,
+    /// Held a session for this server at the start (offered or not).
+    had_session: bool,
+    /// The session it offered for resumption, kept only if the server resumes it.
+    resume: Option<Session>,
+    /// Bridge mode: the RSA key of the server's certificate (None in the simulated mode,
+    /// which checks modelled signatures).
+    server_key: Option<RsaPublicKey>,
+    /// The key exchange, settled at ServerKeyExchange (RSA key transport: at
+    /// ServerHelloDone).
+    kx: ClientKx,
+    /// The server sent CertificateRequest.
+    cert_requested: bool,
+    /// The ticket of a NewSessionTicket, stored with the session at the end.
+    new_ticket: Option<Vec<u8>>,
+}
+
+/// Where the client's handshake is.
+enum ClientState {
+    /// ClientHello sent.
+    ExpectServerHello,
+    /// ServerHello accepted: what it settled (fixed from here on) and the next message.
+    Negotiated(Negotiated, ClientStep),
+}
+
+/// The messages a client expects after ServerHello, in order; the steps after the key
+/// schedule carry the master secret.
+#[derive(Clone, Copy)]
+enum ClientStep {
+    Certificate,
+    ServerKx,
+    CertReqOrDone,
+    ServerDone,
+    Ccs(Master),
+    Finished(Master),
+}
+
+/// The client's side of the key exchange, computed at ServerKeyExchange and sent at
+/// ServerHelloDone.
+enum ClientKx {
+    /// RSA key transport (no ServerKeyExchange): the pre-master secret is made at
+    /// ServerHelloDone.
+    None,
+    /// Finite-field DHE: the client's key pair and the shared secret Z.
+    Dh {
+        group: DhGroup,
+        pair: DhKeyPair,
+        z: BigUint,
+    },
+    /// ECDHE: the client's public point and the shared secret (the pre-master secret).
+    Ec { public: Vec<u8>, shared: Vec<u8> },
+}
+
+impl ClientHs {
+    /// Build and queue the ClientHello, offering a stored session for `server_id` if the
+    /// profile resumes and the RFC 7627 policy allows it.
+    pub(super) fn start(c: &mut Common, server_id: &str, env: &mut PeerState) -> ClientHs {
+        let p = c.profile.clone();
+        c.rng.fill_bytes(&mut c.client_random);
         let max_version = p
             .client_versions
             .iter()
@@ -19,9 +86,11 @@ impl Connection {
         // says a client SHOULD NOT offer a non-EMS session (§5.3).
         let mut session_id = Vec::new();
         let mut ticket: Option<Vec<u8>> = None;
+        let mut had_session = false;
+        let mut resume = None;
         if p.client_resumes && p.client_cache_secs > 0 {
-            if let Some(s) = env.client_lookup(&self.server_id, self.now, p.client_cache_secs) {
-                self.had_session = true;
+            if let Some(s) = env.client_lookup(server_id, c.now, p.client_cache_secs) {
+                had_session = true;
                 let refuse = !s.ems
                     && matches!(
                         p.ems_resumption,
@@ -32,7 +101,7 @@ impl Connection {
                         (Some(t), true) => {
                             // RFC 5077 §3.4: a fresh session ID lets the client see acceptance.
                             let mut id = vec![0u8; 32];
-                            self.rng.fill_bytes(&mut id);
+                            c.rng.fill_bytes(&mut id);
                             session_id = id;
                             ticket = Some(t.clone());
                         }
@@ -40,16 +109,15 @@ impl Connection {
                         _ => {}
                     }
                     if !session_id.is_empty() {
-                        self.report.truth.original_session_ems = Some(s.ems);
-                        self.resume = Some(s);
+                        c.report.truth.original_session_ems = Some(s.ems);
+                        resume = Some(s);
                     }
                 }
             }
         }
-        if self.had_session && self.resume.is_none() {
-            self.report.kind = HandshakeKind::ResumeRefused;
+        if had_session && resume.is_none() {
+            c.report.kind = HandshakeKind::ResumeRefused;
         }
-        self.session_id = session_id.clone();
 
         let suites: Vec<CipherSuite> = p
             .client_suites
@@ -86,84 +154,150 @@ impl Connection {
         ext.push(ClientExtension::RenegotiationInfo(Vec::new()));
         let ch = ClientHello {
             version: max_version.wire(),
-            random: self.client_random,
+            random: c.client_random,
             session_id: SessionId(session_id),
             suites,
             compression: vec![CompressionMethod::Null],
             extensions: ext,
         };
-        self.offered = Some(ch.clone());
-        self.queue(HandshakePayload::ClientHello(ch));
-        self.flush_flight();
+        c.queue(HandshakePayload::ClientHello(ch.clone()));
+        c.flush_flight();
+        ClientHs {
+            state: ClientState::ExpectServerHello,
+            server_id: server_id.to_string(),
+            offered: ch,
+            had_session,
+            resume,
+            server_key: None,
+            kx: ClientKx::None,
+            cert_requested: false,
+            new_ticket: None,
+        }
     }
 
-    pub(super) fn client_handle(
+    /// Whether the handshake resumes a session (false until ServerHello says so).
+    pub(super) fn resumed(&self) -> bool {
+        matches!(&self.state, ClientState::Negotiated(neg, _) if neg.resumed)
+    }
+
+    /// The message the client waits for.
+    pub(super) fn expected(&self) -> MessageKind {
+        use HandshakeType as H;
+        let hs = MessageKind::Handshake;
+        match &self.state {
+            ClientState::ExpectServerHello => hs(H::ServerHello),
+            ClientState::Negotiated(_, step) => match step {
+                ClientStep::Certificate => hs(H::Certificate),
+                ClientStep::ServerKx => hs(H::ServerKeyExchange),
+                ClientStep::CertReqOrDone | ClientStep::ServerDone => hs(H::ServerHelloDone),
+                ClientStep::Ccs(_) => MessageKind::CHANGE_CIPHER_SPEC,
+                ClientStep::Finished(_) => hs(H::Finished),
+            },
+        }
+    }
+
+    /// A ChangeCipherSpec arrived: true (and Finished is next) if it was expected.
+    pub(super) fn ccs_received(&mut self) -> bool {
+        match &mut self.state {
+            ClientState::Negotiated(_, step) => match *step {
+                ClientStep::Ccs(master) => {
+                    *step = ClientStep::Finished(master);
+                    true
+                }
+                _ => false,
+            },
+            ClientState::ExpectServerHello => false,
+        }
+    }
+
+    /// One handshake message from the server (`raw`: its bytes, header included).
+    pub(super) fn handle(
         &mut self,
+        c: &mut Common,
         msg: HandshakeMessage,
         raw: &[u8],
         env: &mut PeerState,
     ) -> Result<(), LocalError> {
-        match (self.state, msg.payload) {
-            (State::ExpectServerHello, HandshakePayload::ServerHello(sh)) => {
-                self.on_server_hello(sh)
-            }
-            (State::ExpectCertificate, HandshakePayload::Certificate(chain)) => {
-                if chain.is_empty() {
-                    return Err(LocalError::Decode {
-                        what: "empty server Certificate".into(),
-                    });
+        // The state is moved out for the handlers to read `neg` beside `&mut self`, and put
+        // back on every path: what the hellos settled stays, only the step moves on.
+        match std::mem::replace(&mut self.state, ClientState::ExpectServerHello) {
+            ClientState::ExpectServerHello => match msg.payload {
+                HandshakePayload::ServerHello(sh) => {
+                    self.state = self.on_server_hello(c, sh)?;
+                    Ok(())
                 }
-                if self.real.is_some() {
-                    // Bridge mode: the RSA key from the real X.509 leaf (no chain validation:
-                    // the peer is a local test server with a self-signed certificate).
-                    let key = super::super::real::leaf_public_key(&chain[0]).map_err(|e| {
-                        LocalError::Decode {
-                            what: format!("server certificate: {e}"),
-                        }
-                    })?;
-                    self.peer_key = Some(key);
-                }
-                let kx = self.suite.map(|s| s.kx);
-                self.state = match kx {
-                    Some(KeyExchange::Rsa) => State::ExpectCertReqOrDone,
-                    _ => State::ExpectServerKx,
-                };
-                Ok(())
+                other => Err(c.unexpected(&other, false)),
+            },
+            ClientState::Negotiated(neg, step) => {
+                let next = self.after_hello(c, &neg, step, msg, raw, env);
+                let step = next.as_ref().map_or(step, |s| *s);
+                self.state = ClientState::Negotiated(neg, step);
+                next.map(drop)
             }
-            (State::ExpectServerKx, HandshakePayload::ServerKeyExchange(body)) => {
-                self.on_server_kx(&body, env)
-            }
-            (State::ExpectCertReqOrDone, HandshakePayload::CertificateRequest(_)) => {
-                self.client_cert_requested = true;
-                self.state = State::ExpectServerDone;
-                Ok(())
-            }
-            (
-                State::ExpectCertReqOrDone | State::ExpectServerDone,
-                HandshakePayload::ServerHelloDone,
-            ) => self.send_client_flight(env),
-            (State::ExpectCcs, HandshakePayload::NewSessionTicket(t)) if self.ticket_acked => {
-                self.new_ticket = Some(t.ticket);
-                Ok(())
-            }
-            (State::ExpectFinished, HandshakePayload::Finished(vd)) => {
-                self.check_finished(&vd, raw)?;
-                if self.resumed {
-                    self.send_finished();
-                }
-                self.client_done(env);
-                Ok(())
-            }
-            (_, other) => Err(self.unexpected(&other)),
         }
     }
 
-    fn on_server_hello(&mut self, sh: ServerHello) -> Result<(), LocalError> {
-        let p = self.profile.clone();
-        let offered = self
-            .offered
-            .clone()
-            .expect("a client has sent its ClientHello");
+    /// A message after ServerHello, at `step`: the next step.
+    fn after_hello(
+        &mut self,
+        c: &mut Common,
+        neg: &Negotiated,
+        step: ClientStep,
+        msg: HandshakeMessage,
+        raw: &[u8],
+        env: &mut PeerState,
+    ) -> Result<ClientStep, LocalError> {
+        Ok(match (step, msg.payload) {
+            (ClientStep::Certificate, HandshakePayload::Certificate(chain)) => {
+                let Some(leaf) = chain.first() else {
+                    return Err(LocalError::Decode {
+                        what: "empty server Certificate".into(),
+                    });
+                };
+                self.server_key = c.crypto.server_key(leaf)?;
+                match neg.suite.kx {
+                    KeyExchange::Rsa => ClientStep::CertReqOrDone,
+                    _ => ClientStep::ServerKx,
+                }
+            }
+            (ClientStep::ServerKx, HandshakePayload::ServerKeyExchange(body)) => {
+                self.on_server_kx(c, neg, &body, env)?;
+                ClientStep::CertReqOrDone
+            }
+            (ClientStep::CertReqOrDone, HandshakePayload::CertificateRequest(_)) => {
+                self.cert_requested = true;
+                ClientStep::ServerDone
+            }
+            (
+                ClientStep::CertReqOrDone | ClientStep::ServerDone,
+                HandshakePayload::ServerHelloDone,
+            ) => self.send_client_flight(c, neg)?,
+            (ClientStep::Ccs(_), HandshakePayload::NewSessionTicket(t)) if neg.ticket_acked => {
+                self.new_ticket = Some(t.ticket);
+                step
+            }
+            (ClientStep::Finished(master), HandshakePayload::Finished(vd)) => {
+                c.check_finished(neg, &master, &vd, raw)?;
+                if neg.resumed {
+                    c.send_finished(neg, &master);
+                }
+                c.complete();
+                self.store_session(c, neg, &master, env);
+                step
+            }
+            (_, other) => return Err(c.unexpected(&other, neg.resumed)),
+        })
+    }
+
+    /// ServerHello: check it against what was offered and settle the [`Negotiated`]
+    /// parameters; a resumption installs the stored master secret at once.
+    fn on_server_hello(
+        &mut self,
+        c: &mut Common,
+        sh: ServerHello,
+    ) -> Result<ClientState, LocalError> {
+        let p = c.profile.clone();
+        let offered = &self.offered;
         let Some(version) =
             TlsVersion::from_wire(sh.version).filter(|v| p.client_versions.contains(v))
         else {
@@ -181,7 +315,7 @@ impl Connection {
                 what: format!("suite {} not offered", sh.suite.name()),
             });
         };
-        if self.real.is_some() && !Self::real_suite_ok(info) {
+        if !c.crypto.suite_ok(info) {
             return Err(LocalError::IllegalParameter {
                 what: format!(
                     "suite {} is not supported in bridge mode (only (EC)DHE_RSA AES-GCM)",
@@ -212,12 +346,21 @@ impl Connection {
             });
         }
         let sh_ems = sh.offers_ems();
-        self.server_random = sh.random;
-        self.set_negotiated(version.wire(), info);
-        self.ticket_acked = sh.has_ext(ExtensionType::SessionTicket);
-
-        let resumed = !self.session_id.is_empty() && sh.session_id.0 == self.session_id;
-        if let (true, Some(s)) = (resumed, self.resume.clone()) {
+        let ticket_acked = sh.has_ext(ExtensionType::SessionTicket);
+        c.set_negotiated(version.wire(), info);
+        let offered_id = &offered.session_id.0;
+        let resumed = !offered_id.is_empty() && sh.session_id.0 == *offered_id;
+        let mut neg = Negotiated {
+            version: version.wire(),
+            suite: info,
+            client_random: c.client_random,
+            server_random: sh.random,
+            session_id: sh.session_id.0,
+            ems: sh_ems,
+            resumed: false,
+            ticket_acked,
+        };
+        if let (true, Some(s)) = (resumed, self.resume.as_ref()) {
             if s.suite != sh.suite || s.version != sh.version.to_u16() {
                 return Err(LocalError::IllegalParameter {
                     what: "resumed session with another suite or version".into(),
@@ -231,71 +374,53 @@ impl Connection {
                     hello_ems: sh_ems,
                 });
             }
-            self.resumed = true;
-            self.ems = s.ems;
-            self.report.kind = HandshakeKind::Resumed;
-            let master: [u8; 48] =
+            neg.resumed = true;
+            neg.ems = s.ems;
+            c.report.kind = HandshakeKind::Resumed;
+            let master: Master =
                 s.master
                     .as_slice()
                     .try_into()
                     .map_err(|_| LocalError::Decode {
                         what: "stored master".into(),
                     })?;
-            self.set_master(master);
-            self.state = State::ExpectCcs;
-            return Ok(());
+            c.set_master(&neg, master)?;
+            return Ok(ClientState::Negotiated(neg, ClientStep::Ccs(master)));
         }
         if self.resume.is_some() || self.had_session {
-            self.report.kind = HandshakeKind::ResumeRefused;
+            c.report.kind = HandshakeKind::ResumeRefused;
         }
         self.resume = None;
-        self.session_id = sh.session_id.0.clone();
-        self.ems = sh_ems;
-        self.state = State::ExpectCertificate;
-        Ok(())
+        Ok(ClientState::Negotiated(neg, ClientStep::Certificate))
     }
 
-    fn on_server_kx(&mut self, body: &[u8], env: &mut PeerState) -> Result<(), LocalError> {
-        let p = self.profile.clone();
-        let info = self
-            .suite
-            .expect("suite negotiated before ServerKeyExchange");
-        let tls12 = self.version == Some(ProtocolVersion::TLSv1_2);
-        let ske = ServerKeyExchangePayload::read_as(info.kx, tls12, body).map_err(|e| {
-            LocalError::Decode {
-                what: format!("ServerKeyExchange: {e}"),
-            }
-        })?;
-        let expect_sig = modelled_signature(
-            b"ske",
-            &[
-                &self.client_random,
-                &self.server_random,
-                &ske.params_bytes(),
-            ],
-        );
-        // Bridge mode: a real RSA signature over client_random || server_random || params
-        // (RFC 5246 §7.4.3), checked with the certificate's key; the modelled one otherwise.
-        let real_sig_ok = |sig: &DigitallySigned| -> bool {
-            let (Some(key), Some(scheme)) = (self.peer_key.as_ref(), sig.scheme) else {
-                return false; // TLS ≤ 1.1 MD5||SHA-1 signatures are not implemented
-            };
-            let msg = [
-                &self.client_random[..],
-                &self.server_random[..],
-                &ske.params_bytes(),
-            ]
-            .concat();
-            super::super::real::verify(key, scheme, &msg, &sig.signature)
+    /// ServerKeyExchange: check the parameters and the signature, make this side's key pair
+    /// and compute the shared secret.
+    fn on_server_kx(
+        &mut self,
+        c: &mut Common,
+        neg: &Negotiated,
+        body: &[u8],
+        env: &mut PeerState,
+    ) -> Result<(), LocalError> {
+        let p = c.profile.clone();
+        let ske =
+            ServerKeyExchangePayload::read_as(neg.suite.kx, neg.tls12(), body).map_err(|e| {
+                LocalError::Decode {
+                    what: format!("ServerKeyExchange: {e}"),
+                }
+            })?;
+        let params = ske.params_bytes();
+        let signed = KxSigned {
+            client_random: &neg.client_random,
+            server_random: &neg.server_random,
+            params: &params,
         };
-        let sig_ok = |sig: &DigitallySigned| -> bool {
-            if self.real.is_some() {
-                real_sig_ok(sig)
-            } else {
-                sig.signature == expect_sig
-            }
-        };
-        let sig_ok = sig_ok(ske.sig());
+        // A real RSA signature checked with the certificate's key in bridge mode, the
+        // modelled one otherwise.
+        let sig_ok = c
+            .crypto
+            .verify_server_kx(self.server_key.as_ref(), ske.sig(), &signed);
         match ske {
             ServerKeyExchangePayload::Dhe { params, .. } => {
                 let prime = crate::crypto::decode_public(&params.p);
@@ -311,26 +436,21 @@ impl Connection {
                         min: p.client_min_dh_bits,
                     });
                 }
-                let ys = self.check_peer_public(&params.ys, &group)?;
+                let ys = c.check_peer_public(&params.ys, &group)?;
                 if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
-                let pair = env.dh_key_pair(&group, p.dh_exponent_bits, 0, self.now, &mut self.rng);
+                let pair = env.dh_key_pair(&group, p.dh_exponent_bits, 0, c.now, &mut c.rng);
                 let z = group
                     .shared_secret(&pair.private, &ys)
                     .map_err(|_| LocalError::BadPeerPublic)?;
-                self.record_z(&z, &group);
-                self.kx = Kx::Dh { group, pair };
-                self.pending_z = Some(z);
+                c.record_z(&z, &group);
+                self.kx = ClientKx::Dh { group, pair, z };
             }
             ServerKeyExchangePayload::Ecdhe { params, .. } => {
-                let offered = self
-                    .offered
-                    .as_ref()
-                    .and_then(|c| c.groups().map(|g| g.to_vec()))
-                    .unwrap_or_default();
+                let groups = self.offered.groups().unwrap_or_default();
                 let Some(curve) =
-                    group_curve(params.group).filter(|_| offered.contains(&params.group))
+                    group_curve(params.group).filter(|_| groups.contains(&params.group))
                 else {
                     return Err(LocalError::IllegalParameter {
                         what: format!("curve {:?} not offered", params.group),
@@ -339,63 +459,55 @@ impl Connection {
                 if !sig_ok {
                     return Err(LocalError::BadSignature);
                 }
-                let pair = env.ec_key_pair(curve, 0, self.now, &mut self.rng);
+                let pair = env.ec_key_pair(curve, 0, c.now, &mut c.rng);
                 let shared = pair
                     .shared_secret(&params.point)
                     .map_err(|_| LocalError::BadPeerPublic)?;
-                self.kx = Kx::Ec { pair };
-                self.pending_premaster = Some(shared);
+                self.kx = ClientKx::Ec {
+                    public: pair.public.clone(),
+                    shared,
+                };
             }
         }
-        self.state = State::ExpectCertReqOrDone;
         Ok(())
     }
 
-    fn send_client_flight(&mut self, env: &mut PeerState) -> Result<(), LocalError> {
-        let p = self.profile.clone();
-        let info = self.suite.expect("suite negotiated before ServerHelloDone");
-        if self.client_cert_requested {
+    /// ServerHelloDone: the client's flight (its certificate if asked, ClientKeyExchange,
+    /// CertificateVerify, ChangeCipherSpec, Finished), with the key schedule in between.
+    fn send_client_flight(
+        &mut self,
+        c: &mut Common,
+        neg: &Negotiated,
+    ) -> Result<ClientStep, LocalError> {
+        let p = c.profile.clone();
+        if self.cert_requested {
             let chain = p
                 .cert_chain
                 .iter()
                 .enumerate()
                 .map(|(i, n)| model_cert(*n, i, "client"))
                 .collect();
-            self.queue(HandshakePayload::Certificate(chain));
-            self.client_cert_sent = true;
+            c.queue(HandshakePayload::Certificate(chain));
         }
-        let (cke, pms) = match (&self.kx, info.kx) {
-            (Kx::Dh { group, pair }, _) => {
-                let yc = encode_public(&pair.public, group, p.public_encoding(true));
-                self.report.truth.sent_public_len = Some(yc.len());
-                let z = self
-                    .pending_z
-                    .take()
-                    .expect("Z computed at ServerKeyExchange");
-                let group = group.clone();
-                (
-                    ClientKeyExchangePayload::Dh(yc),
-                    self.dh_premaster_for(&z, &group),
-                )
+        let (cke, pms) = match (
+            std::mem::replace(&mut self.kx, ClientKx::None),
+            neg.suite.kx,
+        ) {
+            (ClientKx::Dh { group, pair, z }, _) => {
+                let yc = encode_public(&pair.public, &group, p.public_encoding(true));
+                c.report.truth.sent_public_len = Some(yc.len());
+                let pms = c.dh_premaster_for(neg, &z, &group);
+                (ClientKeyExchangePayload::Dh(yc), pms)
             }
-            (Kx::Ec { pair }, _) => {
-                let shared = self
-                    .pending_premaster
-                    .take()
-                    .expect("ECDH secret computed at ServerKeyExchange");
-                (ClientKeyExchangePayload::Ecdh(pair.public.clone()), shared)
+            (ClientKx::Ec { public, shared }, _) => {
+                (ClientKeyExchangePayload::Ecdh(public), shared)
             }
-            (Kx::None, KeyExchange::Rsa) => {
+            (ClientKx::None, KeyExchange::Rsa) => {
                 // RFC 5246 §7.4.7.1: client_version || 46 random bytes, RSA-encrypted to the
                 // server. The encryption is modelled: PKCS#1 v1.5 layout, not encrypted.
-                let offered = self
-                    .offered
-                    .as_ref()
-                    .map(|c| c.version)
-                    .unwrap_or(ProtocolVersion::TLSv1_2);
-                let mut pms = offered.to_u16().to_be_bytes().to_vec();
+                let mut pms = self.offered.version.to_u16().to_be_bytes().to_vec();
                 let mut rnd = [0u8; 46];
-                self.rng.fill_bytes(&mut rnd);
+                c.rng.fill_bytes(&mut rnd);
                 pms.extend_from_slice(&rnd);
                 let mut block = vec![0x00, 0x02];
                 block.extend(std::iter::repeat_n(0xA5, 256 - 3 - 48));
@@ -403,7 +515,7 @@ impl Connection {
                 block.extend_from_slice(&pms);
                 (ClientKeyExchangePayload::Rsa(block), pms)
             }
-            (Kx::None, _) => {
+            (ClientKx::None, _) => {
                 return Err(LocalError::UnexpectedMessage {
                     got: MessageKind::Handshake(HandshakeType::ServerHelloDone),
                     resumed: false,
@@ -412,41 +524,41 @@ impl Connection {
         };
         let mut body = Vec::new();
         cke.encode(&mut body);
-        self.queue(HandshakePayload::ClientKeyExchange(body));
-        self.derive_master(&pms);
-        if self.client_cert_sent {
-            let hash = self.transcript_hash(self.transcript.len());
+        c.queue(HandshakePayload::ClientKeyExchange(body));
+        let master = c.derive_master(neg, &pms)?;
+        if self.cert_requested {
+            let hash = c.transcript_hash(neg);
             let sig = modelled_signature(b"cv", &[&hash]);
-            let scheme = (self.version == Some(ProtocolVersion::TLSv1_2))
-                .then_some(SignatureScheme::RsaPkcs1Sha256);
-            self.queue(HandshakePayload::CertificateVerify(DigitallySigned {
+            let scheme = neg.tls12().then_some(SignatureScheme::RsaPkcs1Sha256);
+            c.queue(HandshakePayload::CertificateVerify(DigitallySigned {
                 scheme,
                 signature: sig,
             }));
         }
-        self.send_finished();
-        let _ = env;
-        self.state = State::ExpectCcs;
-        Ok(())
+        c.send_finished(neg, &master);
+        Ok(ClientStep::Ccs(master))
     }
 
-    fn client_done(&mut self, env: &mut PeerState) {
-        self.complete();
-        let p = &self.profile;
+    /// The handshake completed: store the session (or the resumed one with its new ticket)
+    /// for the next connection to this server.
+    fn store_session(
+        &mut self,
+        c: &Common,
+        neg: &Negotiated,
+        master: &Master,
+        env: &mut PeerState,
+    ) {
+        let p = &c.profile;
         if !p.client_resumes || p.client_cache_secs == 0 {
             return;
         }
         let session = match (&self.resume, self.new_ticket.take()) {
             (Some(s), None) => s.clone(),
-            (resumed, ticket) => Session {
-                id: self.session_id.clone(),
-                ticket: ticket.or_else(|| resumed.as_ref().and_then(|s| s.ticket.clone())),
-                master: self.master.map(|m| m.to_vec()).unwrap_or_default(),
-                suite: self.suite.map(|s| s.suite).unwrap_or(CipherSuite(0)),
-                version: self.version.map(|v| v.to_u16()).unwrap_or(0),
-                ems: self.ems,
-                created: resumed.as_ref().map(|s| s.created).unwrap_or(self.now),
-            },
+            (resumed, ticket) => {
+                let ticket = ticket.or_else(|| resumed.as_ref().and_then(|s| s.ticket.clone()));
+                let created = resumed.as_ref().map(|s| s.created).unwrap_or(c.now);
+                neg.session(master, ticket, created)
+            }
         };
         if session.ticket.is_some() || !session.id.is_empty() {
             env.client_store(&self.server_id, session);

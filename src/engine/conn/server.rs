@@ -1,7 +1,11 @@
 //! The server half of the handshake state machine.
 
+use super::crypto::KxSigned;
 use super::*;
+use crate::crypto::model_cert::{model_cert, modelled_signature};
+use crate::crypto::{encode_public, DhKeyPair, EcdhKeyPair};
 use crate::profile::{EmsResumption, TlsVersion};
+use rand_core::RngCore;
 
 /// What the server does with a session the client offered, per RFC 7627 §5.3.
 enum ResumeDecision {
@@ -10,79 +14,186 @@ enum ResumeDecision {
     Abort,
 }
 
-impl Connection {
-    pub(super) fn server_handle(
+/// The server's handshake: its key-exchange material and whether it asked for (and got) a
+/// client certificate.
+pub(in crate::engine) struct ServerHs {
+    state: ServerState,
+    /// The server's ephemeral key pair, made for its ServerKeyExchange.
+    kx: ServerKx,
+    /// It sent CertificateRequest in a full handshake (the client-auth message limit
+    /// applies, M7).
+    cert_requested: bool,
+    /// The client sent a non-empty Certificate, so a CertificateVerify follows.
+    client_cert_sent: bool,
+}
+
+/// Where the server's handshake is.
+enum ServerState {
+    /// Waiting for the ClientHello.
+    ExpectClientHello,
+    /// ServerHello sent: what it settled (fixed from here on) and the next message.
+    Negotiated(Negotiated, ServerStep),
+}
+
+/// The messages a server expects after its ServerHello, in order; the steps after the key
+/// schedule carry the master secret.
+#[derive(Clone, Copy)]
+enum ServerStep {
+    ClientCert,
+    ClientKx,
+    CertVerify(Master),
+    Ccs(Master),
+    Finished(Master),
+}
+
+/// The server's side of the key exchange (none for RSA key transport).
+enum ServerKx {
+    None,
+    Dh { group: DhGroup, pair: DhKeyPair },
+    Ec { pair: EcdhKeyPair },
+}
+
+impl ServerHs {
+    pub(super) fn new() -> ServerHs {
+        ServerHs {
+            state: ServerState::ExpectClientHello,
+            kx: ServerKx::None,
+            cert_requested: false,
+            client_cert_sent: false,
+        }
+    }
+
+    /// Whether the handshake resumes a session (false until ClientHello settles it).
+    pub(super) fn resumed(&self) -> bool {
+        matches!(&self.state, ServerState::Negotiated(neg, _) if neg.resumed)
+    }
+
+    /// It asked for a client certificate in a full handshake.
+    pub(super) fn cert_requested(&self) -> bool {
+        self.cert_requested
+    }
+
+    /// The message the server waits for.
+    pub(super) fn expected(&self) -> MessageKind {
+        use HandshakeType as H;
+        let hs = MessageKind::Handshake;
+        match &self.state {
+            ServerState::ExpectClientHello => hs(H::ClientHello),
+            ServerState::Negotiated(_, step) => match step {
+                ServerStep::ClientCert => hs(H::Certificate),
+                ServerStep::ClientKx => hs(H::ClientKeyExchange),
+                ServerStep::CertVerify(_) => hs(H::CertificateVerify),
+                ServerStep::Ccs(_) => MessageKind::CHANGE_CIPHER_SPEC,
+                ServerStep::Finished(_) => hs(H::Finished),
+            },
+        }
+    }
+
+    /// A ChangeCipherSpec arrived: true (and Finished is next) if it was expected.
+    pub(super) fn ccs_received(&mut self) -> bool {
+        match &mut self.state {
+            ServerState::Negotiated(_, step) => match *step {
+                ServerStep::Ccs(master) => {
+                    *step = ServerStep::Finished(master);
+                    true
+                }
+                _ => false,
+            },
+            ServerState::ExpectClientHello => false,
+        }
+    }
+
+    /// One handshake message from the client (`raw`: its bytes, header included).
+    pub(super) fn handle(
         &mut self,
+        c: &mut Common,
         msg: HandshakeMessage,
         raw: &[u8],
         env: &mut PeerState,
     ) -> Result<(), LocalError> {
-        match (self.state, msg.payload) {
-            (State::ExpectClientHello, HandshakePayload::ClientHello(ch)) => {
-                self.on_client_hello(ch, env)
+        // As the client's: the state is moved out beside `&mut self` and put back on every
+        // path.
+        match std::mem::replace(&mut self.state, ServerState::ExpectClientHello) {
+            ServerState::ExpectClientHello => match msg.payload {
+                HandshakePayload::ClientHello(ch) => {
+                    self.state = self.on_client_hello(c, ch, env)?;
+                    Ok(())
+                }
+                other => Err(c.unexpected(&other, false)),
+            },
+            ServerState::Negotiated(neg, step) => {
+                let next = self.after_hello(c, &neg, step, msg, raw, env);
+                let step = next.as_ref().map_or(step, |s| *s);
+                self.state = ServerState::Negotiated(neg, step);
+                next.map(drop)
             }
-            (State::ExpectClientCert, HandshakePayload::Certificate(chain)) => {
+        }
+    }
+
+    /// A message after the server's hello, at `step`: the next step.
+    fn after_hello(
+        &mut self,
+        c: &mut Common,
+        neg: &Negotiated,
+        step: ServerStep,
+        msg: HandshakeMessage,
+        raw: &[u8],
+        env: &mut PeerState,
+    ) -> Result<ServerStep, LocalError> {
+        Ok(match (step, msg.payload) {
+            (ServerStep::ClientCert, HandshakePayload::Certificate(chain)) => {
                 self.client_cert_sent = !chain.is_empty();
-                self.state = State::ExpectClientKx;
-                Ok(())
+                ServerStep::ClientKx
             }
-            (State::ExpectClientKx, HandshakePayload::ClientKeyExchange(body)) => {
-                self.on_client_kx(&body, env)
+            (ServerStep::ClientKx, HandshakePayload::ClientKeyExchange(body)) => {
+                self.on_client_kx(c, neg, &body)?
             }
-            (State::ExpectCertVerify, HandshakePayload::CertificateVerify(cv)) => {
+            (ServerStep::CertVerify(master), HandshakePayload::CertificateVerify(cv)) => {
                 // The signature covers the transcript before CertificateVerify.
-                let before = self.transcript_hash(self.transcript.len() - raw.len());
+                let before = c.transcript_hash_upto(neg, c.transcript.len() - raw.len());
                 let expect = modelled_signature(b"cv", &[&before]);
                 if cv.signature != expect {
                     return Err(LocalError::BadSignature);
                 }
-                self.state = State::ExpectCcs;
-                Ok(())
+                ServerStep::Ccs(master)
             }
-            (State::ExpectFinished, HandshakePayload::Finished(vd)) => {
-                self.check_finished(&vd, raw)?;
-                if !self.resumed {
-                    if self.ticket_acked {
-                        let t = env.seal_ticket(&self.current_session());
+            (ServerStep::Finished(master), HandshakePayload::Finished(vd)) => {
+                c.check_finished(neg, &master, &vd, raw)?;
+                if !neg.resumed {
+                    if neg.ticket_acked {
+                        let t = env.seal_ticket(&neg.session(&master, None, c.now));
                         // The hint is a u32 (RFC 5077 §3.3): longer lifetimes are capped.
                         let lifetime =
-                            u32::try_from(self.profile.ticket_lifetime_secs).unwrap_or(u32::MAX);
-                        self.queue(HandshakePayload::NewSessionTicket(
+                            u32::try_from(c.profile.ticket_lifetime_secs).unwrap_or(u32::MAX);
+                        c.queue(HandshakePayload::NewSessionTicket(
                             NewSessionTicketPayload {
                                 lifetime_hint: lifetime,
                                 ticket: t,
                             },
                         ));
                     }
-                    self.send_finished();
-                    env.cache_insert(self.current_session(), self.profile.server_cache_size);
+                    c.send_finished(neg, &master);
+                    env.cache_insert(
+                        neg.session(&master, None, c.now),
+                        c.profile.server_cache_size,
+                    );
                 }
-                self.complete();
-                Ok(())
+                c.complete();
+                step
             }
-            (_, other) => Err(self.unexpected(&other)),
-        }
+            (_, other) => return Err(c.unexpected(&other, neg.resumed)),
+        })
     }
 
-    fn current_session(&self) -> Session {
-        Session {
-            id: self.session_id.clone(),
-            ticket: None,
-            master: self.master.map(|m| m.to_vec()).unwrap_or_default(),
-            suite: self.suite.map(|s| s.suite).unwrap_or(CipherSuite(0)),
-            version: self.version.map(|v| v.to_u16()).unwrap_or(0),
-            ems: self.ems,
-            created: self.now,
-        }
-    }
-
-    fn ems_decision(&self, original: bool, hello: bool) -> ResumeDecision {
+    /// RFC 7627 §5.3 for a session the client offered: resume it, fall back to a full
+    /// handshake, or abort, by the server's `ems_resumption` policy.
+    fn ems_decision(p: &Profile, original: bool, hello: bool) -> ResumeDecision {
         use ResumeDecision::*;
-        if !self.profile.ems_negotiate {
+        if !p.ems_negotiate {
             // A server that does not implement RFC 7627 ignores the extension.
             return Resume;
         }
-        match (self.profile.ems_resumption, original, hello) {
+        match (p.ems_resumption, original, hello) {
             (_, true, true) => Resume,
             (EmsResumption::Legacy, _, _) => Resume,
             // §5.3: original EMS, ClientHello without it: MUST abort.
@@ -97,9 +208,17 @@ impl Connection {
         }
     }
 
-    fn on_client_hello(&mut self, ch: ClientHello, env: &mut PeerState) -> Result<(), LocalError> {
-        let p = self.profile.clone();
-        self.client_random = ch.random;
+    /// ClientHello: choose the version, resume an offered session or choose a suite, and
+    /// send the server's flight (ServerHello … ServerHelloDone, or ServerHello,
+    /// ChangeCipherSpec, Finished when resuming).
+    fn on_client_hello(
+        &mut self,
+        c: &mut Common,
+        ch: ClientHello,
+        env: &mut PeerState,
+    ) -> Result<ServerState, LocalError> {
+        let p = c.profile.clone();
+        c.client_random = ch.random;
         // Version: the highest the server enables that is not above the client's.
         let Some(version) = p
             .server_versions
@@ -117,8 +236,8 @@ impl Connection {
                 what: "no null compression".into(),
             });
         }
-        self.client_random = ch.random;
-        self.rng.fill_bytes(&mut self.server_random);
+        let mut server_random = [0u8; 32];
+        c.rng.fill_bytes(&mut server_random);
         let hello_ems = ch.offers_ems();
 
         // Resumption: a ticket first (RFC 5077), else the session-ID cache.
@@ -126,89 +245,92 @@ impl Connection {
             .session_ticket()
             .filter(|t| !t.is_empty() && p.server_tickets);
         let candidate = match ticket {
-            Some(t) => env.open_ticket(t, self.now, p.ticket_lifetime_secs),
+            Some(t) => env.open_ticket(t, c.now, p.ticket_lifetime_secs),
             None if !ch.session_id.0.is_empty() && p.server_cache_size > 0 => {
-                env.cache_lookup(&ch.session_id.0, self.now, p.server_cache_secs)
+                env.cache_lookup(&ch.session_id.0, c.now, p.server_cache_secs)
             }
             None => None,
         }
         .filter(|s| ch.suites.contains(&s.suite) && s.version == version.wire().to_u16());
         if let Some(s) = candidate {
-            self.report.truth.original_session_ems = Some(s.ems);
-            match self.ems_decision(s.ems, hello_ems) {
-                ResumeDecision::Resume => return self.resume_session(ch, s, version),
+            c.report.truth.original_session_ems = Some(s.ems);
+            match Self::ems_decision(&p, s.ems, hello_ems) {
+                ResumeDecision::Resume => {
+                    return self.resume_session(c, ch, s, version, server_random)
+                }
                 ResumeDecision::Abort => {
                     return Err(LocalError::EmsResumeMismatch {
                         original_ems: s.ems,
                         hello_ems,
                     })
                 }
-                ResumeDecision::Full => self.report.kind = HandshakeKind::ResumeRefused,
+                ResumeDecision::Full => c.report.kind = HandshakeKind::ResumeRefused,
             }
         } else if ticket.is_some() || !ch.session_id.0.is_empty() {
-            self.report.kind = HandshakeKind::ResumeRefused;
+            c.report.kind = HandshakeKind::ResumeRefused;
         }
 
         // Full handshake: choose a suite.
-        let info = self
-            .choose_suite(&ch, version)
-            .ok_or(LocalError::NoSharedCipher)?;
-        self.set_negotiated(version.wire(), info);
-        self.ems = p.negotiates_ems(hello_ems);
-        self.ticket_acked = ch.session_ticket().is_some() && p.server_tickets;
-        self.session_id = if p.server_cache_size > 0 {
+        let info = Self::choose_suite(c, &ch, version).ok_or(LocalError::NoSharedCipher)?;
+        c.set_negotiated(version.wire(), info);
+        let ems = p.negotiates_ems(hello_ems);
+        let ticket_acked = ch.session_ticket().is_some() && p.server_tickets;
+        let session_id = if p.server_cache_size > 0 {
             let mut id = vec![0u8; 32];
-            self.rng.fill_bytes(&mut id);
+            c.rng.fill_bytes(&mut id);
             id
         } else {
             Vec::new()
         };
+        let neg = Negotiated {
+            version: version.wire(),
+            suite: info,
+            client_random: ch.random,
+            server_random,
+            session_id,
+            ems,
+            resumed: false,
+            ticket_acked,
+        };
         let mut ext = vec![ServerExtension::RenegotiationInfo(Vec::new())];
-        if self.ems {
+        if ems {
             ext.push(ServerExtension::ExtendedMasterSecret);
         }
-        if self.ticket_acked {
+        if ticket_acked {
             ext.push(ServerExtension::SessionTicket);
         }
         if info.is_ecdhe() {
             ext.push(ServerExtension::EcPointFormats(vec![0]));
         }
-        self.queue(HandshakePayload::ServerHello(ServerHello {
-            version: version.wire(),
-            random: self.server_random,
-            session_id: SessionId(self.session_id.clone()),
+        c.queue(HandshakePayload::ServerHello(ServerHello {
+            version: neg.version,
+            random: server_random,
+            session_id: SessionId(neg.session_id.clone()),
             suite: info.suite,
             compression: CompressionMethod::Null,
             extensions: ext,
         }));
-        let chain = match &self.real {
-            Some(r) => r.cert_chain.clone(),
-            None => p
-                .cert_chain
-                .iter()
-                .enumerate()
-                .map(|(i, n)| model_cert(*n, i, "server"))
-                .collect(),
-        };
-        self.queue(HandshakePayload::Certificate(chain));
-        self.client_hello = Some(ch);
-        self.send_server_kx(info, env)?;
+        let chain = c.crypto.server_chain(&p);
+        c.queue(HandshakePayload::Certificate(chain));
+        self.send_server_kx(c, &neg, &ch, env)?;
         if p.request_client_cert {
-            self.client_cert_requested = true;
-            self.queue(HandshakePayload::CertificateRequest(self.cert_request()));
+            self.cert_requested = true;
+            c.queue(HandshakePayload::CertificateRequest(Self::cert_request(
+                &p,
+                neg.tls12(),
+            )));
         }
-        self.queue(HandshakePayload::ServerHelloDone);
-        self.flush_flight();
-        self.state = if self.client_cert_requested {
-            State::ExpectClientCert
+        c.queue(HandshakePayload::ServerHelloDone);
+        c.flush_flight();
+        let step = if self.cert_requested {
+            ServerStep::ClientCert
         } else {
-            State::ExpectClientKx
+            ServerStep::ClientKx
         };
-        Ok(())
+        Ok(ServerState::Negotiated(neg, step))
     }
 
-    fn cert_request(&self) -> CertificateRequest {
-        let p = &self.profile;
+    fn cert_request(p: &Profile, tls12: bool) -> CertificateRequest {
         let authorities = if p.send_trusted_issuer_list {
             let n = p.trusted_issuer_bytes.div_ceil(100);
             (0..n).map(|i| model_cert(100, i, "ca")).collect()
@@ -217,15 +339,20 @@ impl Connection {
         };
         CertificateRequest {
             cert_types: vec![ClientCertificateType::RsaSign],
-            sig_algs: (self.version == Some(ProtocolVersion::TLSv1_2))
-                .then(|| vec![SignatureScheme::RsaPkcs1Sha256]),
+            sig_algs: tls12.then(|| vec![SignatureScheme::RsaPkcs1Sha256]),
             authorities,
         }
     }
 
-    fn choose_suite(&self, ch: &ClientHello, version: TlsVersion) -> Option<&'static SuiteInfo> {
-        let p = &self.profile;
-        let shared_curve = self.shared_curve(ch).is_some();
+    /// The suite of a full handshake: the first shared one, in the client's or the server's
+    /// order, that this server can run (M8: none is `NoSharedCipher`).
+    fn choose_suite(
+        c: &Common,
+        ch: &ClientHello,
+        version: TlsVersion,
+    ) -> Option<&'static SuiteInfo> {
+        let p = &c.profile;
+        let shared_curve = Self::shared_curve(p, ch).is_some();
         let dh_ok = p
             .server_dh_group()
             .map(|g| g.bits() >= p.server_min_dh_bits)
@@ -241,7 +368,7 @@ impl Connection {
             if i.is_dhe() && !dh_ok {
                 return None;
             }
-            if self.real.is_some() && !Self::real_suite_ok(i) {
+            if !c.crypto.suite_ok(i) {
                 return None;
             }
             Some(i)
@@ -259,8 +386,8 @@ impl Connection {
         }
     }
 
-    fn shared_curve(&self, ch: &ClientHello) -> Option<crate::crypto::Curve> {
-        let curves = &self.profile.curves;
+    fn shared_curve(p: &Profile, ch: &ClientHello) -> Option<crate::crypto::Curve> {
+        let curves = &p.curves;
         match ch.groups() {
             // RFC 4492 §4: without the extension the server may use any curve.
             None => curves.first().copied(),
@@ -271,24 +398,21 @@ impl Connection {
         }
     }
 
+    /// ServerKeyExchange for a (EC)DHE suite: the server's ephemeral key pair (reused within
+    /// `ephemeral_key_reuse_secs`), its public value as the profile encodes it, signed.
     fn send_server_kx(
         &mut self,
-        info: &'static SuiteInfo,
+        c: &mut Common,
+        neg: &Negotiated,
+        ch: &ClientHello,
         env: &mut PeerState,
     ) -> Result<(), LocalError> {
-        let p = self.profile.clone();
-        let tls12 = self.version == Some(ProtocolVersion::TLSv1_2);
-        let scheme = match (&self.real, tls12) {
-            (_, false) => None,
-            (None, true) => Some(SignatureScheme::RsaPkcs1Sha256),
-            (Some(_), true) => {
-                let offered = self.client_hello.as_ref().and_then(|c| c.sig_algs());
-                Some(super::super::real::choose_scheme(offered).ok_or(
-                    LocalError::IllegalParameter {
-                        what: "no RSA signature scheme in signature_algorithms".into(),
-                    },
-                )?)
-            }
+        let p = c.profile.clone();
+        let info = neg.suite;
+        let scheme = c.crypto.server_kx_scheme(neg.tls12(), ch.sig_algs())?;
+        let unsigned = || DigitallySigned {
+            scheme,
+            signature: Vec::new(),
         };
         let ske = if info.is_dhe() {
             let group = p
@@ -298,121 +422,96 @@ impl Connection {
                 &group,
                 p.dh_exponent_bits,
                 p.ephemeral_key_reuse_secs,
-                self.now,
-                &mut self.rng,
+                c.now,
+                &mut c.rng,
             );
             let ys = encode_public(&pair.public, &group, p.public_encoding(false));
-            self.report.truth.sent_public_len = Some(ys.len());
+            c.report.truth.sent_public_len = Some(ys.len());
             let params = ServerDhParams {
                 p: group.p.to_bytes_be(),
                 g: group.g.to_bytes_be(),
                 ys,
             };
-            self.kx = Kx::Dh { group, pair };
+            self.kx = ServerKx::Dh { group, pair };
             ServerKeyExchangePayload::Dhe {
                 params,
-                sig: DigitallySigned {
-                    scheme,
-                    signature: Vec::new(),
-                },
+                sig: unsigned(),
             }
         } else if info.is_ecdhe() {
-            let ch = self
-                .client_hello
-                .as_ref()
-                .expect("ClientHello stored before the key exchange");
-            let curve = self.shared_curve(ch).ok_or(LocalError::NoSharedCipher)?;
-            let pair = env.ec_key_pair(curve, p.ephemeral_key_reuse_secs, self.now, &mut self.rng);
+            let curve = Self::shared_curve(&p, ch).ok_or(LocalError::NoSharedCipher)?;
+            let pair = env.ec_key_pair(curve, p.ephemeral_key_reuse_secs, c.now, &mut c.rng);
             let params = ServerEcdhParams {
                 curve_type: 3,
                 group: curve_group(curve),
                 point: pair.public.clone(),
             };
-            self.kx = Kx::Ec { pair };
+            self.kx = ServerKx::Ec { pair };
             ServerKeyExchangePayload::Ecdhe {
                 params,
-                sig: DigitallySigned {
-                    scheme,
-                    signature: Vec::new(),
-                },
+                sig: unsigned(),
             }
         } else {
             return Ok(());
         };
-        let sig = match (&self.real, scheme) {
-            // Bridge mode: a real RSA signature with the server's key.
-            (Some(real), Some(scheme)) => {
-                let key = real.key.as_ref().ok_or(LocalError::IllegalParameter {
-                    what: "bridge server without an RSA key".into(),
-                })?;
-                let msg = [
-                    &self.client_random[..],
-                    &self.server_random[..],
-                    &ske.params_bytes(),
-                ]
-                .concat();
-                super::super::real::sign(key, scheme, &msg, &mut self.rng)
-                    .map_err(|what| LocalError::IllegalParameter { what })?
-            }
-            (Some(_), None) => {
-                return Err(LocalError::NoSharedVersion {
-                    offered: "TLS ≤ 1.1 signatures are not implemented in bridge mode".into(),
-                })
-            }
-            (None, _) => modelled_signature(
-                b"ske",
-                &[
-                    &self.client_random,
-                    &self.server_random,
-                    &ske.params_bytes(),
-                ],
-            ),
+        let params = ske.params_bytes();
+        let signed = KxSigned {
+            client_random: &neg.client_random,
+            server_random: &neg.server_random,
+            params: &params,
         };
+        // A real RSA signature with the server's key in bridge mode, the modelled one
+        // otherwise.
+        let signature = c.crypto.sign_server_kx(scheme, &signed, &mut c.rng)?;
+        let sig = DigitallySigned { scheme, signature };
         let ske = match ske {
-            ServerKeyExchangePayload::Dhe { params, .. } => ServerKeyExchangePayload::Dhe {
-                params,
-                sig: DigitallySigned {
-                    scheme,
-                    signature: sig,
-                },
-            },
-            ServerKeyExchangePayload::Ecdhe { params, .. } => ServerKeyExchangePayload::Ecdhe {
-                params,
-                sig: DigitallySigned {
-                    scheme,
-                    signature: sig,
-                },
-            },
+            ServerKeyExchangePayload::Dhe { params, .. } => {
+                ServerKeyExchangePayload::Dhe { params, sig }
+            }
+            ServerKeyExchangePayload::Ecdhe { params, .. } => {
+                ServerKeyExchangePayload::Ecdhe { params, sig }
+            }
         };
         let mut body = Vec::new();
         ske.encode(&mut body);
-        self.queue(HandshakePayload::ServerKeyExchange(body));
+        c.queue(HandshakePayload::ServerKeyExchange(body));
         Ok(())
     }
 
+    /// An abbreviated handshake from a cached or ticketed session: ServerHello echoing the
+    /// client's session ID, then ChangeCipherSpec and Finished (M5: some servers also send
+    /// CertificateRequest, which does not belong here).
     fn resume_session(
         &mut self,
+        c: &mut Common,
         ch: ClientHello,
         s: Session,
         version: TlsVersion,
-    ) -> Result<(), LocalError> {
-        let p = self.profile.clone();
+        server_random: Random,
+    ) -> Result<ServerState, LocalError> {
+        let p = c.profile.clone();
         let info = suite_info(s.suite).ok_or(LocalError::NoSharedCipher)?;
-        self.set_negotiated(version.wire(), info);
-        self.resumed = true;
-        self.report.kind = HandshakeKind::Resumed;
-        self.ems = s.ems;
+        c.set_negotiated(version.wire(), info);
+        c.report.kind = HandshakeKind::Resumed;
         let hello_ems = ch.offers_ems();
         // Echo the client's session ID to signal resumption (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
-        self.session_id = ch.session_id.0.clone();
+        let neg = Negotiated {
+            version: version.wire(),
+            suite: info,
+            client_random: ch.random,
+            server_random,
+            session_id: ch.session_id.0,
+            ems: s.ems,
+            resumed: true,
+            ticket_acked: false,
+        };
         let mut ext = vec![ServerExtension::RenegotiationInfo(Vec::new())];
         if p.negotiates_ems(hello_ems) {
             ext.push(ServerExtension::ExtendedMasterSecret);
         }
-        self.queue(HandshakePayload::ServerHello(ServerHello {
-            version: version.wire(),
-            random: self.server_random,
-            session_id: SessionId(self.session_id.clone()),
+        c.queue(HandshakePayload::ServerHello(ServerHello {
+            version: neg.version,
+            random: server_random,
+            session_id: SessionId(neg.session_id.clone()),
             suite: s.suite,
             compression: CompressionMethod::Null,
             extensions: ext,
@@ -420,51 +519,50 @@ impl Connection {
         if p.cert_request_on_resume {
             // Not RFC 2246/5246 compliant (KB4528489 item 2): an abbreviated handshake has
             // no CertificateRequest.
-            self.report.truth.sent_cert_request_on_resume = true;
-            self.queue(HandshakePayload::CertificateRequest(self.cert_request()));
+            c.report.truth.sent_cert_request_on_resume = true;
+            c.queue(HandshakePayload::CertificateRequest(Self::cert_request(
+                &p,
+                neg.tls12(),
+            )));
         }
-        let master: [u8; 48] = s
+        let master: Master = s
             .master
             .as_slice()
             .try_into()
             .map_err(|_| LocalError::Decode {
                 what: "cached master".into(),
             })?;
-        self.set_master(master);
-        self.client_hello = Some(ch);
-        self.send_finished();
-        self.state = State::ExpectCcs;
-        Ok(())
+        c.set_master(&neg, master)?;
+        c.send_finished(&neg, &master);
+        Ok(ServerState::Negotiated(neg, ServerStep::Ccs(master)))
     }
 
-    fn on_client_kx(&mut self, body: &[u8], env: &mut PeerState) -> Result<(), LocalError> {
-        let _ = env;
-        let info = self
-            .suite
-            .expect("suite negotiated before ClientKeyExchange");
-        let cke =
-            ClientKeyExchangePayload::read_as(info.kx, body).map_err(|e| LocalError::Decode {
+    /// ClientKeyExchange: the pre-master secret from the client's public value (or its RSA
+    /// block), then the master secret.
+    fn on_client_kx(
+        &mut self,
+        c: &mut Common,
+        neg: &Negotiated,
+        body: &[u8],
+    ) -> Result<ServerStep, LocalError> {
+        let cke = ClientKeyExchangePayload::read_as(neg.suite.kx, body).map_err(|e| {
+            LocalError::Decode {
                 what: format!("ClientKeyExchange: {e}"),
-            })?;
-        let pms = match (cke, std::mem::replace(&mut self.kx, Kx::None)) {
-            (ClientKeyExchangePayload::Dh(yc), Kx::Dh { group, pair }) => {
-                let y = self.check_peer_public(&yc, &group)?;
+            }
+        })?;
+        let pms = match (cke, std::mem::replace(&mut self.kx, ServerKx::None)) {
+            (ClientKeyExchangePayload::Dh(yc), ServerKx::Dh { group, pair }) => {
+                let y = c.check_peer_public(&yc, &group)?;
                 let z = group
                     .shared_secret(&pair.private, &y)
                     .map_err(|_| LocalError::BadPeerPublic)?;
-                self.record_z(&z, &group);
-                let pms = self.dh_premaster_for(&z, &group);
-                self.kx = Kx::Dh { group, pair };
-                pms
+                c.record_z(&z, &group);
+                c.dh_premaster_for(neg, &z, &group)
             }
-            (ClientKeyExchangePayload::Ecdh(point), Kx::Ec { pair }) => {
-                let shared = pair
-                    .shared_secret(&point)
-                    .map_err(|_| LocalError::BadPeerPublic)?;
-                self.kx = Kx::Ec { pair };
-                shared
-            }
-            (ClientKeyExchangePayload::Rsa(block), Kx::None) => {
+            (ClientKeyExchangePayload::Ecdh(point), ServerKx::Ec { pair }) => pair
+                .shared_secret(&point)
+                .map_err(|_| LocalError::BadPeerPublic)?,
+            (ClientKeyExchangePayload::Rsa(block), ServerKx::None) => {
                 if block.len() < 48 {
                     return Err(LocalError::Decode {
                         what: "RSA pre-master".into(),
@@ -478,12 +576,11 @@ impl Connection {
                 })
             }
         };
-        self.derive_master(&pms);
-        self.state = if self.client_cert_sent {
-            State::ExpectCertVerify
+        let master = c.derive_master(neg, &pms)?;
+        Ok(if self.client_cert_sent {
+            ServerStep::CertVerify(master)
         } else {
-            State::ExpectCcs
-        };
-        Ok(())
+            ServerStep::Ccs(master)
+        })
     }
 }
