@@ -123,9 +123,12 @@ pub enum Mechanism {
     CertRequestOnResume,
     /// M10. The connection was reset (TCP RST) before the handshake completed, and no side
     /// found anything wrong itself. Knobs: the scenario's `[[fault]]` entries (a crashed
-    /// host, a reset connection). Decided in `Connection::handle_close`
-    /// (src/engine/conn.rs), fed by the fleet's network (`net`). Source: none beyond the
-    /// scenario: network faults are configured, not taken from a stack.
+    /// host, a reset connection) and a server's listen `backlog` (a connection the accept
+    /// queue has no room for is reset: `net::server::AcceptQueue::admit`, src/net/server.rs).
+    /// Decided in `Connection::handle_close` (src/engine/conn.rs), fed by the fleet's network
+    /// (`net`). Sources: network faults are configured, not taken from a stack; the backlog
+    /// default and rule cite `listen(2)` and Microsoft's Winsock `listen` (see
+    /// `net::DEFAULT_BACKLOG`).
     ConnectionReset,
     /// M10. The peer closed the connection (TCP FIN) before the handshake completed, and no
     /// side found anything wrong itself (in the bridge: the real peer closed without an
