@@ -69,7 +69,7 @@ fn real_mode_wrong_key_is_decrypt_error() {
     // The bundled certificate with a different RSA key: the signature does not verify.
     let other = rsa::RsaPrivateKey::new(&mut rng_for(5, &[]), 1024).unwrap();
     let bad = RealCrypto {
-        cert_chain: vec![tlsim::engine::real::TEST_CERT_DER.to_vec()],
+        cert_chain: vec![tlsim::engine::TEST_CERT_DER.to_vec()],
         key: Some(other),
     };
     let o = run(Arc::new(bad), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 2);

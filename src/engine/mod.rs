@@ -7,9 +7,9 @@
 mod classify;
 mod conn;
 mod mechanism;
-pub mod outcome;
-pub mod real;
-pub mod session;
+mod outcome;
+mod real;
+mod session;
 
 pub use classify::{classify, Context, Verdict};
 pub use conn::{Connection, Timeouts, Timer, Transmit};
@@ -18,7 +18,7 @@ pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,
     Status, Truth,
 };
-pub use real::RealCrypto;
+pub use real::{RealCrypto, TEST_CERT_DER, TEST_CERT_PEM, TEST_KEY_PEM};
 pub use session::{Millis, PeerState, Session};
 
 use crate::profile::Profile;

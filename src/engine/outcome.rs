@@ -516,7 +516,7 @@ impl Outcome {
 }
 
 /// The alert a side sends for a local error (RFC 5246 §7.2.2).
-pub fn alert_for(err: &LocalError) -> AlertDescription {
+pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
     use AlertDescription as A;
     match err {
         LocalError::Decode { .. } => A::DecodeError,

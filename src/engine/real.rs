@@ -68,7 +68,7 @@ impl RealCrypto {
 }
 
 /// The RSA public key of a DER X.509 certificate.
-pub fn leaf_public_key(der: &[u8]) -> Result<RsaPublicKey, String> {
+pub(super) fn leaf_public_key(der: &[u8]) -> Result<RsaPublicKey, String> {
     use x509_cert::der::{Decode, Encode};
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("X.509: {e}"))?;
     let spki = cert
@@ -82,7 +82,7 @@ pub fn leaf_public_key(der: &[u8]) -> Result<RsaPublicKey, String> {
 /// The scheme a TLS 1.2 server signs ServerKeyExchange with, given the client's
 /// signature_algorithms: rsa_pkcs1_sha256 when offered, else RSA-PSS (rsae) SHA-256, else the
 /// other PKCS#1 hashes; RFC 5246 §7.4.1.4.1: no extension means rsa_pkcs1_sha1.
-pub fn choose_scheme(offered: Option<&[SignatureScheme]>) -> Option<SignatureScheme> {
+pub(super) fn choose_scheme(offered: Option<&[SignatureScheme]>) -> Option<SignatureScheme> {
     use SignatureScheme as S;
     let Some(offered) = offered else {
         return Some(S::RsaPkcs1Sha1);
@@ -100,7 +100,7 @@ pub fn choose_scheme(offered: Option<&[SignatureScheme]>) -> Option<SignatureSch
 }
 
 /// Sign `msg` with `scheme` (PSS salts come from `rng`).
-pub fn sign(
+pub(super) fn sign(
     key: &RsaPrivateKey,
     scheme: SignatureScheme,
     msg: &[u8],
@@ -133,7 +133,7 @@ pub fn sign(
 }
 
 /// Verify a signature made with `scheme`; false for schemes tlsim does not implement.
-pub fn verify(key: &RsaPublicKey, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> bool {
+pub(super) fn verify(key: &RsaPublicKey, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> bool {
     use rsa::{pkcs1v15, pss};
     use SignatureScheme as S;
     let k = key.clone();
