@@ -11,6 +11,7 @@
     clippy::cast_possible_wrap
 )]
 
+pub mod bench;
 pub mod bridge;
 pub mod cost;
 pub mod crypto;

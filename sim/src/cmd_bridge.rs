@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tlsim::bridge::{
-    self, AppScript, BridgeOutcome, Limits, ServeOptions, ServeSummary, Summary,
-    DEFAULT_MAX_CONNECTIONS,
+    self, AppScript, BridgeOutcome, Limits, ServeOptions, Summary, DEFAULT_MAX_CONNECTIONS,
 };
 use tlsim::engine::RealCrypto;
 
@@ -70,21 +69,14 @@ pub struct BridgeOverlays {
 impl BridgeOverlays {
     /// The profile with the overlays applied; their notes go to stderr.
     fn load(&self, spec: &str) -> Result<tlsim::profile::Profile, String> {
-        use tlsim::profile::OverlayKind;
+        use tlsim::profile::OverlayKind::{CipherOrder, Registry};
         let mut r = tlsim::profile::resolve(spec)?;
-        let mut notes = Vec::new();
-        for (kind, file) in [
-            (OverlayKind::Registry, &self.registry),
-            (OverlayKind::CipherOrder, &self.cipher_order),
-        ] {
-            if let Some(file) = file {
-                let flag = format!("--{}", kind.name());
-                notes.extend(crate::overlay_args::apply_one(&mut r, kind, file, &flag)?);
-            }
-        }
-        if !notes.is_empty() {
-            eprintln!("overlays:\n  {}", notes.join("\n  "));
-        }
+        let files = [
+            (Registry, self.registry.as_deref()),
+            (CipherOrder, self.cipher_order.as_deref()),
+        ];
+        let notes = tlsim::profile::apply_files(&mut r, &files, "")?;
+        eprint!("{}", tlsim::profile::notes_text(&notes));
         Ok(r.profile)
     }
 }
@@ -140,66 +132,9 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 fn print(o: &BridgeOutcome, json: bool) {
     if json {
         println!("{}", serde_json::to_string(o).expect("outcome serialises"));
-        return;
-    }
-    println!(
-        "connection {}: {} ({}), {} {}, EMS {}{}",
-        o.index + 1,
-        o.outcome,
-        o.handshake,
-        o.version.as_deref().unwrap_or("-"),
-        o.suite.as_deref().unwrap_or("-"),
-        if o.ems { "yes" } else { "no" },
-        o.mechanism
-            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert.map(|a| a.to_u8())))
-            .unwrap_or_default()
-    );
-    println!("  {}", o.explanation);
-}
-
-fn summarise(v: &[BridgeOutcome], json: bool) -> ExitCode {
-    let s = Summary::from_outcomes(v);
-    if json {
-        println!("{}", serde_json::json!({ "summary": s }));
     } else {
-        println!(
-            "summary: {} attempts, {} ok, {} failed, {} resumed; by mechanism {:?}; by alert received {:?}",
-            s.attempts, s.ok, s.failures, s.resumed, s.by_mechanism, s.by_alert_received
-        );
+        print!("{}", tlsim::report::bridge::outcome_text(o));
     }
-    if s.failures == 0 && s.attempts > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-fn print_serve_summary(s: &ServeSummary, json: bool) {
-    if json {
-        println!("{}", serde_json::json!({ "summary": s }));
-        return;
-    }
-    let c = &s.connections;
-    let by: Vec<String> = c
-        .by_mechanism
-        .iter()
-        .map(|(m, n)| format!("{m} ×{n}"))
-        .collect();
-    println!(
-        "summary: {} accepted, {} completed, {} failed{}, {} refused over the cap of {}, {} resumed; ended: {}",
-        s.accepted,
-        c.ok,
-        c.failures,
-        if by.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by.join(", "))
-        },
-        s.refused_over_cap,
-        s.max_connections,
-        c.resumed,
-        s.ended.name()
-    );
 }
 
 /// Set by SIGINT/SIGTERM while `bridge serve` runs; its accept loop polls it.
@@ -233,6 +168,11 @@ fn install_stop_handlers() -> Result<(), String> {
     Ok(())
 }
 
+/// Exit status 0 when every connection succeeded, else 1.
+fn exit(ok: bool) -> ExitCode {
+    ExitCode::from(u8::from(!ok))
+}
+
 pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
     match cmd {
         BridgeCommand::Connect(a) => {
@@ -260,7 +200,13 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 limits: Limits::default(),
             };
             let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
-            Ok(summarise(&v, json))
+            let s = Summary::from_outcomes(&v);
+            if json {
+                println!("{}", serde_json::json!({ "summary": s }));
+            } else {
+                print!("{}", tlsim::report::bridge::summary_text(&s));
+            }
+            Ok(exit(s.failures == 0 && s.attempts > 0))
         }
         BridgeCommand::Serve(a) => {
             if a.count == Some(0) {
@@ -302,12 +248,12 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 |o| print(o, json),
             )?;
             let s = report.summary(a.max_connections);
-            print_serve_summary(&s, json);
-            Ok(if s.connections.failures == 0 {
-                ExitCode::SUCCESS
+            if json {
+                println!("{}", serde_json::json!({ "summary": s }));
             } else {
-                ExitCode::from(1)
-            })
+                print!("{}", tlsim::report::bridge::serve_summary_text(&s));
+            }
+            Ok(exit(s.connections.failures == 0))
         }
     }
 }
