@@ -319,12 +319,11 @@ fn openssl_loop(_count: u32, _group: &DhGroup) -> Result<f64, String> {
 fn openssl_loop(count: u32, group: &DhGroup) -> Result<f64, String> {
     use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode, SslVersion};
     let e = |x: openssl::error::ErrorStack| x.to_string();
-    let cert = openssl::x509::X509::from_pem(crate::engine::real::TEST_CERT_PEM.as_bytes())
-        .map_err(e)?;
-    let key = openssl::pkey::PKey::private_key_from_pem(
-        crate::engine::real::TEST_KEY_PEM.as_bytes(),
-    )
-    .map_err(e)?;
+    let cert =
+        openssl::x509::X509::from_pem(crate::engine::real::TEST_CERT_PEM.as_bytes()).map_err(e)?;
+    let key =
+        openssl::pkey::PKey::private_key_from_pem(crate::engine::real::TEST_KEY_PEM.as_bytes())
+            .map_err(e)?;
     let p = openssl::bn::BigNum::from_slice(&group.p.to_bytes_be()).map_err(e)?;
     let g = openssl::bn::BigNum::from_u32(2).map_err(e)?;
     let dh = openssl::dh::Dh::from_pqg(p, None, g).map_err(e)?;

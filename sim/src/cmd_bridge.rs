@@ -1,7 +1,6 @@
 //! `tlsim bridge connect|serve`: a tlsim profile against a real TLS stack over loopback.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tlsim::bridge::{
@@ -137,37 +136,6 @@ fn print(o: &BridgeOutcome, json: bool) {
     }
 }
 
-/// Set by SIGINT/SIGTERM while `bridge serve` runs; its accept loop polls it.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    // An atomic store is async-signal-safe.
-    STOP.store(true, Ordering::SeqCst);
-}
-
-/// SIGINT and SIGTERM set [`STOP`]; the handler is reset after the first signal, so a
-/// second Ctrl-C ends the process at once.
-fn install_stop_handlers() -> Result<(), String> {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: a zeroed sigaction is a valid starting value; the handler only stores to
-        // an atomic; sigemptyset and sigaction get valid pointers to that local struct.
-        let rc = unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            sa.sa_flags = libc::SA_RESETHAND;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(format!(
-                "cannot install a handler for signal {sig}: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Exit status 0 when every connection succeeded, else 1.
 fn exit(ok: bool) -> ExitCode {
     ExitCode::from(u8::from(!ok))
@@ -183,20 +151,16 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if let Some(name) = &a.suite {
                 p.client_suites = vec![bridge::bridge_suite(name)?.suite];
             }
-            let script = if a.http {
-                AppScript {
-                    send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
-                    read_until_close: true,
-                }
-            } else {
-                AppScript::default()
-            };
             let json = a.json;
             let opts = bridge::ConnectOptions {
                 count: a.count,
                 resume: a.resume,
                 seed: a.seed,
-                script,
+                script: if a.http {
+                    AppScript::http_get()
+                } else {
+                    AppScript::default()
+                },
                 limits: Limits::default(),
             };
             let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
@@ -234,7 +198,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             let addr = listener
                 .local_addr()
                 .map_err(|e| format!("bound address: {e}"))?;
-            install_stop_handlers()?;
+            let stop = bridge::stop_on_signals()?;
             eprintln!("listening on {addr}");
             if json {
                 println!("{}", serde_json::json!({ "listening": addr.to_string() }));
@@ -244,7 +208,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 p,
                 Arc::new(RealCrypto::test_server()),
                 &opts,
-                &STOP,
+                stop,
                 |o| print(o, json),
             )?;
             let s = report.summary(a.max_connections);

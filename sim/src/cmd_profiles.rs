@@ -61,7 +61,7 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
                 }
             }
             if json {
-                print_json(&tlsim::profile::file::to_json(&r))?;
+                println!("{:#}", tlsim::profile::file::to_json(&r));
             } else {
                 print!("{}", profiles::show_text(&r));
             }
@@ -70,19 +70,11 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
             let (ra, rb) = (catalogue::resolve(&a)?, catalogue::resolve(&b)?);
             let d = catalogue::diff(&ra, &rb);
             if json {
-                print_json(&serde_json::json!({ "a": a, "b": b, "knobs": d }))?;
+                println!("{:#}", serde_json::json!({ "a": a, "b": b, "knobs": d }));
             } else {
                 print!("{}", profiles::diff_text(&a, &b, &d));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_json(v: &serde_json::Value) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
-    );
-    Ok(())
 }

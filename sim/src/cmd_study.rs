@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use tlsim::report::output;
 use tlsim::scenario::open_with_overlays;
 use tlsim::study::{
-    merge, merge_files, replay_from, replay_needs, variant, ReplayId, ReportFormat, ShardFile,
-    ShardSpec, StateDir, Study, StudyError, StudyHeader, MAX_THREADS,
+    merge, merge_files, replay_from, replay_needs, Plan, PlanOptions, ReplayId, ReportFormat,
+    ShardFile, ShardSpec, StateDir, StudyError, StudyHeader, MAX_THREADS,
 };
 
 /// Files and exit codes, shown by `tlsim study --help`.
@@ -171,9 +171,11 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
     };
     if part.is_some() {
         if a.out.is_none() {
-            return Err("--shard i/n writes the shard results to a file: it needs --out FILE \
+            return Err(
+                "--shard i/n writes the shard results to a file: it needs --out FILE \
                         (then combine the files with `tlsim merge`)"
-                .into());
+                    .into(),
+            );
         }
         for (set, flag) in [
             (a.plot.is_some(), "--plot"),
@@ -204,57 +206,60 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
     if !notes.is_empty() && (a.json || a.csv || part.is_some()) {
         eprint!("{}", notes.trim_start());
     }
-    let variants = a.compare.iter().map(|v| variant(&sc, v));
-    let variants = variants.collect::<Result<Vec<_>, String>>()?;
-    let seed = a.seed.unwrap_or(sc.fleet.seed);
-    let study = Study::sized(sc.clone(), &text, seed, a.connections)
-        .map_err(|e| format!("--connections {}: {e}", a.connections))?;
-    let shards = study.header.shards;
-    let which: Vec<u32> = part.map_or_else(|| (0..shards).collect(), |p| p.shards(shards));
-    let (state_path, flag) = match &a.state_dir {
-        Some(d) => (d.clone(), "--state-dir"),
-        None => (
-            StateDir::default_path(&study.header, part),
-            "the default state directory",
-        ),
+    let plan = Plan::new(
+        &sc,
+        &text,
+        &PlanOptions {
+            seed: a.seed,
+            connections: a.connections,
+            part,
+            compare: a.compare.clone(),
+            state_dir: a.state_dir.clone(),
+        },
+    )?;
+    let (study, which) = (&plan.study, &plan.which);
+    let flag = match a.state_dir {
+        Some(_) => "--state-dir",
+        None => "the default state directory",
     };
-    // A variant's digest covers the scenario text and the variant's name.
-    let vstudies: Vec<(&String, Study, PathBuf)> = a
-        .compare
+    let state = open_state(&plan.state_dir, &study.header, flag)?;
+    let vstates = plan
+        .variants
         .iter()
-        .zip(variants)
-        .map(|(v, vs)| {
-            let vstudy = Study::new(vs, &format!("{text}{v}"), seed, shards);
-            Ok((v, vstudy, StateDir::variant_path(&state_path, v)?))
-        })
-        .collect::<Result<_, String>>()?;
-    let state = open_state(&state_path, &study.header, flag)?;
-    let vstates = vstudies
-        .iter()
-        .map(|(_, vstudy, p)| open_state(p, &vstudy.header, flag))
-        .collect::<Result<Vec<StateDir>, String>>()?;
+        .map(|(_, v, p)| open_state(p, &v.header, flag));
+    let vstates = vstates.collect::<Result<Vec<StateDir>, String>>()?;
 
     let bar = Bar::default();
-    let results = study.run_shown(&which, a.threads, Some(&state), a.resume, &bar)?;
+    let results = study.run_shown(which, a.threads, Some(&state), a.resume, &bar)?;
     if let (Some(part), Some(out)) = (part, &a.out) {
         let file = ShardFile::new(&text, results);
         let json = serde_json::to_string(&file).map_err(|e| e.to_string())?;
         output::write(out, json.as_bytes())?;
         if file.results.is_empty() {
+            let shards = study.header.shards;
             eprintln!("note: shard set {part} is empty: the study has only {shards} shards");
         }
-        eprintln!("wrote {} shard results to {}", file.results.len(), out.display());
+        eprintln!(
+            "wrote {} shard results to {}",
+            file.results.len(),
+            out.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let report = merge(&results, Some(&sc), study.replay_per_cell)?;
     let format = ReportFormat::from_flags(a.json, a.csv);
     let mut out = report.render(format);
     if format == ReportFormat::Text {
-        out.push_str(&replay_needs(&report, &a.scenario, &text, !a.overlays.files().is_empty()));
+        out.push_str(&replay_needs(
+            &report,
+            &a.scenario,
+            &text,
+            !a.overlays.files().is_empty(),
+        ));
         out.push_str(&notes);
     }
-    for ((v, vstudy, _), vstate) in vstudies.iter().zip(&vstates) {
-        let vres = vstudy.run_shown(&which, a.threads, Some(vstate), a.resume, &bar)?;
+    for ((v, vstudy, _), vstate) in plan.variants.iter().zip(&vstates) {
+        let vres = vstudy.run_shown(which, a.threads, Some(vstate), a.resume, &bar)?;
         let vrep = merge(&vres, Some(&vstudy.scenario), vstudy.replay_per_cell)?;
         out.push_str(&report.compare_table(&vrep, v));
     }
@@ -306,7 +311,10 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, StudyError> {
         let json = serde_json::to_string_pretty(&rec.outcome).map_err(|e| e.to_string())?;
         println!("{json}");
     } else {
-        print!("{}", tlsim::report::ladder::replay_text(&a.id, &rec, a.ladder));
+        print!(
+            "{}",
+            tlsim::report::ladder::replay_text(&a.id, &rec, a.ladder)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

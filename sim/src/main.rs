@@ -193,32 +193,33 @@ fn threads() -> usize {
 
 /// The progress bar of study runs, drawn on stderr when it is a terminal (quiet when
 /// stderr is a pipe or a file).
-#[derive(Default)]
-struct Bar(std::sync::Mutex<Option<indicatif::ProgressBar>>);
+struct Bar(std::sync::Mutex<indicatif::ProgressBar>);
 
-impl Bar {
-    fn with<R>(&self, f: impl FnOnce(&mut Option<indicatif::ProgressBar>) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+impl Default for Bar {
+    fn default() -> Bar {
+        Bar(std::sync::Mutex::new(indicatif::ProgressBar::hidden()))
     }
 }
 
 impl tlsim::study::Progress for Bar {
     fn start(&self, shards: u64, label: &str) {
-        if !std::io::stderr().is_terminal() {
-            return;
+        if std::io::stderr().is_terminal() {
+            let template = "{prefix} [{bar:40}] {pos}/{len} shards, {elapsed} elapsed, ~{eta} left";
+            let style =
+                indicatif::ProgressStyle::with_template(template).expect("a valid template");
+            let pb = indicatif::ProgressBar::new(shards).with_prefix(label.to_string());
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+                pb.with_style(style.progress_chars("=> "));
         }
-        let template = "{prefix} [{bar:40}] {pos}/{len} shards, {elapsed} elapsed, ~{eta} left";
-        let style = indicatif::ProgressStyle::with_template(template).expect("a valid template");
-        let pb = indicatif::ProgressBar::new(shards)
-            .with_style(style.progress_chars("=> "))
-            .with_prefix(label.to_string());
-        self.with(|b| *b = Some(pb));
     }
     fn advance(&self, shards: u64) {
-        self.with(|b| b.as_ref().map(|pb| pb.inc(shards)));
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).inc(shards);
     }
     fn finish(&self) {
-        self.with(|b| b.take().map(|pb| pb.finish_and_clear()));
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish_and_clear();
     }
 }
 
@@ -257,26 +258,22 @@ fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
     } else {
         print!("{}{}", report.text(), sc.overlay_notes_text());
     }
-    Ok(ExitCode::from(u8::from(!report.expectation_failures.is_empty())))
+    Ok(ExitCode::from(u8::from(
+        !report.expectation_failures.is_empty(),
+    )))
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
-    use tlsim::profile::{apply_files, OverlayKind::*};
-    let mut client = tlsim::profile::resolve(&a.client_profile)?;
-    let mut server = tlsim::profile::resolve(&a.server_profile)?;
-    let (cr, co) = (a.client_registry.as_deref(), a.client_cipher_order.as_deref());
-    let mut notes = apply_files(&mut client, &[(Registry, cr), (CipherOrder, co)], "client-")?;
-    let (sr, so) = (a.server_registry.as_deref(), a.server_cipher_order.as_deref());
-    notes.extend(apply_files(&mut server, &[(Registry, sr), (CipherOrder, so)], "server-")?);
-    let (mut client, server) = (client.profile, server.profile);
-    if let Some(name) = &a.suite {
-        let info = tlsim::wire::suite_by_name(name)
-            .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
-        client.client_suites = vec![info.suite];
+    let (client, server, notes) = tlsim::profile::PairSetup {
+        client: a.client_profile,
+        server: a.server_profile,
+        client_registry: a.client_registry,
+        client_cipher_order: a.client_cipher_order,
+        server_registry: a.server_registry,
+        server_cipher_order: a.server_cipher_order,
+        suite: a.suite,
     }
-    client
-        .check_as_client()
-        .map_err(|m| format!("--client-profile {}: {m}", a.client_profile))?;
+    .resolve()?;
     let mut pair = Pair::new(client, server, a.seed);
     let mut runs = vec![pair.connect()];
     if a.resume {
@@ -309,8 +306,13 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
             let json = serde_json::to_string(&run.outcome).map_err(|e| e.to_string())?;
             println!("{json}");
         } else {
-            print!("{}", ladder::connection_text(i, &run.wire, &run.outcome, a.ladder));
+            print!(
+                "{}",
+                ladder::connection_text(i, &run.wire, &run.outcome, a.ladder)
+            );
         }
     }
-    Ok(ExitCode::from(u8::from(!runs.iter().all(|r| r.outcome.ok()))))
+    Ok(ExitCode::from(u8::from(
+        !runs.iter().all(|r| r.outcome.ok()),
+    )))
 }

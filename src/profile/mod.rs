@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod cipher_order;
 pub mod file;
 pub mod overlay;
+mod pair;
 pub mod registry;
 pub mod text;
 pub mod validate;
@@ -20,6 +21,7 @@ pub use overlay::{
     apply_cipher_order, apply_files, apply_registry, notes_text, OverlayEffect, OverlayFile,
     OverlayKind,
 };
+pub use pair::PairSetup;
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
 pub use registry::{

@@ -339,7 +339,10 @@ pub fn keylog_records(records: &[crate::net::ConnRecord]) -> String {
 
 /// The NSS key log of in-memory connections, as [`keylog_records`].
 pub fn keylog_runs(runs: &[Run]) -> String {
-    runs.iter().filter_map(keylog_line).map(|l| l + "\n").collect()
+    runs.iter()
+        .filter_map(keylog_line)
+        .map(|l| l + "\n")
+        .collect()
 }
 
 /// The client random of a connection, read from its ClientHello record on the wire.

@@ -188,7 +188,10 @@ impl FlagshipReport {
 
     /// The closing lines: the time the run took and what to try next.
     pub fn next_steps(&self, elapsed_secs: f64) -> String {
-        let id = self.explained.first().map_or("ID", |e| e.replay_id.as_str());
+        let id = self
+            .explained
+            .first()
+            .map_or("ID", |e| e.replay_id.as_str());
         format!(
             "\nFinished in {elapsed_secs:.1} s.\nNext: `tlsim demo` (step-by-step demos), \
              `tlsim replay {id}` (one failure, message by message),\n      `tlsim study \

@@ -17,6 +17,7 @@
 mod check;
 mod files;
 pub mod flagship;
+mod plan;
 mod render;
 mod replay_id;
 mod shard_spec;
@@ -27,6 +28,7 @@ pub use check::{
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
 pub use files::{merge_files, read_shard_file};
+pub use plan::{Plan, PlanOptions};
 pub use render::{compare_line, Pair, ReportFormat, Totals};
 pub use replay_id::{ConnId, ReplayId};
 pub use shard_spec::ShardSpec;
@@ -391,7 +393,8 @@ impl Study {
         seed: u64,
         connections: u64,
     ) -> Result<Study, String> {
-        let shards = Study::new(scenario.clone(), scenario_text, seed, 1).shards_for(connections)?;
+        let shards =
+            Study::new(scenario.clone(), scenario_text, seed, 1).shards_for(connections)?;
         Ok(Study::new(scenario, scenario_text, seed, shards))
     }
 

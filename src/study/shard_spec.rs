@@ -16,7 +16,9 @@ impl ShardSpec {
     /// The shards of a study with `shards` shards that this set runs, in order (empty when
     /// the study has fewer shards than `index + 1`).
     pub fn shards(self, shards: u32) -> Vec<u32> {
-        (0..shards).filter(|s| s % self.count == self.index).collect()
+        (0..shards)
+            .filter(|s| s % self.count == self.index)
+            .collect()
     }
 }
 
@@ -60,11 +62,30 @@ mod tests {
         let max = format!("{}/{}", MAX_SHARDS - 1, MAX_SHARDS);
         assert!(max.parse::<ShardSpec>().is_ok());
         for bad in [
-            "", "1", "/", "1/", "/2", "2/2", "3/2", "0/0", "-1/2", "+1/2", "1/+2", " 1/2",
-            "1/2 ", "1.0/2", "0/1000001", "0/4294967296", "1/2/3", "a/b",
+            "",
+            "1",
+            "/",
+            "1/",
+            "/2",
+            "2/2",
+            "3/2",
+            "0/0",
+            "-1/2",
+            "+1/2",
+            "1/+2",
+            " 1/2",
+            "1/2 ",
+            "1.0/2",
+            "0/1000001",
+            "0/4294967296",
+            "1/2/3",
+            "a/b",
         ] {
             let e = bad.parse::<ShardSpec>().unwrap_err();
-            assert!(e.starts_with(&format!("{bad:?}: expected i/n")), "{bad:?}: {e}");
+            assert!(
+                e.starts_with(&format!("{bad:?}: expected i/n")),
+                "{bad:?}: {e}"
+            );
         }
     }
 }

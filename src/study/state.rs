@@ -439,7 +439,10 @@ mod tests {
         let part = StateDir::default_path(&h, Some(ShardSpec { index: 1, count: 4 }));
         assert!(part.to_string_lossy().ends_with("-01234567-part-1of4"));
         let v = StateDir::variant_path(&base, "no-dhe").unwrap();
-        assert_eq!(v.file_name().unwrap(), "_a_b_c+overlays-1a2b3c4d-7-3-01234567+no-dhe");
+        assert_eq!(
+            v.file_name().unwrap(),
+            "_a_b_c+overlays-1a2b3c4d-7-3-01234567+no-dhe"
+        );
         assert!(StateDir::variant_path(Path::new("/"), "no-dhe").is_err());
     }
 }
