@@ -735,7 +735,8 @@ pub fn merge(
     let mut seen: BTreeSet<u32> = BTreeSet::new();
     let mut sorted: Vec<&ShardResult> = results.iter().collect();
     sorted.sort_by_key(|r| r.shard);
-    let mut cells: BTreeMap<CellKey, CellAgg> = BTreeMap::new();
+    // Per cell: its totals, and the replay ids and digests of its first failures.
+    let mut cells: BTreeMap<CellKey, (Totals, Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut connections: u64 = 0;
     let overflow = |what: &str| format!("the merged {what} overflow a 64-bit count");
     for r in sorted {
@@ -754,25 +755,14 @@ pub fn merge(
             .checked_add(r.connections)
             .ok_or_else(|| overflow("connections"))?;
         for (k, c) in &r.cells {
-            let a = cells.entry(k.clone()).or_default();
-            a.attempts = a
-                .attempts
-                .checked_add(c.attempts)
-                .ok_or_else(|| overflow("attempts"))?;
-            a.failures = a
-                .failures
-                .checked_add(c.failures)
-                .ok_or_else(|| overflow("failures"))?;
-            for (m, n) in &c.by_mechanism {
-                let e = a.by_mechanism.entry(*m).or_default();
-                *e = e
-                    .checked_add(*n)
-                    .ok_or_else(|| overflow("mechanism counts"))?;
-            }
+            let (totals, replay, digests) = cells.entry(k.clone()).or_default();
+            totals
+                .checked_add(c.attempts, c.failures, &c.by_mechanism)
+                .map_err(overflow)?;
             for (id, d) in c.replay.iter().zip(&c.replay_digest) {
-                if a.replay.len() < replay_per_cell {
-                    a.replay.push(id.clone());
-                    a.replay_digest.push(d.clone());
+                if replay.len() < replay_per_cell {
+                    replay.push(id.clone());
+                    digests.push(d.clone());
                 }
             }
         }
@@ -812,7 +802,7 @@ pub fn merge(
     };
     let cells = cells
         .into_iter()
-        .map(|((client, server, suite, handshake), a)| {
+        .map(|((client, server, suite, handshake), (a, replay, _))| {
             let th = match (profile(&client, false), profile(&server, true)) {
                 (Some(c), Some(s)) => cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k)),
                 _ => None,
@@ -843,7 +833,7 @@ pub fn merge(
                 by_mechanism: a.by_mechanism,
                 theory: th,
                 verdict,
-                replay: a.replay,
+                replay,
             }
         })
         .collect();

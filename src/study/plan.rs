@@ -70,3 +70,50 @@ impl Plan {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_picks_the_shard_set_and_places_the_variants() {
+        let text = crate::scenario::builtin("m1-dh-premaster-zeros").unwrap();
+        let sc = Scenario::parse(text, "m1", "m1-dh-premaster-zeros", None).unwrap();
+        let o = PlanOptions {
+            connections: 3000,
+            part: Some("1/2".parse().unwrap()),
+            compare: vec!["ems-on".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&sc, text, &o).unwrap();
+        // 10 peers × 60 connections per shard: 3000 connections are 5 shards.
+        assert_eq!(plan.study.header.shards, 5);
+        assert_eq!(plan.study.header.seed, sc.fleet.seed);
+        assert_eq!(plan.which, vec![1, 3]);
+        assert!(plan.state_dir.to_string_lossy().ends_with("-part-1of2"));
+        let (name, vstudy, dir) = &plan.variants[0];
+        assert_eq!(name, "ems-on");
+        assert_eq!(vstudy.header.shards, 5);
+        assert_ne!(
+            vstudy.header.scenario_digest,
+            plan.study.header.scenario_digest
+        );
+        assert!(dir.to_string_lossy().ends_with("-part-1of2+ems-on"));
+        let bad = PlanOptions {
+            compare: vec!["no-such".into()],
+            ..o.clone()
+        };
+        assert!(Plan::new(&sc, text, &bad)
+            .unwrap_err()
+            .contains("unknown variant"));
+        let huge = PlanOptions {
+            connections: u64::MAX,
+            ..o
+        };
+        let e = Plan::new(&sc, text, &huge).unwrap_err();
+        assert!(
+            e.starts_with(&format!("--connections {}: ", u64::MAX)),
+            "{e}"
+        );
+    }
+}

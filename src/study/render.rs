@@ -47,6 +47,23 @@ impl Totals {
         }
     }
 
+    /// Add one shard's counts of a cell, refusing an overflow: `Err` names what overflowed
+    /// (`attempts`, `failures` or `mechanism counts`), and `self` is then partly updated.
+    pub fn checked_add(
+        &mut self,
+        attempts: u64,
+        failures: u64,
+        by_mechanism: &BTreeMap<Mechanism, u64>,
+    ) -> Result<(), &'static str> {
+        self.attempts = self.attempts.checked_add(attempts).ok_or("attempts")?;
+        self.failures = self.failures.checked_add(failures).ok_or("failures")?;
+        for (m, n) in by_mechanism {
+            let e = self.by_mechanism.entry(*m).or_default();
+            *e = e.checked_add(*n).ok_or("mechanism counts")?;
+        }
+        Ok(())
+    }
+
     fn add_cell(&mut self, c: &CellReport) {
         self.add(c.attempts, c.failures, &c.by_mechanism);
     }
@@ -254,4 +271,92 @@ pub fn compare_line(pair: &Pair, base: &Totals, variant: &Totals) -> String {
         variant.failures,
         variant.attempts
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::wilson95;
+
+    fn cell(
+        client: &str,
+        attempts: u64,
+        mechs: &[(Mechanism, u64)],
+        replay: &[&str],
+    ) -> CellReport {
+        let by_mechanism: BTreeMap<Mechanism, u64> = mechs.iter().copied().collect();
+        let failures = by_mechanism.values().sum();
+        CellReport {
+            client: client.into(),
+            server: "s".into(),
+            suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+            handshake: "full".into(),
+            attempts,
+            successes: attempts - failures,
+            failures,
+            by_mechanism,
+            rate: failures as f64 / attempts as f64,
+            ci95: wilson95(failures, attempts),
+            theory: None,
+            verdict: None,
+            replay: replay.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn report(cells: Vec<CellReport>) -> StudyReport {
+        StudyReport {
+            scenario: "x".into(),
+            seed: 1,
+            connections: cells.iter().map(|c| c.attempts).sum(),
+            shards: 1,
+            cells,
+        }
+    }
+
+    #[test]
+    fn totals_by_pair_and_mechanism_and_the_comparison() {
+        let (zeros, short) = (Mechanism::DhPremasterZeros, Mechanism::DhShortServerPublic);
+        let base = report(vec![
+            cell("a", 100, &[(zeros, 2)], &["x:1:1:0:h.0.1"]),
+            cell("a", 50, &[(zeros, 1), (short, 3)], &["x:1:1:0:h.0.7"]),
+            cell("b", 10, &[], &[]),
+        ]);
+        let pairs = base.totals_by_pair();
+        let a = &pairs[&("a".to_string(), "s".to_string())];
+        assert_eq!((a.attempts, a.failures), (150, 6));
+        assert_eq!(a.by_mechanism[&zeros], 3);
+        assert_eq!(base.totals().failures, 6);
+        assert_eq!(base.first_replay(short), Some("x:1:1:0:h.0.7"));
+        assert_eq!(base.first_replay(zeros), Some("x:1:1:0:h.0.1"));
+        // A pair the variant lacks counts zero there.
+        let variant = report(vec![cell("a", 150, &[], &[])]);
+        let rows = base.compare(&variant);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[1].2.attempts, rows[1].2.failures), (0, 0));
+        let table = base.compare_table(&variant, "no-dhe");
+        assert!(table.starts_with("\nwhat-if no-dhe: failure rate per pair, base → no-dhe\n"));
+        assert!(table.contains("(6/150)  →    0.00000 (0/150)"), "{table}");
+        assert!(base
+            .pair_matrix()
+            .contains("dh-premaster-zeros ×3, dh-short-server-public ×3"));
+    }
+
+    #[test]
+    fn checked_add_names_the_overflow_and_formats_follow_the_flags() {
+        let mut t = Totals::default();
+        t.checked_add(u64::MAX, 0, &BTreeMap::new()).unwrap();
+        assert_eq!(t.checked_add(1, 0, &BTreeMap::new()), Err("attempts"));
+        let mut t = Totals::default();
+        let m: BTreeMap<Mechanism, u64> = [(Mechanism::DhPremasterZeros, u64::MAX)].into();
+        t.checked_add(1, 1, &m).unwrap();
+        assert_eq!(t.checked_add(1, 1, &m), Err("mechanism counts"));
+        t.add(u64::MAX, u64::MAX, &m);
+        assert_eq!(
+            (t.attempts, t.by_mechanism[&Mechanism::DhPremasterZeros]),
+            (u64::MAX, u64::MAX)
+        );
+        assert_eq!(ReportFormat::from_flags(true, true), ReportFormat::Json);
+        assert_eq!(ReportFormat::from_flags(false, true), ReportFormat::Csv);
+        assert_eq!(ReportFormat::from_flags(false, false), ReportFormat::Text);
+    }
 }
