@@ -1,5 +1,5 @@
 //! Output files of the commands: checked before any work ([`check`]) and written
-//! atomically ([`write`]), so that a refused path costs nothing and an interrupted write
+//! atomically ([`fn@write`]), so that a refused path costs nothing and an interrupted write
 //! never leaves half a report.
 
 use std::path::{Path, PathBuf};

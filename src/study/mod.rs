@@ -13,6 +13,11 @@
 //! ([`MAX_SHARDS`], [`MAX_THREADS`], [`MAX_SHARD_FILE_BYTES`]); and a panic in a shard —
 //! even one the simulated network swallows inside a task — stops the study with
 //! [`StudyError::Bug`] instead of becoming connection outcomes.
+//!
+//! As commands run them: [`Plan`] sizes a study from a connection count, with its shard
+//! set ([`ShardSpec`]), what-ifs and state directories; [`merge_files`] merges shard files;
+//! [`replay_from`] replays an id from its scenario; [`flagship`] is the study `tlsim` runs
+//! without arguments; the report renders as text, JSON or CSV ([`ReportFormat`]).
 
 mod check;
 mod files;
