@@ -1,12 +1,10 @@
 //! `tlsim bridge connect|serve`: a tlsim profile against a real TLS stack over loopback.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tlsim::bridge::{
-    self, AppScript, BridgeOutcome, Limits, ServeOptions, ServeSummary, Summary,
-    DEFAULT_MAX_CONNECTIONS,
+    self, AppScript, BridgeOutcome, Limits, ServeOptions, Summary, DEFAULT_MAX_CONNECTIONS,
 };
 use tlsim::engine::RealCrypto;
 
@@ -70,21 +68,14 @@ pub struct BridgeOverlays {
 impl BridgeOverlays {
     /// The profile with the overlays applied; their notes go to stderr.
     fn load(&self, spec: &str) -> Result<tlsim::profile::Profile, String> {
-        use tlsim::profile::OverlayKind;
+        use tlsim::profile::OverlayKind::{CipherOrder, Registry};
         let mut r = tlsim::profile::resolve(spec)?;
-        let mut notes = Vec::new();
-        for (kind, file) in [
-            (OverlayKind::Registry, &self.registry),
-            (OverlayKind::CipherOrder, &self.cipher_order),
-        ] {
-            if let Some(file) = file {
-                let flag = format!("--{}", kind.name());
-                notes.extend(crate::overlay_args::apply_one(&mut r, kind, file, &flag)?);
-            }
-        }
-        if !notes.is_empty() {
-            eprintln!("overlays:\n  {}", notes.join("\n  "));
-        }
+        let files = [
+            (Registry, self.registry.as_deref()),
+            (CipherOrder, self.cipher_order.as_deref()),
+        ];
+        let notes = tlsim::profile::apply_files(&mut r, &files, "")?;
+        eprint!("{}", tlsim::profile::notes_text(&notes));
         Ok(r.profile)
     }
 }
@@ -140,97 +131,14 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 fn print(o: &BridgeOutcome, json: bool) {
     if json {
         println!("{}", serde_json::to_string(o).expect("outcome serialises"));
-        return;
-    }
-    println!(
-        "connection {}: {} ({}), {} {}, EMS {}{}",
-        o.index + 1,
-        o.outcome,
-        o.handshake,
-        o.version.as_deref().unwrap_or("-"),
-        o.suite.as_deref().unwrap_or("-"),
-        if o.ems { "yes" } else { "no" },
-        o.mechanism
-            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert.map(|a| a.to_u8())))
-            .unwrap_or_default()
-    );
-    println!("  {}", o.explanation);
-}
-
-fn summarise(v: &[BridgeOutcome], json: bool) -> ExitCode {
-    let s = Summary::from_outcomes(v);
-    if json {
-        println!("{}", serde_json::json!({ "summary": s }));
     } else {
-        println!(
-            "summary: {} attempts, {} ok, {} failed, {} resumed; by mechanism {:?}; by alert received {:?}",
-            s.attempts, s.ok, s.failures, s.resumed, s.by_mechanism, s.by_alert_received
-        );
-    }
-    if s.failures == 0 && s.attempts > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+        print!("{}", tlsim::report::bridge::outcome_text(o));
     }
 }
 
-fn print_serve_summary(s: &ServeSummary, json: bool) {
-    if json {
-        println!("{}", serde_json::json!({ "summary": s }));
-        return;
-    }
-    let c = &s.connections;
-    let by: Vec<String> = c
-        .by_mechanism
-        .iter()
-        .map(|(m, n)| format!("{m} ×{n}"))
-        .collect();
-    println!(
-        "summary: {} accepted, {} completed, {} failed{}, {} refused over the cap of {}, {} resumed; ended: {}",
-        s.accepted,
-        c.ok,
-        c.failures,
-        if by.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by.join(", "))
-        },
-        s.refused_over_cap,
-        s.max_connections,
-        c.resumed,
-        s.ended.name()
-    );
-}
-
-/// Set by SIGINT/SIGTERM while `bridge serve` runs; its accept loop polls it.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    // An atomic store is async-signal-safe.
-    STOP.store(true, Ordering::SeqCst);
-}
-
-/// SIGINT and SIGTERM set [`STOP`]; the handler is reset after the first signal, so a
-/// second Ctrl-C ends the process at once.
-fn install_stop_handlers() -> Result<(), String> {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: a zeroed sigaction is a valid starting value; the handler only stores to
-        // an atomic; sigemptyset and sigaction get valid pointers to that local struct.
-        let rc = unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            sa.sa_flags = libc::SA_RESETHAND;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(format!(
-                "cannot install a handler for signal {sig}: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
+/// Exit status 0 when every connection succeeded, else 1.
+fn exit(ok: bool) -> ExitCode {
+    ExitCode::from(u8::from(!ok))
 }
 
 pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
@@ -243,24 +151,26 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if let Some(name) = &a.suite {
                 p.client_suites = vec![bridge::bridge_suite(name)?.suite];
             }
-            let script = if a.http {
-                AppScript {
-                    send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
-                    read_until_close: true,
-                }
-            } else {
-                AppScript::default()
-            };
             let json = a.json;
             let opts = bridge::ConnectOptions {
                 count: a.count,
                 resume: a.resume,
                 seed: a.seed,
-                script,
+                script: if a.http {
+                    AppScript::http_get()
+                } else {
+                    AppScript::default()
+                },
                 limits: Limits::default(),
             };
             let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
-            Ok(summarise(&v, json))
+            let s = Summary::from_outcomes(&v);
+            if json {
+                println!("{}", serde_json::json!({ "summary": s }));
+            } else {
+                print!("{}", tlsim::report::bridge::summary_text(&s));
+            }
+            Ok(exit(s.failures == 0 && s.attempts > 0))
         }
         BridgeCommand::Serve(a) => {
             if a.count == Some(0) {
@@ -288,7 +198,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             let addr = listener
                 .local_addr()
                 .map_err(|e| format!("bound address: {e}"))?;
-            install_stop_handlers()?;
+            let stop = bridge::stop_on_signals()?;
             eprintln!("listening on {addr}");
             if json {
                 println!("{}", serde_json::json!({ "listening": addr.to_string() }));
@@ -298,16 +208,16 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 p,
                 Arc::new(RealCrypto::test_server()),
                 &opts,
-                &STOP,
+                stop,
                 |o| print(o, json),
             )?;
             let s = report.summary(a.max_connections);
-            print_serve_summary(&s, json);
-            Ok(if s.connections.failures == 0 {
-                ExitCode::SUCCESS
+            if json {
+                println!("{}", serde_json::json!({ "summary": s }));
             } else {
-                ExitCode::from(1)
-            })
+                print!("{}", tlsim::report::bridge::serve_summary_text(&s));
+            }
+            Ok(exit(s.connections.failures == 0))
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `tlsim profiles`: list the catalogue, show one profile's knobs with their sources, diff
-//! two profiles. Printing only; resolution and overlays are in `tlsim::profile`.
+//! two profiles. Printing only: resolution and overlays are in `tlsim::profile`, the text
+//! in `tlsim::report::profiles`.
 
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
-use tlsim::profile::catalogue::{self, KnobRow, Origin, Resolved};
+use tlsim::profile::catalogue;
 use tlsim::profile::{OverlayFile, OverlayKind};
 
 #[derive(Args)]
@@ -41,12 +42,9 @@ enum ProfilesCommand {
 }
 
 pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
+    use tlsim::report::profiles;
     match args.command {
-        None => {
-            for (name, role, summary) in catalogue::list() {
-                println!("{name:<26} {:<7} {summary}", role.name());
-            }
-        }
+        None => print!("{}", profiles::list_text()),
         Some(ProfilesCommand::Show {
             name,
             registry,
@@ -63,79 +61,20 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
                 }
             }
             if json {
-                print_json(&tlsim::profile::file::to_json(&r))?;
+                println!("{:#}", tlsim::profile::file::to_json(&r));
             } else {
-                print_show(&r);
+                print!("{}", profiles::show_text(&r));
             }
         }
         Some(ProfilesCommand::Diff { a, b, json }) => {
             let (ra, rb) = (catalogue::resolve(&a)?, catalogue::resolve(&b)?);
             let d = catalogue::diff(&ra, &rb);
             if json {
-                print_json(&serde_json::json!({ "a": a, "b": b, "knobs": d }))?;
-            } else if d.is_empty() {
-                println!("{a} and {b} have the same knobs");
+                println!("{:#}", serde_json::json!({ "a": a, "b": b, "knobs": d }));
             } else {
-                println!("knobs that differ between {a} and {b}:");
-                for k in d {
-                    println!("  {}", k.knob);
-                    println!("    {a:<24} {}  [{}]", value(&k.a), origin(&k.a_origin));
-                    println!("    {b:<24} {}  [{}]", value(&k.b), origin(&k.b_origin));
-                }
+                print!("{}", profiles::diff_text(&a, &b, &d));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_json(v: &serde_json::Value) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| e.to_string())?
-    );
-    Ok(())
-}
-
-fn value(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "none".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn origin(o: &Option<Origin>) -> String {
-    match o {
-        Some(o) => format!("{}: {}", o.set_by, o.source),
-        None => "default".into(),
-    }
-}
-
-fn print_show(r: &Resolved) {
-    println!("{} ({}): {}", r.spec, r.role.name(), r.summary);
-    if !r.updates.is_empty() {
-        println!("updates applied: {}", r.updates.join(", "));
-    }
-    println!();
-    for KnobRow {
-        knob,
-        value: v,
-        default,
-        origin: o,
-    } in catalogue::knob_rows(r)
-    {
-        let mark = if v != default { "*" } else { " " };
-        println!("{mark} {knob:<34} {}", value(&v));
-        match &o {
-            Some(o) => println!("      set by {}; source: {}", o.set_by, o.source),
-            None => println!("      RFC-compliant default"),
-        }
-    }
-    println!("\n(* = differs from the RFC-compliant default)");
-    if !r.ignored.is_empty() {
-        println!("\nignored (not applied):");
-        for (what, line, why) in &r.ignored {
-            println!("  line {line}: {what}: {why}");
-        }
-    }
 }

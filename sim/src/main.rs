@@ -10,20 +10,22 @@ mod cmd_bench;
 mod cmd_bridge;
 mod cmd_demo;
 mod cmd_profiles;
-
-use clap::{Parser, Subcommand};
-
-mod cmd_main;
 mod cmd_study;
 mod overlay_args;
+
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
+use tlsim::engine::Pair;
+use tlsim::report::{ladder, pcap};
+use tlsim::study::StudyError;
 
 /// mimalloc instead of the system allocator: a study allocates and frees many small buffers
 /// per connection, and glibc's malloc/free were about 5 % of a DHE study's time
 /// (`perf` on `tlsim study`; see `tlsim bench`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use tlsim::engine::{Pair, Run};
 
 #[derive(Parser)]
 #[command(
@@ -155,132 +157,130 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match Cli::parse().command {
+        None => flagship(),
         Some(Command::Handshake(a)) => handshake(a),
         Some(Command::Run(a)) => run(a),
         Some(Command::Study(a)) => cmd_study::study(a),
         Some(Command::Replay(a)) => cmd_study::replay(a),
         Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
-        Some(Command::Profiles(a)) => cmd_profiles::run(a),
-        None => cmd_main::run(),
-        Some(Command::Bridge(c)) => cmd_bridge::run(c),
+        Some(Command::Profiles(a)) => cmd_profiles::run(a).map_err(StudyError::Input),
+        Some(Command::Bridge(c)) => cmd_bridge::run(c).map_err(StudyError::Input),
         Some(Command::Bench(a)) => cmd_bench::run(a),
-        Some(Command::Demo(a)) => cmd_demo::run(a),
+        Some(Command::Demo(a)) => cmd_demo::run(a).map_err(StudyError::Input),
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
+        Err(StudyError::Input(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
+        }
+        // A panic inside a shard: distinct from 2, bad input.
+        Err(bug) => {
+            eprintln!(
+                "error: {bug}\nNo report was written. This is a bug in tlsim: please report it \
+                 with the scenario file and the command line."
+            );
+            ExitCode::from(3)
         }
     }
 }
 
-fn run(a: RunArgs) -> Result<ExitCode, String> {
-    let sc = tlsim::scenario::open(&a.scenario)
-        .map_err(|e| e.to_string())?
-        .scenario;
-    let sc = a.overlays.apply(&sc)?;
-    let mut fleet = sc.fleet.clone();
-    if let Some(seed) = a.seed {
-        fleet.seed = seed;
+/// The threads a study uses by default: one per core.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The progress bar of study runs, drawn on stderr when it is a terminal (quiet when
+/// stderr is a pipe or a file).
+struct Bar(std::sync::Mutex<indicatif::ProgressBar>);
+
+impl Default for Bar {
+    fn default() -> Bar {
+        Bar(std::sync::Mutex::new(indicatif::ProgressBar::hidden()))
     }
+}
+
+impl tlsim::study::Progress for Bar {
+    fn start(&self, shards: u64, label: &str) {
+        if std::io::stderr().is_terminal() {
+            let template = "{prefix} [{bar:40}] {pos}/{len} shards, {elapsed} elapsed, ~{eta} left";
+            let style =
+                indicatif::ProgressStyle::with_template(template).expect("a valid template");
+            let pb = indicatif::ProgressBar::new(shards).with_prefix(label.to_string());
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+                pb.with_style(style.progress_chars("=> "));
+        }
+    }
+    fn advance(&self, shards: u64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).inc(shards);
+    }
+    fn finish(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish_and_clear();
+    }
+}
+
+/// `tlsim` with no arguments: the flagship study (`tlsim::study::flagship`).
+fn flagship() -> Result<ExitCode, StudyError> {
+    let t0 = std::time::Instant::now();
+    let f = tlsim::study::flagship::Flagship::new()?;
+    print!("{}", f.intro(threads()));
+    let r = f.run(threads(), &Bar::default())?;
+    print!("{}{}", r.text(), r.next_steps(t0.elapsed().as_secs_f64()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
+    let (sc, _) = tlsim::scenario::open_with_overlays(&a.scenario, &a.overlays.files())?;
+    let mut fleet = sc.fleet.clone();
+    fleet.seed = a.seed.unwrap_or(fleet.seed);
     fleet.record = a.pcap.is_some() || a.keylog.is_some();
     let records = tlsim::net::run_fleet(&fleet)?;
     if let Some(path) = &a.pcap {
-        let port = |r: &tlsim::net::ConnRecord| {
-            fleet
-                .servers
-                .iter()
-                .find(|s| s.label == r.server)
-                .map(|s| s.port)
-                .unwrap_or(443)
-        };
-        let bytes = tlsim::report::pcap::capture_records(&records, port);
-        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!(
-            "wrote {} connection(s) to {}",
-            records.len(),
-            path.display()
-        );
+        write_file(path, &pcap::capture_fleet(&fleet, &records))?;
+        let n = records.len();
+        eprintln!("wrote {n} connection(s) to {}", path.display());
     }
     if let Some(path) = &a.keylog {
-        let lines: String = records
-            .iter()
-            .filter_map(|r| tlsim::report::pcap::keylog_of(r.wire.as_deref()?, &r.outcome))
-            .map(|l| l + "\n")
-            .collect();
-        std::fs::write(path, lines).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_file(path, pcap::keylog_records(&records).as_bytes())?;
         eprintln!("wrote the key log to {}", path.display());
     }
     let report = tlsim::report::RunReport::build(&sc, &records);
     if a.json {
-        let mut v = serde_json::json!({ "report": report, "connections": records });
-        if !sc.overlays.is_empty() {
-            v["overlays"] = serde_json::to_value(&sc.overlays).map_err(|e| e.to_string())?;
-        }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
-        );
+        println!("{}", report.json(&sc, &records)?);
     } else {
-        print!("{}", report.text());
-        print!("{}", overlay_args::notes_text(&sc));
+        print!("{}{}", report.text(), sc.overlay_notes_text());
     }
-    Ok(if report.expectation_failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(u8::from(
+        !report.expectation_failures.is_empty(),
+    )))
 }
 
-fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
-    use tlsim::profile::OverlayKind;
-    let mut notes = Vec::new();
-    let mut client = tlsim::profile::resolve(&a.client_profile)?;
-    let mut server = tlsim::profile::resolve(&a.server_profile)?;
-    for (r, registry, order, side) in [
-        (
-            &mut client,
-            &a.client_registry,
-            &a.client_cipher_order,
-            "client",
-        ),
-        (
-            &mut server,
-            &a.server_registry,
-            &a.server_cipher_order,
-            "server",
-        ),
-    ] {
-        for (kind, file) in [
-            (OverlayKind::Registry, registry),
-            (OverlayKind::CipherOrder, order),
-        ] {
-            if let Some(file) = file {
-                let flag = format!("--{side}-{}", kind.name());
-                notes.extend(overlay_args::apply_one(r, kind, file, &flag)?);
-            }
-        }
+fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
+    let (client, server, notes) = tlsim::profile::PairSetup {
+        client: a.client_profile,
+        server: a.server_profile,
+        client_registry: a.client_registry,
+        client_cipher_order: a.client_cipher_order,
+        server_registry: a.server_registry,
+        server_cipher_order: a.server_cipher_order,
+        suite: a.suite,
     }
-    let (mut client, server) = (client.profile, server.profile);
-    if let Some(name) = &a.suite {
-        let info = tlsim::wire::suite_by_name(name)
-            .ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
-        client.client_suites = vec![info.suite];
-    }
-    client
-        .check_as_client()
-        .map_err(|m| format!("--client-profile {}: {m}", a.client_profile))?;
+    .resolve()?;
     let mut pair = Pair::new(client, server, a.seed);
     let mut runs = vec![pair.connect()];
     if a.resume {
         runs.push(pair.connect());
     }
     if let Some(path) = &a.pcap {
-        let bytes = tlsim::report::pcap::capture(&runs, a.port);
-        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_file(path, &pcap::capture(&runs, a.port))?;
         eprintln!(
             "wrote {} connection(s) to {} (simulated mode: records after ChangeCipherSpec are plaintext + HMAC, shown by Wireshark as encrypted data)",
             runs.len(),
@@ -288,55 +288,31 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, String> {
         );
     }
     if let Some(path) = &a.keylog {
-        let lines: String = runs
-            .iter()
-            .filter_map(tlsim::report::pcap::keylog_line)
-            .map(|l| l + "\n")
-            .collect();
-        std::fs::write(path, lines).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_file(path, pcap::keylog_runs(&runs).as_bytes())?;
         eprintln!(
             "wrote the key log to {} (Wireshark cannot decrypt simulated-mode records with it: they are not encrypted, only MAC-protected)",
             path.display()
         );
     }
-    if !notes.is_empty() {
-        // Beside JSON lines on stdout, the notes go to stderr.
-        let text = format!("overlays:\n  {}\n", notes.join("\n  "));
-        if a.json {
-            eprint!("{text}");
-        } else {
-            println!("{text}");
-        }
+    // Beside JSON lines on stdout, the notes go to stderr.
+    let notes = tlsim::profile::notes_text(&notes);
+    if a.json {
+        eprint!("{notes}");
+    } else if !notes.is_empty() {
+        println!("{notes}");
     }
     for (i, run) in runs.iter().enumerate() {
-        if a.ladder && !a.json {
-            println!("connection {}:", i + 1);
-            print!("{}", tlsim::report::ladder::ladder(&run.wire, &run.outcome));
-            continue;
-        }
         if a.json {
-            println!(
-                "{}",
-                serde_json::to_string(&run.outcome).map_err(|e| e.to_string())?
-            );
+            let json = serde_json::to_string(&run.outcome).map_err(|e| e.to_string())?;
+            println!("{json}");
         } else {
-            print_run(i, run);
+            print!(
+                "{}",
+                ladder::connection_text(i, &run.wire, &run.outcome, a.ladder)
+            );
         }
     }
-    let ok = runs.iter().all(|r| r.outcome.ok());
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn print_run(i: usize, run: &Run) {
-    println!("connection {}:", i + 1);
-    for line in tlsim::report::ladder::wire_lines(&run.wire)
-        .into_iter()
-        .chain(tlsim::report::ladder::outcome_lines(&run.outcome))
-    {
-        println!("  {line}");
-    }
+    Ok(ExitCode::from(u8::from(
+        !runs.iter().all(|r| r.outcome.ok()),
+    )))
 }

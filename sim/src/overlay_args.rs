@@ -1,10 +1,7 @@
 //! `--registry` and `--cipher-order` on `run`, `study`, `replay` and `merge` (over a
-//! scenario's peers), on `handshake` (one per side) and on `bridge` (its one profile).
+//! scenario's peers; read and applied by `tlsim::scenario::OverlayFiles`).
 
-use std::path::Path;
-use tlsim::profile::catalogue::Resolved;
-use tlsim::profile::{OverlayFile, OverlayKind};
-use tlsim::scenario::{PeerOverlay, PeerSelector, Scenario};
+use tlsim::scenario::OverlayFiles;
 
 /// Which peers a command-line overlay applies to, shown by `--help`.
 const PEERS: &str = "Without PEER=, it applies to every peer whose profile is a Windows build \
@@ -28,72 +25,10 @@ pub struct OverlayArgs {
 }
 
 impl OverlayArgs {
-    pub fn is_empty(&self) -> bool {
-        self.registry.is_empty() && self.cipher_order.is_empty()
-    }
-
-    /// Reads and parses the files, before any work.
-    pub fn load(&self) -> Result<Vec<PeerOverlay>, String> {
-        let mut out = Vec::new();
-        for (kind, args) in [
-            (OverlayKind::Registry, &self.registry),
-            (OverlayKind::CipherOrder, &self.cipher_order),
-        ] {
-            for arg in args {
-                let (peers, file) = PeerSelector::split(arg);
-                let overlay = OverlayFile::load(kind, Path::new(file), file)
-                    .map_err(|m| format!("--{} {arg}: {m}", kind.name()))?;
-                out.push(PeerOverlay { peers, overlay });
-            }
+    pub fn files(&self) -> OverlayFiles {
+        OverlayFiles {
+            registry: self.registry.clone(),
+            cipher_order: self.cipher_order.clone(),
         }
-        Ok(out)
     }
-
-    /// The scenario with the overlays applied (unchanged without any).
-    pub fn apply(&self, sc: &Scenario) -> Result<Scenario, String> {
-        if self.is_empty() {
-            return Ok(sc.clone());
-        }
-        sc.with_overlays(&self.load()?)
-    }
-}
-
-/// The overlays section of a report: empty without overlays.
-pub fn notes_text(sc: &Scenario) -> String {
-    let notes = sc.overlay_notes();
-    if notes.is_empty() {
-        return String::new();
-    }
-    let mut s = String::from("\noverlays:\n");
-    for n in notes {
-        s.push_str(&format!("  {n}\n"));
-    }
-    s
-}
-
-/// Applies an overlay file given by `flag` to one resolved profile and returns the note
-/// lines (what it changed and could not model).
-pub fn apply_one(
-    r: &mut Resolved,
-    kind: OverlayKind,
-    file: &str,
-    flag: &str,
-) -> Result<Vec<String>, String> {
-    let o = OverlayFile::load(kind, Path::new(file), file).map_err(|m| format!("{flag}: {m}"))?;
-    let effect = o.apply(r).map_err(|m| format!("{flag}: {m}"))?;
-    let mut notes = vec![format!(
-        "{} {} on {}: {}",
-        kind.name(),
-        file,
-        r.spec,
-        if effect.changed.is_empty() {
-            "changed no knob".to_string()
-        } else {
-            format!("changed {}", effect.changed.join(", "))
-        }
-    )];
-    for (what, line, why) in &effect.ignored {
-        notes.push(format!("  not applied: line {line}: {what}: {why}"));
-    }
-    Ok(notes)
 }

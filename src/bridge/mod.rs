@@ -14,6 +14,9 @@
 //! engine refuses an oversized handshake message at its header (see the engine's
 //! `HeaderLimits`), so nothing is buffered for a claimed 2^24-1 byte ClientHello.
 
+mod signals;
+pub use signals::stop_on_signals;
+
 use crate::engine::{
     classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
     MessageKind, Millis, PeerState, RealCrypto, Side, Status, Timeouts, Timer,
@@ -38,6 +41,17 @@ pub struct AppScript {
     /// Client: keep reading until the peer closes (`-www`) rather than until the first
     /// newline (`-rev`).
     pub read_until_close: bool,
+}
+
+impl AppScript {
+    /// An HTTP/1.0 GET, read until the server closes (`s_server -www`, whose page shows
+    /// OpenSSL's view of the session).
+    pub fn http_get() -> AppScript {
+        AppScript {
+            send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+            read_until_close: true,
+        }
+    }
 }
 
 impl Default for AppScript {

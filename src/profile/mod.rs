@@ -11,12 +11,17 @@ pub mod catalogue;
 pub mod cipher_order;
 pub mod file;
 pub mod overlay;
+mod pair;
 pub mod registry;
 pub mod text;
 pub mod validate;
 
 pub use catalogue::{catalogue_names, resolve, Resolved, Role};
-pub use overlay::{apply_cipher_order, apply_registry, OverlayEffect, OverlayFile, OverlayKind};
+pub use overlay::{
+    apply_cipher_order, apply_files, apply_registry, notes_text, OverlayEffect, OverlayFile,
+    OverlayKind,
+};
+pub use pair::PairSetup;
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
 pub use registry::{

@@ -461,6 +461,48 @@ impl OverlayFile {
     }
 }
 
+/// Applies the overlay files given for one profile (`tlsim handshake`, `tlsim bridge`), in
+/// order: `files` pairs each kind with its file, if given; errors name the option
+/// `--<prefix><kind>`. Returns the note lines: per file, what it changed, then each value
+/// it could not model.
+pub fn apply_files(
+    r: &mut Resolved,
+    files: &[(OverlayKind, Option<&str>)],
+    prefix: &str,
+) -> Result<Vec<String>, String> {
+    let mut notes = Vec::new();
+    for &(kind, file) in files {
+        let Some(file) = file else { continue };
+        let flag = format!("--{prefix}{}", kind.name());
+        let o = OverlayFile::load(kind, std::path::Path::new(file), file)
+            .map_err(|m| format!("{flag}: {m}"))?;
+        let effect = o.apply(r).map_err(|m| format!("{flag}: {m}"))?;
+        notes.push(format!(
+            "{} {} on {}: {}",
+            kind.name(),
+            file,
+            r.spec,
+            if effect.changed.is_empty() {
+                "changed no knob".to_string()
+            } else {
+                format!("changed {}", effect.changed.join(", "))
+            }
+        ));
+        for (what, line, why) in &effect.ignored {
+            notes.push(format!("  not applied: line {line}: {what}: {why}"));
+        }
+    }
+    Ok(notes)
+}
+
+/// Overlay note lines as a block: `overlays:` and the lines indented; empty without notes.
+pub fn notes_text(notes: &[String]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    format!("overlays:\n  {}\n", notes.join("\n  "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

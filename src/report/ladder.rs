@@ -109,3 +109,40 @@ pub fn wire_lines(wire: &[WireEvent]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Connection `i` (from 0) of `tlsim handshake`: `connection N:`, then its ladder, or its
+/// records and outcome one per indented line.
+pub fn connection_text(i: usize, wire: &[WireEvent], outcome: &Outcome, as_ladder: bool) -> String {
+    let mut s = format!("connection {}:\n", i + 1);
+    if as_ladder {
+        s.push_str(&ladder(wire, outcome));
+    } else {
+        for line in wire_lines(wire).into_iter().chain(outcome_lines(outcome)) {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    s
+}
+
+/// A replayed study connection (`tlsim replay ID`): who, which channel and when, then its
+/// ladder, or its records, outcome and how each side saw it.
+pub fn replay_text(id: &str, rec: &crate::net::ConnRecord, as_ladder: bool) -> String {
+    let wire = rec.wire.as_deref().unwrap_or(&[]);
+    let mut s = format!(
+        "replay {id} — {} → {} ({}), started at {} ms\n",
+        rec.client, rec.server, rec.channel, rec.start_ms
+    );
+    if as_ladder {
+        s.push_str(&ladder(wire, &rec.outcome));
+        return s;
+    }
+    for line in wire_lines(wire)
+        .into_iter()
+        .chain(outcome_lines(&rec.outcome))
+    {
+        let _ = writeln!(s, "  {line}");
+    }
+    let [c, sv] = super::explain::both_views(rec);
+    let _ = writeln!(s, "  client saw: {c}\n  server saw: {sv}");
+    s
+}

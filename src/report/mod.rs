@@ -2,16 +2,20 @@
 //! side saw the first failure in an administrator's words (docs/field-facts.md §4), failures per
 //! time bucket, and the scenario's expectations checked.
 
+pub mod bridge;
 pub mod demo;
 pub mod explain;
 pub mod html;
 pub mod ladder;
+pub mod output;
 pub mod pcap;
 pub mod plot;
+pub mod profiles;
 
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};
 use crate::scenario::{Expect, Scenario};
+use crate::study::Totals;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -96,6 +100,16 @@ impl RunReport {
         }
     }
 
+    /// `tlsim run --json`: this report, every connection, and the overlays applied (when
+    /// there are any), pretty-printed.
+    pub fn json(&self, sc: &Scenario, records: &[ConnRecord]) -> Result<String, String> {
+        let mut v = serde_json::json!({ "report": self, "connections": records });
+        if !sc.overlays.is_empty() {
+            v["overlays"] = serde_json::to_value(&sc.overlays).map_err(|e| e.to_string())?;
+        }
+        serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
+    }
+
     /// The table as text (what `tlsim run` prints and what snapshots hold).
     pub fn text(&self) -> String {
         let mut s = String::new();
@@ -175,16 +189,17 @@ impl RunReport {
 
 fn check(e: &Expect, rows: &[Row]) -> Vec<String> {
     let mut out = Vec::new();
-    let attempts: u64 = rows.iter().map(|r| r.attempts).sum();
-    let failed: u64 = rows.iter().map(|r| r.failed).sum();
+    let mut totals = Totals::default();
+    for r in rows {
+        totals.add(r.attempts, r.failed, &r.by_mechanism);
+    }
+    let Totals {
+        attempts,
+        failures: failed,
+        by_mechanism: mechs,
+    } = totals;
     let resumed: u64 = rows.iter().map(|r| r.ok_resumed).sum();
     let refused: u64 = rows.iter().map(|r| r.ok_resume_refused).sum();
-    let mut mechs: BTreeMap<Mechanism, u64> = BTreeMap::new();
-    for r in rows {
-        for (m, n) in &r.by_mechanism {
-            *mechs.entry(*m).or_default() += n;
-        }
-    }
     if e.all_ok == Some(true) && failed > 0 {
         out.push(format!("all_ok: {failed} of {attempts} connections failed"));
     }

@@ -315,6 +315,36 @@ pub fn capture_records(
     w.into_bytes()
 }
 
+/// [`capture_records`] of a fleet's run: each connection to its server's port in `fleet`
+/// (443 for a server the fleet does not name).
+pub fn capture_fleet(fleet: &crate::net::Fleet, records: &[crate::net::ConnRecord]) -> Vec<u8> {
+    capture_records(records, |r| {
+        fleet
+            .servers
+            .iter()
+            .find(|s| s.label == r.server)
+            .map_or(443, |s| s.port)
+    })
+}
+
+/// The NSS key log of fleet connections: a line (with its newline) for each recorded
+/// connection whose client derived a master secret.
+pub fn keylog_records(records: &[crate::net::ConnRecord]) -> String {
+    records
+        .iter()
+        .filter_map(|r| keylog_of(r.wire.as_deref()?, &r.outcome))
+        .map(|l| l + "\n")
+        .collect()
+}
+
+/// The NSS key log of in-memory connections, as [`keylog_records`].
+pub fn keylog_runs(runs: &[Run]) -> String {
+    runs.iter()
+        .filter_map(keylog_line)
+        .map(|l| l + "\n")
+        .collect()
+}
+
 /// The client random of a connection, read from its ClientHello record on the wire.
 pub fn client_random(wire: &[WireEvent]) -> Option<[u8; 32]> {
     let ch = wire.iter().find(|w| {

@@ -12,7 +12,9 @@ mod builtin;
 pub mod overlays;
 
 pub use builtin::{builtin, open, Loaded, Origin, BUILTIN};
-pub use overlays::{AppliedOverlay, PeerBuilds, PeerOverlay, PeerSelector};
+pub use overlays::{
+    open_with_overlays, AppliedOverlay, OverlayFiles, PeerBuilds, PeerOverlay, PeerSelector,
+};
 
 use crate::engine::Mechanism;
 use crate::net::{ClientSpec, ConnFault, FaultSpec, Fleet, FtpsServer, LinkSpec, ServerSpec};

@@ -93,6 +93,61 @@ pub struct PeerOverlay {
     pub overlay: OverlayFile,
 }
 
+/// The overlay files a command line names (`--registry`, `--cipher-order`), each
+/// `[PEER=]FILE` (see [`PeerSelector::split`]), not read yet: [`OverlayFiles::load`] reads
+/// them when a command needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverlayFiles {
+    pub registry: Vec<String>,
+    pub cipher_order: Vec<String>,
+}
+
+impl OverlayFiles {
+    pub fn is_empty(&self) -> bool {
+        self.registry.is_empty() && self.cipher_order.is_empty()
+    }
+
+    /// Reads and parses the files, registry files first, each in the order given; errors
+    /// name the option and its argument.
+    pub fn load(&self) -> Result<Vec<PeerOverlay>, String> {
+        let mut out = Vec::new();
+        for (kind, args) in [
+            (OverlayKind::Registry, &self.registry),
+            (OverlayKind::CipherOrder, &self.cipher_order),
+        ] {
+            for arg in args {
+                let (peers, file) = PeerSelector::split(arg);
+                let overlay = OverlayFile::load(kind, std::path::Path::new(file), file)
+                    .map_err(|m| format!("--{} {arg}: {m}", kind.name()))?;
+                out.push(PeerOverlay { peers, overlay });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The scenario with the overlays applied (unchanged without any).
+    pub fn apply(&self, sc: &Scenario) -> Result<Scenario, String> {
+        if self.is_empty() {
+            return Ok(sc.clone());
+        }
+        sc.with_overlays(&self.load()?)
+    }
+}
+
+/// Open a scenario ([`super::open`]: a file or a built-in name) with command-line overlays
+/// applied, and the text that identifies it in a study: the scenario's text (decoded as
+/// every input: UTF-8 or UTF-16 with a BOM, CRLF or LF) and its overlays
+/// ([`Scenario::overlay_identity`]; nothing without).
+pub fn open_with_overlays(
+    path: &std::path::Path,
+    overlays: &OverlayFiles,
+) -> Result<(Scenario, String), String> {
+    let l = super::open(path).map_err(|e| e.to_string())?;
+    let sc = overlays.apply(&l.scenario)?;
+    let identity = sc.overlay_identity();
+    Ok((sc, l.text + &identity))
+}
+
 pub(super) fn describe_peer(client: bool, label: &str, host: &str) -> String {
     format!(
         "{} {label} (host {host})",
@@ -263,6 +318,18 @@ impl Scenario {
             }
         }
         out
+    }
+}
+
+impl Scenario {
+    /// The overlays section of a report (`tlsim run`, `tlsim study`): a blank line, then
+    /// [`Scenario::overlay_notes`] as a block; empty without overlays.
+    pub fn overlay_notes_text(&self) -> String {
+        let notes = self.overlay_notes();
+        if notes.is_empty() {
+            return String::new();
+        }
+        format!("\n{}", crate::profile::notes_text(&notes))
     }
 }
 

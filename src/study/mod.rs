@@ -13,16 +13,30 @@
 //! ([`MAX_SHARDS`], [`MAX_THREADS`], [`MAX_SHARD_FILE_BYTES`]); and a panic in a shard —
 //! even one the simulated network swallows inside a task — stops the study with
 //! [`StudyError::Bug`] instead of becoming connection outcomes.
+//!
+//! As commands run them: [`Plan`] sizes a study from a connection count, with its shard
+//! set ([`ShardSpec`]), what-ifs and state directories; [`merge_files`] merges shard files;
+//! [`replay_from`] replays an id from its scenario; [`flagship`] is the study `tlsim` runs
+//! without arguments; the report renders as text, JSON or CSV ([`ReportFormat`]).
 
 mod check;
+mod files;
+pub mod flagship;
+mod plan;
+mod render;
 mod replay_id;
+mod shard_spec;
 pub mod state;
 
 pub use check::{
     human_bytes, list_shards, read_capped, read_capped_file, MAX_SAVED_SHARD_BYTES, MAX_SHARDS,
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
+pub use files::{merge_files, read_shard_file};
+pub use plan::{Plan, PlanOptions};
+pub use render::{compare_line, Pair, ReportFormat, Totals};
 pub use replay_id::{ConnId, ReplayId};
+pub use shard_spec::ShardSpec;
 pub use state::StateDir;
 
 use crate::crypto::{binomial_interval, PublicEncoding};
@@ -144,6 +158,24 @@ pub struct ShardResult {
     pub connections: u64,
     pub cells: Vec<(CellKey, CellAgg)>,
 }
+
+/// What a study run reports while it runs (`tlsim` draws a progress bar): the library
+/// prints nothing itself. `advance` is called from worker threads.
+pub trait Progress: Sync {
+    /// A run of `shards` shards of the study of scenario `label` starts.
+    fn start(&self, shards: u64, label: &str) {
+        let _ = (shards, label);
+    }
+    /// `shards` more shards are done (run, or loaded from the state directory).
+    fn advance(&self, shards: u64) {
+        let _ = shards;
+    }
+    /// The run ended, with or without an error.
+    fn finish(&self) {}
+}
+
+/// No progress shown.
+impl Progress for () {}
 
 /// A study: the scenario, its seed and shard count.
 #[derive(Debug, Clone)]
@@ -358,6 +390,19 @@ impl Study {
         u32::try_from(shards).map_err(|_| format!("{shards} shards do not fit a u32"))
     }
 
+    /// The study of `connections` in total: as many shards of the scenario's workload as
+    /// they need, rounded up ([`Study::shards_for`], the one place that sizes a study).
+    pub fn sized(
+        scenario: Scenario,
+        scenario_text: &str,
+        seed: u64,
+        connections: u64,
+    ) -> Result<Study, String> {
+        let shards =
+            Study::new(scenario.clone(), scenario_text, seed, 1).shards_for(connections)?;
+        Ok(Study::new(scenario, scenario_text, seed, shards))
+    }
+
     /// Run one shard's fleet, returning its records.
     pub fn shard_records(&self, shard: u32, record: bool) -> Result<Vec<ConnRecord>, String> {
         let mut fleet = self.scenario.fleet.clone();
@@ -443,6 +488,26 @@ impl Study {
         self.run_with(which, threads, state, resume, progress, &|i| {
             self.run_shard(i)
         })
+    }
+
+    /// [`Study::run`] reporting to `progress`: [`Progress::start`] with the shards to run
+    /// and the scenario's name, [`Progress::advance`] as shards finish, then
+    /// [`Progress::finish`], whether the run succeeded or not.
+    pub fn run_shown(
+        &self,
+        which: &[u32],
+        threads: usize,
+        state: Option<&StateDir>,
+        resume: bool,
+        progress: &dyn Progress,
+    ) -> Result<Vec<ShardResult>, StudyError> {
+        progress.start(
+            u64::try_from(which.len()).unwrap_or(u64::MAX),
+            &self.header.scenario,
+        );
+        let res = self.run(which, threads, state, resume, &|n| progress.advance(n));
+        progress.finish();
+        res
     }
 
     /// [`Study::run`] with `shard` computing each shard's result (tests inject faults
@@ -675,7 +740,8 @@ pub fn merge(
     let mut seen: BTreeSet<u32> = BTreeSet::new();
     let mut sorted: Vec<&ShardResult> = results.iter().collect();
     sorted.sort_by_key(|r| r.shard);
-    let mut cells: BTreeMap<CellKey, CellAgg> = BTreeMap::new();
+    // Per cell: its totals, and the replay ids and digests of its first failures.
+    let mut cells: BTreeMap<CellKey, (Totals, Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut connections: u64 = 0;
     let overflow = |what: &str| format!("the merged {what} overflow a 64-bit count");
     for r in sorted {
@@ -694,25 +760,14 @@ pub fn merge(
             .checked_add(r.connections)
             .ok_or_else(|| overflow("connections"))?;
         for (k, c) in &r.cells {
-            let a = cells.entry(k.clone()).or_default();
-            a.attempts = a
-                .attempts
-                .checked_add(c.attempts)
-                .ok_or_else(|| overflow("attempts"))?;
-            a.failures = a
-                .failures
-                .checked_add(c.failures)
-                .ok_or_else(|| overflow("failures"))?;
-            for (m, n) in &c.by_mechanism {
-                let e = a.by_mechanism.entry(*m).or_default();
-                *e = e
-                    .checked_add(*n)
-                    .ok_or_else(|| overflow("mechanism counts"))?;
-            }
+            let (totals, replay, digests) = cells.entry(k.clone()).or_default();
+            totals
+                .checked_add(c.attempts, c.failures, &c.by_mechanism)
+                .map_err(overflow)?;
             for (id, d) in c.replay.iter().zip(&c.replay_digest) {
-                if a.replay.len() < replay_per_cell {
-                    a.replay.push(id.clone());
-                    a.replay_digest.push(d.clone());
+                if replay.len() < replay_per_cell {
+                    replay.push(id.clone());
+                    digests.push(d.clone());
                 }
             }
         }
@@ -752,7 +807,7 @@ pub fn merge(
     };
     let cells = cells
         .into_iter()
-        .map(|((client, server, suite, handshake), a)| {
+        .map(|((client, server, suite, handshake), (a, replay, _))| {
             let th = match (profile(&client, false), profile(&server, true)) {
                 (Some(c), Some(s)) => cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k)),
                 _ => None,
@@ -783,7 +838,7 @@ pub fn merge(
                 by_mechanism: a.by_mechanism,
                 theory: th,
                 verdict,
-                replay: a.replay,
+                replay,
             }
         })
         .collect();
@@ -794,90 +849,6 @@ pub fn merge(
         shards: header.shards,
         cells,
     })
-}
-
-impl StudyReport {
-    pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a StudyReport serialises")
-    }
-
-    pub fn csv(&self) -> String {
-        let mut s = String::from("client,server,suite,handshake,attempts,failures,rate,ci95_low,ci95_high,theory,verdict,mechanisms\n");
-        for c in &self.cells {
-            let mechs: Vec<String> = c
-                .by_mechanism
-                .iter()
-                .map(|(m, n)| format!("{m}={n}"))
-                .collect();
-            s.push_str(&format!(
-                "\"{}\",\"{}\",{},{},{},{},{:.6},{:.6},{:.6},{},{},\"{}\"\n",
-                c.client,
-                c.server,
-                c.suite,
-                c.handshake,
-                c.attempts,
-                c.failures,
-                c.rate,
-                c.ci95[0],
-                c.ci95[1],
-                c.theory.map(|t| format!("{t:.6}")).unwrap_or_default(),
-                c.verdict.clone().unwrap_or_default(),
-                mechs.join(";")
-            ));
-        }
-        s
-    }
-
-    pub fn text(&self) -> String {
-        let mut s = format!(
-            "study {} (seed {}, {} shards), {} connections\n{:<26} {:<24} {:<40} {:<22} {:>8} {:>6} {:>9} {:>21} {:>9}  verdict / mechanisms\n",
-            self.scenario, self.seed, self.shards, self.connections, "client", "server", "suite", "handshake", "attempts", "failed", "rate", "95% CI", "theory"
-        );
-        for c in &self.cells {
-            let mechs: Vec<String> = c
-                .by_mechanism
-                .iter()
-                .map(|(m, n)| format!("{m} ×{n}"))
-                .collect();
-            s.push_str(&format!(
-                "{:<26} {:<24} {:<40} {:<22} {:>8} {:>6} {:>9.5} [{:>8.5}, {:>8.5}] {:>9}  {}{}\n",
-                c.client,
-                c.server,
-                c.suite,
-                c.handshake,
-                c.attempts,
-                c.failures,
-                c.rate,
-                c.ci95[0],
-                c.ci95[1],
-                c.theory
-                    .map(|t| format!("{t:.5}"))
-                    .unwrap_or_else(|| "-".into()),
-                c.verdict
-                    .as_ref()
-                    .map(|v| format!("{v}; "))
-                    .unwrap_or_default(),
-                mechs.join(", ")
-            ));
-        }
-        let ids: Vec<&String> = self
-            .cells
-            .iter()
-            .flat_map(|c| c.replay.iter())
-            .take(3)
-            .collect();
-        if !ids.is_empty() {
-            s.push_str("\nreplay a failure: ");
-            s.push_str(
-                &ids.iter()
-                    .map(|i| format!("tlsim replay {i}"))
-                    .collect::<Vec<_>>()
-                    .join("  |  "),
-            );
-            s.push('\n');
-        }
-        s
-    }
 }
 
 /// A what-if variant of a scenario: an overlay applied to every peer.
@@ -988,4 +959,68 @@ pub fn replay_id(study: &Study, id: &ReplayId) -> Result<ConnRecord, StudyError>
         .into());
     }
     replay(study, id.shard, &id.conn.to_string())
+}
+
+/// What `tlsim replay` of a text report's ids needs besides the id, as note lines (empty
+/// when nothing): `--scenario` when the study's scenario (`scenario`, with text
+/// `scenario_text`) is neither `scenarios/<name>.toml` nor the built-in scenario of that
+/// name, and the same overlay options when the study ran with command-line overlays.
+pub fn replay_needs(
+    report: &StudyReport,
+    scenario: &std::path::Path,
+    scenario_text: &str,
+    command_line_overlays: bool,
+) -> String {
+    let mut s = String::new();
+    if report.cells.iter().all(|c| c.replay.is_empty()) {
+        return s;
+    }
+    let base = crate::scenario::overlays::base_name(&report.scenario);
+    let default_path = std::path::PathBuf::from(format!("scenarios/{base}.toml"));
+    if scenario != default_path && crate::scenario::builtin(base) != Some(scenario_text) {
+        s.push_str(&format!(
+            "(the scenario is not scenarios/{base}.toml: add `--scenario {}` to tlsim replay)\n",
+            scenario.display()
+        ));
+    }
+    if command_line_overlays {
+        s.push_str(
+            "(the study ran with command-line overlays: give tlsim replay the same --registry \
+             and --cipher-order options)\n",
+        );
+    }
+    s
+}
+
+/// Re-run the connection of replay id `id` from the scenario that ran it: `scenario`, or by
+/// default `scenarios/<name>.toml` (here, or the built-in scenario of that name), with the
+/// command-line overlays the study ran with. The scenario's name must be the id's (an
+/// overlaid study's name carries the overlays' digest); then [`replay_id`].
+pub fn replay_from(
+    id: &ReplayId,
+    scenario: Option<&std::path::Path>,
+    overlays: &crate::scenario::OverlayFiles,
+) -> Result<ConnRecord, StudyError> {
+    use crate::scenario::overlays::base_name;
+    let path = scenario.map_or_else(
+        || std::path::PathBuf::from(format!("scenarios/{}.toml", base_name(&id.scenario))),
+        std::path::Path::to_path_buf,
+    );
+    let (sc, text) = crate::scenario::open_with_overlays(&path, overlays)?;
+    if sc.name != id.scenario {
+        let hint = if base_name(&sc.name) == base_name(&id.scenario) {
+            "; the study ran with other command-line overlays: give replay its --registry and \
+             --cipher-order options"
+        } else {
+            "; pass --scenario with the file the study ran"
+        };
+        return Err(format!(
+            "replay id {id} is of scenario {}, but {} is scenario {}{hint}",
+            id.scenario,
+            path.display(),
+            sc.name
+        )
+        .into());
+    }
+    replay_id(&Study::new(sc, &text, id.seed, id.shards), id)
 }

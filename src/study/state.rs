@@ -11,7 +11,7 @@
 //! the first. Saved shards are written under a unique temporary name and renamed.
 
 use super::check::{read_capped, MAX_SAVED_SHARD_BYTES};
-use super::{ShardResult, StudyHeader};
+use super::{ShardResult, ShardSpec, StudyHeader};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -101,11 +101,56 @@ fn is_own_tmp(name: &str) -> bool {
             .is_some_and(|(pid, worker)| digits(pid) && digits(worker))
 }
 
+/// A scenario name as a directory name: letters, digits and `-_.+`; other bytes become `_`
+/// (and a leading `.` too, so the directory is never hidden).
+fn dir_safe(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match s.strip_prefix('.') {
+        Some(rest) => format!("_{rest}"),
+        None => s,
+    }
+}
+
 fn io_err(path: &Path, e: std::io::Error) -> String {
     format!("{}: {e}", path.display())
 }
 
 impl StateDir {
+    /// The default state directory of a study:
+    /// `.tlsim-study/<scenario>-<seed>-<shards>-<digest>` (the digest's first 8 hex digits;
+    /// the scenario name made safe as a directory name), with `-part-<i>of<n>` for a shard
+    /// set.
+    pub fn default_path(h: &StudyHeader, part: Option<ShardSpec>) -> PathBuf {
+        let digest: String = h.scenario_digest.chars().take(8).collect();
+        let mut name = format!("{}-{}-{}-{digest}", dir_safe(&h.scenario), h.seed, h.shards);
+        if let Some(ShardSpec { index, count }) = part {
+            name.push_str(&format!("-part-{index}of{count}"));
+        }
+        Path::new(".tlsim-study").join(name)
+    }
+
+    /// The state directory of what-if `variant` of the study whose state directory is
+    /// `base`: `<base>+<variant>`, beside it.
+    pub fn variant_path(base: &Path, variant: &str) -> Result<PathBuf, String> {
+        let name = base.file_name().ok_or_else(|| {
+            format!(
+                "--state-dir {}: --compare needs a state directory with a name (its variants go \
+                 beside it as <name>+<variant>)",
+                base.display()
+            )
+        })?;
+        Ok(base.with_file_name(format!("{}+{variant}", name.to_string_lossy())))
+    }
+
     /// Open (creating it if needed) and lock the state directory `path` for the study
     /// `header`. `flag` names the option in messages (e.g. "--state-dir").
     pub fn open(path: &Path, header: &StudyHeader, flag: &str) -> Result<StateDir, String> {
@@ -375,5 +420,29 @@ mod tests {
         assert!(!is_own_tmp("shard-000012.json.tmp"));
         assert!(!is_own_tmp("notes.tmp.1.2"));
         assert!(!is_own_tmp("shard-000012.json.tmp.1.x"));
+    }
+
+    #[test]
+    fn default_and_variant_paths() {
+        let h = StudyHeader {
+            scenario: ".a b/c+overlays-1a2b3c4d".into(),
+            scenario_digest: "0123456789abcdef".into(),
+            seed: 7,
+            shards: 3,
+            tlsim: "0".into(),
+        };
+        let base = StateDir::default_path(&h, None);
+        assert_eq!(
+            base,
+            Path::new(".tlsim-study/_a_b_c+overlays-1a2b3c4d-7-3-01234567")
+        );
+        let part = StateDir::default_path(&h, Some(ShardSpec { index: 1, count: 4 }));
+        assert!(part.to_string_lossy().ends_with("-01234567-part-1of4"));
+        let v = StateDir::variant_path(&base, "no-dhe").unwrap();
+        assert_eq!(
+            v.file_name().unwrap(),
+            "_a_b_c+overlays-1a2b3c4d-7-3-01234567+no-dhe"
+        );
+        assert!(StateDir::variant_path(Path::new("/"), "no-dhe").is_err());
     }
 }

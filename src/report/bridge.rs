@@ -1,0 +1,54 @@
+//! Bridge runs as text (`tlsim bridge connect|serve`): one connection's outcome, the
+//! summary of a run, and the summary of a serve session however it ended.
+
+use crate::bridge::{BridgeOutcome, ServeSummary, Summary};
+
+/// One bridged connection: its outcome line, then the explanation indented.
+pub fn outcome_text(o: &BridgeOutcome) -> String {
+    format!(
+        "connection {}: {} ({}), {} {}, EMS {}{}\n  {}\n",
+        o.index.saturating_add(1),
+        o.outcome,
+        o.handshake,
+        o.version.as_deref().unwrap_or("-"),
+        o.suite.as_deref().unwrap_or("-"),
+        if o.ems { "yes" } else { "no" },
+        o.mechanism
+            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert.map(|a| a.to_u8())))
+            .unwrap_or_default(),
+        o.explanation
+    )
+}
+
+/// The summary line of `tlsim bridge connect`.
+pub fn summary_text(s: &Summary) -> String {
+    format!(
+        "summary: {} attempts, {} ok, {} failed, {} resumed; by mechanism {:?}; by alert received {:?}\n",
+        s.attempts, s.ok, s.failures, s.resumed, s.by_mechanism, s.by_alert_received
+    )
+}
+
+/// The summary line of `tlsim bridge serve`.
+pub fn serve_summary_text(s: &ServeSummary) -> String {
+    let c = &s.connections;
+    let by: Vec<String> = c
+        .by_mechanism
+        .iter()
+        .map(|(m, n)| format!("{m} ×{n}"))
+        .collect();
+    format!(
+        "summary: {} accepted, {} completed, {} failed{}, {} refused over the cap of {}, {} resumed; ended: {}\n",
+        s.accepted,
+        c.ok,
+        c.failures,
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
+        s.refused_over_cap,
+        s.max_connections,
+        c.resumed,
+        s.ended.name()
+    )
+}

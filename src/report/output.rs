@@ -1,0 +1,128 @@
+//! Output files of the commands: checked before any work ([`check`]) and written
+//! atomically ([`fn@write`]), so that a refused path costs nothing and an interrupted write
+//! never leaves half a report.
+
+use std::path::{Path, PathBuf};
+
+/// The directory that will hold `path` (the current one for a bare file name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Check, before any work, that `path` can be written: not a directory, in an existing
+/// directory where files can be created (probed with a file created and removed again).
+/// An existing device or FIFO (/dev/null, /dev/stdout) is fine: it is written directly.
+/// `flag` names the option in messages (`--out`).
+pub fn check(path: &Path, flag: &str) -> Result<(), String> {
+    let show = path.display();
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.is_dir() {
+            return Err(format!("{flag} {show} is a directory; give a file name"));
+        }
+        if !m.is_file() {
+            return Ok(());
+        }
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{flag} {show}: not a file name"))?;
+    let parent = parent_of(path);
+    match std::fs::metadata(&parent) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(format!(
+                "{flag} {show}: {} is not a directory",
+                parent.display()
+            ))
+        }
+        Err(e) => {
+            return Err(format!(
+                "{flag} {show}: directory {}: {e}",
+                parent.display()
+            ))
+        }
+    }
+    let probe = parent.join(format!(
+        ".{}.tlsim-probe.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| {
+            format!(
+                "{flag} {show}: cannot create files in {}: {e}",
+                parent.display()
+            )
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory, renamed
+/// over it (through a symlink, its target is replaced). A device or FIFO is written
+/// directly.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() && !m.is_dir() {
+            return std::fs::write(path, bytes).map_err(err);
+        }
+    }
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(err)?,
+        _ => path.to_path_buf(),
+    };
+    let name = target
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+    let tmp = parent_of(&target).join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_data()
+        })
+        .and_then(|()| std::fs::rename(&tmp, &target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_then_writes_atomically() {
+        let dir = std::env::temp_dir().join(format!("tlsim-output-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = check(&dir, "--out").unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = check(&dir.join("no-such-dir/x.json"), "--out").unwrap_err();
+        assert!(e.starts_with("--out ") && e.contains("directory"), "{e}");
+        let file = dir.join("report.txt");
+        check(&file, "--out").unwrap();
+        assert!(!file.exists(), "the probe leaves nothing behind");
+        write(&file, b"one").unwrap();
+        write(&file, b"two").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
