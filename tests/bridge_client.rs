@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tlsim::bridge::{self, AppScript, Detector, Limits};
 use tlsim::engine::{Connection, LocalError, PeerState};
-use tlsim::profile::{builtin, Profile};
+use tlsim::profile::Profile;
 use tlsim::seed::rng_for;
 use tlsim::wire::{
     suite_by_name, CompressionMethod, ContentType, HandshakeMessage, HandshakePayload,
@@ -20,7 +20,7 @@ use tlsim::wire::{
 };
 
 fn prof(name: &str) -> Profile {
-    builtin::load(name).unwrap()
+    tlsim::profile::load(name).unwrap()
 }
 
 const ECDHE128: &str = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";

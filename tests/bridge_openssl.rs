@@ -19,7 +19,7 @@ use tlsim::bridge::{
 };
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
 use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
-use tlsim::profile::{builtin, Profile};
+use tlsim::profile::Profile;
 use tlsim::wire::suite_by_name;
 
 fn openssl_missing() -> bool {
@@ -117,7 +117,7 @@ impl Drop for SServer {
 }
 
 fn profile(name: &str, suite: &str) -> Profile {
-    let mut p = builtin::load(name).unwrap();
+    let mut p = tlsim::profile::load(name).unwrap();
     let s = suite_by_name(suite).unwrap().suite;
     p.client_suites = vec![s];
     p.server_suites = vec![s];

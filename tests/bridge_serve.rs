@@ -12,11 +12,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tlsim::bridge::{self, Limits, ServeEnd, ServeOptions, ServeReport};
 use tlsim::engine::{Connection, LocalError, Mechanism, PeerState, RealCrypto};
-use tlsim::profile::{builtin, Profile};
+use tlsim::profile::Profile;
 use tlsim::seed::rng_for;
 
 fn prof(name: &str) -> Profile {
-    builtin::load(name).unwrap()
+    tlsim::profile::load(name).unwrap()
 }
 
 /// A server engine fed `bytes`; returns its error, the alert it sent and whether it closed.

@@ -3,7 +3,7 @@
 //! detecting side and alert.
 
 use tlsim::engine::{Close, HandshakeKind, Mechanism, Outcome, Pair, Run, Side, Status};
-use tlsim::profile::builtin::builtin;
+use tlsim::profile::builtin;
 use tlsim::profile::{EmsResumption, FatalClose, Profile};
 
 fn prof(name: &str) -> Profile {

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use std::sync::Arc;
 use tlsim::crypto::{Curve, DhGroup, GroupId, PublicEncoding};
 use tlsim::engine::{Connection, Mechanism, Pair, PeerState, Side};
-use tlsim::profile::builtin::builtin;
+use tlsim::profile::builtin;
 use tlsim::profile::{LeadingZeros, Profile, TlsVersion};
 use tlsim::seed::rng_for;
 use tlsim::wire::CipherSuite;

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 use tlsim::engine::{Connection, Mechanism, Outcome, PeerState, RealCrypto};
-use tlsim::profile::builtin;
+
 use tlsim::seed::rng_for;
 
 fn run(server_real: Arc<RealCrypto>, suite: &str, seed: u64) -> Outcome {
-    let mut p = builtin::load("rfc-strict").unwrap();
+    let mut p = tlsim::profile::load("rfc-strict").unwrap();
     p.client_suites = vec![tlsim::wire::suite_by_name(suite).unwrap().suite];
     let p = Arc::new(p);
     let mut cs = PeerState::new(&mut rng_for(seed, &[9]));

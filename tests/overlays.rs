@@ -200,10 +200,7 @@ fn command_line_overlays_select_windows_peers_by_default() {
         "{}",
         all.name
     );
-    assert_eq!(
-        tlsim::scenario::overlays::base_name(&all.name),
-        "october-2019-fleet"
-    );
+    assert_eq!(tlsim::scenario::base_name(&all.name), "october-2019-fleet");
     for (s, before) in all.fleet.servers.iter().zip(&sc.fleet.servers) {
         // The Windows server loses DHE; OpenSSL, the ELB and FileZilla keep theirs.
         let windows = s.profile.name.starts_with("win");

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tlsim::engine::{HandshakeKind, Pair, Run};
-use tlsim::profile::builtin::builtin;
+use tlsim::profile::builtin;
 use tlsim::report::pcap::capture;
 
 fn have_tshark() -> bool {

@@ -158,7 +158,7 @@ fn state_dirs_are_marked_locked_and_never_taken_over() {
     // holds it, with this process's pid.
     let d = t.join("new");
     let held = StateDir::open(&d, &st.header, "--state-dir").unwrap();
-    assert!(held.created && d.join(tlsim::study::state::MARKER).is_file());
+    assert!(held.created && d.join(tlsim::study::MARKER).is_file());
     let e = StateDir::open(&d, &st.header, "--state-dir").unwrap_err();
     assert!(
         e.contains(&format!("locked by process {}", std::process::id())),

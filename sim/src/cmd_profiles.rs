@@ -61,7 +61,7 @@ pub fn run(args: ProfilesArgs) -> Result<ExitCode, String> {
                 }
             }
             if json {
-                println!("{:#}", tlsim::profile::file::to_json(&r));
+                println!("{:#}", tlsim::profile::to_json(&r));
             } else {
                 print!("{}", profiles::show_text(&r));
             }

@@ -226,7 +226,7 @@ impl tlsim::study::Progress for Bar {
 /// `tlsim` with no arguments: the flagship study (`tlsim::study::flagship`).
 fn flagship() -> Result<ExitCode, StudyError> {
     let t0 = std::time::Instant::now();
-    let f = tlsim::study::flagship::Flagship::new()?;
+    let f = tlsim::study::Flagship::new()?;
     print!("{}", f.intro(threads()));
     let r = f.run(threads(), &Bar::default())?;
     print!("{}{}", r.text(), r.next_steps(t0.elapsed().as_secs_f64()));

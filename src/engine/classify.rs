@@ -386,7 +386,7 @@ fn bridge(
 mod tests {
     use super::*;
     use crate::engine::{Outcome, Pair, Secret};
-    use crate::profile::builtin::load;
+    use crate::profile::load;
 
     fn pair_run(client: &str, server: &str, seed: u64) -> Outcome {
         let p = |n: &str| load(n).unwrap_or_else(|e| panic!("profile {n}: {e}"));

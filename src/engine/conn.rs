@@ -1035,7 +1035,7 @@ mod timer_tests {
 
     #[test]
     fn the_engine_reports_its_deadlines_and_acts_on_them() {
-        let p = Arc::new(crate::profile::builtin::load("rfc-strict").unwrap());
+        let p = Arc::new(crate::profile::load("rfc-strict").unwrap());
         let (mut cs, mut ss) = (
             PeerState::new(&mut rng_for(1, &[9])),
             PeerState::new(&mut rng_for(1, &[10])),

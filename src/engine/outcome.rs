@@ -544,7 +544,7 @@ pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
 mod tests {
     use super::*;
     use crate::engine::Pair;
-    use crate::profile::builtin::load;
+    use crate::profile::load;
 
     fn outcome(client: &str, server: &str, seed: u64) -> Outcome {
         let p = |n: &str| load(n).unwrap_or_else(|e| panic!("profile {n}: {e}"));

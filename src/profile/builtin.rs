@@ -13,7 +13,7 @@ const FILES: &[(&str, &str)] = &[(
 )];
 
 /// The built-in test profiles, parsed and checked once.
-pub fn builtins() -> &'static Catalogue {
+pub(crate) fn builtins() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
     CAT.get_or_init(|| {
         catalogue::parse(FILES)
@@ -22,7 +22,7 @@ pub fn builtins() -> &'static Catalogue {
 }
 
 /// (name, summary) of every built-in profile, in file order.
-pub fn builtin_list() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn builtin_list() -> Vec<(&'static str, &'static str)> {
     builtins()
         .entries
         .iter()
@@ -30,12 +30,12 @@ pub fn builtin_list() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub fn builtin_names() -> Vec<&'static str> {
+pub(crate) fn builtin_names() -> Vec<&'static str> {
     builtin_list().into_iter().map(|(n, _)| n).collect()
 }
 
 /// A built-in profile by name (case-insensitive), resolved with the origin of its knobs.
-pub fn resolve_builtin(name: &str) -> Option<Resolved> {
+pub(crate) fn resolve_builtin(name: &str) -> Option<Resolved> {
     builtins().entry(name)?;
     builtins().resolve(name).ok()
 }
@@ -43,11 +43,6 @@ pub fn resolve_builtin(name: &str) -> Option<Resolved> {
 /// A built-in profile by name.
 pub fn builtin(name: &str) -> Option<Profile> {
     resolve_builtin(name).map(|r| r.profile)
-}
-
-/// Load a profile: see [`super::load`] (built-in and catalogue names, profile files).
-pub fn load(name_or_file: &str) -> Result<Profile, String> {
-    super::load(name_or_file)
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses a profile file's text. `file` names it in errors and in the origin of the knobs
 /// it sets; it is also the profile's name when the file gives none.
-pub fn parse(text: &str, file: &str) -> Result<Resolved, String> {
+pub(crate) fn parse(text: &str, file: &str) -> Result<Resolved, String> {
     let at = |offset: usize, msg: String| {
         let (line, col) = line_col(text, offset);
         format!("{file}:{line}:{col}: {msg}")

@@ -6,17 +6,19 @@
 //! Defaults are the RFC-compliant, modern behaviour (an OpenSSL 3-like peer), so a profile
 //! that only sets the knobs where a real stack differs reads as a list of its quirks.
 
-pub mod builtin;
+pub(crate) mod builtin;
 pub mod catalogue;
-pub mod cipher_order;
-pub mod file;
-pub mod overlay;
+pub(crate) mod cipher_order;
+pub(crate) mod file;
+pub(crate) mod overlay;
 mod pair;
-pub mod registry;
-pub mod text;
-pub mod validate;
+pub(crate) mod registry;
+pub(crate) mod text;
+pub(crate) mod validate;
 
+pub use builtin::builtin;
 pub use catalogue::{catalogue_names, resolve, Resolved, Role};
+pub use file::to_json;
 pub use overlay::{
     apply_cipher_order, apply_files, apply_registry, notes_text, OverlayEffect, OverlayFile,
     OverlayKind,

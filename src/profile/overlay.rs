@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 /// What a registry overlay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistryApplied {
+pub(crate) struct RegistryApplied {
     /// Knob, the line of the value that set it last, and the Schannel value's name, for
     /// every knob a modelled value set (whether or not its value changed).
     pub set: Vec<(String, usize, String)>,
@@ -48,7 +48,7 @@ fn version_by_name(name: &str) -> Option<TlsVersion> {
 type ProtocolKeys = (Option<bool>, Option<bool>, usize);
 
 /// Applies the modelled Schannel settings and reports, per knob, which value set it.
-pub fn apply_registry_detailed(
+pub(crate) fn apply_registry_detailed(
     profile: &mut Profile,
     overlay: &SchannelOverlay,
 ) -> RegistryApplied {

@@ -42,7 +42,7 @@ impl From<TextError> for String {
 /// The largest input file tlsim reads (scenario, profile, cipher order, `.reg`): 64 MiB.
 /// The largest real ones are a few kilobytes; the bound keeps a wrong path (a disk image, a
 /// log) from being read into memory whole.
-pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
 
 /// Reads an input file's bytes, refusing one larger than [`MAX_INPUT_BYTES`] before
 /// reading it.

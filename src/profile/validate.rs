@@ -17,29 +17,29 @@ pub const MAX_SIMULATED_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
 /// milliseconds: `secs * 1000` must not overflow).
 pub const MAX_LIFETIME_SECS: u64 = MAX_SIMULATED_MS / 1000;
 /// A 3-byte length (RFC 5246 §7.4: handshake message lengths and `ASN.1Cert<1..2^24-1>`).
-pub const U24_MAX: usize = (1 << 24) - 1;
+pub(crate) const U24_MAX: usize = (1 << 24) - 1;
 /// A 2-byte length (RFC 5246 vectors `<..2^16-1>`).
-pub const U16_MAX: usize = u16::MAX as usize;
+pub(crate) const U16_MAX: usize = u16::MAX as usize;
 /// RFC 5246 §6.2.1: `TLSPlaintext.length` MUST NOT exceed 2^14.
-pub const MAX_FRAGMENT: usize = crate::wire::MAX_FRAGMENT;
+pub(crate) const MAX_FRAGMENT: usize = crate::wire::MAX_FRAGMENT;
 /// Suites in a ClientHello: `CipherSuite cipher_suites<2..2^16-2>`, 2 bytes each.
-pub const MAX_SUITES: usize = (U16_MAX - 1) / 2;
+pub(crate) const MAX_SUITES: usize = (U16_MAX - 1) / 2;
 /// Curves in `supported_groups`: `NamedGroup named_group_list<2..2^16-1>`, 2 bytes each.
-pub const MAX_CURVES: usize = U16_MAX / 2;
+pub(crate) const MAX_CURVES: usize = U16_MAX / 2;
 /// Smallest custom DH prime: 512 bits, the export-grade size (Logjam); below it a "DH
 /// group" is a toy whose results say nothing about a real stack.
-pub const MIN_DH_PRIME_BITS: u64 = 512;
+pub(crate) const MIN_DH_PRIME_BITS: u64 = 512;
 /// Largest custom DH prime: 8192 bits, the largest RFC 7919 group (ffdhe8192). Each
 /// handshake's modular exponentiations grow with the cube of the size.
-pub const MAX_DH_PRIME_BITS: u64 = 8192;
+pub(crate) const MAX_DH_PRIME_BITS: u64 = 8192;
 /// Largest `client_min_dh_bits` / `server_min_dh_bits`: 16384 (twice the largest group
 /// tlsim can serve, so any larger value would mean the same: refuse every DH group).
-pub const MAX_MIN_DH_BITS: usize = 16384;
+pub(crate) const MAX_MIN_DH_BITS: usize = 16384;
 /// Largest session cache: Schannel's `MaximumCacheSize` is a DWORD.
-pub const MAX_CACHE_ENTRIES: usize = u32::MAX as usize;
+pub(crate) const MAX_CACHE_ENTRIES: usize = u32::MAX as usize;
 /// Smallest modelled certificate: the model writes a 4-byte DER header (`30 82 LL LL`);
 /// below 4 bytes it could not send the configured size.
-pub const MIN_CERT_BYTES: usize = 4;
+pub(crate) const MIN_CERT_BYTES: usize = 4;
 /// Bytes of one modelled CA name in CertificateRequest (`engine::conn::server`): names of
 /// 100 bytes, each behind a 2-byte length.
 const ISSUER_NAME_BYTES: usize = 100;
@@ -78,7 +78,7 @@ fn small_primes() -> impl Iterator<Item = u32> {
 /// then Miller–Rabin to the bases 2, 3, 5 and 7 (deterministic: no randomness in tlsim's
 /// checks). Catches typos and trivially composite values; it is not a proof. Results are
 /// memoised: a study validates its fleet once per shard.
-pub fn probably_prime(n: &BigUint) -> bool {
+pub(crate) fn probably_prime(n: &BigUint) -> bool {
     static MEMO: Mutex<BTreeMap<BigUint, bool>> = Mutex::new(BTreeMap::new());
     if let Some(v) = MEMO.lock().ok().and_then(|m| m.get(n).copied()) {
         return v;

@@ -9,11 +9,12 @@
 //! the size of a run), each issue mapped back to the line that set it.
 
 mod builtin;
-pub mod overlays;
+pub(crate) mod overlays;
 
 pub use builtin::{builtin, open, Loaded, Origin, BUILTIN};
 pub use overlays::{
-    open_with_overlays, AppliedOverlay, OverlayFiles, PeerBuilds, PeerOverlay, PeerSelector,
+    base_name, open_with_overlays, AppliedOverlay, OverlayFiles, PeerBuilds, PeerOverlay,
+    PeerSelector,
 };
 
 use crate::engine::Mechanism;

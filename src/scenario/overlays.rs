@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// The suffix command-line overlays add to a scenario's name (and so to its replay ids):
 /// `m1-dh-premaster-zeros+overlays-1a2b3c4d`.
-pub const OVERLAY_SUFFIX: &str = "+overlays-";
+pub(crate) const OVERLAY_SUFFIX: &str = "+overlays-";
 
 /// The Windows build of each entry's profile (see
 /// [`crate::profile::catalogue::Resolved::windows_build`]), in file order.

@@ -9,11 +9,11 @@ use crate::engine::Mechanism;
 use crate::scenario::Scenario;
 
 /// The built-in scenario of the flagship study.
-pub const NAME: &str = "october-2019-fleet";
+pub(super) const NAME: &str = "october-2019-fleet";
 /// Shards of the flagship study (each one run of the scenario's workload).
-pub const SHARDS: u32 = 24;
+pub(super) const SHARDS: u32 = 24;
 /// Microsoft's workarounds, as what-if variants ([`super::variant`]) and what each does.
-pub const WHAT_IFS: [(&str, &str); 2] = [
+pub(super) const WHAT_IFS: [(&str, &str); 2] = [
     ("no-dhe", "remove TLS_DHE_* from the clients' suite lists"),
     ("ems-on", "enable the Extended Master Secret on both sides"),
 ];

@@ -21,23 +21,24 @@
 
 mod check;
 mod files;
-pub mod flagship;
+mod flagship;
 mod plan;
 mod render;
 mod replay_id;
 mod shard_spec;
-pub mod state;
+mod state;
 
 pub use check::{
     human_bytes, list_shards, read_capped, read_capped_file, MAX_SAVED_SHARD_BYTES, MAX_SHARDS,
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
 pub use files::{merge_files, read_shard_file};
+pub use flagship::{Flagship, FlagshipReport};
 pub use plan::{Plan, PlanOptions};
 pub use render::{compare_line, Pair, ReportFormat, Totals};
 pub use replay_id::{ConnId, ReplayId};
 pub use shard_spec::ShardSpec;
-pub use state::StateDir;
+pub use state::{StateDir, LOCK, MARKER};
 
 use crate::crypto::{binomial_interval, PublicEncoding};
 use crate::engine::{HandshakeKind, Mechanism};

@@ -25,7 +25,7 @@ pub const LOCK: &str = ".tlsim-lock";
 
 /// The marker's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marker {
+pub(super) struct Marker {
     /// Always "tlsim".
     pub tool: String,
     /// The tlsim version that created the directory.
@@ -73,7 +73,7 @@ pub struct StateDir {
 }
 
 /// `shard-NNNNNN.json`, the name of shard `i`'s saved result.
-pub fn shard_file_name(shard: u32) -> String {
+pub(super) fn shard_file_name(shard: u32) -> String {
     format!("shard-{shard:06}.json")
 }
 
