@@ -103,7 +103,7 @@ pub fn study_html(
             escape(&c.client),
             escape(&c.server),
             escape(&c.suite),
-            escape(&c.handshake),
+            escape(&c.handshake.to_string()),
             c.attempts,
             c.failures,
             c.rate,

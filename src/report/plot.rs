@@ -37,7 +37,7 @@ pub fn key_of(c: &CellReport) -> CellKey {
         c.client.clone(),
         c.server.clone(),
         c.suite.clone(),
-        c.handshake.clone(),
+        c.handshake,
     )
 }
 
@@ -245,7 +245,7 @@ mod tests {
             client: client.into(),
             server: "s".into(),
             suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
-            handshake: "full".into(),
+            handshake: "full".parse().unwrap(),
             attempts,
             successes: attempts - failures,
             failures,

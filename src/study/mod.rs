@@ -139,7 +139,77 @@ impl ShardFile {
 }
 
 /// (client, server, suite, handshake kind).
-pub type CellKey = (String, String, String, String);
+pub type CellKey = (String, String, String, CellKind);
+
+/// What a cell counts beside its pair and suite: the handshake kind, and for an FTPS
+/// transfer's connections the channel. Written as its label: the kind for TLS connections
+/// ("full", "resumed", "resume-refused"), "channel kind" for the others ("ftps-data
+/// resumed"); cells sort by that label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CellKind {
+    pub channel: crate::net::Channel,
+    pub handshake: HandshakeKind,
+}
+
+impl fmt::Display for CellKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.channel == crate::net::Channel::Tls {
+            f.pad(self.handshake.name())
+        } else {
+            f.pad(&format!(
+                "{} {}",
+                self.channel.as_str(),
+                self.handshake.name()
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for CellKind {
+    type Err = String;
+    fn from_str(label: &str) -> Result<CellKind, String> {
+        use crate::net::Channel;
+        let (channel, kind) = match label.split_once(' ') {
+            None => (Channel::Tls, label),
+            Some((c, k)) => (
+                [Channel::FtpsControl, Channel::FtpsData]
+                    .into_iter()
+                    .find(|ch| ch.as_str() == c)
+                    .ok_or_else(|| format!("cell {label:?}: unknown channel {c:?}"))?,
+                k,
+            ),
+        };
+        let handshake = kind
+            .parse()
+            .map_err(|_| format!("cell {label:?}: unknown handshake kind {kind:?}"))?;
+        Ok(CellKind { channel, handshake })
+    }
+}
+
+impl Ord for CellKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.to_string().cmp(&other.to_string())
+    }
+}
+
+impl PartialOrd for CellKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for CellKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CellKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CellKind, D::Error> {
+        let label = String::deserialize(d)?;
+        label.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellAgg {
@@ -441,10 +511,9 @@ impl Study {
                 r.client.clone(),
                 r.server.clone(),
                 o.suite.clone().unwrap_or_else(|| "-".into()),
-                if r.channel == crate::net::Channel::Tls {
-                    o.handshake.to_string()
-                } else {
-                    format!("{} {}", r.channel, o.handshake)
+                CellKind {
+                    channel: r.channel,
+                    handshake: o.handshake,
                 },
             );
             let c = cells.entry(key).or_default();
@@ -641,7 +710,7 @@ pub struct CellReport {
     pub client: String,
     pub server: String,
     pub suite: String,
-    pub handshake: String,
+    pub handshake: CellKind,
     pub attempts: u64,
     pub successes: u64,
     pub failures: u64,
@@ -720,12 +789,6 @@ pub fn theory(
         0.0
     };
     Some(1.0 - (1.0 - p1) * (1.0 - p2) * (1.0 - p3))
-}
-
-/// The handshake kind of a cell, from its label: `kind` for TLS connections, `channel kind`
-/// for the others (see [`Study::run_shard`]).
-fn cell_kind(label: &str) -> Option<HandshakeKind> {
-    label.rsplit(' ').next()?.parse().ok()
 }
 
 /// Merge shard results into the report. Every shard result is validated
@@ -810,7 +873,7 @@ pub fn merge(
         .into_iter()
         .map(|((client, server, suite, handshake), (a, replay, _))| {
             let th = match (profile(&client, false), profile(&server, true)) {
-                (Some(c), Some(s)) => cell_kind(&handshake).and_then(|k| theory(&c, &s, &suite, k)),
+                (Some(c), Some(s)) => theory(&c, &s, &suite, handshake.handshake),
                 _ => None,
             };
             let verdict = th.map(|p| {

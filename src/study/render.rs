@@ -290,7 +290,7 @@ mod tests {
             client: client.into(),
             server: "s".into(),
             suite: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256".into(),
-            handshake: "full".into(),
+            handshake: "full".parse().unwrap(),
             attempts,
             successes: attempts - failures,
             failures,
