@@ -55,6 +55,19 @@ pub fn did_you_mean<'a>(
     scored.into_iter().take(limit).map(|(_, c)| c).collect()
 }
 
+/// The 1-based line and column (in characters) of byte `offset` in `text`, for
+/// `file:line:col` errors; an offset past the end or inside a character is moved back.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

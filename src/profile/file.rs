@@ -36,16 +36,7 @@ struct Key {
     at: usize,
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
+use crate::text::line_col;
 
 /// Parses a profile file's text. `file` names it in errors and in the origin of the knobs
 /// it sets; it is also the profile's name when the file gives none.

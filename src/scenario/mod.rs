@@ -31,21 +31,7 @@ use toml::Spanned;
 /// text input.
 pub type ScenarioError = crate::profile::TextError;
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
-}
+use crate::text::line_col;
 
 fn default_seed() -> u64 {
     1
