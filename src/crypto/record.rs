@@ -2,7 +2,8 @@
 //! the RFC 5246 §6.2.3.1 MAC input, keyed with the real key-block material: two peers that
 //! derived different keys (for example through mechanism M1) fail with bad_record_mac exactly
 //! where real TLS would. In bridge mode (real peers over a socket) records use real AES-GCM
-//! (RFC 5288), [`RecordProtector::aes_gcm`].
+//! (RFC 5288), [`RecordProtector::aes_gcm`], or real AES-CBC with HMAC, MAC-then-encrypt
+//! (RFC 5246 §6.2.3.2, RFC 4346 §6.2.3.2, RFC 2246 §6.2.3.2), [`RecordProtector::aes_cbc`].
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
@@ -123,6 +124,104 @@ enum Protection {
     /// RFC 5288 AES-GCM: nonce = salt(4) || explicit(8), the explicit part (the sequence
     /// number) sent before the ciphertext; AAD = seq || type || version || plaintext length.
     Gcm { key: Vec<u8>, salt: [u8; 4] },
+    /// AES-CBC, MAC-then-encrypt: HMAC over the RFC 5246 §6.2.3.1 MAC input, then
+    /// `plaintext || mac || padding || padding_length` encrypted. `chain` is TLS 1.0's
+    /// implicit IV (RFC 2246 §6.2.3.2: the last ciphertext block of the previous record, the
+    /// key block's IV for the first); None for TLS 1.1/1.2, whose records carry an explicit
+    /// IV (RFC 4346 §6.2.3.2, RFC 5246 §6.2.3.2).
+    Cbc {
+        hash: MacHash,
+        mac_key: Vec<u8>,
+        key: Vec<u8>,
+        chain: Option<[u8; 16]>,
+        /// The explicit IVs of records we send (TLS 1.1+): a ChaCha20 stream seeded from
+        /// the direction's keys, unpredictable to anyone without them (RFC 5246 §6.2.3.2
+        /// asks for unpredictable IVs) and still deterministic for a seed.
+        ivs: Box<rand_chacha::ChaCha20Rng>,
+    },
+}
+
+/// AES block size.
+const BLOCK: usize = 16;
+
+/// AES-128 or AES-256 (by key length) of one block in place, forward or inverse.
+fn aes_block(key: &[u8], block: &mut [u8; 16], encrypt: bool) {
+    use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+    let mut g = aes::Block::from(*block);
+    let b = &mut g;
+    match key.len() {
+        16 => {
+            let c = aes::Aes128::new_from_slice(key).expect("16-byte key");
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
+        _ => {
+            let c = aes::Aes256::new_from_slice(key).expect("32-byte key (checked in aes_cbc)");
+            if encrypt {
+                c.encrypt_block(b)
+            } else {
+                c.decrypt_block(b)
+            }
+        }
+    }
+    block.copy_from_slice(&g);
+}
+
+/// AES-CBC encryption of whole blocks (`data.len()` a multiple of 16) with `iv`.
+pub fn aes_cbc_encrypt(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
+    let mut prev = *iv;
+    let mut out = Vec::with_capacity(data.len());
+    for chunk in data.chunks_exact(BLOCK) {
+        let mut b = [0u8; 16];
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = chunk[i] ^ prev[i];
+        }
+        aes_block(key, &mut b, true);
+        out.extend_from_slice(&b);
+        prev = b;
+    }
+    out
+}
+
+/// AES-CBC decryption of whole blocks (`data.len()` a multiple of 16) with `iv`.
+pub fn aes_cbc_decrypt(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
+    let mut prev = *iv;
+    let mut out = Vec::with_capacity(data.len());
+    for chunk in data.chunks_exact(BLOCK) {
+        let mut b: [u8; 16] = chunk.try_into().expect("chunks_exact(16)");
+        aes_block(key, &mut b, false);
+        for (i, x) in b.iter_mut().enumerate() {
+            *x ^= prev[i];
+        }
+        out.extend_from_slice(&b);
+        prev = chunk.try_into().expect("chunks_exact(16)");
+    }
+    out
+}
+
+/// The HMAC of a record with `hash`.
+fn mac_of(hash: MacHash, key: &[u8], seq: u64, ct: u8, ver: u16, data: &[u8], len: u16) -> Vec<u8> {
+    fn run<M: Mac + KeyInit>(key: &[u8], seq: u64, ct: u8, ver: u16, data: &[u8], len: u16) -> Vec<u8> {
+        let mut m = <M as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+        mac_input(&mut m, seq, ct, ver, data, len);
+        m.finalize().into_bytes().to_vec()
+    }
+    match hash {
+        MacHash::Sha1 => run::<Hmac<Sha1>>(key, seq, ct, ver, data, len),
+        MacHash::Sha256 => run::<Hmac<Sha256>>(key, seq, ct, ver, data, len),
+        MacHash::Sha384 => run::<Hmac<Sha384>>(key, seq, ct, ver, data, len),
+    }
+}
+
+/// Constant-time equality of two equal-length byte strings (false if lengths differ).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Length of the GCM explicit nonce and tag (RFC 5288 §3).
@@ -191,6 +290,16 @@ impl std::fmt::Debug for RecordProtector {
                 .field("key_bits", &(key.len() * 8))
                 .field("seq", &self.seq)
                 .finish(),
+            Protection::Cbc {
+                hash, key, chain, ..
+            } => f
+                .debug_struct("RecordProtector")
+                .field("mode", &"aes-cbc")
+                .field("key_bits", &(key.len() * 8))
+                .field("hash", hash)
+                .field("implicit_iv", &chain.is_some())
+                .field("seq", &self.seq)
+                .finish(),
         }
     }
 }
@@ -223,6 +332,41 @@ impl RecordProtector {
         })
     }
 
+    /// Real AES-CBC protection with HMAC (MAC-then-encrypt): `key` the direction's write
+    /// key (16 or 32 bytes), `mac_key` its MAC key. `implicit_iv` is the key block's IV for
+    /// TLS 1.0 (RFC 2246 §6.2.3.2, each record chained to the previous one's last block);
+    /// None for TLS 1.1/1.2 (a fresh explicit IV in front of each record). `None` for other
+    /// key or IV lengths.
+    pub fn aes_cbc(
+        hash: MacHash,
+        mac_key: &[u8],
+        key: &[u8],
+        implicit_iv: Option<&[u8]>,
+    ) -> Option<Self> {
+        use rand_core::SeedableRng;
+        if !matches!(key.len(), 16 | 32) {
+            return None;
+        }
+        let chain = match implicit_iv {
+            Some(iv) => Some(<[u8; 16]>::try_from(iv).ok()?),
+            None => None,
+        };
+        let mut seed = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length");
+        seed.update(b"tlsim explicit CBC IVs");
+        seed.update(mac_key);
+        let seed: [u8; 32] = seed.finalize().into_bytes().into();
+        Some(RecordProtector {
+            protection: Protection::Cbc {
+                hash,
+                mac_key: mac_key.to_vec(),
+                key: key.to_vec(),
+                chain,
+                ivs: Box::new(rand_chacha::ChaCha20Rng::from_seed(seed)),
+            },
+            seq: 0,
+        })
+    }
+
     fn gcm_nonce(salt: &[u8; 4], explicit: &[u8]) -> [u8; 12] {
         let mut n = [0u8; 12];
         n[..4].copy_from_slice(salt);
@@ -239,7 +383,7 @@ impl RecordProtector {
     }
 
     fn seal_unprobed(&mut self, content_type: u8, version: u16, plaintext: &[u8]) -> Vec<u8> {
-        let (hash, key) = match &self.protection {
+        let (hash, key) = match &mut self.protection {
             Protection::MacOnly { hash, key } => (hash, key),
             Protection::Gcm { key, salt } => {
                 // The explicit nonce is the sequence number (unique per key, RFC 5288 §3).
@@ -248,6 +392,48 @@ impl RecordProtector {
                 let aad = gcm_aad(self.seq, content_type, version, sealed_len(plaintext));
                 let mut out = explicit.to_vec();
                 out.extend(aes_gcm_seal(key, &nonce, &aad, plaintext));
+                self.seq = self.seq.wrapping_add(1);
+                return out;
+            }
+            Protection::Cbc {
+                hash,
+                mac_key,
+                key,
+                chain,
+                ivs,
+            } => {
+                let mac = mac_of(
+                    *hash,
+                    mac_key,
+                    self.seq,
+                    content_type,
+                    version,
+                    plaintext,
+                    sealed_len(plaintext),
+                );
+                let mut data = Vec::with_capacity(plaintext.len() + mac.len() + BLOCK);
+                data.extend_from_slice(plaintext);
+                data.extend_from_slice(&mac);
+                // The least padding that fills the last block: padding_length + 1 bytes,
+                // each equal to padding_length (RFC 5246 §6.2.3.2).
+                let pad = BLOCK - 1 - data.len() % BLOCK;
+                let pad_byte = u8::try_from(pad).expect("pad < 16");
+                data.extend(std::iter::repeat_n(pad_byte, pad + 1));
+                let out = match chain {
+                    Some(prev) => {
+                        let ct = aes_cbc_encrypt(key, prev, &data);
+                        prev.copy_from_slice(&ct[ct.len() - BLOCK..]);
+                        ct
+                    }
+                    None => {
+                        use rand_core::RngCore;
+                        let mut iv = [0u8; 16];
+                        ivs.fill_bytes(&mut iv);
+                        let mut out = iv.to_vec();
+                        out.extend(aes_cbc_encrypt(key, &iv, &data));
+                        out
+                    }
+                };
                 self.seq = self.seq.wrapping_add(1);
                 return out;
             }
@@ -286,7 +472,7 @@ impl RecordProtector {
         version: u16,
         fragment: &[u8],
     ) -> Result<Vec<u8>, BadRecordMac> {
-        let (hash, key) = match &self.protection {
+        let (hash, key) = match &mut self.protection {
             Protection::MacOnly { hash, key } => (hash, key),
             Protection::Gcm { key, salt } => {
                 if fragment.len() < GCM_EXPLICIT + GCM_TAG {
@@ -300,6 +486,34 @@ impl RecordProtector {
                 let plain = aes_gcm_open(key, &nonce, &aad, ct).ok_or(BadRecordMac)?;
                 self.seq = self.seq.wrapping_add(1);
                 return Ok(plain);
+            }
+            Protection::Cbc {
+                hash,
+                mac_key,
+                key,
+                chain,
+                ..
+            } => {
+                let (iv, ct) = match chain {
+                    Some(prev) => (*prev, fragment),
+                    None if fragment.len() >= BLOCK => {
+                        let (iv, ct) = fragment.split_at(BLOCK);
+                        (<[u8; 16]>::try_from(iv).map_err(|_| BadRecordMac)?, ct)
+                    }
+                    None => return Err(BadRecordMac),
+                };
+                let mac_len = hash.len();
+                // At least one block, whole blocks, room for the MAC and the length byte.
+                if ct.is_empty() || ct.len() % BLOCK != 0 || ct.len() < mac_len + 1 {
+                    return Err(BadRecordMac);
+                }
+                let plain = aes_cbc_decrypt(key, &iv, ct);
+                let data = Self::cbc_unpad(*hash, mac_key, self.seq, content_type, version, &plain)?;
+                if let Some(prev) = chain {
+                    prev.copy_from_slice(&ct[ct.len() - BLOCK..]);
+                }
+                self.seq = self.seq.wrapping_add(1);
+                return Ok(data);
             }
         };
         let mac_len = hash.len();
@@ -320,6 +534,46 @@ impl RecordProtector {
             return Err(BadRecordMac);
         }
         self.seq = self.seq.wrapping_add(1);
+        Ok(data.to_vec())
+    }
+
+    /// Checks the padding and the MAC of a decrypted CBC record and returns its content.
+    /// Both checks always run, and a bad padding is treated as a zero-length one for the
+    /// MAC, so that the work done does not depend on which failed; either failure is the
+    /// same `BadRecordMac` (RFC 5246 §6.2.3.2: bad_record_mac for a padding error too, and
+    /// the MAC computed even when the padding is wrong; this is "constant-ish": the HMAC's
+    /// cost still depends on the data length, the Lucky Thirteen caveat the RFC notes).
+    fn cbc_unpad(
+        hash: MacHash,
+        mac_key: &[u8],
+        seq: u64,
+        content_type: u8,
+        version: u16,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, BadRecordMac> {
+        let mac_len = hash.len();
+        let n = plain.len();
+        let pad = usize::from(plain[n - 1]);
+        // The padding must fit beside the MAC and every padding byte must equal pad.
+        let fits = pad + 1 + mac_len <= n;
+        let mut bad = u8::from(!fits);
+        // Examine the last 256 bytes (or all) whatever `pad` is: each byte within the
+        // padding must equal it.
+        let span = n.min(256);
+        for i in 1..=span {
+            let in_pad = u8::from(i <= pad + 1);
+            bad |= in_pad & u8::from(plain[n - i] != plain[n - 1]);
+        }
+        let pad_len = if bad == 0 { pad + 1 } else { 0 };
+        let data_len = n.saturating_sub(pad_len + mac_len);
+        let (data, rest) = plain.split_at(data_len);
+        let tag = &rest[..mac_len.min(rest.len())];
+        let len = u16::try_from(data_len).map_err(|_| BadRecordMac)?;
+        let want = mac_of(hash, mac_key, seq, content_type, version, data, len);
+        let mac_ok = ct_eq(&want, tag);
+        if bad != 0 || !mac_ok {
+            return Err(BadRecordMac);
+        }
         Ok(data.to_vec())
     }
 
@@ -469,6 +723,113 @@ mod tests {
         assert_eq!(other.open(23, 0x0303, &rec), Err(BadRecordMac));
         assert!(RecordProtector::aes_gcm(&[0; 24], &salt).is_none());
         assert!(!format!("{rx:?}").contains("66"));
+    }
+
+    /// AES-CBC against NIST SP 800-38A, F.2.1 (CBC-AES128.Encrypt) and F.2.5
+    /// (CBC-AES256.Encrypt), four blocks each, and back.
+    #[test]
+    fn aes_cbc_sp800_38a_vectors() {
+        let iv: [u8; 16] = unhex("000102030405060708090a0b0c0d0e0f").try_into().unwrap();
+        let p = unhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+        for (k, c) in [
+            (
+                "2b7e151628aed2a6abf7158809cf4f3c",
+                "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b273bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
+            ),
+            (
+                "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+                "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b",
+            ),
+        ] {
+            let key = unhex(k);
+            assert_eq!(to_hex(&aes_cbc_encrypt(&key, &iv, &p)), c);
+            assert_eq!(aes_cbc_decrypt(&key, &iv, &unhex(c)), p);
+        }
+    }
+
+    /// The RFC 5246 §6.2.3.2 record layout (TLS 1.1/1.2): explicit IV || CBC(plaintext ||
+    /// HMAC || padding || padding_length), decrypted by hand; and TLS 1.0's implicit IV:
+    /// the first record uses the key block's IV, the next the previous record's last block.
+    #[test]
+    fn cbc_record_layout_explicit_and_implicit_iv() {
+        let (mac_key, key) = ([0x0b; 20], [0x42u8; 16]);
+        let mut tx = RecordProtector::aes_cbc(MacHash::Sha1, &mac_key, &key, None).unwrap();
+        let mut rx = RecordProtector::aes_cbc(MacHash::Sha1, &mac_key, &key, None).unwrap();
+        let rec = tx.seal(23, 0x0303, b"hello");
+        // 16 IV + (5 + 20 MAC + 7 padding) = 48.
+        assert_eq!(rec.len(), 48);
+        let plain = aes_cbc_decrypt(&key, &rec[..16].try_into().unwrap(), &rec[16..]);
+        assert_eq!(&plain[..5], b"hello");
+        let mac = mac_tag::<Hmac<Sha1>>(&mac_key, 0, 23, 0x0303, b"hello");
+        assert_eq!(&plain[5..25], &mac[..]);
+        assert_eq!(&plain[25..], &[6u8; 7]);
+        assert_eq!(rx.open(23, 0x0303, &rec).unwrap(), b"hello");
+        // A second record has a different IV and sequence number 1.
+        let rec2 = tx.seal(23, 0x0303, b"hello");
+        assert_ne!(&rec2[..16], &rec[..16]);
+        assert_eq!(rx.open(23, 0x0303, &rec2).unwrap(), b"hello");
+        // 11 + 20 + the length byte fill two blocks: padding_length 0. With 12 bytes the
+        // length byte starts a block: 15 padding bytes.
+        let rec3 = tx.seal(23, 0x0303, &[7; 11]);
+        assert_eq!(rec3.len(), 16 + 32);
+        assert_eq!(rx.open(23, 0x0303, &rec3).unwrap(), [7; 11]);
+        let rec4 = tx.seal(23, 0x0303, &[7; 12]);
+        assert_eq!(rec4.len(), 16 + 48);
+        assert_eq!(rx.open(23, 0x0303, &rec4).unwrap(), [7; 12]);
+
+        // TLS 1.0.
+        let iv = [9u8; 16];
+        let mut tx = RecordProtector::aes_cbc(MacHash::Sha256, &[1; 32], &key, Some(&iv)).unwrap();
+        let mut rx = RecordProtector::aes_cbc(MacHash::Sha256, &[1; 32], &key, Some(&iv)).unwrap();
+        let r1 = tx.seal(22, 0x0301, b"first");
+        assert_eq!(r1.len(), 48); // 5 + 32 + 11 padding, no IV on the wire
+        let p1 = aes_cbc_decrypt(&key, &iv, &r1);
+        assert_eq!(&p1[..5], b"first");
+        let r2 = tx.seal(22, 0x0301, b"second");
+        let p2 = aes_cbc_decrypt(&key, &r1[32..].try_into().unwrap(), &r2);
+        assert_eq!(&p2[..6], b"second");
+        assert_eq!(rx.open(22, 0x0301, &r1).unwrap(), b"first");
+        assert_eq!(rx.open(22, 0x0301, &r2).unwrap(), b"second");
+        assert!(format!("{rx:?}").contains("implicit_iv: true"));
+    }
+
+    /// Every CBC error is bad_record_mac: a bad padding byte, a bad padding length, a bad
+    /// MAC, a partial block, a record too short, another sequence number.
+    #[test]
+    fn cbc_errors_are_bad_record_mac() {
+        let (mac_key, key) = ([3u8; 32], [4u8; 32]);
+        let fresh = || RecordProtector::aes_cbc(MacHash::Sha256, &mac_key, &key, None).unwrap();
+        let mut tx = fresh();
+        let rec = tx.seal(23, 0x0302, b"data");
+        assert_eq!(fresh().open(23, 0x0302, &rec).unwrap(), b"data");
+        // Re-encrypt a plaintext with a chosen last block to forge padding errors.
+        let iv: [u8; 16] = rec[..16].try_into().unwrap();
+        let plain = aes_cbc_decrypt(&key, &iv, &rec[16..]);
+        let n = plain.len();
+        let forge = |plain: &[u8]| {
+            let mut r = iv.to_vec();
+            r.extend(aes_cbc_encrypt(&key, &iv, plain));
+            r
+        };
+        assert_eq!(fresh().open(23, 0x0302, &forge(&plain)).unwrap(), b"data");
+        let mut bad_pad_byte = plain.clone();
+        bad_pad_byte[n - 2] ^= 1;
+        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_pad_byte)), Err(BadRecordMac));
+        let mut bad_pad_len = plain.clone();
+        bad_pad_len[n - 1] = 200;
+        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_pad_len)), Err(BadRecordMac));
+        let mut bad_mac = plain.clone();
+        bad_mac[5] ^= 1;
+        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_mac)), Err(BadRecordMac));
+        assert_eq!(fresh().open(23, 0x0302, &rec[..rec.len() - 1]), Err(BadRecordMac));
+        assert_eq!(fresh().open(23, 0x0302, &rec[..16]), Err(BadRecordMac));
+        assert_eq!(fresh().open(23, 0x0302, &rec[..8]), Err(BadRecordMac));
+        assert_eq!(fresh().open(22, 0x0302, &rec), Err(BadRecordMac));
+        let mut ahead = fresh();
+        ahead.seq = 1;
+        assert_eq!(ahead.open(23, 0x0302, &rec), Err(BadRecordMac));
+        assert!(RecordProtector::aes_cbc(MacHash::Sha1, &[0; 20], &[0; 24], None).is_none());
+        assert!(RecordProtector::aes_cbc(MacHash::Sha1, &[0; 20], &[0; 16], Some(&[0; 8])).is_none());
     }
 
     const MAC_KAT: &str = "452e3f6cf189ddeb12713c27eccc4f323917b1249c0ac50ba8765cc899231ecf";
