@@ -212,34 +212,38 @@ fn bridge_suite_names() -> String {
         .join(", ")
 }
 
-/// Keep only the suites bridge mode can run, and refuse (before any connection) a profile
-/// that would have nothing to offer in `role`: a client's list as its ClientHello would
-/// carry it (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version), a
-/// server's list with TLS 1.2 enabled.
+/// Keep only the suites and versions bridge mode can run (TLS 1.0–1.2: SSL 3.0's MAC and
+/// key derivation are not implemented), and refuse (before any connection) a profile that
+/// would have nothing to offer in `role`: a client's list as its ClientHello would carry it
+/// (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version), a server's list
+/// usable in a version it enables.
 pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
     let ok = |s: &crate::wire::CipherSuite| suite_info(*s).is_some_and(Connection::real_suite_ok);
     p.client_suites.retain(ok);
     p.server_suites.retain(ok);
-    // Every bridge suite is AES-GCM, which TLS 1.2 alone defines.
-    let (suites, tls12) = match role {
-        Side::Client => (
-            &p.client_suites,
-            p.client_versions.iter().max() == Some(&TlsVersion::Tls12),
-        ),
-        Side::Server => (
-            &p.server_suites,
-            p.server_versions.contains(&TlsVersion::Tls12),
-        ),
+    p.client_versions.retain(|v| *v != TlsVersion::Ssl30);
+    p.server_versions.retain(|v| *v != TlsVersion::Ssl30);
+    let (suites, versions) = match role {
+        Side::Client => (&p.client_suites, &p.client_versions),
+        Side::Server => (&p.server_suites, &p.server_versions),
     };
-    if suites.is_empty() || !tls12 {
+    let tls12 = match role {
+        Side::Client => versions.iter().max() == Some(&TlsVersion::Tls12),
+        Side::Server => versions.contains(&TlsVersion::Tls12),
+    };
+    let usable = suites
+        .iter()
+        .filter_map(|s| suite_info(*s))
+        .any(|i| tls12 || !i.tls12_only);
+    if !usable || versions.is_empty() {
         return Err(format!(
-            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.2",
+            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.0-1.2 (the GCM and SHA-256/384 suites with TLS 1.2 only)",
             p.name,
             if role == Side::Client { "offer" } else { "accept" },
-            match (suites.is_empty(), role) {
+            match (suites.is_empty(), versions.is_empty()) {
                 (true, _) => "none of its suites is supported",
-                (false, Side::Client) => "its highest protocol version is not TLS 1.2",
-                (false, Side::Server) => "TLS 1.2 is not enabled",
+                (false, true) => "no TLS 1.0-1.2 version is enabled",
+                (false, false) => "its suites need TLS 1.2, which it does not use",
             },
             bridge_suite_names()
         ));

@@ -260,17 +260,18 @@ impl Connection {
         }
     }
 
-    /// Switch to bridge mode before the first input: real certificates and RSA signatures
-    /// on ServerKeyExchange, real AES-GCM record protection. Only (EC)DHE_RSA AES-GCM suites
-    /// are usable in this mode: a server skips the others, a client rejects them. (A client's
+    /// Switch to bridge mode before the first input: real certificates, RSA signatures on
+    /// ServerKeyExchange and CertificateVerify, real RSA key transport, real AES-GCM or
+    /// AES-CBC record protection. Only RSA, DHE_RSA and ECDHE_RSA suites with AES-GCM or
+    /// AES-CBC are usable in this mode: a server skips the others, a client rejects them. (A client's
     /// ClientHello, queued at construction, is the same in both modes.)
     pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
         self.common.crypto = CryptoMode::Real(Real(real));
         self
     }
 
-    /// Whether a suite can run in bridge mode (real crypto): (EC)DHE with an RSA
-    /// certificate (the only key bridge mode holds) and AES-GCM records.
+    /// Whether a suite can run in bridge mode (real crypto): RSA key transport or (EC)DHE
+    /// with an RSA certificate (the only key bridge mode holds), AES-GCM or AES-CBC records.
     pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
         crypto::real_suite_ok(info)
     }
@@ -823,7 +824,7 @@ impl Common {
             KeyBlock::total_len(mac_len, key_len, iv_len),
         );
         let kb = KeyBlock::split(&block, mac_len, key_len, iv_len);
-        let (read, write) = self.crypto.protectors(suite, &kb, self.side)?;
+        let (read, write) = self.crypto.protectors(suite, &kb, self.side, neg.version)?;
         self.record.pending_read = Some(read);
         self.record.pending_write = Some(write);
         Ok(())

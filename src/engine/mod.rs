@@ -18,7 +18,10 @@ pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,
     Status, Truth,
 };
-pub use real::{RealCrypto, TEST_CERT_DER, TEST_CERT_PEM, TEST_KEY_PEM};
+pub use real::{
+    RealCrypto, TEST_CERT_DER, TEST_CERT_PEM, TEST_CLIENT_CERT_DER, TEST_CLIENT_CERT_PEM,
+    TEST_CLIENT_KEY_PEM, TEST_KEY_PEM,
+};
 pub use session::{Millis, PeerState, Session};
 
 use crate::profile::Profile;

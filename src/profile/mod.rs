@@ -252,6 +252,18 @@ pub struct Profile {
     pub send_trusted_issuer_list: bool,
     /// Total bytes of the CA distinguished names sent when the list is sent.
     pub trusted_issuer_bytes: usize,
+    /// As a client, holds a certificate to answer CertificateRequest with (its
+    /// `cert_chain` in the simulated mode, the bundled test client certificate in bridge
+    /// mode) and signs CertificateVerify. False: an empty Certificate and no
+    /// CertificateVerify (RFC 5246 §7.4.6), what a client without a configured certificate
+    /// sends.
+    pub client_cert: bool,
+
+    // ---- legacy hello ----
+    /// As a server, accepts a ClientHello in the SSL 2.0 CLIENT-HELLO format (RFC 5246
+    /// Appendix E.2; RFC 6176 §3: servers MAY still accept it). False: the first byte is
+    /// not a TLS content type and the connection fails with unexpected_message.
+    pub accept_sslv2_hello: bool,
 
     // ---- FTPS (M6) ----
     /// As an FTPS server: a data connection must resume the control connection's TLS
@@ -328,6 +340,8 @@ impl Default for Profile {
             request_client_cert: false,
             cert_request_on_resume: false,
             send_trusted_issuer_list: false,
+            client_cert: true,
+            accept_sslv2_hello: false,
             trusted_issuer_bytes: 0,
             fatal_close: FatalClose::Alert,
             server_fatal_close: None,

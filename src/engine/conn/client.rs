@@ -2,7 +2,6 @@
 
 use super::crypto::KxSigned;
 use super::*;
-use crate::crypto::model_cert::{model_cert, modelled_signature};
 use crate::crypto::{encode_public, DhKeyPair};
 use crate::profile::{EmsResumption, TlsVersion};
 use rand_core::RngCore;
@@ -26,8 +25,8 @@ pub(in crate::engine) struct ClientHs {
     /// The key exchange, settled at ServerKeyExchange (RSA key transport: at
     /// ServerHelloDone).
     kx: ClientKx,
-    /// The server sent CertificateRequest.
-    cert_requested: bool,
+    /// The server sent CertificateRequest: its signature algorithms (None before TLS 1.2).
+    cert_requested: Option<Option<Vec<SignatureScheme>>>,
     /// The ticket of a NewSessionTicket, stored with the session at the end.
     new_ticket: Option<Vec<u8>>,
 }
@@ -170,7 +169,7 @@ impl ClientHs {
             resume,
             server_key: None,
             kx: ClientKx::None,
-            cert_requested: false,
+            cert_requested: None,
             new_ticket: None,
         }
     }
@@ -254,7 +253,7 @@ impl ClientHs {
                         what: "empty server Certificate".into(),
                     });
                 };
-                self.server_key = c.crypto.server_key(leaf)?;
+                self.server_key = c.crypto.peer_key(leaf)?;
                 match neg.suite.kx {
                     KeyExchange::Rsa => ClientStep::CertReqOrDone,
                     _ => ClientStep::ServerKx,
@@ -264,8 +263,8 @@ impl ClientHs {
                 self.on_server_kx(c, neg, &body, env)?;
                 ClientStep::CertReqOrDone
             }
-            (ClientStep::CertReqOrDone, HandshakePayload::CertificateRequest(_)) => {
-                self.cert_requested = true;
+            (ClientStep::CertReqOrDone, HandshakePayload::CertificateRequest(cr)) => {
+                self.cert_requested = Some(cr.sig_algs);
                 ClientStep::ServerDone
             }
             (
@@ -480,13 +479,12 @@ impl ClientHs {
         neg: &Negotiated,
     ) -> Result<ClientStep, LocalError> {
         let p = c.profile.clone();
-        if self.cert_requested {
-            let chain = p
-                .cert_chain
-                .iter()
-                .enumerate()
-                .map(|(i, n)| model_cert(*n, i, "client"))
-                .collect();
+        // Asked for a certificate: the chain this client holds, or an empty Certificate
+        // (RFC 5246 §7.4.6) and then no CertificateVerify.
+        let mut signs = false;
+        if self.cert_requested.is_some() {
+            let chain = c.crypto.client_chain(&p);
+            signs = !chain.is_empty();
             c.queue(HandshakePayload::Certificate(chain));
         }
         let (cke, pms) = match (
@@ -504,15 +502,14 @@ impl ClientHs {
             }
             (ClientKx::None, KeyExchange::Rsa) => {
                 // RFC 5246 §7.4.7.1: client_version || 46 random bytes, RSA-encrypted to the
-                // server. The encryption is modelled: PKCS#1 v1.5 layout, not encrypted.
+                // server (PKCS#1 v1.5 in bridge mode; the layout, unencrypted, when modelled).
                 let mut pms = self.offered.version.to_u16().to_be_bytes().to_vec();
                 let mut rnd = [0u8; 46];
                 c.rng.fill_bytes(&mut rnd);
                 pms.extend_from_slice(&rnd);
-                let mut block = vec![0x00, 0x02];
-                block.extend(std::iter::repeat_n(0xA5, 256 - 3 - 48));
-                block.push(0);
-                block.extend_from_slice(&pms);
+                let block = c
+                    .crypto
+                    .encrypt_premaster(self.server_key.as_ref(), &pms, &mut c.rng)?;
                 (ClientKeyExchangePayload::Rsa(block), pms)
             }
             (ClientKx::None, _) => {
@@ -526,14 +523,18 @@ impl ClientHs {
         cke.encode(&mut body);
         c.queue(HandshakePayload::ClientKeyExchange(body));
         let master = c.derive_master(neg, &pms)?;
-        if self.cert_requested {
+        if signs {
+            // RFC 5246 §7.4.8: a signature over every handshake message so far.
             let hash = c.transcript_hash(neg);
-            let sig = modelled_signature(b"cv", &[&hash]);
-            let scheme = neg.tls12().then_some(SignatureScheme::RsaPkcs1Sha256);
-            c.queue(HandshakePayload::CertificateVerify(DigitallySigned {
-                scheme,
-                signature: sig,
-            }));
+            let offered = self.cert_requested.as_ref().and_then(|o| o.as_deref());
+            let cv = c.crypto.sign_client_cv(
+                neg.tls12(),
+                offered,
+                &c.transcript.bytes,
+                &hash,
+                &mut c.rng,
+            )?;
+            c.queue(HandshakePayload::CertificateVerify(cv));
         }
         c.send_finished(neg, &master);
         Ok(ClientStep::Ccs(master))

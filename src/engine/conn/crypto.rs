@@ -1,8 +1,9 @@
 //! What differs between the simulated mode and bridge mode, behind one trait: certificates,
-//! ServerKeyExchange signatures and record protection. [`Modelled`] (the simulated mode)
-//! sends modelled certificates and signatures (`crypto::model_cert`) and MAC-only records;
-//! [`Real`] (bridge mode, a peer talking to a real TLS stack) sends its real certificate
-//! chain, real RSA signatures and real AES-GCM records. The state machine calls the trait at
+//! ServerKeyExchange and CertificateVerify signatures, RSA key transport and record
+//! protection. [`Modelled`] (the simulated mode) sends modelled certificates and signatures
+//! (`crypto::model_cert`), a modelled RSA block and MAC-only records; [`Real`] (bridge mode,
+//! a peer talking to a real TLS stack) sends its real certificate chain, real RSA signatures
+//! and encryption, and real AES-GCM or AES-CBC records. The state machine calls the trait at
 //! the one place each matters and never asks which mode it runs in.
 //!
 //! The engine holds a [`CryptoMode`], an enum of the two: calls are static (a `match`), not
@@ -15,8 +16,8 @@ use crate::crypto::model_cert::{model_cert, modelled_signature};
 use crate::crypto::{KeyBlock, MacHash, RecordProtector};
 use crate::profile::Profile;
 use crate::wire::{
-    BulkCipher, DigitallySigned, HashAlgorithm, KeyExchange, MacAlgorithm, Random, SignatureScheme,
-    SuiteInfo,
+    BulkCipher, DigitallySigned, HashAlgorithm, KeyExchange, MacAlgorithm, ProtocolVersion, Random,
+    SignatureScheme, SuiteInfo,
 };
 use rand_chacha::ChaCha20Rng;
 use rsa::RsaPublicKey;
@@ -66,9 +67,9 @@ pub(super) trait Crypto {
         rng: &mut ChaCha20Rng,
     ) -> Result<Vec<u8>, LocalError>;
 
-    /// A client's reading of the server's leaf certificate: the key a real signature is
-    /// checked with (None in a mode that checks modelled signatures).
-    fn server_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError>;
+    /// A reading of the peer's leaf certificate (the server's, or a client's): the key a
+    /// real signature is checked with (None in a mode that checks modelled signatures).
+    fn peer_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError>;
 
     /// Whether the ServerKeyExchange signature verifies (with the key from the certificate).
     fn verify_server_kx(
@@ -78,13 +79,61 @@ pub(super) trait Crypto {
         signed: &KxSigned<'_>,
     ) -> bool;
 
-    /// This side's (read, write) record protection from the key block of `suite`.
+    /// This side's (read, write) record protection from the key block of `suite` in
+    /// `version` (TLS 1.0 CBC chains its IVs across records).
     fn protectors(
         &self,
         suite: &SuiteInfo,
         kb: &KeyBlock,
         side: Side,
+        version: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError>;
+
+    /// The chain a client answers CertificateRequest with, leaf first; empty when it has
+    /// none (an empty Certificate, RFC 5246 §7.4.6, and no CertificateVerify).
+    fn client_chain(&self, profile: &Profile) -> Vec<Vec<u8>>;
+
+    /// The client's CertificateVerify over the handshake `messages` so far (`hash` is their
+    /// handshake hash), with a scheme from the server's `offered` list in TLS 1.2.
+    fn sign_client_cv(
+        &self,
+        tls12: bool,
+        offered: Option<&[SignatureScheme]>,
+        messages: &[u8],
+        hash: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<DigitallySigned, LocalError>;
+
+    /// The supported_signature_algorithms of a server's CertificateRequest (None before
+    /// TLS 1.2, which has no such field).
+    fn cert_request_sig_algs(&self, tls12: bool) -> Option<Vec<SignatureScheme>>;
+
+    /// Whether a client's CertificateVerify verifies (with the key of its certificate).
+    fn verify_client_cv(
+        &self,
+        key: Option<&RsaPublicKey>,
+        sig: &DigitallySigned,
+        messages: &[u8],
+        hash: &[u8],
+    ) -> bool;
+
+    /// RSA key transport, client side: the EncryptedPreMasterSecret for `pms`, to the key
+    /// of the server's certificate.
+    fn encrypt_premaster(
+        &self,
+        key: Option<&RsaPublicKey>,
+        pms: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError>;
+
+    /// RSA key transport, server side: the pre-master secret from the client's block;
+    /// `client_version` is the ClientHello's.
+    fn decrypt_premaster(
+        &self,
+        block: &[u8],
+        client_version: ProtocolVersion,
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError>;
 }
 
 /// The simulated mode: modelled certificates and signatures, MAC-only records.
@@ -102,11 +151,22 @@ pub(super) enum CryptoMode {
     Real(Real),
 }
 
-/// Whether a suite can run in bridge mode: (EC)DHE with an RSA certificate (the only key
-/// bridge mode holds) and AES-GCM records.
+/// Whether a suite can run in bridge mode: RSA key transport or (EC)DHE with an RSA
+/// certificate (the only key bridge mode holds), and AES-GCM or AES-CBC (HMAC-SHA1/256/384)
+/// records.
 pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
-    matches!(info.bulk, BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm)
-        && matches!(info.kx, KeyExchange::DheRsa | KeyExchange::EcdheRsa)
+    let bulk = match info.bulk {
+        BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm => true,
+        BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => matches!(
+            info.mac,
+            MacAlgorithm::Sha1 | MacAlgorithm::Sha256 | MacAlgorithm::Sha384
+        ),
+        _ => false,
+    };
+    bulk && matches!(
+        info.kx,
+        KeyExchange::Rsa | KeyExchange::DheRsa | KeyExchange::EcdheRsa
+    )
 }
 
 /// The simulated record MAC's hash for a suite.
@@ -161,7 +221,7 @@ impl Crypto for Modelled {
         Ok(modelled_kx_signature(signed))
     }
 
-    fn server_key(&self, _: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
+    fn peer_key(&self, _: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
         Ok(None)
     }
 
@@ -179,6 +239,7 @@ impl Crypto for Modelled {
         suite: &SuiteInfo,
         kb: &KeyBlock,
         side: Side,
+        _: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
         // AEAD suites have no MAC key: the simulated MAC is keyed with write_key || IV.
         let key = |mac: &[u8], k: &[u8], iv: &[u8]| {
@@ -196,6 +257,75 @@ impl Crypto for Modelled {
             RecordProtector::mac_only(hash, r),
             RecordProtector::mac_only(hash, w),
         ))
+    }
+
+    fn client_chain(&self, profile: &Profile) -> Vec<Vec<u8>> {
+        if !profile.client_cert {
+            return Vec::new();
+        }
+        profile
+            .cert_chain
+            .iter()
+            .enumerate()
+            .map(|(i, n)| model_cert(*n, i, "client"))
+            .collect()
+    }
+
+    fn sign_client_cv(
+        &self,
+        tls12: bool,
+        _: Option<&[SignatureScheme]>,
+        _: &[u8],
+        hash: &[u8],
+        _: &mut ChaCha20Rng,
+    ) -> Result<DigitallySigned, LocalError> {
+        Ok(DigitallySigned {
+            scheme: tls12.then_some(SignatureScheme::RsaPkcs1Sha256),
+            signature: modelled_signature(b"cv", &[hash]),
+        })
+    }
+
+    fn cert_request_sig_algs(&self, tls12: bool) -> Option<Vec<SignatureScheme>> {
+        tls12.then(|| vec![SignatureScheme::RsaPkcs1Sha256])
+    }
+
+    fn verify_client_cv(
+        &self,
+        _: Option<&RsaPublicKey>,
+        sig: &DigitallySigned,
+        _: &[u8],
+        hash: &[u8],
+    ) -> bool {
+        sig.signature == modelled_signature(b"cv", &[hash])
+    }
+
+    fn encrypt_premaster(
+        &self,
+        _: Option<&RsaPublicKey>,
+        pms: &[u8],
+        _: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        // The encryption is modelled: the PKCS#1 v1.5 layout of a 2048-bit block, not
+        // encrypted.
+        let mut block = vec![0x00, 0x02];
+        block.extend(std::iter::repeat_n(0xA5, 256 - 3 - pms.len()));
+        block.push(0);
+        block.extend_from_slice(pms);
+        Ok(block)
+    }
+
+    fn decrypt_premaster(
+        &self,
+        block: &[u8],
+        _: ProtocolVersion,
+        _: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        if block.len() < 48 {
+            return Err(LocalError::Decode {
+                what: "RSA pre-master".into(),
+            });
+        }
+        Ok(block[block.len() - 48..].to_vec())
     }
 }
 
@@ -222,7 +352,7 @@ impl Crypto for Real {
         offered: Option<&[SignatureScheme]>,
     ) -> Result<Option<SignatureScheme>, LocalError> {
         if !tls12 {
-            return Ok(None);
+            return Ok(None); // MD5||SHA-1 (RFC 2246 §7.4.3)
         }
         real::choose_scheme(offered)
             .map(Some)
@@ -237,25 +367,21 @@ impl Crypto for Real {
         signed: &KxSigned<'_>,
         rng: &mut ChaCha20Rng,
     ) -> Result<Vec<u8>, LocalError> {
-        let Some(scheme) = scheme else {
-            return Err(LocalError::NoSharedVersion {
-                offered: "TLS ≤ 1.1 signatures are not implemented in bridge mode".into(),
-            });
-        };
-        let key = self.0.key.as_ref().ok_or(LocalError::IllegalParameter {
-            what: "bridge server without an RSA key".into(),
-        })?;
-        real::sign(key, scheme, &signed.message(), rng)
-            .map_err(|what| LocalError::IllegalParameter { what })
+        let key = self.key()?;
+        match scheme {
+            Some(scheme) => real::sign(key, scheme, &signed.message(), rng),
+            None => real::sign_md5_sha1(key, &signed.message(), rng),
+        }
+        .map_err(|what| LocalError::IllegalParameter { what })
     }
 
-    fn server_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
+    fn peer_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
         // The RSA key from the real X.509 leaf (no chain validation: the peer is a local
-        // test server with a self-signed certificate).
+        // test peer with a self-signed certificate).
         real::leaf_public_key(leaf)
             .map(Some)
             .map_err(|e| LocalError::Decode {
-                what: format!("server certificate: {e}"),
+                what: format!("peer certificate: {e}"),
             })
     }
 
@@ -265,28 +391,142 @@ impl Crypto for Real {
         sig: &DigitallySigned,
         signed: &KxSigned<'_>,
     ) -> bool {
-        let (Some(key), Some(scheme)) = (key, sig.scheme) else {
-            return false; // TLS ≤ 1.1 MD5||SHA-1 signatures are not implemented
-        };
-        real::verify(key, scheme, &signed.message(), &sig.signature)
+        real_verify(key, sig, &signed.message())
     }
 
     fn protectors(
         &self,
-        _: &SuiteInfo,
+        suite: &SuiteInfo,
         kb: &KeyBlock,
         side: Side,
+        version: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
-        // Real RFC 5288 AES-GCM with the direction's write key and salt (only GCM suites are
-        // negotiated in this mode, see `real_suite_ok`).
-        let gcm = |k: &[u8], iv: &[u8]| {
-            RecordProtector::aes_gcm(k, iv).ok_or_else(|| LocalError::IllegalParameter {
-                what: "bridge mode needs an AES-GCM suite".into(),
+        // Real RFC 5288 AES-GCM with the direction's write key and salt, or AES-CBC with the
+        // direction's MAC key (only these suites are negotiated in this mode, see
+        // `real_suite_ok`). TLS 1.0 CBC starts from the key block's IV and chains.
+        let tls10 = version == ProtocolVersion::TLSv1_0;
+        let make = |mac: &[u8], k: &[u8], iv: &[u8]| {
+            match suite.bulk {
+                BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm => RecordProtector::aes_gcm(k, iv),
+                BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => {
+                    RecordProtector::aes_cbc(mac_hash(suite), mac, k, tls10.then_some(iv))
+                }
+                _ => None,
+            }
+            .ok_or_else(|| LocalError::IllegalParameter {
+                what: "bridge mode needs an AES-GCM or AES-CBC suite".into(),
             })
         };
-        let c = gcm(&kb.client_key, &kb.client_iv)?;
-        let s = gcm(&kb.server_key, &kb.server_iv)?;
+        let c = make(&kb.client_mac, &kb.client_key, &kb.client_iv)?;
+        let s = make(&kb.server_mac, &kb.server_key, &kb.server_iv)?;
         Ok(by_side(side, c, s))
+    }
+
+    fn client_chain(&self, profile: &Profile) -> Vec<Vec<u8>> {
+        if profile.client_cert && self.0.key.is_some() {
+            self.0.cert_chain.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn sign_client_cv(
+        &self,
+        tls12: bool,
+        offered: Option<&[SignatureScheme]>,
+        messages: &[u8],
+        _: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<DigitallySigned, LocalError> {
+        let key = self.key()?;
+        let scheme = if tls12 {
+            // RFC 5246 §7.4.8: a scheme from the CertificateRequest's list.
+            Some(
+                real::choose_scheme(Some(offered.unwrap_or_default())).ok_or(
+                    LocalError::IllegalParameter {
+                        what: "no RSA signature scheme in CertificateRequest".into(),
+                    },
+                )?,
+            )
+        } else {
+            None
+        };
+        let signature = match scheme {
+            Some(s) => real::sign(key, s, messages, rng),
+            None => real::sign_md5_sha1(key, messages, rng),
+        }
+        .map_err(|what| LocalError::IllegalParameter { what })?;
+        Ok(DigitallySigned { scheme, signature })
+    }
+
+    fn cert_request_sig_algs(&self, tls12: bool) -> Option<Vec<SignatureScheme>> {
+        use SignatureScheme as S;
+        tls12.then(|| {
+            vec![
+                S::RsaPkcs1Sha256,
+                S::RsaPssRsaeSha256,
+                S::RsaPkcs1Sha384,
+                S::RsaPssRsaeSha384,
+                S::RsaPkcs1Sha512,
+                S::RsaPkcs1Sha1,
+            ]
+        })
+    }
+
+    fn verify_client_cv(
+        &self,
+        key: Option<&RsaPublicKey>,
+        sig: &DigitallySigned,
+        messages: &[u8],
+        _: &[u8],
+    ) -> bool {
+        real_verify(key, sig, messages)
+    }
+
+    fn encrypt_premaster(
+        &self,
+        key: Option<&RsaPublicKey>,
+        pms: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        let key = key.ok_or(LocalError::IllegalParameter {
+            what: "RSA key transport without the server's key".into(),
+        })?;
+        real::encrypt_premaster(key, pms, rng).map_err(|what| LocalError::IllegalParameter { what })
+    }
+
+    fn decrypt_premaster(
+        &self,
+        block: &[u8],
+        client_version: ProtocolVersion,
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        let key = self.key()?;
+        Ok(real::decrypt_premaster(
+            key,
+            block,
+            client_version.to_u16().to_be_bytes(),
+            rng,
+        ))
+    }
+}
+
+impl Real {
+    fn key(&self) -> Result<&rsa::RsaPrivateKey, LocalError> {
+        self.0.key.as_ref().ok_or(LocalError::IllegalParameter {
+            what: "bridge peer without an RSA key".into(),
+        })
+    }
+}
+
+/// A real signature check: `sig.scheme` in TLS 1.2, MD5||SHA-1 before (no scheme field).
+fn real_verify(key: Option<&RsaPublicKey>, sig: &DigitallySigned, msg: &[u8]) -> bool {
+    let Some(key) = key else {
+        return false;
+    };
+    match sig.scheme {
+        Some(scheme) => real::verify(key, scheme, msg, &sig.signature),
+        None => real::verify_md5_sha1(key, msg, &sig.signature),
     }
 }
 
@@ -328,10 +568,10 @@ impl Crypto for CryptoMode {
         }
     }
 
-    fn server_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
+    fn peer_key(&self, leaf: &[u8]) -> Result<Option<RsaPublicKey>, LocalError> {
         match self {
-            CryptoMode::Modelled(m) => m.server_key(leaf),
-            CryptoMode::Real(r) => r.server_key(leaf),
+            CryptoMode::Modelled(m) => m.peer_key(leaf),
+            CryptoMode::Real(r) => r.peer_key(leaf),
         }
     }
 
@@ -352,10 +592,76 @@ impl Crypto for CryptoMode {
         suite: &SuiteInfo,
         kb: &KeyBlock,
         side: Side,
+        version: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
         match self {
-            CryptoMode::Modelled(m) => m.protectors(suite, kb, side),
-            CryptoMode::Real(r) => r.protectors(suite, kb, side),
+            CryptoMode::Modelled(m) => m.protectors(suite, kb, side, version),
+            CryptoMode::Real(r) => r.protectors(suite, kb, side, version),
+        }
+    }
+
+    fn client_chain(&self, profile: &Profile) -> Vec<Vec<u8>> {
+        match self {
+            CryptoMode::Modelled(m) => m.client_chain(profile),
+            CryptoMode::Real(r) => r.client_chain(profile),
+        }
+    }
+
+    fn sign_client_cv(
+        &self,
+        tls12: bool,
+        offered: Option<&[SignatureScheme]>,
+        messages: &[u8],
+        hash: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<DigitallySigned, LocalError> {
+        match self {
+            CryptoMode::Modelled(m) => m.sign_client_cv(tls12, offered, messages, hash, rng),
+            CryptoMode::Real(r) => r.sign_client_cv(tls12, offered, messages, hash, rng),
+        }
+    }
+
+    fn cert_request_sig_algs(&self, tls12: bool) -> Option<Vec<SignatureScheme>> {
+        match self {
+            CryptoMode::Modelled(m) => m.cert_request_sig_algs(tls12),
+            CryptoMode::Real(r) => r.cert_request_sig_algs(tls12),
+        }
+    }
+
+    fn verify_client_cv(
+        &self,
+        key: Option<&RsaPublicKey>,
+        sig: &DigitallySigned,
+        messages: &[u8],
+        hash: &[u8],
+    ) -> bool {
+        match self {
+            CryptoMode::Modelled(m) => m.verify_client_cv(key, sig, messages, hash),
+            CryptoMode::Real(r) => r.verify_client_cv(key, sig, messages, hash),
+        }
+    }
+
+    fn encrypt_premaster(
+        &self,
+        key: Option<&RsaPublicKey>,
+        pms: &[u8],
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        match self {
+            CryptoMode::Modelled(m) => m.encrypt_premaster(key, pms, rng),
+            CryptoMode::Real(r) => r.encrypt_premaster(key, pms, rng),
+        }
+    }
+
+    fn decrypt_premaster(
+        &self,
+        block: &[u8],
+        client_version: ProtocolVersion,
+        rng: &mut ChaCha20Rng,
+    ) -> Result<Vec<u8>, LocalError> {
+        match self {
+            CryptoMode::Modelled(m) => m.decrypt_premaster(block, client_version, rng),
+            CryptoMode::Real(r) => r.decrypt_premaster(block, client_version, rng),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::crypto::KxSigned;
 use super::*;
-use crate::crypto::model_cert::{model_cert, modelled_signature};
+use crate::crypto::model_cert::model_cert;
 use crate::crypto::{encode_public, DhKeyPair, EcdhKeyPair};
 use crate::profile::{EmsResumption, TlsVersion};
 use rand_core::RngCore;
@@ -25,6 +25,11 @@ pub(in crate::engine) struct ServerHs {
     cert_requested: bool,
     /// The client sent a non-empty Certificate, so a CertificateVerify follows.
     client_cert_sent: bool,
+    /// Bridge mode: the RSA key of the client's certificate.
+    client_key: Option<rsa::RsaPublicKey>,
+    /// The ClientHello's version, the first two bytes of an RSA pre-master secret
+    /// (RFC 5246 §7.4.7.1).
+    client_version: ProtocolVersion,
 }
 
 /// Where the server's handshake is.
@@ -60,6 +65,8 @@ impl ServerHs {
             kx: ServerKx::None,
             cert_requested: false,
             client_cert_sent: false,
+            client_key: None,
+            client_version: ProtocolVersion::TLSv1_2,
         }
     }
 
@@ -143,6 +150,9 @@ impl ServerHs {
         Ok(match (step, msg.payload) {
             (ServerStep::ClientCert, HandshakePayload::Certificate(chain)) => {
                 self.client_cert_sent = !chain.is_empty();
+                if let Some(leaf) = chain.first() {
+                    self.client_key = c.crypto.peer_key(leaf)?;
+                }
                 ServerStep::ClientKx
             }
             (ServerStep::ClientKx, HandshakePayload::ClientKeyExchange(body)) => {
@@ -150,9 +160,14 @@ impl ServerHs {
             }
             (ServerStep::CertVerify(master), HandshakePayload::CertificateVerify(cv)) => {
                 // The signature covers the transcript before CertificateVerify.
-                let before = c.transcript_hash_upto(neg, c.transcript.len() - raw.len());
-                let expect = modelled_signature(b"cv", &[&before]);
-                if cv.signature != expect {
+                let upto = c.transcript.len() - raw.len();
+                let before = c.transcript_hash_upto(neg, upto);
+                let messages = &c.transcript.bytes[..upto];
+                if neg.tls12() != cv.scheme.is_some()
+                    || !c
+                        .crypto
+                        .verify_client_cv(self.client_key.as_ref(), &cv, messages, &before)
+                {
                     return Err(LocalError::BadSignature);
                 }
                 ServerStep::Ccs(master)
@@ -219,6 +234,7 @@ impl ServerHs {
     ) -> Result<ServerState, LocalError> {
         let p = c.profile.clone();
         c.client_random = ch.random;
+        self.client_version = ch.version;
         // Version: the highest the server enables that is not above the client's.
         let Some(version) = p
             .server_versions
@@ -316,7 +332,7 @@ impl ServerHs {
         if p.request_client_cert {
             self.cert_requested = true;
             c.queue(HandshakePayload::CertificateRequest(Self::cert_request(
-                &p,
+                c,
                 neg.tls12(),
             )));
         }
@@ -330,7 +346,8 @@ impl ServerHs {
         Ok(ServerState::Negotiated(neg, step))
     }
 
-    fn cert_request(p: &Profile, tls12: bool) -> CertificateRequest {
+    fn cert_request(c: &Common, tls12: bool) -> CertificateRequest {
+        let p = &c.profile;
         let authorities = if p.send_trusted_issuer_list {
             let n = p.trusted_issuer_bytes.div_ceil(100);
             (0..n).map(|i| model_cert(100, i, "ca")).collect()
@@ -339,7 +356,7 @@ impl ServerHs {
         };
         CertificateRequest {
             cert_types: vec![ClientCertificateType::RsaSign],
-            sig_algs: tls12.then(|| vec![SignatureScheme::RsaPkcs1Sha256]),
+            sig_algs: c.crypto.cert_request_sig_algs(tls12),
             authorities,
         }
     }
@@ -521,7 +538,7 @@ impl ServerHs {
             // no CertificateRequest.
             c.report.truth.sent_cert_request_on_resume = true;
             c.queue(HandshakePayload::CertificateRequest(Self::cert_request(
-                &p,
+                c,
                 neg.tls12(),
             )));
         }
@@ -563,12 +580,10 @@ impl ServerHs {
                 .shared_secret(&point)
                 .map_err(|_| LocalError::BadPeerPublic)?,
             (ClientKeyExchangePayload::Rsa(block), ServerKx::None) => {
-                if block.len() < 48 {
-                    return Err(LocalError::Decode {
-                        what: "RSA pre-master".into(),
-                    });
-                }
-                block[block.len() - 48..].to_vec()
+                // Bridge mode: real PKCS#1 v1.5 decryption with the RFC 5246 §7.4.7.1
+                // countermeasure (never an error here).
+                c.crypto
+                    .decrypt_premaster(&block, self.client_version, &mut c.rng)?
             }
             _ => {
                 return Err(LocalError::Decode {
