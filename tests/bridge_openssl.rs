@@ -19,7 +19,7 @@ use tlsim::bridge::{
 };
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
 use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
-use tlsim::profile::Profile;
+use tlsim::profile::{Profile, TlsVersion};
 use tlsim::wire::suite_by_name;
 
 fn openssl_missing() -> bool {
@@ -68,6 +68,11 @@ struct SServer {
 
 impl SServer {
     fn start(args: &[&str]) -> SServer {
+        SServer::start_v("-tls1_2", args)
+    }
+
+    /// `s_server` restricted to one version (`-tls1`, `-tls1_1`, `-tls1_2`).
+    fn start_v(version: &str, args: &[&str]) -> SServer {
         let port = free_port();
         let log = tmp("s_server.log");
         let out = std::fs::File::create(&log).unwrap();
@@ -79,7 +84,7 @@ impl SServer {
                 &data("cert.pem"),
                 "-key",
                 &data("key.pem"),
-                "-tls1_2",
+                version,
             ])
             .args(args)
             .stdin(Stdio::null())
@@ -325,6 +330,18 @@ fn serve_case(
     clients: &[Vec<String>],
     input: &str,
 ) -> (Vec<BridgeOutcome>, Vec<String>) {
+    serve_case_v("-tls1_2", p, count, clients, input)
+}
+
+/// [`serve_case`] with `s_client` restricted to one version.
+fn serve_case_v(
+    version: &str,
+    p: Profile,
+    count: u64,
+    clients: &[Vec<String>],
+    input: &str,
+) -> (Vec<BridgeOutcome>, Vec<String>) {
+    let version = version.to_string();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let h = std::thread::spawn(move || {
@@ -353,7 +370,7 @@ fn serve_case(
             .args([
                 "-connect",
                 &format!("127.0.0.1:{port}"),
-                "-tls1_2",
+                &version,
                 "-ign_eof",
             ])
             .args(args)
@@ -692,4 +709,252 @@ fn rsa_pss_both_ways() {
     );
     assert_eq!(v[0].alert_received.map(|a| a.to_u8()), Some(40));
     assert_eq!(v[0].detected_by, Some(Detector::Peer));
+}
+
+// ------------------------------------------------------------------ what fleets negotiate
+
+/// A profile restricted to one version and one suite (IANA name), both roles.
+fn profile_v(version: TlsVersion, suite: &str) -> Profile {
+    let mut p = profile("rfc-strict", suite);
+    p.client_versions = vec![version];
+    p.server_versions = vec![version];
+    p
+}
+
+/// (tlsim version, OpenSSL flag, name in s_client's "Protocol" line).
+const VERSIONS: [(TlsVersion, &str, &str); 3] = [
+    (TlsVersion::Tls10, "-tls1", "TLSv1"),
+    (TlsVersion::Tls11, "-tls1_1", "TLSv1.1"),
+    (TlsVersion::Tls12, "-tls1_2", "TLSv1.2"),
+];
+
+/// CBC suites with HMAC-SHA1 in TLS 1.0, 1.1 and 1.2 (TLS 1.0's implicit IV, the explicit
+/// IVs of 1.1/1.2), RSA key transport and (EC)DHE, and the SHA-256/384 CBC suites of TLS 1.2.
+/// OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1 at its default security level 1 (its
+/// `SSL_CTX_set_security_level(3)` page: level 1 allows no SHA-1 signatures or protocols
+/// below TLS 1.2 since 3.0), hence `@SECLEVEL=0`.
+const CBC_SHA1: [(&str, &str); 4] = [
+    ("AES128-SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"),
+    ("AES256-SHA", "TLS_RSA_WITH_AES_256_CBC_SHA"),
+    ("DHE-RSA-AES128-SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"),
+    ("ECDHE-RSA-AES256-SHA", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
+];
+const CBC_TLS12: [(&str, &str); 3] = [
+    ("AES128-SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA256"),
+    ("DHE-RSA-AES256-SHA256", "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"),
+    ("ECDHE-RSA-AES256-SHA384", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+];
+
+fn cbc_cases() -> Vec<(TlsVersion, &'static str, &'static str, (&'static str, &'static str))> {
+    let mut v = Vec::new();
+    for (ver, flag, name) in VERSIONS {
+        for c in CBC_SHA1 {
+            v.push((ver, flag, name, c));
+        }
+    }
+    for c in CBC_TLS12 {
+        v.push((TlsVersion::Tls12, "-tls1_2", "TLSv1.2", c));
+    }
+    v
+}
+
+/// tlsim client → `s_server -www` for every CBC case: OpenSSL's own page names the
+/// protocol and cipher it negotiated and the master key, which must be tlsim's.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_cbc_rsa_kx_tls10_11_12() {
+    if openssl_missing() {
+        return;
+    }
+    for (ver, flag, name, (ossl, iana)) in cbc_cases() {
+        let s = SServer::start_v(
+            flag,
+            &["-cipher", "ALL:@SECLEVEL=0", "-dhparam", &dhparam(), "-www"],
+        );
+        let v = connect(&s, profile_v(ver, iana), 2, false, 21, true);
+        for o in &v {
+            assert!(o.ok(), "{name} {iana}: {o:#?}\n{}", s.output());
+            assert_eq!(o.suite.as_deref(), Some(iana));
+            assert!(
+                o.app_received.contains(&format!("Protocol  : {name}\n")),
+                "{}",
+                o.app_received
+            );
+            assert!(
+                o.app_received.contains(&format!("Cipher    : {ossl}\n")),
+                "{}",
+                o.app_received
+            );
+            let master = o.local.truth.master.clone().unwrap().to_string();
+            assert!(
+                o.app_received
+                    .contains(&format!("Master-Key: {}", master.to_uppercase())),
+                "{}",
+                o.app_received
+            );
+        }
+    }
+}
+
+/// `s_client` → tlsim server for every CBC case, with the line echoed back.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_cbc_rsa_kx_tls10_11_12() {
+    if openssl_missing() {
+        return;
+    }
+    for (ver, flag, name, (ossl, iana)) in cbc_cases() {
+        let (v, outs) = serve_case_v(
+            flag,
+            profile_v(ver, iana),
+            1,
+            &[sc(&["-cipher", &format!("{ossl}:@SECLEVEL=0")])],
+            "cbc line\n",
+        );
+        assert!(v[0].ok(), "{name} {iana}: {:#?}\n{}", v[0], outs[0]);
+        assert_eq!(v[0].app_received, "cbc line\n");
+        // ("New, SSLv3, Cipher is AES128-SHA": that field is the suite's minimum version.)
+        assert!(
+            outs[0].contains(&format!(", Cipher is {ossl}\n")),
+            "{}",
+            outs[0]
+        );
+        assert!(
+            outs[0].contains(&format!("Protocol  : {name}\n")),
+            "{}",
+            outs[0]
+        );
+        let master = v[0].local.truth.master.clone().unwrap().to_string();
+        assert!(
+            outs[0].contains(&format!("Master-Key: {}", master.to_uppercase())),
+            "{}",
+            outs[0]
+        );
+    }
+}
+
+/// Defect 5 (issue 15): against `s_server -verify 1` (optional client authentication) the
+/// tlsim client used to answer with a modelled certificate and CertificateVerify, and
+/// OpenSSL failed the handshake with decrypt_error (51). A client without a certificate
+/// now sends an empty Certificate; one with the bundled test certificate sends it and a
+/// real CertificateVerify, which `-Verify 1 -CAfile` (client certificate required and
+/// verified against the test CA) accepts — in TLS 1.2 (RSA PKCS#1 v1.5 or RSA-PSS, per the
+/// sigalgs OpenSSL offers) and in TLS 1.0 (MD5||SHA-1).
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn client_auth_against_s_server_verify() {
+    if openssl_missing() {
+        return;
+    }
+    let ca = data("client-cert.pem");
+    let dh = dhparam();
+    let cases: [(TlsVersion, &str, &str, &[&str]); 4] = [
+        (TlsVersion::Tls12, "-tls1_2", ECDHE128.1, &[]),
+        (
+            TlsVersion::Tls12,
+            "-tls1_2",
+            ECDHE128.1,
+            &["-client_sigalgs", "rsa_pss_rsae_sha256"],
+        ),
+        (TlsVersion::Tls12, "-tls1_2", "TLS_RSA_WITH_AES_128_CBC_SHA", &[]),
+        (TlsVersion::Tls10, "-tls1", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", &[]),
+    ];
+    for (ver, flag, suite, extra) in cases {
+        // Optional: no certificate.
+        let mut args = vec![
+            "-cipher",
+            "ALL:@SECLEVEL=0",
+            "-dhparam",
+            &dh,
+            "-verify",
+            "1",
+            "-rev",
+        ];
+        args.extend_from_slice(extra);
+        let s = SServer::start_v(flag, &args);
+        let mut p = profile_v(ver, suite);
+        p.client_cert = false;
+        let v = connect(&s, p, 1, false, 4, false);
+        assert!(v[0].ok(), "no cert {suite} {extra:?}: {:#?}\n{}", v[0], s.output());
+        assert!(s.output().contains("No peer certificate"), "{}", s.output());
+        drop(s);
+        // Required and verified: the bundled client certificate.
+        let mut args = vec![
+            "-cipher",
+            "ALL:@SECLEVEL=0",
+            "-dhparam",
+            &dh,
+            "-Verify",
+            "1",
+            "-CAfile",
+            &ca,
+            "-verify_return_error",
+            "-rev",
+        ];
+        args.extend_from_slice(extra);
+        let s = SServer::start_v(flag, &args);
+        let v = connect(&s, profile_v(ver, suite), 1, false, 4, false);
+        assert!(v[0].ok(), "cert {suite} {extra:?}: {:#?}\n{}", v[0], s.output());
+        assert!(
+            s.output().contains("CN = tlsim-test-client"),
+            "{}",
+            s.output()
+        );
+    }
+}
+
+/// The tlsim server asking for a client certificate (bridge mode verifies the real
+/// CertificateVerify) against `s_client` with and without `-cert`, TLS 1.0 and 1.2.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn server_client_auth_against_s_client() {
+    if openssl_missing() {
+        return;
+    }
+    let (cert, key) = (data("client-cert.pem"), data("client-key.pem"));
+    for (ver, flag, suite, ossl) in [
+        (TlsVersion::Tls12, "-tls1_2", ECDHE128.1, ECDHE128.0),
+        (TlsVersion::Tls11, "-tls1_1", "TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"),
+        (TlsVersion::Tls10, "-tls1", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", "DHE-RSA-AES128-SHA"),
+    ] {
+        let mut p = profile_v(ver, suite);
+        p.request_client_cert = true;
+        let cipher = format!("{ossl}:@SECLEVEL=0");
+        let (v, outs) = serve_case_v(
+            flag,
+            p,
+            3,
+            &[
+                sc(&["-cipher", &cipher]),
+                sc(&["-cipher", &cipher, "-cert", &cert, "-key", &key]),
+                sc(&[
+                    "-cipher",
+                    &cipher,
+                    "-cert",
+                    &cert,
+                    "-key",
+                    &key,
+                    "-sigalgs",
+                    "rsa_pss_rsae_sha256:rsa_pkcs1_sha256",
+                ]),
+            ],
+            "auth\n",
+        );
+        for (o, out) in v.iter().zip(&outs) {
+            assert!(o.ok(), "{suite}: {o:#?}\n{out}");
+            assert_eq!(o.app_received, "auth\n");
+        }
+    }
 }

@@ -525,7 +525,9 @@ pub fn connect(
     if !sock.ip().is_loopback() {
         return Err(format!("{addr}: bridge mode is loopback only"));
     }
-    let real = Arc::new(RealCrypto::client());
+    // The bundled test client certificate, sent when a server asks and the profile's
+    // `client_cert` knob is on (else an empty Certificate).
+    let real = Arc::new(RealCrypto::test_client());
     let clock = Clock(Instant::now());
     let state = Mutex::new(PeerState::new(&mut rng_for(seed, &[u64::MAX, 0])));
     let mut out = Vec::new();
