@@ -869,7 +869,8 @@ fn client_auth_against_s_server_verify() {
         (TlsVersion::Tls10, "-tls1", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", &[]),
     ];
     for (ver, flag, suite, extra) in cases {
-        // Optional: no certificate.
+        // Optional (`-verify 1`): without a certificate, then with the bundled one (the
+        // defect: a modelled CertificateVerify → decrypt_error).
         let mut args = vec![
             "-cipher",
             "ALL:@SECLEVEL=0",
@@ -880,13 +881,24 @@ fn client_auth_against_s_server_verify() {
             "-rev",
         ];
         args.extend_from_slice(extra);
-        let s = SServer::start_v(flag, &args);
-        let mut p = profile_v(ver, suite);
-        p.client_cert = false;
-        let v = connect(&s, p, 1, false, 4, false);
-        assert!(v[0].ok(), "no cert {suite} {extra:?}: {:#?}\n{}", v[0], s.output());
-        assert!(s.output().contains("No peer certificate"), "{}", s.output());
-        drop(s);
+        for with_cert in [false, true] {
+            let s = SServer::start_v(flag, &args);
+            let mut p = profile_v(ver, suite);
+            p.client_cert = with_cert;
+            let v = connect(&s, p, 1, false, 4, false);
+            assert!(
+                v[0].ok(),
+                "optional, cert {with_cert}, {suite} {extra:?}: {:#?}\n{}",
+                v[0],
+                s.output()
+            );
+            let seen = if with_cert {
+                "CN = tlsim-test-client"
+            } else {
+                "No peer certificate"
+            };
+            assert!(s.output().contains(seen), "{}", s.output());
+        }
         // Required and verified: the bundled client certificate.
         let mut args = vec![
             "-cipher",
