@@ -1,0 +1,375 @@
+//! Bridge mode against GnuTLS (Debian `gnutls-bin`: `gnutls-serv`, `gnutls-cli`) over
+//! loopback: what real fleets negotiate besides AES-GCM — AES-CBC suites with HMAC-SHA1 and
+//! SHA-256/384 in TLS 1.0, 1.1 and 1.2, RSA key transport, and client certificates — with
+//! tlsim as client and as server. A missing GnuTLS prints "skipped: gnutls-cli not found"
+//! (or gnutls-serv) and the test returns.
+//!
+//! GnuTLS priority strings (gnutls.org manual, "Priority strings"): `NORMAL` minus
+//! everything but the one version, cipher, MAC and key exchange under test.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tlsim::bridge::{self, AppScript, BridgeOutcome, Limits, ServeOptions};
+use tlsim::engine::RealCrypto;
+use tlsim::profile::{Profile, TlsVersion};
+use tlsim::wire::suite_by_name;
+
+fn missing(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        println!("skipped: {tool} not found (apt-get install gnutls-bin)");
+        eprintln!("skipped: {tool} not found (apt-get install gnutls-bin)");
+    }
+    !ok
+}
+
+fn data(f: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(f)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    std::env::temp_dir().join(format!("tlsim-gnutls-{}-{n}-{name}", std::process::id()))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One case: tlsim's version, GnuTLS's version keyword, the suite (IANA) and GnuTLS's
+/// names for its key exchange, cipher and MAC.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    version: TlsVersion,
+    gnutls_version: &'static str,
+    suite: &'static str,
+    kx: &'static str,
+    cipher: &'static str,
+    mac: &'static str,
+}
+
+impl Case {
+    /// A GnuTLS priority string allowing exactly this case.
+    fn priority(&self) -> String {
+        format!(
+            "NORMAL:-VERS-ALL:+{}:-CIPHER-ALL:+{}:-MAC-ALL:+{}:-KX-ALL:+{}",
+            self.gnutls_version, self.cipher, self.mac, self.kx
+        )
+    }
+
+    /// The "- Description:" line gnutls-cli prints, e.g. `(TLS1.2-X.509)-(DHE-FFDHE2048)-
+    /// (RSA-SHA256)-(AES-256-CBC)-(SHA1)` (the signature part only in TLS 1.2, no MAC part
+    /// for an AEAD cipher): whether `line` matches this case.
+    fn described_by(&self, out: &str) -> bool {
+        let kx = match self.kx {
+            "ECDHE-RSA" => "ECDHE-X25519", // GnuTLS names the curve (tlsim prefers X25519)
+            "DHE-RSA" => "DHE-FFDHE2048",  // tlsim serves ffdhe2048
+            k => k,
+        };
+        let version = self.gnutls_version.trim_start_matches("VERS-");
+        let tail = match self.mac {
+            "AEAD" => format!("({})", self.cipher),
+            m => format!("({})-({m})", self.cipher),
+        };
+        out.lines().any(|l| {
+            l.starts_with(&format!("- Description: ({version}-X.509)-({kx})-"))
+                && l.ends_with(&tail)
+        })
+    }
+
+    fn profile(&self) -> Profile {
+        let mut p = tlsim::profile::load("rfc-strict").unwrap();
+        let s = suite_by_name(self.suite).unwrap().suite;
+        p.client_suites = vec![s];
+        p.server_suites = vec![s];
+        p.client_versions = vec![self.version];
+        p.server_versions = vec![self.version];
+        p
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    for (version, gv) in [
+        (TlsVersion::Tls10, "VERS-TLS1.0"),
+        (TlsVersion::Tls11, "VERS-TLS1.1"),
+        (TlsVersion::Tls12, "VERS-TLS1.2"),
+    ] {
+        for (suite, kx, cipher) in [
+            ("TLS_RSA_WITH_AES_128_CBC_SHA", "RSA", "AES-128-CBC"),
+            ("TLS_DHE_RSA_WITH_AES_256_CBC_SHA", "DHE-RSA", "AES-256-CBC"),
+            ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA", "AES-128-CBC"),
+        ] {
+            v.push(Case {
+                version,
+                gnutls_version: gv,
+                suite,
+                kx,
+                cipher,
+                mac: "SHA1",
+            });
+        }
+    }
+    for (suite, kx, cipher, mac) in [
+        ("TLS_RSA_WITH_AES_256_CBC_SHA256", "RSA", "AES-256-CBC", "SHA256"),
+        ("TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", "DHE-RSA", "AES-128-CBC", "SHA256"),
+        ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "ECDHE-RSA", "AES-256-CBC", "SHA384"),
+        ("TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES-128-GCM", "AEAD"),
+    ] {
+        v.push(Case {
+            version: TlsVersion::Tls12,
+            gnutls_version: "VERS-TLS1.2",
+            suite,
+            kx,
+            cipher,
+            mac,
+        });
+    }
+    v
+}
+
+/// A running `gnutls-serv --echo`, killed on drop.
+struct GServ {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl GServ {
+    fn start(priority: &str, args: &[&str]) -> GServ {
+        let port = free_port();
+        let log = tmp("gnutls-serv.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new("gnutls-serv")
+            .args(["--port", &port.to_string()])
+            .args(["--x509certfile", &data("cert.pem")])
+            .args(["--x509keyfile", &data("key.pem")])
+            .args(["--dhparams", &data("ffdhe2048.pem")])
+            .args(["--priority", priority, "--echo"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("spawn gnutls-serv");
+        let s = GServ { child, port, log };
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if s.output().contains("listening on IPv4") {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("gnutls-serv did not start: {}", s.output());
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for GServ {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn connect(s: &GServ, p: Profile, count: u64) -> Vec<BridgeOutcome> {
+    bridge::connect(
+        &format!("127.0.0.1:{}", s.port),
+        p,
+        &bridge::ConnectOptions {
+            count,
+            resume: false,
+            seed: 15,
+            script: AppScript::default(),
+            limits: Limits::default(),
+        },
+        |_| {},
+    )
+    .unwrap()
+}
+
+/// A tlsim server (in a thread) for one connection per `gnutls-cli` run; returns the
+/// outcomes and each client's output.
+fn serve(p: Profile, clients: &[Vec<String>], input: &str) -> (Vec<BridgeOutcome>, Vec<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = u64::try_from(clients.len()).unwrap();
+    let h = std::thread::spawn(move || {
+        let opts = ServeOptions {
+            count: Some(count),
+            seed: 15,
+            idle_exit: Some(Duration::from_secs(20)),
+            ..ServeOptions::default()
+        };
+        let stop = AtomicBool::new(false);
+        bridge::serve_on(
+            &listener,
+            p,
+            Arc::new(RealCrypto::test_server()),
+            &opts,
+            &stop,
+            |_| {},
+        )
+        .map(|r| r.outcomes)
+    });
+    let mut outs = Vec::new();
+    for args in clients {
+        let mut child = Command::new("gnutls-cli")
+            .args(["--port", &port.to_string(), "--insecure"])
+            .args(args)
+            .arg("127.0.0.1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn gnutls-cli");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        // Keep stdin open until the echo came back (gnutls-cli closes on EOF): bounded.
+        let mut out = String::new();
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        let until = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+            if Instant::now() + Duration::from_secs(18) > until {
+                break; // 2 s for the handshake and the echo, then close stdin
+            }
+        }
+        drop(stdin);
+        while child.try_wait().unwrap().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        out.push_str(&reader.join().unwrap());
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        outs.push(out);
+    }
+    let v = h.join().unwrap().unwrap();
+    (v, outs)
+}
+
+fn sv(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// tlsim client → gnutls-serv: every case completes and echoes.
+#[test]
+fn client_cbc_rsa_kx_tls10_11_12_vs_gnutls_serv() {
+    if missing("gnutls-serv") {
+        return;
+    }
+    for c in cases() {
+        let s = GServ::start(&c.priority(), &[]);
+        let v = connect(&s, c.profile(), 2);
+        for o in &v {
+            assert!(o.ok(), "{c:?}: {o:#?}\n{}", s.output());
+            assert_eq!(o.suite.as_deref(), Some(c.suite));
+            assert_eq!(o.version.as_deref(), Some(c.version.name()), "{c:?}");
+        }
+    }
+}
+
+/// gnutls-cli → tlsim server: every case completes, gnutls-cli names the cipher and MAC
+/// and prints the echo.
+#[test]
+fn server_cbc_rsa_kx_tls10_11_12_vs_gnutls_cli() {
+    if missing("gnutls-cli") {
+        return;
+    }
+    for c in cases() {
+        let (v, outs) = serve(
+            c.profile(),
+            &[sv(&["--priority", &c.priority()])],
+            "gnutls line\n",
+        );
+        assert!(v[0].ok(), "{c:?}: {:#?}\n{}", v[0], outs[0]);
+        assert_eq!(v[0].app_received, "gnutls line\n");
+        assert!(c.described_by(&outs[0]), "{c:?}: {}", outs[0]);
+        assert!(outs[0].contains("gnutls line"), "{}", outs[0]);
+    }
+}
+
+/// Client certificates both ways: gnutls-serv requiring and verifying a client certificate
+/// (`--require-client-cert --verify-client-cert --x509cafile`) accepts the bundled one and
+/// a real CertificateVerify (TLS 1.2 and TLS 1.0), and refuses a client without one; a tlsim
+/// server asking for one accepts gnutls-cli with and without `--x509certfile`.
+#[test]
+fn client_auth_both_ways_vs_gnutls() {
+    if missing("gnutls-serv") || missing("gnutls-cli") {
+        return;
+    }
+    let ca = data("client-cert.pem");
+    let picks = [cases()[0], cases()[4], cases()[11]]; // 1.0 RSA, 1.1 DHE, 1.2 SHA-256 DHE
+    for c in picks {
+        let s = GServ::start(
+            &c.priority(),
+            &["--require-client-cert", "--verify-client-cert", "--x509cafile", &ca],
+        );
+        let v = connect(&s, c.profile(), 1);
+        assert!(v[0].ok(), "{c:?}: {:#?}\n{}", v[0], s.output());
+        let mut p = c.profile();
+        p.client_cert = false;
+        let v = connect(&s, p, 1);
+        assert!(!v[0].ok(), "{c:?}: no certificate, yet accepted: {:#?}", v[0]);
+        // GnuTLS refuses it (its alert, or a closed socket as tlsim sends its flight):
+        // tlsim itself found nothing wrong.
+        assert_eq!(v[0].local.error, None, "{:#?}", v[0]);
+
+        let mut p = c.profile();
+        p.request_client_cert = true;
+        let pr = c.priority();
+        let (v, outs) = serve(
+            p,
+            &[
+                sv(&["--priority", &pr]),
+                sv(&[
+                    "--priority",
+                    &pr,
+                    "--x509certfile",
+                    &data("client-cert.pem"),
+                    "--x509keyfile",
+                    &data("client-key.pem"),
+                ]),
+            ],
+            "auth\n",
+        );
+        for (o, out) in v.iter().zip(&outs) {
+            assert!(o.ok(), "{c:?}: {o:#?}\n{out}");
+        }
+    }
+}
