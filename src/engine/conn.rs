@@ -188,6 +188,10 @@ struct RecordLayer {
     version: Option<ProtocolVersion>,
     read: Option<RecordProtector>,
     pending_read: Option<RecordProtector>,
+    /// Some input has arrived (the first byte decides whether an SSL 2.0 hello follows).
+    started: bool,
+    /// A server accepting SSL 2.0 hellos: the bytes of one, until it is complete.
+    sslv2: Option<Vec<u8>>,
     write: Option<RecordProtector>,
     pending_write: Option<RecordProtector>,
 }
@@ -435,7 +439,10 @@ impl Connection {
         if self.common.phase == Phase::Closed {
             return;
         }
-        self.common.record.deframer.push(bytes);
+        let Some(bytes) = self.sslv2_hello(bytes, env) else {
+            return;
+        };
+        self.common.record.deframer.push(&bytes);
         while self.common.phase != Phase::Closed {
             let rec = match self.common.record.deframer.pop() {
                 Ok(Some(r)) => r,
@@ -453,6 +460,60 @@ impl Connection {
             };
             self.handle_record(rec, env);
         }
+    }
+
+    /// A server whose profile has `accept_sslv2_hello` reads an SSL 2.0-format CLIENT-HELLO
+    /// when the connection's first byte has the high bit set (RFC 5246 Appendix E.2): it is
+    /// handled as a ClientHello without extensions, its bytes from msg_type on entering the
+    /// transcript. Returns the input left for the record layer (None: nothing yet). Any
+    /// other peer leaves such a byte to the record layer, which refuses it as an unknown
+    /// content type (unexpected_message).
+    fn sslv2_hello(&mut self, bytes: &[u8], env: &mut PeerState) -> Option<Vec<u8>> {
+        let rl = &mut self.common.record;
+        if !rl.started {
+            let first = *bytes.first()?;
+            rl.started = true;
+            if matches!(self.role, Role::Server(_))
+                && self.common.profile.accept_sslv2_hello
+                && is_sslv2_start(first)
+            {
+                rl.sslv2 = Some(Vec::new());
+            }
+        }
+        let Some(mut buf) = self.common.record.sslv2.take() else {
+            return Some(bytes.to_vec());
+        };
+        buf.extend_from_slice(bytes);
+        let c = &mut self.common;
+        c.report.at = Some(MessageKind::Handshake(HandshakeType::ClientHello));
+        let h = match read_sslv2_hello(&buf) {
+            Ok(None) => {
+                c.record.sslv2 = Some(buf);
+                return None;
+            }
+            Ok(Some(h)) => h,
+            Err(e) => {
+                c.fail_with(
+                    LocalError::Decode {
+                        what: format!("SSL 2.0 CLIENT-HELLO: {e}"),
+                    },
+                    Some(e.alert()),
+                );
+                return None;
+            }
+        };
+        let rest = buf[h.consumed..].to_vec();
+        c.transcript.add(&h.transcript);
+        let msg = HandshakeMessage {
+            payload: HandshakePayload::ClientHello(h.hello),
+        };
+        if let Role::Server(hs) = &mut self.role {
+            if let Err(e) = hs.handle(c, msg, &h.transcript, env) {
+                c.fail(e);
+                return None;
+            }
+        }
+        Some(rest)
     }
 
     fn handle_record(&mut self, rec: Record, env: &mut PeerState) {
@@ -639,6 +700,8 @@ impl Common {
                 version: None,
                 read: None,
                 pending_read: None,
+                started: false,
+                sslv2: None,
                 write: None,
                 pending_write: None,
             },

@@ -6,6 +6,7 @@ mod enums;
 mod extensions;
 mod messages;
 mod record;
+mod sslv2;
 mod suites;
 
 pub use codec::*;
@@ -13,6 +14,7 @@ pub use enums::*;
 pub use extensions::*;
 pub use messages::*;
 pub use record::*;
+pub use sslv2::*;
 pub use suites::*;
 
 #[cfg(test)]

@@ -599,3 +599,65 @@ impl ServerHs {
         })
     }
 }
+
+#[cfg(test)]
+mod sslv2_tests {
+    use super::*;
+    use crate::seed::rng_for;
+
+    /// A hand-built SSL 2.0 CLIENT-HELLO (RFC 5246 Appendix E.2): version 3.3, specs
+    /// TLS_RSA_WITH_AES_128_CBC_SHA and an SSL 2.0-only one, a 32-byte challenge.
+    fn v2_hello() -> Vec<u8> {
+        let mut body = vec![1, 3, 3, 0, 6, 0, 0, 0, 32];
+        body.extend([0, 0, 0x2f, 7, 0, 0xc0]);
+        body.extend(1..=32u8);
+        let mut v = vec![0x80, u8::try_from(body.len()).unwrap()];
+        v.extend(body);
+        v
+    }
+
+    fn server(accept: bool) -> (Connection, PeerState) {
+        let mut p = crate::profile::load("rfc-strict").unwrap();
+        p.accept_sslv2_hello = accept;
+        p.server_suites.push(CipherSuite(0x002f));
+        let s = Connection::server(Arc::new(p), rng_for(5, &[1]), 0);
+        (s, PeerState::new(&mut rng_for(5, &[2])))
+    }
+
+    /// Accepted per profile: the server answers with a TLS 1.2 ServerHello for the only TLS
+    /// suite in the specs (the hello arriving in two pieces); refused by default: the first
+    /// byte is no content type, unexpected_message.
+    #[test]
+    fn sslv2_hello_accepted_or_refused_per_profile() {
+        let h = v2_hello();
+        let (mut s, mut env) = server(true);
+        s.handle_input(1, &h[..7], &mut env);
+        assert!(s.poll_transmit().is_none());
+        s.handle_input(1, &h[7..], &mut env);
+        let t = s.poll_transmit().expect("server flight");
+        assert_eq!(&t.bytes[..3], &[22, 3, 3]);
+        assert_eq!(t.bytes[5], 2, "ServerHello");
+        assert!(t.summary.starts_with("ServerHello"), "{}", t.summary);
+        assert_eq!(
+            s.report().suite.as_deref(),
+            Some("TLS_RSA_WITH_AES_128_CBC_SHA")
+        );
+        assert!(s.report().error.is_none());
+        // The transcript holds the hello from msg_type on.
+        assert_eq!(&s.common.transcript.bytes[..h.len() - 2], &h[2..]);
+
+        let (mut s, mut env) = server(false);
+        s.handle_input(1, &h, &mut env);
+        assert!(s.is_closed());
+        assert_eq!(
+            s.report().alert_sent,
+            Some(AlertDescription::UnexpectedMessage)
+        );
+        // A malformed one (challenge too short) with the knob on: decode_error.
+        let mut bad = h.clone();
+        bad[10] = 8;
+        let (mut s, mut env) = server(true);
+        s.handle_input(1, &bad, &mut env);
+        assert_eq!(s.report().alert_sent, Some(AlertDescription::DecodeError));
+    }
+}
