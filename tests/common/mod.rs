@@ -232,13 +232,37 @@ pub fn serve<T>(
     seed: u64,
     clients: impl FnOnce(u16) -> T,
 ) -> (Vec<BridgeOutcome>, T) {
+    serve_inner(p, Some(count), seed, |port| {
+        let t = clients(port);
+        (t, count)
+    })
+}
+
+/// Like [`serve`] when the number of connections is known only once the clients are done:
+/// `clients` returns how many connections it made; the server stops when that many have
+/// ended (bounded wait).
+pub fn serve_open<T>(
+    p: Profile,
+    seed: u64,
+    clients: impl FnOnce(u16) -> (T, u64),
+) -> (Vec<BridgeOutcome>, T) {
+    serve_inner(p, None, seed, clients)
+}
+
+fn serve_inner<T>(
+    p: Profile,
+    count: Option<u64>,
+    seed: u64,
+    clients: impl FnOnce(u16) -> (T, u64),
+) -> (Vec<BridgeOutcome>, T) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let ended = Arc::new(AtomicU64::new(0));
+    let (flag, done) = (stop.clone(), ended.clone());
     let h = std::thread::spawn(move || {
         let opts = ServeOptions {
-            count: Some(count),
+            count,
             seed,
             // Bounded: a client that never comes ends the server after 20 s idle.
             idle_exit: Some(Duration::from_secs(20)),
@@ -250,16 +274,24 @@ pub fn serve<T>(
             Arc::new(RealCrypto::test_server()),
             &opts,
             &flag,
-            |_| {},
+            |_| {
+                done.fetch_add(1, Ordering::SeqCst);
+            },
         )
         .map(|r| r.outcomes)
     });
-    let t = clients(port);
+    let (t, made) = clients(port);
+    if count.is_none() {
+        let until = Instant::now() + Duration::from_secs(20);
+        while ended.load(Ordering::SeqCst) < made && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::SeqCst);
+    }
     let v = match h.join() {
         Ok(r) => r.unwrap(),
         Err(_) => panic!("tlsim server thread panicked"),
     };
-    drop(stop);
     (v, t)
 }
 

@@ -4,8 +4,9 @@
 //
 //   java TlsEcho server KEYSTORE.p12 PASSWORD SUITE[,SUITE]   (binds 127.0.0.1:0, prints
 //        "listening PORT", then one line per connection, until stdin closes)
-//   java TlsEcho client PORT COUNT SUITE[,SUITE] resume|fresh  (COUNT connections, one line
-//        each; "resume" keeps one SSLContext, so connections 2.. offer to resume)
+//   java TlsEcho client PORT COUNT SUITE[,SUITE] resume|fresh|fresh-until-fail  (COUNT
+//        connections, one line each; "resume" keeps one SSLContext, so connections 2.. offer
+//        to resume; "fresh-until-fail" stops after the first failed connection)
 //
 // One line per connection: "conn I ok resumed=BOOL suite=NAME reply=TEXT" or
 // "conn I fail CLASS: MESSAGE" (the exception JSSE threw, with its causes). TLS behaviour
@@ -38,10 +39,10 @@ public final class TlsEcho {
             server(args[1], args[2], args[3].split(","));
         } else if (args.length >= 5 && args[0].equals("client")) {
             client(Integer.parseInt(args[1]), Integer.parseInt(args[2]), args[3].split(","),
-                    args[4].equals("resume"));
+                    args[4].equals("resume"), args[4].equals("fresh-until-fail"));
         } else {
             System.err.println("usage: TlsEcho server KEYSTORE PASSWORD SUITES"
-                    + " | client PORT COUNT SUITES resume|fresh");
+                    + " | client PORT COUNT SUITES resume|fresh|fresh-until-fail");
             System.exit(2);
         }
     }
@@ -130,8 +131,8 @@ public final class TlsEcho {
         return ctx;
     }
 
-    private static void client(int port, int count, String[] suites, boolean resume)
-            throws Exception {
+    private static void client(int port, int count, String[] suites, boolean resume,
+            boolean untilFail) throws Exception {
         SSLContext ctx = trustAll();
         SSLSession prev = null;
         for (int i = 0; i < count; i++) {
@@ -162,6 +163,9 @@ public final class TlsEcho {
             }
             System.out.println(line);
             System.out.flush();
+            if (untilFail && line.contains(" fail ")) {
+                break;
+            }
         }
     }
 }
