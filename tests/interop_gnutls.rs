@@ -356,3 +356,41 @@ fn long_n() -> u64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3000)
 }
+
+/// M3 for real, tlsim as the server: GnuTLS sends Yc in minimal length, so a tlsim server
+/// that rejects a short Yc (as IIS did) fails on about 1 in 256 connections, as
+/// `dh-short-client-public`; gnutls-cli reports the alert tlsim sent. One gnutls-cli
+/// process per connection until the first failure (at most 3,000), so it is long.
+#[test]
+#[ignore = "long: hundreds of gnutls-cli processes"]
+fn long_server_m3_gnutls_sends_short_yc() {
+    if !have("gnutls-cli", "--version") {
+        return;
+    }
+    let (v, outs) = serve_open(profile("rejects-short-public", DHE128), 3, |port| {
+        let mut outs = Vec::new();
+        while outs.len() < 3000 {
+            let (out, _) = run_client(gnutls_cli(port, &prio("DHE-RSA", true), &[]), "x\n", 20);
+            let failed = out.contains("*** Fatal error");
+            outs.push(out);
+            if failed {
+                break;
+            }
+        }
+        let n = outs.len() as u64;
+        (outs, n)
+    });
+    let f: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
+    println!("gnutls-cli: {} short Yc in {} connections", f.len(), v.len());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0].mechanism.map(Mechanism::as_str),
+        Some("dh-short-client-public"),
+        "{:#?}",
+        f[0]
+    );
+    let alert = f[0].alert.map(|a| a.to_u8()).unwrap();
+    let out = outs.last().unwrap();
+    assert!(out.contains(&format!("Received alert [{alert}]")), "{out}");
+    println!("gnutls-cli on the refusal: alert {alert} received");
+}
