@@ -135,10 +135,24 @@ fn client_keep_zeros_failures_are_m1_strip_never_fails() {
         return;
     }
     let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
-    let v = connect(&s.addr(), profile("keep-zeros", DHE256), 60, false, 5, false);
+    let v = connect(
+        &s.addr(),
+        profile("keep-zeros", DHE256),
+        60,
+        false,
+        5,
+        false,
+    );
     let (_, alerts) = check_m1(&v, true, "gnutls-serv");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), 60, false, 5, false);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        60,
+        false,
+        5,
+        false,
+    );
     assert!(v.iter().all(|o| o.ok()), "{v:#?}");
 }
 
@@ -161,8 +175,16 @@ fn client_m2_gnutls_sends_short_ys_and_accepts_short_yc() {
         failed,
     );
     let f: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
-    println!("gnutls-serv: {} short Ys in {} connections", f.len(), v.len());
-    assert!(!f.is_empty(), "no short Ys from GnuTLS in {} connections", v.len());
+    println!(
+        "gnutls-serv: {} short Ys in {} connections",
+        f.len(),
+        v.len()
+    );
+    assert!(
+        !f.is_empty(),
+        "no short Ys from GnuTLS in {} connections",
+        v.len()
+    );
     for o in f {
         assert_eq!(
             o.mechanism.map(Mechanism::as_str),
@@ -326,14 +348,36 @@ fn long_client_keep_zeros_rate() {
     let n = long_n();
     let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("keep-zeros", DHE256), n, false, 2026, false);
+    let v = connect(
+        &s.addr(),
+        profile("keep-zeros", DHE256),
+        n,
+        false,
+        2026,
+        false,
+    );
     let (fails, alerts) = check_m1(&v, true, "gnutls-serv");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    report_rate("tlsim keep-zeros client → gnutls-serv", n, fails, t.elapsed());
+    report_rate(
+        "tlsim keep-zeros client → gnutls-serv",
+        n,
+        fails,
+        t.elapsed(),
+    );
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), n, false, 2026, false);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        n,
+        false,
+        2026,
+        false,
+    );
     let sf = v.iter().filter(|o| !o.ok()).count();
-    println!("tlsim strip-zeros client → gnutls-serv: {sf} failures in {n}, {:.1?}", t.elapsed());
+    println!(
+        "tlsim strip-zeros client → gnutls-serv: {sf} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
     assert_eq!(sf, 0);
 }
 
@@ -347,7 +391,12 @@ fn long_server_keep_zeros_rate() {
     let n = long_n();
     let t = Instant::now();
     let fails = server_keep_zeros(n);
-    report_rate("gnutls-cli → tlsim keep-zeros server", n, fails, t.elapsed());
+    report_rate(
+        "gnutls-cli → tlsim keep-zeros server",
+        n,
+        fails,
+        t.elapsed(),
+    );
 }
 
 fn long_n() -> u64 {
@@ -381,7 +430,11 @@ fn long_server_m3_gnutls_sends_short_yc() {
         (outs, n)
     });
     let f: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
-    println!("gnutls-cli: {} short Yc in {} connections", f.len(), v.len());
+    println!(
+        "gnutls-cli: {} short Yc in {} connections",
+        f.len(),
+        v.len()
+    );
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(
         f[0].mechanism.map(Mechanism::as_str),

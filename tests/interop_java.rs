@@ -32,7 +32,8 @@ fn java() -> Option<(PathBuf, String)> {
     if let Some(x) = b.as_ref() {
         return Some(x.clone());
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tlsecho-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tlsecho-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/java/TlsEcho.java");
@@ -45,7 +46,14 @@ fn java() -> Option<(PathBuf, String)> {
     assert!(st.success(), "javac failed");
     let ks = dir.join("server.p12").to_string_lossy().into_owned();
     let st = Command::new("openssl")
-        .args(["pkcs12", "-export", "-in", &data("cert.pem"), "-inkey", &data("key.pem")])
+        .args([
+            "pkcs12",
+            "-export",
+            "-in",
+            &data("cert.pem"),
+            "-inkey",
+            &data("key.pem"),
+        ])
         .args(["-name", "tlsim", "-passout", "pass:changeit", "-out", &ks])
         .status()
         .expect("openssl pkcs12");
@@ -155,10 +163,24 @@ fn client_keep_zeros_failures_are_m1_strip_never_fails() {
         return;
     }
     let s = java_server(&[GROUPS], DHE256);
-    let v = connect(&s.addr(), profile("keep-zeros", DHE256), 60, false, 5, false);
+    let v = connect(
+        &s.addr(),
+        profile("keep-zeros", DHE256),
+        60,
+        false,
+        5,
+        false,
+    );
     let (_, alerts) = check_m1(&v, true, "jsse server");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), 60, false, 5, false);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        60,
+        false,
+        5,
+        false,
+    );
     assert!(v.iter().all(|o| o.ok()), "{v:#?}");
 }
 
@@ -179,8 +201,16 @@ fn client_m2_jsse_sends_short_ys() {
         failed,
     );
     let f: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
-    println!("jsse server: {} short Ys in {} connections", f.len(), v.len());
-    assert!(!f.is_empty(), "no short Ys from JSSE in {} connections", v.len());
+    println!(
+        "jsse server: {} short Ys in {} connections",
+        f.len(),
+        v.len()
+    );
+    assert!(
+        !f.is_empty(),
+        "no short Ys from JSSE in {} connections",
+        v.len()
+    );
     for o in f {
         assert_eq!(
             o.mechanism.map(Mechanism::as_str),
@@ -283,7 +313,11 @@ fn server_m3_jsse_sends_short_yc() {
         (l, n)
     });
     let f: Vec<_> = v.iter().filter(|o| !o.ok()).collect();
-    println!("jsse client: {} short Yc in {} connections", f.len(), v.len());
+    println!(
+        "jsse client: {} short Yc in {} connections",
+        f.len(),
+        v.len()
+    );
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(
         f[0].mechanism.map(Mechanism::as_str),
@@ -349,14 +383,36 @@ fn long_client_keep_zeros_rate() {
     let n = long_n();
     let s = java_server(&[GROUPS], DHE256);
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("keep-zeros", DHE256), n, false, 2026, false);
+    let v = connect(
+        &s.addr(),
+        profile("keep-zeros", DHE256),
+        n,
+        false,
+        2026,
+        false,
+    );
     let (fails, alerts) = check_m1(&v, true, "jsse server");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    report_rate("tlsim keep-zeros client → JSSE server", n, fails, t.elapsed());
+    report_rate(
+        "tlsim keep-zeros client → JSSE server",
+        n,
+        fails,
+        t.elapsed(),
+    );
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), n, false, 2026, false);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        n,
+        false,
+        2026,
+        false,
+    );
     let sf = v.iter().filter(|o| !o.ok()).count();
-    println!("tlsim strip-zeros client → JSSE server: {sf} failures in {n}, {:.1?}", t.elapsed());
+    println!(
+        "tlsim strip-zeros client → JSSE server: {sf} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
     assert_eq!(sf, 0);
 }
 
@@ -370,5 +426,10 @@ fn long_server_keep_zeros_rate() {
     let n = long_n();
     let t = Instant::now();
     let fails = server_keep_zeros(n);
-    report_rate("JSSE client → tlsim keep-zeros server", n, fails, t.elapsed());
+    report_rate(
+        "JSSE client → tlsim keep-zeros server",
+        n,
+        fails,
+        t.elapsed(),
+    );
 }

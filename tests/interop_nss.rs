@@ -43,10 +43,24 @@ fn nss_db(need: &str) -> Option<TempDir> {
     let db = format!("sql:{}", path_str(&dir.0));
     let ok = |c: &mut Command| c.output().map(|o| o.status.success()).unwrap_or(false);
     assert!(ok(Command::new("openssl")
-        .args(["pkcs12", "-export", "-in", &data("cert.pem"), "-inkey", &data("key.pem")])
+        .args([
+            "pkcs12",
+            "-export",
+            "-in",
+            &data("cert.pem"),
+            "-inkey",
+            &data("key.pem")
+        ])
         .args(["-name", "tlsim", "-passout", "pass:", "-out", &p12])));
-    assert!(ok(Command::new("certutil").args(["-N", "-d", &db, "--empty-password"])));
-    assert!(ok(Command::new("pk12util").args(["-i", &p12, "-d", &db, "-W", ""])));
+    assert!(ok(Command::new("certutil").args([
+        "-N",
+        "-d",
+        &db,
+        "--empty-password"
+    ])));
+    assert!(ok(
+        Command::new("pk12util").args(["-i", &p12, "-d", &db, "-W", ""])
+    ));
     Some(dir)
 }
 
@@ -54,7 +68,15 @@ fn selfserv(db: &TempDir, args: &[&str]) -> Server {
     let port = free_port();
     let mut cmd = Command::new("selfserv");
     cmd.args(["-d", &format!("sql:{}", path_str(&db.0)), "-n", "tlsim"])
-        .args(["-p", &port.to_string(), "-V", "tls1.2:tls1.2", "-H", "1", "-v"])
+        .args([
+            "-p",
+            &port.to_string(),
+            "-V",
+            "tls1.2:tls1.2",
+            "-H",
+            "1",
+            "-v",
+        ])
         .args(args);
     Server::start(cmd, "About to call accept", port, None)
 }
@@ -141,7 +163,14 @@ fn client_keep_zeros_failures_are_m1_strip_never_fails_short_yc_accepted() {
     let v = connect(&s.addr(), profile("keep-zeros", DHE256), 60, false, 5, true);
     let (_, alerts) = check_m1(&v, true, "selfserv");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), 60, false, 5, true);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        60,
+        false,
+        5,
+        true,
+    );
     assert!(v.iter().all(|o| o.ok()), "{v:#?}");
     let short_yc = |v: &[BridgeOutcome]| {
         v.iter()
@@ -253,7 +282,10 @@ fn server_m5_cert_request_on_resume() {
         o.alert_received.map(|a| a.to_u8()) == Some(10) || o.transport.is_some(),
         "{o:#?}"
     );
-    assert!(out.contains("SSL_ERROR_RX_UNEXPECTED_CERT_REQUEST"), "{out}");
+    assert!(
+        out.contains("SSL_ERROR_RX_UNEXPECTED_CERT_REQUEST"),
+        "{out}"
+    );
     println!(
         "tstclnt on CertificateRequest in a resumption: alert received by tlsim {:?}",
         o.alert_received.map(|a| a.to_u8())
@@ -281,16 +313,40 @@ fn long_client_keep_zeros_rate_and_padded_ys() {
     let n = long_n();
     let s = selfserv(&db, &["-c", code(DHE256), "-G"]);
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("keep-zeros", DHE256), n, false, 2026, true);
+    let v = connect(
+        &s.addr(),
+        profile("keep-zeros", DHE256),
+        n,
+        false,
+        2026,
+        true,
+    );
     let (fails, alerts) = check_m1(&v, true, "selfserv");
     assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
     report_rate("tlsim keep-zeros client → selfserv", n, fails, t.elapsed());
     let t = Instant::now();
-    let v = connect(&s.addr(), profile("strip-zeros", DHE256), n, false, 2026, true);
+    let v = connect(
+        &s.addr(),
+        profile("strip-zeros", DHE256),
+        n,
+        false,
+        2026,
+        true,
+    );
     let sf = v.iter().filter(|o| !o.ok()).count();
-    println!("tlsim strip-zeros client → selfserv: {sf} failures in {n}, {:.1?}", t.elapsed());
+    println!(
+        "tlsim strip-zeros client → selfserv: {sf} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
     assert_eq!(sf, 0);
-    let v = connect(&s.addr(), profile("rejects-short-public", DHE256), n, false, 7, true);
+    let v = connect(
+        &s.addr(),
+        profile("rejects-short-public", DHE256),
+        n,
+        false,
+        7,
+        true,
+    );
     let m2 = v
         .iter()
         .filter(|o| o.mechanism.map(Mechanism::as_str) == Some("dh-short-server-public"))

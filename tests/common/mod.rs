@@ -50,7 +50,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("tlsim-interop-{}-{n}-{tag}", std::process::id()));
+        let p =
+            std::env::temp_dir().join(format!("tlsim-interop-{}-{n}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
@@ -163,20 +164,22 @@ pub fn run_client(mut cmd: Command, input: &str, secs: u64) -> (String, bool) {
         let _ = stdin.write_all(input.as_bytes());
     }
     let until = Instant::now() + Duration::from_secs(secs);
-    let mut status = None;
+    let mut exited = false;
     while Instant::now() < until {
-        if let Ok(Some(st)) = child.try_wait() {
-            status = Some(st);
+        if let Ok(Some(_)) = child.try_wait() {
+            exited = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    if status.is_none() {
+    if !exited {
         let _ = child.kill();
-        let _ = child.wait();
     }
+    // Reaps the child (std keeps the status try_wait saw).
+    let status = child.wait();
+    let success = exited && status.is_ok_and(|s| s.success());
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    (text, status.is_some_and(|s| s.success()))
+    (text, success)
 }
 
 /// A built-in profile offering (and accepting) one suite only.
