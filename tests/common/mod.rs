@@ -1,0 +1,372 @@
+//! Shared helpers of the interop tests (tests/interop_*.rs): finding a real TLS tool (and
+//! saying "skipped: <tool> not found" when it is missing), running it bounded on loopback
+//! with its output in a file, a tlsim client ([`connect`]) and a tlsim server ([`serve`])
+//! in bridge mode, and the checks every peer shares (M1 failures, rates).
+//!
+//! Each test binary uses part of this module only.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits, ServeOptions};
+use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
+use tlsim::engine::{Mechanism, RealCrypto};
+use tlsim::profile::Profile;
+use tlsim::wire::suite_by_name;
+
+/// Whether `bin` can be started (`arg` is a harmless option: `--version`, `-h`). Prints
+/// "skipped: <bin> not found" when it cannot, so a missing peer is never a silent pass.
+pub fn have(bin: &str, arg: &str) -> bool {
+    let ok = Command::new(bin)
+        .arg(arg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        println!("skipped: {bin} not found");
+        eprintln!("skipped: {bin} not found");
+    }
+    ok
+}
+
+pub fn data(f: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(f)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p =
+            std::env::temp_dir().join(format!("tlsim-interop-{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running real server, its stdout and stderr in a log file; killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Server {
+    /// Start `cmd` (already given its arguments) and wait (bounded, 20 s) until its log
+    /// contains `ready`; `port` is where it listens (0: read it from the log with
+    /// `port_after`, the word following that text).
+    pub fn start(mut cmd: Command, ready: &str, port: u16, port_after: Option<&str>) -> Server {
+        let dir = TempDir::new("server");
+        let log = dir.0.join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = cmd
+            .stdin(Stdio::piped())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("spawn server");
+        let mut s = Server {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            let text = s.output();
+            if text.contains(ready) {
+                if let Some(after) = port_after {
+                    let p = text
+                        .split(after)
+                        .nth(1)
+                        .and_then(|t| t.split_whitespace().next())
+                        .and_then(|w| w.parse().ok());
+                    match p {
+                        Some(p) => s.port = p,
+                        None => continue,
+                    }
+                }
+                // A little grace for the listening socket of servers that print first.
+                std::thread::sleep(Duration::from_millis(100));
+                return s;
+            }
+            if let Ok(Some(st)) = s.child.try_wait() {
+                panic!("server exited ({st}): {}", s.output());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server did not start: {}", s.output());
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run a real client to completion (bounded: killed after `secs`), `input` on its stdin;
+/// returns its stdout and stderr together and whether it exited successfully.
+pub fn run_client(mut cmd: Command, input: &str, secs: u64) -> (String, bool) {
+    use std::io::Write;
+    let dir = TempDir::new("client");
+    let log = dir.0.join("client.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("spawn client");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut exited = false;
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            exited = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if !exited {
+        let _ = child.kill();
+    }
+    // Reaps the child (std keeps the status try_wait saw).
+    let status = child.wait();
+    let success = exited && status.is_ok_and(|s| s.success());
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    (text, success)
+}
+
+/// A built-in profile offering (and accepting) one suite only.
+pub fn profile(name: &str, suite: &str) -> Profile {
+    let mut p = tlsim::profile::load(name).unwrap();
+    let s = suite_by_name(suite).unwrap().suite;
+    p.client_suites = vec![s];
+    p.server_suites = vec![s];
+    p
+}
+
+pub const DHE128: &str = "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256";
+pub const DHE256: &str = "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384";
+pub const ECDHE128: &str = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+pub const ECDHE256: &str = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+
+/// A tlsim client (bridge mode) makes `count` connections to `addr`. `http`: send a GET
+/// and read until the server closes (for servers that answer requests, as `selfserv`),
+/// instead of one line read back.
+pub fn connect(
+    addr: &str,
+    p: Profile,
+    count: u64,
+    resume: bool,
+    seed: u64,
+    http: bool,
+) -> Vec<BridgeOutcome> {
+    bridge::connect(
+        addr,
+        p,
+        &bridge::ConnectOptions {
+            count,
+            resume,
+            seed,
+            script: if http {
+                AppScript::http_get()
+            } else {
+                AppScript::default()
+            },
+            limits: Limits::default(),
+        },
+        |_| {},
+    )
+    .unwrap()
+}
+
+/// A tlsim server (bridge mode, in a thread, on a free loopback port) for `count`
+/// connections while `clients` runs real clients against the port; returns the tlsim
+/// outcomes (in accept order) and what `clients` returned.
+pub fn serve<T>(
+    p: Profile,
+    count: u64,
+    seed: u64,
+    clients: impl FnOnce(u16) -> T,
+) -> (Vec<BridgeOutcome>, T) {
+    serve_inner(p, Some(count), seed, |port| {
+        let t = clients(port);
+        (t, count)
+    })
+}
+
+/// Like [`serve`] when the number of connections is known only once the clients are done:
+/// `clients` returns how many connections it made; the server stops when that many have
+/// ended (bounded wait).
+pub fn serve_open<T>(
+    p: Profile,
+    seed: u64,
+    clients: impl FnOnce(u16) -> (T, u64),
+) -> (Vec<BridgeOutcome>, T) {
+    serve_inner(p, None, seed, clients)
+}
+
+fn serve_inner<T>(
+    p: Profile,
+    count: Option<u64>,
+    seed: u64,
+    clients: impl FnOnce(u16) -> (T, u64),
+) -> (Vec<BridgeOutcome>, T) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let ended = Arc::new(AtomicU64::new(0));
+    let (flag, done) = (stop.clone(), ended.clone());
+    let h = std::thread::spawn(move || {
+        let opts = ServeOptions {
+            count,
+            seed,
+            // Bounded: a client that never comes ends the server after 20 s idle.
+            idle_exit: Some(Duration::from_secs(20)),
+            ..ServeOptions::default()
+        };
+        bridge::serve_on(
+            &listener,
+            p,
+            Arc::new(RealCrypto::test_server()),
+            &opts,
+            &flag,
+            |_| {
+                done.fetch_add(1, Ordering::SeqCst);
+            },
+        )
+        .map(|r| r.outcomes)
+    });
+    let (t, made) = clients(port);
+    if count.is_none() {
+        let until = Instant::now() + Duration::from_secs(20);
+        while ended.load(Ordering::SeqCst) < made && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::SeqCst);
+    }
+    let v = match h.join() {
+        Ok(r) => r.unwrap(),
+        Err(_) => panic!("tlsim server thread panicked"),
+    };
+    (v, t)
+}
+
+pub fn kinds(v: &[BridgeOutcome]) -> Vec<&'static str> {
+    v.iter().map(|o| o.handshake.name()).collect()
+}
+
+/// M1 seen from the tlsim side: every connection fails exactly when tlsim's Z had a leading
+/// zero byte that it kept, always as `dh-premaster-zeros`. Returns the number of failures
+/// and the alerts on the wire of the failures (`peer_alerts`: the ones the real peer sent,
+/// else the ones tlsim sent).
+pub fn check_m1(v: &[BridgeOutcome], peer_alerts: bool, ctx: &str) -> (usize, Vec<u8>) {
+    let mut alerts = Vec::new();
+    for o in v {
+        assert_eq!(o.ok(), !kept_leading_zero(&o.local), "{ctx}: {o:#?}");
+        if !o.ok() {
+            assert_eq!(
+                o.mechanism.map(Mechanism::as_str),
+                Some("dh-premaster-zeros"),
+                "{ctx}: {o:#?}"
+            );
+            let a = if peer_alerts {
+                o.alert_received
+            } else {
+                o.alert
+            };
+            alerts.push(a.map(|a| a.to_u8()).unwrap_or(0));
+        }
+    }
+    (v.iter().filter(|o| !o.ok()).count(), alerts)
+}
+
+/// The M1 rate over `n` connections on ffdhe2048: (p, expected, 99.9% interval).
+pub fn m1_interval(n: u64) -> (f64, f64, (u64, u64)) {
+    let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
+    (p, n as f64 * p, binomial_interval(n, p, 0.999))
+}
+
+/// Print and check a long run's M1 count against its 99.9% interval.
+pub fn report_rate(what: &str, n: u64, fails: usize, elapsed: Duration) {
+    let (p, e, (lo, hi)) = m1_interval(n);
+    println!(
+        "{what}: {fails} failures in {n} connections, p = {p:.6}, expected {e:.2}, 99.9% interval [{lo}, {hi}], {elapsed:.1?}"
+    );
+    assert!(
+        (lo..=hi).contains(&(fails as u64)),
+        "{what}: {fails} outside [{lo}, {hi}]"
+    );
+}
+
+/// Connections from a tlsim client in batches until `stop` says enough (at most `max`);
+/// used to find a rare event (a short public value) without a fixed long run.
+pub fn connect_until(
+    addr: &str,
+    p: &Profile,
+    max: u64,
+    http: bool,
+    mut stop: impl FnMut(&[BridgeOutcome]) -> bool,
+) -> Vec<BridgeOutcome> {
+    let mut all = Vec::new();
+    let mut seed = 1000;
+    while (all.len() as u64) < max {
+        let v = connect(addr, p.clone(), 100, false, seed, http);
+        seed += 1;
+        all.extend(v);
+        if stop(&all) {
+            break;
+        }
+    }
+    all
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
