@@ -217,7 +217,7 @@ impl RecordLayer13 {
         let payload = Payload { msg, aad };
         let r = match &self.cipher {
             Cipher::Aes128(c) => {
-                let n = aes_gcm::Nonce::from_slice(nonce);
+                let n = &aes_gcm::Nonce::<aes_gcm::aead::consts::U12>::from(*nonce);
                 if seal {
                     c.encrypt(n, payload)
                 } else {
@@ -225,7 +225,7 @@ impl RecordLayer13 {
                 }
             }
             Cipher::Aes256(c) => {
-                let n = aes_gcm::Nonce::from_slice(nonce);
+                let n = &aes_gcm::Nonce::<aes_gcm::aead::consts::U12>::from(*nonce);
                 if seal {
                     c.encrypt(n, payload)
                 } else {
@@ -233,7 +233,7 @@ impl RecordLayer13 {
                 }
             }
             Cipher::ChaCha(c) => {
-                let n = chacha20poly1305::Nonce::from_slice(nonce);
+                let n = &chacha20poly1305::Nonce::from(*nonce);
                 if seal {
                     c.encrypt(n, payload)
                 } else {

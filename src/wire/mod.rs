@@ -7,6 +7,7 @@ mod extensions;
 mod messages;
 mod record;
 mod suites;
+pub mod tls13;
 
 pub use codec::*;
 pub use enums::*;
