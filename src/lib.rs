@@ -34,4 +34,5 @@ pub mod scenario;
 pub mod seed;
 pub mod study;
 pub mod text;
+pub mod tls13;
 pub mod wire;
