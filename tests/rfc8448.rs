@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use tlsim::crypto::record13::RecordLayer13;
 use tlsim::crypto::tls13::{
     binder_key, derive_secret, early_secret, finished_key, handshake_secret, hkdf_extract,
-    psk_binder, resumption_psk, verify_data, Aead13, ApplicationSecrets, HandshakeSecrets,
-    HashAlg, TrafficKeys, Transcript,
+    psk_binder, resumption_psk, verify_data, Aead13, ApplicationSecrets, HandshakeSecrets, HashAlg,
+    TrafficKeys, Transcript,
 };
 use tlsim::crypto::{Curve, EcdhKeyPair};
 use tlsim::wire::tls13::{
-    binder_truncation_len, certificate_verify_content, hs, is_hello_retry_request,
-    split_handshake, ClientHello13, Message13, ServerHello13, PSK_DHE_KE,
+    binder_truncation_len, certificate_verify_content, hs, is_hello_retry_request, split_handshake,
+    ClientHello13, Message13, ServerHello13, PSK_DHE_KE,
 };
 use tlsim::wire::{ClientHello, Codec, NamedGroup, ProtocolVersion, ServerHello, SignatureScheme};
 
@@ -41,7 +41,9 @@ struct Trace(BTreeMap<String, Vec<u8>>);
 
 impl Trace {
     fn get(&self, k: &str) -> &[u8] {
-        self.0.get(k).unwrap_or_else(|| panic!("no {k} in the trace data"))
+        self.0
+            .get(k)
+            .unwrap_or_else(|| panic!("no {k} in the trace data"))
     }
     /// The handshake message inside a plaintext record (the record header removed).
     fn msg(&self, k: &str) -> &[u8] {
@@ -124,16 +126,28 @@ fn s3_key_exchange() {
 fn s3_hellos_round_trip() {
     let t = s3();
     let ch = ClientHello::from_bytes(&t.msg("client_hello_record")[4..]).unwrap();
-    same(&ch.to_bytes(), &t.msg("client_hello_record")[4..], "ClientHello");
+    same(
+        &ch.to_bytes(),
+        &t.msg("client_hello_record")[4..],
+        "ClientHello",
+    );
     let e = ClientHello13::parse(&ch).unwrap();
     assert_eq!(e.supported_versions, Some(vec![ProtocolVersion::TLSv1_3]));
     let shares = e.key_shares.unwrap();
     assert_eq!(shares.len(), 1);
     assert_eq!(shares[0].group, NamedGroup::X25519);
-    same(&shares[0].key_exchange, t.get("client_public"), "client key_share");
+    same(
+        &shares[0].key_exchange,
+        t.get("client_public"),
+        "client key_share",
+    );
     assert_eq!(e.psk_modes, Some(vec![PSK_DHE_KE]));
     let sh = ServerHello::from_bytes(&t.msg("server_hello_record")[4..]).unwrap();
-    same(&sh.to_bytes(), &t.msg("server_hello_record")[4..], "ServerHello");
+    same(
+        &sh.to_bytes(),
+        &t.msg("server_hello_record")[4..],
+        "ServerHello",
+    );
     assert!(!is_hello_retry_request(&sh));
     let s = ServerHello13::parse(&sh).unwrap();
     assert_eq!(s.selected_version, Some(ProtocolVersion::TLSv1_3));
@@ -147,7 +161,11 @@ fn s3_hellos_round_trip() {
         extensions: s.to_extensions(),
         ..sh.clone()
     };
-    same(&rebuilt.to_bytes(), &sh.to_bytes(), "ServerHello from typed extensions");
+    same(
+        &rebuilt.to_bytes(),
+        &sh.to_bytes(),
+        "ServerHello from typed extensions",
+    );
 }
 
 /// RFC 8448 §3: every secret of the key schedule, the traffic keys and IVs, both Finished
@@ -167,7 +185,11 @@ fn s3_key_schedule() {
     tr.add(t.msg("server_hello_record"));
     same(&tr.hash(ALG), t.get("hello_hash"), "hash(CH..SH)");
     let hs_s = HandshakeSecrets::derive(ALG, &early, t.get("shared_secret"), &tr.hash(ALG));
-    same(&hs_s.handshake_secret, t.get("handshake_secret"), "handshake secret");
+    same(
+        &hs_s.handshake_secret,
+        t.get("handshake_secret"),
+        "handshake secret",
+    );
     same(
         &handshake_secret(ALG, &early, t.get("shared_secret")),
         t.get("handshake_secret"),
@@ -204,7 +226,11 @@ fn s3_key_schedule() {
         "server Finished",
     );
     tr.add(t.get("server_finished"));
-    same(&tr.hash(ALG), t.get("server_finished_hash"), "hash(CH..server Finished)");
+    same(
+        &tr.hash(ALG),
+        t.get("server_finished_hash"),
+        "hash(CH..server Finished)",
+    );
 
     let ap = ApplicationSecrets::derive(ALG, &hs_s.handshake_secret, &tr.hash(ALG));
     same(&ap.master_secret, t.get("master_secret"), "master secret");
@@ -227,7 +253,11 @@ fn s3_key_schedule() {
     let cfin = verify_data(ALG, &hs_s.client, &tr.hash(ALG));
     same(&cfin, t.get("client_verify_data"), "client verify_data");
     tr.add(&Message13::Finished(cfin).to_bytes());
-    same(&tr.hash(ALG), t.get("client_finished_hash"), "hash(CH..client Finished)");
+    same(
+        &tr.hash(ALG),
+        t.get("client_finished_hash"),
+        "hash(CH..client Finished)",
+    );
     same(
         &ap.resumption_master_secret(ALG, &tr.hash(ALG)),
         t.get("resumption_master"),
@@ -260,9 +290,18 @@ fn s3_records() {
     let names: Vec<_> = msgs.iter().map(|(m, _)| m.name()).collect();
     assert_eq!(
         names,
-        ["EncryptedExtensions", "Certificate", "CertificateVerify", "Finished"]
+        [
+            "EncryptedExtensions",
+            "Certificate",
+            "CertificateVerify",
+            "Finished"
+        ]
     );
-    same(&msgs[0].1, t.get("encrypted_extensions"), "EncryptedExtensions");
+    same(
+        &msgs[0].1,
+        t.get("encrypted_extensions"),
+        "EncryptedExtensions",
+    );
     same(&msgs[1].1, t.get("certificate"), "Certificate");
     same(&msgs[2].1, t.get("certificate_verify"), "CertificateVerify");
     same(&msgs[3].1, t.get("server_finished"), "server Finished");
@@ -355,7 +394,8 @@ fn verify_rsa_pss(cert_der: &[u8], content: &[u8], signature: &[u8]) {
     let key = rsa::RsaPublicKey::from_public_key_der(&spki).unwrap();
     let vk = rsa::pss::VerifyingKey::<sha2::Sha256>::new(key);
     let sig = rsa::pss::Signature::try_from(signature).unwrap();
-    vk.verify(content, &sig).expect("CertificateVerify verifies");
+    vk.verify(content, &sig)
+        .expect("CertificateVerify verifies");
     let mut tampered = content.to_vec();
     tampered[64] ^= 1;
     assert!(vk.verify(&tampered, &sig).is_err());
@@ -391,7 +431,11 @@ fn s3_ticket_psk_checks_against_s4_binder() {
     let ch = ClientHello::from_bytes(&ch_msg[4..]).unwrap();
     same(&ch.to_bytes(), &ch_msg[4..], "§4 ClientHello re-encoded");
     let offered = ClientHello13::parse(&ch).unwrap().psk.unwrap();
-    same(&offered.identities[0].identity, &ticket, "§4 PSK identity is §3's ticket");
+    same(
+        &offered.identities[0].identity,
+        &ticket,
+        "§4 PSK identity is §3's ticket",
+    );
     let n = binder_truncation_len(ch_msg, &offered).unwrap();
     let mut tr = Transcript::new();
     let binder_hash = tr.hash_with(ALG, &ch_msg[..n]);
@@ -413,12 +457,19 @@ fn s3_ticket_psk_checks_against_s4_binder() {
 #[test]
 fn s5_hello_retry_request() {
     let t = s5();
-    let cx =
-        EcdhKeyPair::from_secret_bytes(Curve::X25519, key32(t.get("client_x25519_private")))
-            .unwrap();
-    same(&cx.public, t.get("client_x25519_public"), "client X25519 public");
+    let cx = EcdhKeyPair::from_secret_bytes(Curve::X25519, key32(t.get("client_x25519_private")))
+        .unwrap();
+    same(
+        &cx.public,
+        t.get("client_x25519_public"),
+        "client X25519 public",
+    );
     let ch1 = ClientHello::from_bytes(&t.msg("client_hello1_record")[4..]).unwrap();
-    same(&ch1.to_bytes(), &t.msg("client_hello1_record")[4..], "ClientHello1");
+    same(
+        &ch1.to_bytes(),
+        &t.msg("client_hello1_record")[4..],
+        "ClientHello1",
+    );
 
     let hrr = ServerHello::from_bytes(&t.msg("hello_retry_request_record")[4..]).unwrap();
     same(
@@ -435,22 +486,41 @@ fn s5_hello_retry_request() {
         extensions: hrr13.to_extensions(),
         ..hrr.clone()
     };
-    same(&rebuilt.to_bytes(), &hrr.to_bytes(), "HRR from typed extensions");
+    same(
+        &rebuilt.to_bytes(),
+        &hrr.to_bytes(),
+        "HRR from typed extensions",
+    );
 
     let cp = EcdhKeyPair::from_secret_bytes(Curve::Secp256r1, key32(t.get("client_p256_private")))
         .unwrap();
-    same(&cp.public, t.get("client_p256_public"), "client P-256 public");
+    same(
+        &cp.public,
+        t.get("client_p256_public"),
+        "client P-256 public",
+    );
     let ch2 = ClientHello::from_bytes(&t.msg("client_hello2_record")[4..]).unwrap();
-    same(&ch2.to_bytes(), &t.msg("client_hello2_record")[4..], "ClientHello2");
+    same(
+        &ch2.to_bytes(),
+        &t.msg("client_hello2_record")[4..],
+        "ClientHello2",
+    );
     let ch2_13 = ClientHello13::parse(&ch2).unwrap();
-    assert_eq!(ch2_13.cookie, hrr13.cookie, "ClientHello2 echoes the cookie");
+    assert_eq!(
+        ch2_13.cookie, hrr13.cookie,
+        "ClientHello2 echoes the cookie"
+    );
     let share = &ch2_13.key_shares.unwrap()[0];
     assert_eq!(share.group, NamedGroup::Secp256r1);
     same(&share.key_exchange, &cp.public, "ClientHello2 key_share");
 
     let sp = EcdhKeyPair::from_secret_bytes(Curve::Secp256r1, key32(t.get("server_p256_private")))
         .unwrap();
-    same(&sp.public, t.get("server_p256_public"), "server P-256 public");
+    same(
+        &sp.public,
+        t.get("server_p256_public"),
+        "server P-256 public",
+    );
     let sh = ServerHello::from_bytes(&t.msg("server_hello_record")[4..]).unwrap();
     let sh13 = ServerHello13::parse(&sh).unwrap();
     same(
@@ -459,7 +529,11 @@ fn s5_hello_retry_request() {
         "ServerHello key_share",
     );
     let z = cp.shared_secret(&sp.public).unwrap();
-    same(&z, &sp.shared_secret(&cp.public).unwrap(), "P-256 agreement");
+    same(
+        &z,
+        &sp.shared_secret(&cp.public).unwrap(),
+        "P-256 agreement",
+    );
 
     let mut tr = Transcript::new();
     tr.add(t.msg("client_hello1_record"));
@@ -481,7 +555,11 @@ fn s5_hello_retry_request() {
     assert_ne!(naive.hash(ALG), tr.hash(ALG));
 
     let hs_s = HandshakeSecrets::derive(ALG, &early_secret(ALG, None), &z, &tr.hash(ALG));
-    same(&hs_s.handshake_secret, t.get("handshake_secret"), "handshake secret");
+    same(
+        &hs_s.handshake_secret,
+        t.get("handshake_secret"),
+        "handshake secret",
+    );
     same(&hs_s.client, t.get("client_hs_traffic"), "c hs traffic");
     same(&hs_s.server, t.get("server_hs_traffic"), "s hs traffic");
     same(
@@ -500,8 +578,16 @@ fn s5_hello_retry_request() {
     let (typ, flight) = layer(&hs_s.server).open(rec).unwrap();
     assert_eq!(typ, 22);
     let msgs = messages(&flight, 32);
-    same(&msgs[0].1, t.get("encrypted_extensions"), "EncryptedExtensions");
-    same(&msgs[1].1, s3().get("certificate"), "Certificate (as in §3)");
+    same(
+        &msgs[0].1,
+        t.get("encrypted_extensions"),
+        "EncryptedExtensions",
+    );
+    same(
+        &msgs[1].1,
+        s3().get("certificate"),
+        "Certificate (as in §3)",
+    );
     same(&msgs[2].1, t.get("certificate_verify"), "CertificateVerify");
     same(&msgs[3].1, t.get("server_finished"), "server Finished");
     same(
@@ -570,8 +656,16 @@ fn s7_compatibility_mode() {
     let s = EcdhKeyPair::from_secret_bytes(Curve::X25519, key32(t.get("server_private"))).unwrap();
     let ch = ClientHello::from_bytes(&t.msg("client_hello_record")[4..]).unwrap();
     let sh = ServerHello::from_bytes(&t.msg("server_hello_record")[4..]).unwrap();
-    same(&ch.to_bytes(), &t.msg("client_hello_record")[4..], "ClientHello");
-    same(&sh.to_bytes(), &t.msg("server_hello_record")[4..], "ServerHello");
+    same(
+        &ch.to_bytes(),
+        &t.msg("client_hello_record")[4..],
+        "ClientHello",
+    );
+    same(
+        &sh.to_bytes(),
+        &t.msg("server_hello_record")[4..],
+        "ServerHello",
+    );
     assert_eq!(ch.session_id.0.len(), 32);
     assert_eq!(sh.session_id, ch.session_id, "legacy_session_id_echo");
     same(
@@ -580,12 +674,22 @@ fn s7_compatibility_mode() {
         "client key_share",
     );
     same(
-        &ServerHello13::parse(&sh).unwrap().key_share.unwrap().key_exchange,
+        &ServerHello13::parse(&sh)
+            .unwrap()
+            .key_share
+            .unwrap()
+            .key_exchange,
         &s.public,
         "server key_share",
     );
-    assert_eq!(t.get("server_change_cipher_spec_record"), [20, 3, 3, 0, 1, 1]);
-    assert_eq!(t.get("client_change_cipher_spec_record"), [20, 3, 3, 0, 1, 1]);
+    assert_eq!(
+        t.get("server_change_cipher_spec_record"),
+        [20, 3, 3, 0, 1, 1]
+    );
+    assert_eq!(
+        t.get("client_change_cipher_spec_record"),
+        [20, 3, 3, 0, 1, 1]
+    );
 
     let z = c.shared_secret(&s.public).unwrap();
     let mut tr = Transcript::new();

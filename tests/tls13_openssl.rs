@@ -106,7 +106,8 @@ fn client_case(suite: Tls13Suite, server_groups: &str, want_hrr: bool) {
     }
     let (srv, port) = s_server(&["-ciphersuites", suite.name(), "-groups", server_groups]);
     let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let cfg = Config13 {
         suites: vec![suite],
         ..Config13::default()
@@ -138,7 +139,11 @@ fn client_case(suite: Tls13Suite, server_groups: &str, want_hrr: bool) {
         }
     }
     let page = String::from_utf8_lossy(&page);
-    assert!(c.is_connected(), "not connected; s_server: {}", srv.output());
+    assert!(
+        c.is_connected(),
+        "not connected; s_server: {}",
+        srv.output()
+    );
     assert!(page.contains("TLSv1.3"), "page: {page}");
     assert!(page.contains(suite.name()), "page: {page}");
     assert_eq!(c.negotiated().unwrap().hello_retry, want_hrr);
@@ -169,7 +174,12 @@ fn client_hello_retry_request_p256() {
 }
 
 /// tlsim server ← `openssl s_client`: handshake, a line each way, close.
-fn server_case(suite: Tls13Suite, client_groups: &str, server_groups: Vec<NamedGroup>, want_hrr: bool) {
+fn server_case(
+    suite: Tls13Suite,
+    client_groups: &str,
+    server_groups: Vec<NamedGroup>,
+    want_hrr: bool,
+) {
     if openssl_missing() {
         return;
     }
@@ -180,7 +190,13 @@ fn server_case(suite: Tls13Suite, client_groups: &str, server_groups: Vec<NamedG
     let child = Command::new("openssl")
         .arg("s_client")
         .args(["-connect", &format!("127.0.0.1:{port}")])
-        .args(["-tls1_3", "-ciphersuites", suite.name(), "-groups", client_groups])
+        .args([
+            "-tls1_3",
+            "-ciphersuites",
+            suite.name(),
+            "-groups",
+            client_groups,
+        ])
         .stdin(Stdio::piped())
         .stdout(out.try_clone().unwrap())
         .stderr(out)
@@ -189,7 +205,8 @@ fn server_case(suite: Tls13Suite, client_groups: &str, server_groups: Vec<NamedG
     let mut cli = Proc { child, log };
     listener.set_nonblocking(false).unwrap();
     let (mut sock, _) = listener.accept().unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let rc = RealCrypto::test_server();
     let cfg = Config13 {
         suites: vec![suite],
@@ -217,7 +234,8 @@ fn server_case(suite: Tls13Suite, client_groups: &str, server_groups: Vec<NamedG
             .unwrap_or_else(|e| panic!("tlsim server: {e}\ns_client: {}", cli.output()));
         sock.write_all(&out).unwrap();
         if s.is_connected() && !greeted {
-            sock.write_all(&s.send(b"hello from tlsim\n").unwrap()).unwrap();
+            sock.write_all(&s.send(b"hello from tlsim\n").unwrap())
+                .unwrap();
             greeted = true;
             // Now the client may send its line.
             let stdin = cli.child.stdin.as_mut().unwrap();
@@ -226,7 +244,11 @@ fn server_case(suite: Tls13Suite, client_groups: &str, server_groups: Vec<NamedG
         }
         got.extend(s.take_app_data());
     }
-    assert!(s.is_connected(), "not connected; s_client: {}", cli.output());
+    assert!(
+        s.is_connected(),
+        "not connected; s_client: {}",
+        cli.output()
+    );
     assert_eq!(String::from_utf8_lossy(&got), "ping from openssl\n");
     sock.write_all(&s.close().unwrap()).unwrap();
     drop(cli.child.stdin.take());

@@ -94,8 +94,7 @@ impl RecordLayer13 {
                 aes_gcm::Aes256Gcm::new_from_slice(&keys.key).expect("32-byte key"),
             )),
             Aead13::ChaCha20Poly1305 => Cipher::ChaCha(Box::new(
-                chacha20poly1305::ChaCha20Poly1305::new_from_slice(&keys.key)
-                    .expect("32-byte key"),
+                chacha20poly1305::ChaCha20Poly1305::new_from_slice(&keys.key).expect("32-byte key"),
             )),
         };
         RecordLayer13 {
@@ -252,12 +251,19 @@ mod tests {
 
     fn pair(aead: Aead13) -> (RecordLayer13, RecordLayer13) {
         let keys = TrafficKeys::derive(HashAlg::Sha256, aead, b"some traffic secret");
-        (RecordLayer13::new(aead, &keys), RecordLayer13::new(aead, &keys))
+        (
+            RecordLayer13::new(aead, &keys),
+            RecordLayer13::new(aead, &keys),
+        )
     }
 
     #[test]
     fn round_trip_each_aead_with_padding() {
-        for aead in [Aead13::Aes128Gcm, Aead13::Aes256Gcm, Aead13::ChaCha20Poly1305] {
+        for aead in [
+            Aead13::Aes128Gcm,
+            Aead13::Aes256Gcm,
+            Aead13::ChaCha20Poly1305,
+        ] {
             let (mut tx, mut rx) = pair(aead);
             for (i, pad) in [0usize, 7, 300].into_iter().enumerate() {
                 let rec = tx.seal(22, b"hello", pad).unwrap();
@@ -311,8 +317,14 @@ mod tests {
         big.extend(vec![0; MAX_CIPHERTEXT + 1]);
         let n = u16::try_from(MAX_CIPHERTEXT + 1).unwrap();
         big[3..5].copy_from_slice(&n.to_be_bytes());
-        assert_eq!(rx.open(&big), Err(Record13Error::Overflow(MAX_CIPHERTEXT + 1)));
-        assert_eq!(rx.open(&[22, 3, 3, 0, 0]), Err(Record13Error::BadOuterType(22)));
+        assert_eq!(
+            rx.open(&big),
+            Err(Record13Error::Overflow(MAX_CIPHERTEXT + 1))
+        );
+        assert_eq!(
+            rx.open(&[22, 3, 3, 0, 0]),
+            Err(Record13Error::BadOuterType(22))
+        );
         assert_eq!(rx.open(&[23, 3]), Err(Record13Error::BadHeader));
     }
 

@@ -18,7 +18,8 @@ pub enum HashAlg {
 }
 
 impl HashAlg {
-    /// Hash.length in RFC 8446's notation.
+    /// Hash.length in RFC 8446's notation (a hash is never empty, hence no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> usize {
         match self {
             HashAlg::Sha256 => 32,
@@ -36,14 +37,14 @@ impl HashAlg {
     pub fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         match self {
             HashAlg::Sha256 => {
-                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key)
-                    .expect("HMAC takes any key length");
+                let mut m =
+                    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
                 m.update(data);
                 m.finalize().into_bytes().to_vec()
             }
             HashAlg::Sha384 => {
-                let mut m = <Hmac<Sha384> as Mac>::new_from_slice(key)
-                    .expect("HMAC takes any key length");
+                let mut m =
+                    <Hmac<Sha384> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
                 m.update(data);
                 m.finalize().into_bytes().to_vec()
             }
@@ -151,7 +152,10 @@ pub fn hkdf_extract(alg: HashAlg, salt: &[u8], ikm: &[u8]) -> Vec<u8> {
 /// `len` must be at most 255 * Hash.length; TLS 1.3 asks for at most Hash.length bytes (or an
 /// exporter length the caller bounded), so a longer request is a caller bug and panics.
 pub fn hkdf_expand(alg: HashAlg, prk: &[u8], info: &[u8], len: usize) -> Vec<u8> {
-    assert!(len <= 255 * alg.len(), "HKDF-Expand length over 255*HashLen");
+    assert!(
+        len <= 255 * alg.len(),
+        "HKDF-Expand length over 255*HashLen"
+    );
     let mut out = Vec::with_capacity(len);
     let mut t: Vec<u8> = Vec::new();
     let mut i = 1u8;
@@ -191,7 +195,12 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: u16,
 ) -> Vec<u8> {
-    hkdf_expand(alg, secret, &hkdf_label(label, context, len), usize::from(len))
+    hkdf_expand(
+        alg,
+        secret,
+        &hkdf_label(label, context, len),
+        usize::from(len),
+    )
 }
 
 /// Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label,
@@ -317,7 +326,12 @@ impl ApplicationSecrets {
     /// resumption_master_secret = Derive-Secret(Master Secret, "res master",
     /// ClientHello..client Finished).
     pub fn resumption_master_secret(&self, alg: HashAlg, client_finished_hash: &[u8]) -> Vec<u8> {
-        derive_secret(alg, &self.master_secret, b"res master", client_finished_hash)
+        derive_secret(
+            alg,
+            &self.master_secret,
+            b"res master",
+            client_finished_hash,
+        )
     }
 }
 
@@ -379,7 +393,13 @@ pub fn next_traffic_secret(alg: HashAlg, secret: &[u8]) -> Vec<u8> {
 
 /// TLS-Exporter(label, context_value, key_length) = HKDF-Expand-Label(Derive-Secret(Secret,
 /// label, ""), "exporter", Hash(context_value), key_length) (RFC 8446 §7.5).
-pub fn export(alg: HashAlg, exporter_secret: &[u8], label: &[u8], context: &[u8], len: u16) -> Vec<u8> {
+pub fn export(
+    alg: HashAlg,
+    exporter_secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    len: u16,
+) -> Vec<u8> {
     let s = derive_secret(alg, exporter_secret, label, &alg.hash(b""));
     hkdf_expand_label(alg, &s, b"exporter", &alg.hash(context), len)
 }

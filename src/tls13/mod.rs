@@ -18,7 +18,7 @@ use rand_core::{CryptoRng, RngCore};
 use crate::crypto::record13::{Record13Error, RecordLayer13};
 use crate::crypto::tls13::{
     early_secret, resumption_psk, verify_data, ApplicationSecrets, HandshakeSecrets, HashAlg,
-    TrafficKeys, Transcript, Tls13Suite,
+    Tls13Suite, TrafficKeys, Transcript,
 };
 use crate::crypto::{Curve, EcdhKeyPair};
 use crate::wire::tls13::{
@@ -185,7 +185,10 @@ impl Records {
                 // the handshake (compatibility mode).
                 (20, _) => {
                     if rec[5..] != [1] {
-                        return fail(AlertDescription::UnexpectedMessage, "bad change_cipher_spec");
+                        return fail(
+                            AlertDescription::UnexpectedMessage,
+                            "bad change_cipher_spec",
+                        );
                     }
                     continue;
                 }
@@ -201,7 +204,10 @@ impl Records {
             match typ {
                 22 => {
                     if content.is_empty() {
-                        return fail(AlertDescription::UnexpectedMessage, "empty handshake record");
+                        return fail(
+                            AlertDescription::UnexpectedMessage,
+                            "empty handshake record",
+                        );
                     }
                     self.hs_buf.extend_from_slice(&content);
                 }
@@ -228,13 +234,10 @@ impl Records {
     }
 
     fn seal(&mut self, typ: u8, content: &[u8], out: &mut Vec<u8>) -> Result<(), Tls13Error> {
-        let layer = self
-            .write
-            .as_mut()
-            .ok_or_else(|| Tls13Error {
-                alert: AlertDescription::InternalError,
-                reason: "no write keys".into(),
-            })?;
+        let layer = self.write.as_mut().ok_or_else(|| Tls13Error {
+            alert: AlertDescription::InternalError,
+            reason: "no write keys".into(),
+        })?;
         for chunk in content.chunks(crate::crypto::record13::MAX_PLAINTEXT) {
             out.extend_from_slice(&layer.seal(typ, chunk, 0)?);
         }
@@ -363,7 +366,12 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             version: ProtocolVersion::TLSv1_2,
             random: self.random,
             session_id: self.session_id.clone(),
-            suites: self.cfg.suites.iter().map(|s| CipherSuite(s.id())).collect(),
+            suites: self
+                .cfg
+                .suites
+                .iter()
+                .map(|s| CipherSuite(s.id()))
+                .collect(),
             compression: vec![CompressionMethod::Null],
             extensions,
         };
@@ -469,10 +477,11 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                 let Some(leaf) = entries.first() else {
                     return fail(AlertDescription::DecodeError, "empty certificate_list");
                 };
-                self.server_key = Some(rsa_public_key(&leaf.cert_data).map_err(|r| Tls13Error {
-                    alert: AlertDescription::BadCertificate,
-                    reason: r,
-                })?);
+                self.server_key =
+                    Some(rsa_public_key(&leaf.cert_data).map_err(|r| Tls13Error {
+                        alert: AlertDescription::BadCertificate,
+                        reason: r,
+                    })?);
                 self.transcript.add(whole);
                 self.state = S::WaitCertificateVerify;
                 Ok(())
@@ -533,7 +542,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         let e = ServerHello13::parse(&sh)?;
         if e.selected_version != Some(ProtocolVersion::TLSv1_3) {
             // RFC 8446 §4.1.3: a TLS 1.2 ServerHello to a 1.3-only client.
-            return fail(AlertDescription::ProtocolVersion, "server did not select TLS 1.3");
+            return fail(
+                AlertDescription::ProtocolVersion,
+                "server did not select TLS 1.3",
+            );
         }
         let Some(suite) = Tls13Suite::from_id(sh.suite.0).filter(|s| self.cfg.suites.contains(s))
         else {
@@ -545,7 +557,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         if let Some(s) = self.suite {
             if s != suite {
                 // §4.1.4: the ServerHello must keep the HelloRetryRequest's suite.
-                return fail(AlertDescription::IllegalParameter, "suite changed after HRR");
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "suite changed after HRR",
+                );
             }
         }
         self.suite = Some(suite);
@@ -562,7 +577,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                 return fail(AlertDescription::IllegalParameter, "unacceptable HRR group");
             }
             let Some(curve) = curve_of(group) else {
-                return fail(AlertDescription::IllegalParameter, "HRR group not implemented");
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "HRR group not implemented",
+                );
             };
             self.retried = true;
             self.transcript.replace_with_message_hash(alg);
@@ -584,7 +602,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             .iter()
             .find(|k| curve_of(share.group) == Some(k.curve))
         else {
-            return fail(AlertDescription::IllegalParameter, "key_share group not offered");
+            return fail(
+                AlertDescription::IllegalParameter,
+                "key_share group not offered",
+            );
         };
         let z = mine
             .shared_secret(&share.key_exchange)
@@ -594,7 +615,12 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             })?;
         self.group = Some(share.group);
         self.transcript.add(whole);
-        let hs_s = HandshakeSecrets::derive(alg, &early_secret(alg, None), &z, &self.transcript.hash(alg));
+        let hs_s = HandshakeSecrets::derive(
+            alg,
+            &early_secret(alg, None),
+            &z,
+            &self.transcript.hash(alg),
+        );
         self.rec.read = Some(layer(suite, &hs_s.server));
         self.hs = Some(hs_s);
         self.state = ClientState::WaitEncryptedExtensions;
@@ -614,16 +640,19 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             return fail(AlertDescription::DecodeError, "Finished");
         };
         if v != verify_data(alg, &hs_s.server, &self.transcript.hash(alg)) {
-            return fail(AlertDescription::DecryptError, "server Finished does not verify");
+            return fail(
+                AlertDescription::DecryptError,
+                "server Finished does not verify",
+            );
         }
         self.transcript.add(whole);
-        let ap = ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
         if self.cfg.compat_mode && !self.retried {
             plaintext_record(20, 0x0303, &[1], out);
         }
-        let fin =
-            Message13::Finished(verify_data(alg, &hs_s.client, &self.transcript.hash(alg)))
-                .to_bytes();
+        let fin = Message13::Finished(verify_data(alg, &hs_s.client, &self.transcript.hash(alg)))
+            .to_bytes();
         self.rec.write = Some(layer(suite, &hs_s.client));
         self.rec.seal(22, &fin, out)?;
         self.transcript.add(&fin);
@@ -639,8 +668,16 @@ impl<R: RngCore + CryptoRng> Client13<R> {
     pub fn key_log(&self) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
         let mut v = Vec::new();
         if let Some(h) = &self.hs {
-            v.push(("CLIENT_HANDSHAKE_TRAFFIC_SECRET", self.random, h.client.clone()));
-            v.push(("SERVER_HANDSHAKE_TRAFFIC_SECRET", self.random, h.server.clone()));
+            v.push((
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                self.random,
+                h.client.clone(),
+            ));
+            v.push((
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                self.random,
+                h.server.clone(),
+            ));
         }
         if let Some(a) = &self.ap {
             v.push(("CLIENT_TRAFFIC_SECRET_0", self.random, a.client.clone()));
@@ -767,9 +804,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
                 return Ok(out);
             };
             match (self.state, typ) {
-                (ServerState::WaitClientHello | ServerState::WaitClientHello2, hs::CLIENT_HELLO) => {
-                    self.client_hello(&body, &whole, &mut out)?
-                }
+                (
+                    ServerState::WaitClientHello | ServerState::WaitClientHello2,
+                    hs::CLIENT_HELLO,
+                ) => self.client_hello(&body, &whole, &mut out)?,
                 (ServerState::WaitFinished, hs::FINISHED) => {
                     self.client_finished(&body, &whole, &mut out)?
                 }
@@ -792,7 +830,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         let ch = ClientHello::from_bytes(body)?;
         let e = ClientHello13::parse(&ch)?;
         if !e.offers_tls13() {
-            return fail(AlertDescription::ProtocolVersion, "client does not offer TLS 1.3");
+            return fail(
+                AlertDescription::ProtocolVersion,
+                "client does not offer TLS 1.3",
+            );
         }
         let suite = match self.suite {
             Some(s) => s,
@@ -804,7 +845,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
                     .copied()
                     .find(|s| ch.suites.contains(&CipherSuite(s.id())))
                 else {
-                    return fail(AlertDescription::HandshakeFailure, "no common TLS 1.3 suite");
+                    return fail(
+                        AlertDescription::HandshakeFailure,
+                        "no common TLS 1.3 suite",
+                    );
                 };
                 s
             }
@@ -813,11 +857,11 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         let alg = suite.hash();
         let shares = e.key_shares.clone().unwrap_or_default();
         let client_groups = ch.groups().unwrap_or(&[]).to_vec();
-        let chosen = self
-            .cfg
-            .groups
-            .iter()
-            .find_map(|g| shares.iter().find(|s| s.group == *g && curve_of(*g).is_some()));
+        let chosen = self.cfg.groups.iter().find_map(|g| {
+            shares
+                .iter()
+                .find(|s| s.group == *g && curve_of(*g).is_some())
+        });
         let Some(share) = chosen else {
             // §4.1.4: ask for a share of a group both support, once.
             let Some(g) = self
@@ -830,7 +874,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
                 return fail(AlertDescription::HandshakeFailure, "no common group");
             };
             if self.retried {
-                return fail(AlertDescription::IllegalParameter, "second ClientHello without the share");
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "second ClientHello without the share",
+                );
             }
             self.retried = true;
             self.transcript.add(whole);
@@ -859,10 +906,12 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         };
         let curve = curve_of(share.group).expect("filtered above");
         let kp = EcdhKeyPair::generate(curve, &mut self.rng);
-        let z = kp.shared_secret(&share.key_exchange).map_err(|e| Tls13Error {
-            alert: AlertDescription::IllegalParameter,
-            reason: e.to_string(),
-        })?;
+        let z = kp
+            .shared_secret(&share.key_exchange)
+            .map_err(|e| Tls13Error {
+                alert: AlertDescription::IllegalParameter,
+                reason: e.to_string(),
+            })?;
         self.group = Some(share.group);
         self.transcript.add(whole);
         let mut random = [0u8; 32];
@@ -889,7 +938,12 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         if !ch.session_id.is_empty() && !self.retried {
             plaintext_record(20, 0x0303, &[1], out);
         }
-        let hs_s = HandshakeSecrets::derive(alg, &early_secret(alg, None), &z, &self.transcript.hash(alg));
+        let hs_s = HandshakeSecrets::derive(
+            alg,
+            &early_secret(alg, None),
+            &z,
+            &self.transcript.hash(alg),
+        );
         self.rec.write = Some(layer(suite, &hs_s.server));
         self.rec.read = Some(layer(suite, &hs_s.client));
 
@@ -920,11 +974,17 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             },
         );
         let offered = ch.sig_algs().unwrap_or(&[]);
-        let scheme = [SignatureScheme::RsaPssRsaeSha256, SignatureScheme::RsaPssRsaeSha384]
-            .into_iter()
-            .find(|s| offered.contains(s));
+        let scheme = [
+            SignatureScheme::RsaPssRsaeSha256,
+            SignatureScheme::RsaPssRsaeSha384,
+        ]
+        .into_iter()
+        .find(|s| offered.contains(s));
         let Some(scheme) = scheme else {
-            return fail(AlertDescription::HandshakeFailure, "client offers no RSA-PSS scheme");
+            return fail(
+                AlertDescription::HandshakeFailure,
+                "client offers no RSA-PSS scheme",
+            );
         };
         let content = certificate_verify_content(true, &self.transcript.hash(alg));
         let signature = sign_pss(&self.key, scheme, &content, &mut self.rng);
@@ -935,7 +995,8 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
         add(&mut self.transcript, Message13::Finished(fin));
         self.rec.seal(22, &flight, out)?;
-        let ap = ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
         self.rec.write = Some(layer(suite, &ap.server));
         self.hs = Some(hs_s);
         self.ap = Some(ap);
@@ -956,7 +1017,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             return fail(AlertDescription::DecodeError, "Finished");
         };
         if v != verify_data(alg, &hs_s.client, &self.transcript.hash(alg)) {
-            return fail(AlertDescription::DecryptError, "client Finished does not verify");
+            return fail(
+                AlertDescription::DecryptError,
+                "client Finished does not verify",
+            );
         }
         self.transcript.add(whole);
         let ap = self.ap.clone().expect("derived with the server Finished");

@@ -52,9 +52,8 @@ pub const PSK_DHE_KE: u8 = 1;
 /// The ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest")
 /// (RFC 8446 §4.1.3).
 pub const HRR_RANDOM: Random = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
-    0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
-    0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// The last 8 bytes of ServerHello.random from a TLS 1.3 server negotiating TLS 1.2
@@ -250,14 +249,14 @@ pub struct ClientHello13 {
     pub psk: Option<OfferedPsks>,
 }
 
-fn raw_client_ext<'a>(ch: &'a ClientHello, typ: u16) -> Option<&'a [u8]> {
+fn raw_client_ext(ch: &ClientHello, typ: u16) -> Option<&[u8]> {
     ch.extensions.iter().find_map(|e| match e {
         ClientExtension::Unknown { typ: t, data } if *t == typ => Some(data.as_slice()),
         _ => None,
     })
 }
 
-fn raw_server_ext<'a>(sh: &'a ServerHello, typ: u16) -> Option<&'a [u8]> {
+fn raw_server_ext(sh: &ServerHello, typ: u16) -> Option<&[u8]> {
     sh.extensions.iter().find_map(|e| match e {
         ServerExtension::Unknown { typ: t, data } if *t == typ => Some(data.as_slice()),
         _ => None,
@@ -300,7 +299,9 @@ impl ClientHello13 {
                     let e = KeyShareEntry::read(&mut l)?;
                     // §4.2.8: no two shares for the same group.
                     if v.iter().any(|x| x.group == e.group) {
-                        return Err(InvalidMessage::IllegalParameter("duplicate key_share group"));
+                        return Err(InvalidMessage::IllegalParameter(
+                            "duplicate key_share group",
+                        ));
                     }
                     v.push(e);
                 }
@@ -313,7 +314,9 @@ impl ClientHello13 {
             })?);
         }
         if let Some(d) = raw_client_ext(ch, ext::COOKIE) {
-            out.cookie = Some(whole(d, |r| Ok(r.opaque(2, 1, 0xffff, "cookie")?.to_vec()))?);
+            out.cookie = Some(whole(d, |r| {
+                Ok(r.opaque(2, 1, 0xffff, "cookie")?.to_vec())
+            })?);
         }
         if let Some(d) = raw_client_ext(ch, ext::EARLY_DATA) {
             whole(d, |_| Ok(()))?;
@@ -418,7 +421,9 @@ impl ServerHello13 {
             }
         }
         if let Some(d) = raw_server_ext(sh, ext::COOKIE) {
-            out.cookie = Some(whole(d, |r| Ok(r.opaque(2, 1, 0xffff, "cookie")?.to_vec()))?);
+            out.cookie = Some(whole(d, |r| {
+                Ok(r.opaque(2, 1, 0xffff, "cookie")?.to_vec())
+            })?);
         }
         if let Some(d) = raw_server_ext(sh, ext::PRE_SHARED_KEY) {
             out.selected_identity = Some(whole(d, |r| r.u16())?);
@@ -579,7 +584,9 @@ impl Message13 {
     pub fn read_body(typ: u8, body: &[u8], hash_len: usize) -> Result<Self, InvalidMessage> {
         let mut r = Reader::new(body);
         let m = match typ {
-            hs::ENCRYPTED_EXTENSIONS => Message13::EncryptedExtensions(read_extension_list(&mut r)?),
+            hs::ENCRYPTED_EXTENSIONS => {
+                Message13::EncryptedExtensions(read_extension_list(&mut r)?)
+            }
             hs::CERTIFICATE_REQUEST => {
                 let context = r.opaque(1, 0, 255, "certificate_request_context")?.to_vec();
                 let extensions = read_extension_list(&mut r)?;
@@ -671,7 +678,12 @@ pub fn split_handshake(buf: &[u8]) -> Result<Option<(u8, &[u8], &[u8], &[u8])>, 
     if buf.len() < 4 + len {
         return Ok(None);
     }
-    Ok(Some((buf[0], &buf[4..4 + len], &buf[..4 + len], &buf[4 + len..])))
+    Ok(Some((
+        buf[0],
+        &buf[4..4 + len],
+        &buf[..4 + len],
+        &buf[4 + len..],
+    )))
 }
 
 /// The content a CertificateVerify signs (RFC 8446 §4.4.3): 64 spaces, the context string,
@@ -878,7 +890,12 @@ mod tests {
             let (typ, body, whole_msg, rest) = split_handshake(&b).unwrap().unwrap();
             assert_eq!((whole_msg, rest), (b.as_slice(), &[][..]));
             let hl = if typ == hs::FINISHED { 48 } else { 32 };
-            assert_eq!(Message13::read_body(typ, body, hl).unwrap(), m, "{}", m.name());
+            assert_eq!(
+                Message13::read_body(typ, body, hl).unwrap(),
+                m,
+                "{}",
+                m.name()
+            );
         }
     }
 
@@ -890,7 +907,11 @@ mod tests {
         assert!(Message13::read_body(hs::ENCRYPTED_EXTENSIONS, &[0, 4, 0, 0], 32).is_err());
         // Duplicate extension in EncryptedExtensions.
         assert_eq!(
-            Message13::read_body(hs::ENCRYPTED_EXTENSIONS, &[0, 8, 0, 1, 0, 0, 0, 1, 0, 0], 32),
+            Message13::read_body(
+                hs::ENCRYPTED_EXTENSIONS,
+                &[0, 8, 0, 1, 0, 0, 0, 1, 0, 0],
+                32
+            ),
             Err(InvalidMessage::DuplicateExtension(1))
         );
         assert!(Message13::read_body(hs::CERTIFICATE_REQUEST, &[0, 0, 0], 32).is_err());
