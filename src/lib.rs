@@ -5,12 +5,14 @@
 //! ([`crypto`]), the behaviour knobs of real stacks ([`profile`]), the sans-IO handshake
 //! engine and its one classifier ([`engine`]), the simulated network ([`net`]), scenarios
 //! ([`scenario`]), Monte-Carlo studies ([`study`]), reports ([`report`]), the bridge to real
-//! stacks ([`bridge`]), the benchmark ([`bench`]) and the fuzz harness ([`fuzz`]). The
+//! stacks ([`bridge`]), the benchmark ([`bench`]), the fuzz harness ([`fuzz`]) and the TLS 1.3
+//! handshake being built beside the TLS 1.2 engine ([`tls13`]). The
 //! `tlsim` command (crate `sim/`) is a thin layer over it: clap and printing.
 //!
 //! The surface is curated: each module keeps its submodules private and re-exports what it
 //! offers, except the namespaces that are an API of their own (`profile::catalogue`, the
-//! output formats under `report`, `crypto::bn` and `crypto::ifma` for the modexp bench).
+//! output formats under `report`, `crypto::bn` and `crypto::ifma` for the modexp bench, the
+//! TLS 1.3 `crypto::tls13`, `crypto::record13` and `wire::tls13`).
 //! `unreachable_pub` keeps everything else crate-private, so unused code warns.
 //! docs/ARCHITECTURE.md maps the layers and the path from an outcome to its code.
 
@@ -34,4 +36,5 @@ pub mod scenario;
 pub mod seed;
 pub mod study;
 pub mod text;
+pub mod tls13;
 pub mod wire;

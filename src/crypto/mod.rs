@@ -15,7 +15,9 @@ pub mod ifma;
 pub(crate) mod model_cert;
 mod prf;
 mod record;
+pub mod record13;
 mod stats;
+pub mod tls13;
 
 pub use dh::*;
 pub use ecdh::*;

@@ -8,6 +8,7 @@ mod messages;
 mod record;
 mod sslv2;
 mod suites;
+pub mod tls13;
 
 pub use codec::*;
 pub use enums::*;

@@ -1,0 +1,1085 @@
+//! A sans-IO TLS 1.3 handshake (RFC 8446): a client and a server state machine that build
+//! and read the messages of [`crate::wire::tls13`], run the real key schedule of
+//! [`crate::crypto::tls13`] and protect records with [`crate::crypto::record13`].
+//!
+//! Scope (the foundation of issue 16, apart from the TLS 1.2 engine): full handshakes with
+//! X25519 or P-256, HelloRetryRequest when the client's predicted share is not one the
+//! server wants, the three AEAD suites, a server authenticated with RSA-PSS
+//! (rsa_pss_rsae_sha256) over its certificate, NewSessionTicket issued and read (its
+//! resumption PSK is derived), application data both ways, close_notify. Not yet: PSK
+//! resumption offered by the client, 0-RTT, client certificates, KeyUpdate.
+//!
+//! Each side consumes received bytes ([`Client13::receive`], [`Server13::receive`]) and
+//! returns the bytes to send; nothing here does I/O or reads OS randomness (the caller's
+//! RNG is seeded).
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::crypto::record13::{Record13Error, RecordLayer13};
+use crate::crypto::tls13::{
+    early_secret, resumption_psk, verify_data, ApplicationSecrets, HandshakeSecrets, HashAlg,
+    Tls13Suite, TrafficKeys, Transcript,
+};
+use crate::crypto::{Curve, EcdhKeyPair};
+use crate::wire::tls13::{
+    certificate_verify_content, handshake_message, hs, is_hello_retry_request, split_handshake,
+    CertificateEntry, ClientHello13, Extension, KeyShareEntry, Message13, ServerHello13,
+    PSK_DHE_KE,
+};
+use crate::wire::{
+    AlertDescription, CipherSuite, ClientExtension, ClientHello, Codec, CompressionMethod,
+    NamedGroup, ProtocolVersion, ServerHello, SessionId, SignatureScheme,
+};
+
+/// Why a TLS 1.3 handshake or connection failed, with the alert the failing side sends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{alert}: {reason}")]
+pub struct Tls13Error {
+    pub alert: AlertDescription,
+    pub reason: String,
+}
+
+fn fail<T>(alert: AlertDescription, reason: impl Into<String>) -> Result<T, Tls13Error> {
+    Err(Tls13Error {
+        alert,
+        reason: reason.into(),
+    })
+}
+
+impl From<Record13Error> for Tls13Error {
+    fn from(e: Record13Error) -> Self {
+        Tls13Error {
+            alert: e.alert(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::wire::InvalidMessage> for Tls13Error {
+    fn from(e: crate::wire::InvalidMessage) -> Self {
+        Tls13Error {
+            alert: e.alert(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// The key-exchange groups this module implements (RFC 8446 §4.2.7).
+fn curve_of(g: NamedGroup) -> Option<Curve> {
+    match g {
+        NamedGroup::X25519 => Some(Curve::X25519),
+        NamedGroup::Secp256r1 => Some(Curve::Secp256r1),
+        _ => None,
+    }
+}
+
+/// The knobs of one side.
+#[derive(Debug, Clone)]
+pub struct Config13 {
+    /// Cipher suites in preference order.
+    pub suites: Vec<Tls13Suite>,
+    /// Groups in preference order (client: supported_groups; server: acceptable groups).
+    pub groups: Vec<NamedGroup>,
+    /// Client: the groups it sends a key share for in its first ClientHello (the
+    /// prediction; RFC 8446 §4.2.8).
+    pub key_share_groups: Vec<NamedGroup>,
+    /// Client: server_name to send; empty for none.
+    pub server_name: Vec<u8>,
+    /// Client: a 32-byte legacy_session_id and a change_cipher_spec before its second
+    /// flight (middlebox compatibility mode, RFC 8446 §D.4).
+    pub compat_mode: bool,
+    /// Server: issue one NewSessionTicket after the handshake.
+    pub send_ticket: bool,
+}
+
+impl Default for Config13 {
+    fn default() -> Self {
+        Config13 {
+            suites: Tls13Suite::ALL.to_vec(),
+            groups: vec![NamedGroup::X25519, NamedGroup::Secp256r1],
+            key_share_groups: vec![NamedGroup::X25519],
+            server_name: b"localhost".to_vec(),
+            compat_mode: true,
+            send_ticket: true,
+        }
+    }
+}
+
+/// Which handshake happened, for tests and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated13 {
+    pub suite: Tls13Suite,
+    pub group: NamedGroup,
+    pub hello_retry: bool,
+}
+
+/// A ticket the client received: its identity and the PSK it stands for (RFC 8446 §4.6.1).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ticket13 {
+    pub ticket: Vec<u8>,
+    pub psk: Vec<u8>,
+    pub lifetime: u32,
+    pub age_add: u32,
+}
+
+impl std::fmt::Debug for Ticket13 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket13")
+            .field("ticket_len", &self.ticket.len())
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Record framing shared by both sides: splits received bytes into records, opens protected
+/// ones, reassembles handshake messages across records.
+struct Records {
+    inbuf: Vec<u8>,
+    hs_buf: Vec<u8>,
+    read: Option<RecordLayer13>,
+    write: Option<RecordLayer13>,
+    app_in: Vec<u8>,
+    closed: bool,
+}
+
+enum Incoming {
+    Handshake(u8, Vec<u8>, Vec<u8>),
+    None,
+}
+
+impl Records {
+    fn new() -> Self {
+        Records {
+            inbuf: Vec::new(),
+            hs_buf: Vec::new(),
+            read: None,
+            write: None,
+            app_in: Vec::new(),
+            closed: false,
+        }
+    }
+
+    /// The next whole handshake message (type, body, whole message), reading records as
+    /// needed; application data and alerts are handled on the way.
+    fn next_handshake(&mut self) -> Result<Incoming, Tls13Error> {
+        loop {
+            if let Some((typ, body, whole, rest)) = split_handshake(&self.hs_buf)? {
+                let out = Incoming::Handshake(typ, body.to_vec(), whole.to_vec());
+                self.hs_buf = rest.to_vec();
+                return Ok(out);
+            }
+            if self.inbuf.len() < 5 {
+                return Ok(Incoming::None);
+            }
+            let len = usize::from(u16::from_be_bytes([self.inbuf[3], self.inbuf[4]]));
+            if len > crate::crypto::record13::MAX_CIPHERTEXT {
+                return fail(AlertDescription::RecordOverflow, "record too long");
+            }
+            if self.inbuf.len() < 5 + len {
+                return Ok(Incoming::None);
+            }
+            let rec: Vec<u8> = self.inbuf.drain(..5 + len).collect();
+            let outer = rec[0];
+            let (typ, content) = match (outer, self.read.as_mut()) {
+                // RFC 8446 §5: a change_cipher_spec of the single byte 1 is dropped during
+                // the handshake (compatibility mode).
+                (20, _) => {
+                    if rec[5..] != [1] {
+                        return fail(
+                            AlertDescription::UnexpectedMessage,
+                            "bad change_cipher_spec",
+                        );
+                    }
+                    continue;
+                }
+                (23, Some(layer)) => layer.open(&rec)?,
+                (22, None) | (21, None) => (outer, rec[5..].to_vec()),
+                _ => {
+                    return fail(
+                        AlertDescription::UnexpectedMessage,
+                        format!("record type {outer} here"),
+                    )
+                }
+            };
+            match typ {
+                22 => {
+                    if content.is_empty() {
+                        return fail(
+                            AlertDescription::UnexpectedMessage,
+                            "empty handshake record",
+                        );
+                    }
+                    self.hs_buf.extend_from_slice(&content);
+                }
+                23 => self.app_in.extend_from_slice(&content),
+                21 => {
+                    if content == [1, 0] {
+                        self.closed = true;
+                        return Ok(Incoming::None);
+                    }
+                    let desc = content.get(1).copied().unwrap_or(0);
+                    return fail(
+                        AlertDescription::from(desc),
+                        format!("peer sent alert {}", AlertDescription::from(desc)),
+                    );
+                }
+                t => {
+                    return fail(
+                        AlertDescription::UnexpectedMessage,
+                        format!("inner content type {t}"),
+                    )
+                }
+            }
+        }
+    }
+
+    fn seal(&mut self, typ: u8, content: &[u8], out: &mut Vec<u8>) -> Result<(), Tls13Error> {
+        let layer = self.write.as_mut().ok_or_else(|| Tls13Error {
+            alert: AlertDescription::InternalError,
+            reason: "no write keys".into(),
+        })?;
+        for chunk in content.chunks(crate::crypto::record13::MAX_PLAINTEXT) {
+            out.extend_from_slice(&layer.seal(typ, chunk, 0)?);
+        }
+        if content.is_empty() {
+            out.extend_from_slice(&layer.seal(typ, &[], 0)?);
+        }
+        Ok(())
+    }
+}
+
+fn plaintext_record(typ: u8, version: u16, body: &[u8], out: &mut Vec<u8>) {
+    for chunk in body.chunks(crate::crypto::record13::MAX_PLAINTEXT) {
+        out.push(typ);
+        out.extend_from_slice(&version.to_be_bytes());
+        let n = u16::try_from(chunk.len()).expect("chunks of at most 2^14");
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(chunk);
+    }
+}
+
+fn layer(suite: Tls13Suite, secret: &[u8]) -> RecordLayer13 {
+    RecordLayer13::new(
+        suite.aead(),
+        &TrafficKeys::derive(suite.hash(), suite.aead(), secret),
+    )
+}
+
+const SIG_ALGS: [SignatureScheme; 4] = [
+    SignatureScheme::RsaPssRsaeSha256,
+    SignatureScheme::RsaPssRsaeSha384,
+    SignatureScheme::EcdsaSecp256r1Sha256,
+    SignatureScheme::RsaPkcs1Sha256,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientState {
+    Start,
+    WaitServerHello,
+    WaitEncryptedExtensions,
+    WaitCertificate,
+    WaitCertificateVerify,
+    WaitFinished,
+    Connected,
+}
+
+/// The client side.
+pub struct Client13<R: RngCore + CryptoRng> {
+    cfg: Config13,
+    rng: R,
+    state: ClientState,
+    rec: Records,
+    transcript: Transcript,
+    random: [u8; 32],
+    session_id: SessionId,
+    shares: Vec<EcdhKeyPair>,
+    retried: bool,
+    suite: Option<Tls13Suite>,
+    group: Option<NamedGroup>,
+    hs: Option<HandshakeSecrets>,
+    server_key: Option<rsa::RsaPublicKey>,
+    ap: Option<ApplicationSecrets>,
+    resumption_master: Vec<u8>,
+    /// Tickets received after the handshake.
+    pub tickets: Vec<Ticket13>,
+}
+
+impl<R: RngCore + CryptoRng> Client13<R> {
+    pub fn new(cfg: Config13, mut rng: R) -> Self {
+        let mut random = [0u8; 32];
+        rng.fill_bytes(&mut random);
+        let session_id = if cfg.compat_mode {
+            let mut id = vec![0u8; 32];
+            rng.fill_bytes(&mut id);
+            SessionId(id)
+        } else {
+            SessionId::empty()
+        };
+        Client13 {
+            cfg,
+            rng,
+            state: ClientState::Start,
+            rec: Records::new(),
+            transcript: Transcript::new(),
+            random,
+            session_id,
+            shares: Vec::new(),
+            retried: false,
+            suite: None,
+            group: None,
+            hs: None,
+            server_key: None,
+            ap: None,
+            resumption_master: Vec::new(),
+            tickets: Vec::new(),
+        }
+    }
+
+    fn client_hello(&mut self, cookie: Option<Vec<u8>>) -> Result<Vec<u8>, Tls13Error> {
+        let shares: Vec<KeyShareEntry> = self
+            .shares
+            .iter()
+            .map(|k| KeyShareEntry {
+                group: match k.curve {
+                    Curve::X25519 => NamedGroup::X25519,
+                    Curve::Secp256r1 => NamedGroup::Secp256r1,
+                },
+                key_exchange: k.public.clone(),
+            })
+            .collect();
+        let mut extensions = Vec::new();
+        if !self.cfg.server_name.is_empty() {
+            extensions.push(ClientExtension::ServerName(self.cfg.server_name.clone()));
+        }
+        extensions.push(ClientExtension::SupportedGroups(self.cfg.groups.clone()));
+        extensions.push(ClientExtension::SignatureAlgorithms(SIG_ALGS.to_vec()));
+        let e13 = ClientHello13 {
+            supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
+            key_shares: Some(shares),
+            psk_modes: Some(vec![PSK_DHE_KE]),
+            cookie,
+            early_data: false,
+            psk: None,
+        };
+        extensions.extend(e13.to_extensions());
+        let ch = ClientHello {
+            version: ProtocolVersion::TLSv1_2,
+            random: self.random,
+            session_id: self.session_id.clone(),
+            suites: self
+                .cfg
+                .suites
+                .iter()
+                .map(|s| CipherSuite(s.id()))
+                .collect(),
+            compression: vec![CompressionMethod::Null],
+            extensions,
+        };
+        let msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
+        self.transcript.add(&msg);
+        Ok(msg)
+    }
+
+    /// The first flight: the ClientHello record.
+    pub fn start(&mut self) -> Result<Vec<u8>, Tls13Error> {
+        if self.state != ClientState::Start {
+            return fail(AlertDescription::InternalError, "already started");
+        }
+        for g in self.cfg.key_share_groups.clone() {
+            let Some(c) = curve_of(g) else {
+                return fail(AlertDescription::InternalError, format!("no {g} support"));
+            };
+            self.shares.push(EcdhKeyPair::generate(c, &mut self.rng));
+        }
+        let msg = self.client_hello(None)?;
+        let mut out = Vec::new();
+        plaintext_record(22, 0x0301, &msg, &mut out);
+        self.state = ClientState::WaitServerHello;
+        Ok(out)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state == ClientState::Connected
+    }
+
+    pub fn negotiated(&self) -> Option<Negotiated13> {
+        Some(Negotiated13 {
+            suite: self.suite?,
+            group: self.group?,
+            hello_retry: self.retried,
+        })
+    }
+
+    /// Application data received so far (drained).
+    pub fn take_app_data(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.rec.app_in)
+    }
+
+    pub fn peer_closed(&self) -> bool {
+        self.rec.closed
+    }
+
+    /// Protects application data for sending.
+    pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+        if !self.is_connected() {
+            return fail(AlertDescription::InternalError, "not connected");
+        }
+        let mut out = Vec::new();
+        self.rec.seal(23, data, &mut out)?;
+        Ok(out)
+    }
+
+    /// A protected close_notify alert.
+    pub fn close(&mut self) -> Result<Vec<u8>, Tls13Error> {
+        let mut out = Vec::new();
+        self.rec.seal(21, &[1, 0], &mut out)?;
+        Ok(out)
+    }
+
+    /// Feeds received bytes; returns the bytes to send in answer.
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+        self.rec.inbuf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        loop {
+            let Incoming::Handshake(typ, body, whole) = self.rec.next_handshake()? else {
+                return Ok(out);
+            };
+            self.handle(typ, &body, &whole, &mut out)?;
+        }
+    }
+
+    fn hash(&self) -> HashAlg {
+        self.suite.map_or(HashAlg::Sha256, |s| s.hash())
+    }
+
+    fn handle(
+        &mut self,
+        typ: u8,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        use ClientState as S;
+        match (self.state, typ) {
+            (S::WaitServerHello, hs::SERVER_HELLO) => self.server_hello(body, whole, out),
+            (S::WaitEncryptedExtensions, hs::ENCRYPTED_EXTENSIONS) => {
+                Message13::read_body(typ, body, self.hash().len())?;
+                self.transcript.add(whole);
+                self.state = S::WaitCertificate;
+                Ok(())
+            }
+            (S::WaitCertificate, hs::CERTIFICATE) => {
+                let Message13::Certificate { entries, .. } =
+                    Message13::read_body(typ, body, self.hash().len())?
+                else {
+                    return fail(AlertDescription::DecodeError, "Certificate");
+                };
+                let Some(leaf) = entries.first() else {
+                    return fail(AlertDescription::DecodeError, "empty certificate_list");
+                };
+                self.server_key =
+                    Some(rsa_public_key(&leaf.cert_data).map_err(|r| Tls13Error {
+                        alert: AlertDescription::BadCertificate,
+                        reason: r,
+                    })?);
+                self.transcript.add(whole);
+                self.state = S::WaitCertificateVerify;
+                Ok(())
+            }
+            (S::WaitCertificateVerify, hs::CERTIFICATE_VERIFY) => {
+                let Message13::CertificateVerify { scheme, signature } =
+                    Message13::read_body(typ, body, self.hash().len())?
+                else {
+                    return fail(AlertDescription::DecodeError, "CertificateVerify");
+                };
+                let content = certificate_verify_content(true, &self.transcript.hash(self.hash()));
+                let key = self.server_key.clone().expect("set with the Certificate");
+                if !verify_pss(&key, scheme, &content, &signature) {
+                    return fail(
+                        AlertDescription::DecryptError,
+                        format!("CertificateVerify ({scheme}) does not verify"),
+                    );
+                }
+                self.transcript.add(whole);
+                self.state = S::WaitFinished;
+                Ok(())
+            }
+            (S::WaitFinished, hs::FINISHED) => self.server_finished(body, whole, out),
+            (S::Connected, hs::NEW_SESSION_TICKET) => {
+                let alg = self.hash();
+                if let Message13::NewSessionTicket {
+                    lifetime,
+                    age_add,
+                    nonce,
+                    ticket,
+                    ..
+                } = Message13::read_body(typ, body, alg.len())?
+                {
+                    let psk = resumption_psk(alg, &self.resumption_master, &nonce);
+                    self.tickets.push(Ticket13 {
+                        ticket,
+                        psk,
+                        lifetime,
+                        age_add,
+                    });
+                }
+                Ok(())
+            }
+            (state, t) => fail(
+                AlertDescription::UnexpectedMessage,
+                format!("handshake type {t} in state {state:?}"),
+            ),
+        }
+    }
+
+    fn server_hello(
+        &mut self,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let sh = ServerHello::from_bytes(body)?;
+        let e = ServerHello13::parse(&sh)?;
+        if e.selected_version != Some(ProtocolVersion::TLSv1_3) {
+            // RFC 8446 §4.1.3: a TLS 1.2 ServerHello to a 1.3-only client.
+            return fail(
+                AlertDescription::ProtocolVersion,
+                "server did not select TLS 1.3",
+            );
+        }
+        let Some(suite) = Tls13Suite::from_id(sh.suite.0).filter(|s| self.cfg.suites.contains(s))
+        else {
+            return fail(AlertDescription::IllegalParameter, "suite not offered");
+        };
+        if sh.session_id != self.session_id {
+            return fail(AlertDescription::IllegalParameter, "legacy_session_id_echo");
+        }
+        if let Some(s) = self.suite {
+            if s != suite {
+                // §4.1.4: the ServerHello must keep the HelloRetryRequest's suite.
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "suite changed after HRR",
+                );
+            }
+        }
+        self.suite = Some(suite);
+        let alg = suite.hash();
+        if is_hello_retry_request(&sh) {
+            let Some(group) = e.hrr_group else {
+                return fail(AlertDescription::IllegalParameter, "HRR without key_share");
+            };
+            // §4.1.4: a second HRR, or one for a group offered already or never supported.
+            if self.retried
+                || !self.cfg.groups.contains(&group)
+                || self.shares.iter().any(|k| curve_of(group) == Some(k.curve))
+            {
+                return fail(AlertDescription::IllegalParameter, "unacceptable HRR group");
+            }
+            let Some(curve) = curve_of(group) else {
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "HRR group not implemented",
+                );
+            };
+            self.retried = true;
+            self.transcript.replace_with_message_hash(alg);
+            self.transcript.add(whole);
+            self.shares = vec![EcdhKeyPair::generate(curve, &mut self.rng)];
+            if self.cfg.compat_mode {
+                plaintext_record(20, 0x0303, &[1], out);
+            }
+            let msg = self.client_hello(e.cookie)?;
+            plaintext_record(22, 0x0303, &msg, out);
+            return Ok(());
+        }
+        let Some(share) = e.key_share else {
+            // RFC 8446 §9.2: missing_extension(109).
+            return fail(AlertDescription::from(109u8), "no key_share");
+        };
+        let Some(mine) = self
+            .shares
+            .iter()
+            .find(|k| curve_of(share.group) == Some(k.curve))
+        else {
+            return fail(
+                AlertDescription::IllegalParameter,
+                "key_share group not offered",
+            );
+        };
+        let z = mine
+            .shared_secret(&share.key_exchange)
+            .map_err(|e| Tls13Error {
+                alert: AlertDescription::IllegalParameter,
+                reason: e.to_string(),
+            })?;
+        self.group = Some(share.group);
+        self.transcript.add(whole);
+        let hs_s = HandshakeSecrets::derive(
+            alg,
+            &early_secret(alg, None),
+            &z,
+            &self.transcript.hash(alg),
+        );
+        self.rec.read = Some(layer(suite, &hs_s.server));
+        self.hs = Some(hs_s);
+        self.state = ClientState::WaitEncryptedExtensions;
+        Ok(())
+    }
+
+    fn server_finished(
+        &mut self,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let suite = self.suite.expect("set by ServerHello");
+        let alg = suite.hash();
+        let hs_s = self.hs.clone().expect("set by ServerHello");
+        let Message13::Finished(v) = Message13::read_body(hs::FINISHED, body, alg.len())? else {
+            return fail(AlertDescription::DecodeError, "Finished");
+        };
+        if v != verify_data(alg, &hs_s.server, &self.transcript.hash(alg)) {
+            return fail(
+                AlertDescription::DecryptError,
+                "server Finished does not verify",
+            );
+        }
+        self.transcript.add(whole);
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        if self.cfg.compat_mode && !self.retried {
+            plaintext_record(20, 0x0303, &[1], out);
+        }
+        let fin = Message13::Finished(verify_data(alg, &hs_s.client, &self.transcript.hash(alg)))
+            .to_bytes();
+        self.rec.write = Some(layer(suite, &hs_s.client));
+        self.rec.seal(22, &fin, out)?;
+        self.transcript.add(&fin);
+        self.resumption_master = ap.resumption_master_secret(alg, &self.transcript.hash(alg));
+        self.rec.read = Some(layer(suite, &ap.server));
+        self.rec.write = Some(layer(suite, &ap.client));
+        self.ap = Some(ap);
+        self.state = ClientState::Connected;
+        Ok(())
+    }
+
+    /// The secrets for an SSLKEYLOGFILE (NSS key log format labels), once known.
+    pub fn key_log(&self) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        let mut v = Vec::new();
+        if let Some(h) = &self.hs {
+            v.push((
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                self.random,
+                h.client.clone(),
+            ));
+            v.push((
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                self.random,
+                h.server.clone(),
+            ));
+        }
+        if let Some(a) = &self.ap {
+            v.push(("CLIENT_TRAFFIC_SECRET_0", self.random, a.client.clone()));
+            v.push(("SERVER_TRAFFIC_SECRET_0", self.random, a.server.clone()));
+            v.push(("EXPORTER_SECRET", self.random, a.exporter.clone()));
+        }
+        v
+    }
+}
+
+fn rsa_public_key(der: &[u8]) -> Result<rsa::RsaPublicKey, String> {
+    use rsa::pkcs8::DecodePublicKey;
+    use x509_cert::der::{Decode, Encode};
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("X.509: {e}"))?;
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| format!("X.509 SPKI: {e}"))?;
+    rsa::RsaPublicKey::from_public_key_der(&spki).map_err(|e| format!("not an RSA key: {e}"))
+}
+
+/// RFC 8446 §4.4.3: RSA signatures in TLS 1.3 are RSASSA-PSS only.
+fn verify_pss(key: &rsa::RsaPublicKey, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> bool {
+    use rsa::pss::{Signature, VerifyingKey};
+    use rsa::signature::Verifier;
+    let Ok(s) = Signature::try_from(sig) else {
+        return false;
+    };
+    match scheme {
+        SignatureScheme::RsaPssRsaeSha256 => VerifyingKey::<sha2::Sha256>::new(key.clone())
+            .verify(msg, &s)
+            .is_ok(),
+        SignatureScheme::RsaPssRsaeSha384 => VerifyingKey::<sha2::Sha384>::new(key.clone())
+            .verify(msg, &s)
+            .is_ok(),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServerState {
+    WaitClientHello,
+    WaitClientHello2,
+    WaitFinished,
+    Connected,
+}
+
+/// The server side: an RSA certificate chain and key (e.g. the bundled test material from
+/// [`crate::engine::RealCrypto::test_server`]).
+pub struct Server13<R: RngCore + CryptoRng> {
+    cfg: Config13,
+    rng: R,
+    certs: Vec<Vec<u8>>,
+    key: rsa::RsaPrivateKey,
+    state: ServerState,
+    rec: Records,
+    transcript: Transcript,
+    suite: Option<Tls13Suite>,
+    group: Option<NamedGroup>,
+    retried: bool,
+    hs: Option<HandshakeSecrets>,
+    ap: Option<ApplicationSecrets>,
+}
+
+impl<R: RngCore + CryptoRng> Server13<R> {
+    pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, rng: R) -> Self {
+        Server13 {
+            cfg,
+            rng,
+            certs,
+            key,
+            state: ServerState::WaitClientHello,
+            rec: Records::new(),
+            transcript: Transcript::new(),
+            suite: None,
+            group: None,
+            retried: false,
+            hs: None,
+            ap: None,
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state == ServerState::Connected
+    }
+
+    pub fn negotiated(&self) -> Option<Negotiated13> {
+        Some(Negotiated13 {
+            suite: self.suite?,
+            group: self.group?,
+            hello_retry: self.retried,
+        })
+    }
+
+    pub fn take_app_data(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.rec.app_in)
+    }
+
+    pub fn peer_closed(&self) -> bool {
+        self.rec.closed
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+        if !self.is_connected() {
+            return fail(AlertDescription::InternalError, "not connected");
+        }
+        let mut out = Vec::new();
+        self.rec.seal(23, data, &mut out)?;
+        Ok(out)
+    }
+
+    pub fn close(&mut self) -> Result<Vec<u8>, Tls13Error> {
+        let mut out = Vec::new();
+        self.rec.seal(21, &[1, 0], &mut out)?;
+        Ok(out)
+    }
+
+    pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+        self.rec.inbuf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        loop {
+            let Incoming::Handshake(typ, body, whole) = self.rec.next_handshake()? else {
+                return Ok(out);
+            };
+            match (self.state, typ) {
+                (
+                    ServerState::WaitClientHello | ServerState::WaitClientHello2,
+                    hs::CLIENT_HELLO,
+                ) => self.client_hello(&body, &whole, &mut out)?,
+                (ServerState::WaitFinished, hs::FINISHED) => {
+                    self.client_finished(&body, &whole, &mut out)?
+                }
+                (state, t) => {
+                    return fail(
+                        AlertDescription::UnexpectedMessage,
+                        format!("handshake type {t} in state {state:?}"),
+                    )
+                }
+            }
+        }
+    }
+
+    fn client_hello(
+        &mut self,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let ch = ClientHello::from_bytes(body)?;
+        let e = ClientHello13::parse(&ch)?;
+        if !e.offers_tls13() {
+            return fail(
+                AlertDescription::ProtocolVersion,
+                "client does not offer TLS 1.3",
+            );
+        }
+        let suite = match self.suite {
+            Some(s) => s,
+            None => {
+                let Some(s) = self
+                    .cfg
+                    .suites
+                    .iter()
+                    .copied()
+                    .find(|s| ch.suites.contains(&CipherSuite(s.id())))
+                else {
+                    return fail(
+                        AlertDescription::HandshakeFailure,
+                        "no common TLS 1.3 suite",
+                    );
+                };
+                s
+            }
+        };
+        self.suite = Some(suite);
+        let alg = suite.hash();
+        let shares = e.key_shares.clone().unwrap_or_default();
+        let client_groups = ch.groups().unwrap_or(&[]).to_vec();
+        let chosen = self.cfg.groups.iter().find_map(|g| {
+            shares
+                .iter()
+                .find(|s| s.group == *g && curve_of(*g).is_some())
+        });
+        let Some(share) = chosen else {
+            // §4.1.4: ask for a share of a group both support, once.
+            let Some(g) = self
+                .cfg
+                .groups
+                .iter()
+                .copied()
+                .find(|g| client_groups.contains(g) && curve_of(*g).is_some())
+            else {
+                return fail(AlertDescription::HandshakeFailure, "no common group");
+            };
+            if self.retried {
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "second ClientHello without the share",
+                );
+            }
+            self.retried = true;
+            self.transcript.add(whole);
+            self.transcript.replace_with_message_hash(alg);
+            let hrr13 = ServerHello13 {
+                selected_version: Some(ProtocolVersion::TLSv1_3),
+                hrr_group: Some(g),
+                ..Default::default()
+            };
+            let hrr = ServerHello {
+                version: ProtocolVersion::TLSv1_2,
+                random: crate::wire::tls13::HRR_RANDOM,
+                session_id: ch.session_id.clone(),
+                suite: CipherSuite(suite.id()),
+                compression: CompressionMethod::Null,
+                extensions: hrr13.to_extensions(),
+            };
+            let msg = handshake_message(hs::SERVER_HELLO, &hrr.to_bytes());
+            self.transcript.add(&msg);
+            plaintext_record(22, 0x0303, &msg, out);
+            if !ch.session_id.is_empty() {
+                plaintext_record(20, 0x0303, &[1], out);
+            }
+            self.state = ServerState::WaitClientHello2;
+            return Ok(());
+        };
+        let curve = curve_of(share.group).expect("filtered above");
+        let kp = EcdhKeyPair::generate(curve, &mut self.rng);
+        let z = kp
+            .shared_secret(&share.key_exchange)
+            .map_err(|e| Tls13Error {
+                alert: AlertDescription::IllegalParameter,
+                reason: e.to_string(),
+            })?;
+        self.group = Some(share.group);
+        self.transcript.add(whole);
+        let mut random = [0u8; 32];
+        self.rng.fill_bytes(&mut random);
+        let sh13 = ServerHello13 {
+            selected_version: Some(ProtocolVersion::TLSv1_3),
+            key_share: Some(KeyShareEntry {
+                group: share.group,
+                key_exchange: kp.public.clone(),
+            }),
+            ..Default::default()
+        };
+        let sh = ServerHello {
+            version: ProtocolVersion::TLSv1_2,
+            random,
+            session_id: ch.session_id.clone(),
+            suite: CipherSuite(suite.id()),
+            compression: CompressionMethod::Null,
+            extensions: sh13.to_extensions(),
+        };
+        let msg = handshake_message(hs::SERVER_HELLO, &sh.to_bytes());
+        self.transcript.add(&msg);
+        plaintext_record(22, 0x0303, &msg, out);
+        if !ch.session_id.is_empty() && !self.retried {
+            plaintext_record(20, 0x0303, &[1], out);
+        }
+        let hs_s = HandshakeSecrets::derive(
+            alg,
+            &early_secret(alg, None),
+            &z,
+            &self.transcript.hash(alg),
+        );
+        self.rec.write = Some(layer(suite, &hs_s.server));
+        self.rec.read = Some(layer(suite, &hs_s.client));
+
+        let mut flight = Vec::new();
+        let mut add = |t: &mut Transcript, m: Message13| {
+            let b = m.to_bytes();
+            t.add(&b);
+            flight.extend_from_slice(&b);
+        };
+        let ee = if self.cfg.server_name.is_empty() || ch.server_name().is_none() {
+            vec![]
+        } else {
+            vec![Extension::new(0, vec![])]
+        };
+        add(&mut self.transcript, Message13::EncryptedExtensions(ee));
+        add(
+            &mut self.transcript,
+            Message13::Certificate {
+                context: vec![],
+                entries: self
+                    .certs
+                    .iter()
+                    .map(|c| CertificateEntry {
+                        cert_data: c.clone(),
+                        extensions: vec![],
+                    })
+                    .collect(),
+            },
+        );
+        let offered = ch.sig_algs().unwrap_or(&[]);
+        let scheme = [
+            SignatureScheme::RsaPssRsaeSha256,
+            SignatureScheme::RsaPssRsaeSha384,
+        ]
+        .into_iter()
+        .find(|s| offered.contains(s));
+        let Some(scheme) = scheme else {
+            return fail(
+                AlertDescription::HandshakeFailure,
+                "client offers no RSA-PSS scheme",
+            );
+        };
+        let content = certificate_verify_content(true, &self.transcript.hash(alg));
+        let signature = sign_pss(&self.key, scheme, &content, &mut self.rng);
+        add(
+            &mut self.transcript,
+            Message13::CertificateVerify { scheme, signature },
+        );
+        let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
+        add(&mut self.transcript, Message13::Finished(fin));
+        self.rec.seal(22, &flight, out)?;
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        self.rec.write = Some(layer(suite, &ap.server));
+        self.hs = Some(hs_s);
+        self.ap = Some(ap);
+        self.state = ServerState::WaitFinished;
+        Ok(())
+    }
+
+    fn client_finished(
+        &mut self,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let suite = self.suite.expect("set by ClientHello");
+        let alg = suite.hash();
+        let hs_s = self.hs.clone().expect("set by ClientHello");
+        let Message13::Finished(v) = Message13::read_body(hs::FINISHED, body, alg.len())? else {
+            return fail(AlertDescription::DecodeError, "Finished");
+        };
+        if v != verify_data(alg, &hs_s.client, &self.transcript.hash(alg)) {
+            return fail(
+                AlertDescription::DecryptError,
+                "client Finished does not verify",
+            );
+        }
+        self.transcript.add(whole);
+        let ap = self.ap.clone().expect("derived with the server Finished");
+        self.rec.read = Some(layer(suite, &ap.client));
+        self.state = ServerState::Connected;
+        if self.cfg.send_ticket {
+            let mut ticket = vec![0u8; 32];
+            self.rng.fill_bytes(&mut ticket);
+            let nst = Message13::NewSessionTicket {
+                lifetime: 7200,
+                age_add: self.rng.next_u32(),
+                nonce: vec![0],
+                ticket,
+                extensions: vec![],
+            };
+            self.rec.seal(22, &nst.to_bytes(), out)?;
+        }
+        Ok(())
+    }
+}
+
+fn sign_pss(
+    key: &rsa::RsaPrivateKey,
+    scheme: SignatureScheme,
+    msg: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Vec<u8> {
+    use rsa::pss::BlindedSigningKey;
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    match scheme {
+        SignatureScheme::RsaPssRsaeSha384 => BlindedSigningKey::<sha2::Sha384>::new(key.clone())
+            .sign_with_rng(rng, msg)
+            .to_vec(),
+        _ => BlindedSigningKey::<sha2::Sha256>::new(key.clone())
+            .sign_with_rng(rng, msg)
+            .to_vec(),
+    }
+}
+
+/// Runs a client and a server against each other in memory until both are connected or one
+/// fails (the failing side's error is returned).
+pub fn handshake_in_memory<A, B>(
+    client: &mut Client13<A>,
+    server: &mut Server13<B>,
+) -> Result<(), Tls13Error>
+where
+    A: RngCore + CryptoRng,
+    B: RngCore + CryptoRng,
+{
+    let mut to_server = client.start()?;
+    for _ in 0..8 {
+        let to_client = server.receive(&to_server)?;
+        to_server = client.receive(&to_client)?;
+        if client.is_connected() && server.is_connected() && to_server.is_empty() {
+            return Ok(());
+        }
+    }
+    fail(AlertDescription::InternalError, "handshake did not finish")
+}
+
+#[cfg(test)]
+mod tests;
