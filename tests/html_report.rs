@@ -133,7 +133,10 @@ fn text_y(svg: &str, content: &str) -> Option<f64> {
 /// in the top panel (above `below`) that span more than 30 px: the data, not a legend glyph.
 fn data_y(svg: &str, below: f64) -> (f64, f64) {
     let mut ys = vec![];
-    for el in svg.split('<').filter(|e| e.starts_with("polyline") || e.starts_with("polygon")) {
+    for el in svg
+        .split('<')
+        .filter(|e| e.starts_with("polyline") || e.starts_with("polygon"))
+    {
         let Some(pts) = attr(el, "points") else {
             continue;
         };
@@ -154,7 +157,8 @@ fn data_y(svg: &str, below: f64) -> (f64, f64) {
         }
     }
     assert!(!ys.is_empty(), "the top panel has lines and a band");
-    ys.iter().fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)))
+    ys.iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)))
 }
 
 /// The legend of the running-rate panel sits above every point of its lines and band
@@ -187,7 +191,13 @@ fn study_svg_keeps_the_legend_off_the_data_and_names_cells() {
     }
 }
 
-fn cell(client: &str, mech: Option<Mechanism>, attempts: u64, failures: u64, theory: Option<f64>) -> CellReport {
+fn cell(
+    client: &str,
+    mech: Option<Mechanism>,
+    attempts: u64,
+    failures: u64,
+    theory: Option<f64>,
+) -> CellReport {
     CellReport {
         client: client.into(),
         server: "srv".into(),
@@ -196,7 +206,9 @@ fn cell(client: &str, mech: Option<Mechanism>, attempts: u64, failures: u64, the
         attempts,
         successes: attempts - failures,
         failures,
-        by_mechanism: mech.map(|m| BTreeMap::from([(m, failures)])).unwrap_or_default(),
+        by_mechanism: mech
+            .map(|m| BTreeMap::from([(m, failures)]))
+            .unwrap_or_default(),
         rate: failures as f64 / attempts as f64,
         ci95: wilson95(failures, attempts),
         theory,
@@ -218,7 +230,13 @@ fn rates_panel_is_log_scaled_and_grouped_by_mechanism() {
         shards: 1,
         cells: vec![
             cell("ftps-a", Some(Mechanism::FtpsDataNotResumed), 12, 12, None),
-            cell("dhe-a", Some(Mechanism::DhPremasterZeros), 2000, 8, Some(0.0039)),
+            cell(
+                "dhe-a",
+                Some(Mechanism::DhPremasterZeros),
+                2000,
+                8,
+                Some(0.0039),
+            ),
             cell("quiet", None, 500, 0, None),
             cell("ftps-b", Some(Mechanism::FtpsDataNotResumed), 12, 12, None),
             cell("dhe-b", None, 300, 0, Some(0.0039)),
@@ -226,7 +244,11 @@ fn rates_panel_is_log_scaled_and_grouped_by_mechanism() {
     };
     let lay = plot::rates_layout(&rep);
     assert!(lay.log, "1.0 beside 0.004 is drawn on a log scale");
-    assert!(lay.x_range.0 <= rep.cells[1].ci95[0] && lay.x_range.1 >= 1.0, "{:?}", lay.x_range);
+    assert!(
+        lay.x_range.0 <= rep.cells[1].ci95[0] && lay.x_range.1 >= 1.0,
+        "{:?}",
+        lay.x_range
+    );
     let names: Vec<String> = lay
         .rows
         .iter()
@@ -257,10 +279,26 @@ fn rates_panel_is_log_scaled_and_grouped_by_mechanism() {
     let c = &rep.cells[1];
     let pts = [(20, 1), (400, 2), (2000, 8)];
     let a = plot::running_layout(c, &pts);
-    let band_top = pts.iter().map(|&(n, k)| wilson95(k, n)[1]).fold(0.0, f64::max);
-    assert!(a.y_max >= band_top && a.y_max >= 0.0039, "{} < {band_top}", a.y_max);
-    assert!(a.y_max < band_top * 1.6, "fitted, not padded: {} vs {band_top}", a.y_max);
-    assert!(a.legend.3 < a.plot.1, "legend row {:?} above the plot {:?}", a.legend, a.plot);
+    let band_top = pts
+        .iter()
+        .map(|&(n, k)| wilson95(k, n)[1])
+        .fold(0.0, f64::max);
+    assert!(
+        a.y_max >= band_top && a.y_max >= 0.0039,
+        "{} < {band_top}",
+        a.y_max
+    );
+    assert!(
+        a.y_max < band_top * 1.6,
+        "fitted, not padded: {} vs {band_top}",
+        a.y_max
+    );
+    assert!(
+        a.legend.3 < a.plot.1,
+        "legend row {:?} above the plot {:?}",
+        a.legend,
+        a.plot
+    );
     let svg = plot::study_svg(&rep, &[]).unwrap();
     assert!(svg.contains("log scale"));
     assert!(svg.contains("ftps-a → srv"));

@@ -230,7 +230,11 @@ pub fn rates_layout(report: &StudyReport) -> RatesLayout<'_> {
     for ((_, m), cells) in &groups {
         let n: u64 = cells.iter().map(|c| c.failures).sum();
         rows.push(RateRow::Group(match m {
-            Some(m) => format!("{m}: {} in {}", plural(n, "failure"), plural(cells.len() as u64, "cell")),
+            Some(m) => format!(
+                "{m}: {} in {}",
+                plural(n, "failure"),
+                plural(cells.len() as u64, "cell")
+            ),
             None => format!(
                 "theory above 0, no failure seen: {}",
                 plural(cells.len() as u64, "cell")
@@ -330,7 +334,14 @@ fn legend_row(area: &Area, x: i32, y: i32, items: &[(Glyph, String)]) -> Result<
             )),
             Glyph::Dot => area.draw(&Circle::new((x + 11, y), 4, BLUE.filled())),
             Glyph::Whisker => area.draw(&PathElement::new(
-                vec![(x, y - 4), (x, y + 4), (x, y), (x + 22, y), (x + 22, y - 4), (x + 22, y + 4)],
+                vec![
+                    (x, y - 4),
+                    (x, y + 4),
+                    (x, y),
+                    (x + 22, y),
+                    (x + 22, y - 4),
+                    (x + 22, y + 4),
+                ],
                 BLACK.stroke_width(1),
             )),
             Glyph::Triangle => area.draw(&TriangleMarker::new((x + 11, y), 6, RED.filled())),
@@ -345,8 +356,8 @@ fn legend_row(area: &Area, x: i32, y: i32, items: &[(Glyph, String)]) -> Result<
 }
 
 fn title(area: &Area, text: &str) -> Result<(), String> {
-    let style = TextStyle::from(("sans-serif", 24).into_font())
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let style =
+        TextStyle::from(("sans-serif", 24).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     area.draw_text(text, &style, (20, 16)).map_err(err)
 }
 
@@ -452,8 +463,8 @@ fn rates_panel(area: &Area, lay: &RatesLayout) -> Result<(), String> {
             (Glyph::Triangle, "theory".into()),
         ],
     )?;
-    let note_style = TextStyle::from(("sans-serif", 18).into_font())
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let note_style =
+        TextStyle::from(("sans-serif", 18).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     let (_, h) = area.dim_in_pixel();
     let note_y = to_i32(h) - 14;
     if !lay.quiet.is_empty() {
@@ -462,7 +473,8 @@ fn rates_panel(area: &Area, lay: &RatesLayout) -> Result<(), String> {
             "Not drawn: {} with no failure and no theoretical rate ({attempts} connections).",
             plural(lay.quiet.len() as u64, "cell")
         );
-        area.draw_text(&note, &note_style, (20, note_y)).map_err(err)?;
+        area.draw_text(&note, &note_style, (20, note_y))
+            .map_err(err)?;
     }
     if lay.rows.is_empty() {
         return area
@@ -474,12 +486,12 @@ fn rates_panel(area: &Area, lay: &RatesLayout) -> Result<(), String> {
     let rows = n as f64;
     let y_of = |i: usize| rows - 1.0 - i as f64;
     let (x0, x1) = lay.x_range;
-    let names = TextStyle::from(("sans-serif", 18).into_font())
-        .pos(Pos::new(HPos::Right, VPos::Center));
+    let names =
+        TextStyle::from(("sans-serif", 18).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
     let heads = TextStyle::from(("sans-serif", 18).into_font().style(FontStyle::Bold))
         .pos(Pos::new(HPos::Left, VPos::Center));
-    let counts = TextStyle::from(("sans-serif", 18).into_font())
-        .pos(Pos::new(HPos::Right, VPos::Center));
+    let counts =
+        TextStyle::from(("sans-serif", 18).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
     let base = area.get_base_pixel();
     // Labels left of the plotting area, at each row's pixel height.
     let label_rows = |to_px: &dyn Fn(f64) -> i32| -> Result<(), String> {
@@ -487,16 +499,15 @@ fn rates_panel(area: &Area, lay: &RatesLayout) -> Result<(), String> {
             let y = to_px(y_of(i)) - base.1;
             match row {
                 RateRow::Group(g) => area.draw_text(g, &heads, (12, y)),
-                RateRow::Cell(c, name) => {
-                    area.draw_text(name, &names, (to_i32(NAMES_W) - 8, y))
-                        .and_then(|()| {
-                            area.draw_text(
-                                &format!("{} of {}", c.failures, c.attempts),
-                                &counts,
-                                (to_i32(SIZE.0) - 12, y),
-                            )
-                        })
-                }
+                RateRow::Cell(c, name) => area
+                    .draw_text(name, &names, (to_i32(NAMES_W) - 8, y))
+                    .and_then(|()| {
+                        area.draw_text(
+                            &format!("{} of {}", c.failures, c.attempts),
+                            &counts,
+                            (to_i32(SIZE.0) - 12, y),
+                        )
+                    }),
             }
             .map_err(err)?;
         }
@@ -541,7 +552,14 @@ fn rates_panel(area: &Area, lay: &RatesLayout) -> Result<(), String> {
                 .draw_series(cells().map(|(y, c)| {
                     let (a, b) = (c.ci95[0].max(lo), c.ci95[1].max(lo));
                     PathElement::new(
-                        vec![(a, y - 0.25), (a, y + 0.25), (a, y), (b, y), (b, y - 0.25), (b, y + 0.25)],
+                        vec![
+                            (a, y - 0.25),
+                            (a, y + 0.25),
+                            (a, y),
+                            (b, y),
+                            (b, y - 0.25),
+                            (b, y + 0.25),
+                        ],
                         BLACK.stroke_width(1),
                     )
                 }))
