@@ -27,7 +27,9 @@ mod validate;
 
 pub use collect::{Channel, ConnRecord};
 pub use faults::{ConnFault, FaultSpec};
-pub use spec::{ClientSpec, Fleet, FtpsServer, LinkSpec, ServerSpec, DEFAULT_BACKLOG, MAX_BACKLOG};
+pub use spec::{
+    AppProtocol, ClientSpec, Fleet, FtpsServer, LinkSpec, ServerSpec, DEFAULT_BACKLOG, MAX_BACKLOG,
+};
 pub use validate::{
     client_connections, client_end_ms, host_name_ok, max_connections_per_run, record_bytes,
     FleetIssue, Locus, EPHEMERAL_PORTS, MAX_FTPS_TRANSFERS, MAX_HOSTS, RUN_RECORD_BUDGET,

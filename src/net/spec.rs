@@ -22,6 +22,21 @@ pub struct FtpsServer {
     pub reply: String,
 }
 
+/// The application protocol that carries a server's TLS. It changes only how a capture
+/// frames the records (`report::pcap`), never the simulated handshake.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppProtocol {
+    /// TLS directly over TCP (HTTPS, FTPS, LDAPS, …).
+    #[default]
+    Tls,
+    /// SQL Server's TDS: the TLS handshake travels as the payload of TDS PRELOGIN packets
+    /// (type 0x12) after the PRELOGIN exchange, then TLS records directly over TCP
+    /// (MS-TDS §2.2.6.5 PRELOGIN, §3.2.5.1 Sent Initial PRE-LOGIN Packet State,
+    /// https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-tds/60f56408-0188-4cd5-8b90-25c6f2423868).
+    Tds,
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
     pub host: String,
@@ -37,6 +52,8 @@ pub struct ServerSpec {
     /// client sees before its handshake completes (`connection-reset`). 1 to
     /// [`MAX_BACKLOG`]; [`DEFAULT_BACKLOG`] when the scenario does not say.
     pub backlog: u32,
+    /// The application protocol carrying its TLS (scenario `app_protocol`, default `tls`).
+    pub app_protocol: AppProtocol,
 }
 
 /// The backlog of a server whose scenario does not give one: 4096, the cap Linux puts on

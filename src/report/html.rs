@@ -24,13 +24,16 @@ pub fn escape(s: &str) -> String {
 }
 
 const CSS: &str = "
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1300px; }
+body { font-family: system-ui, sans-serif; margin: 1.5em 2em; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 pre, code { font-family: ui-monospace, monospace; font-size: 0.9em; }
 pre { background: #f6f6f6; padding: 0.8em; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
-ul.replay code { font-size: 0.85em; margin-right: 1em; }
+/* A replay id is copied whole: it never breaks inside; the list breaks between ids. */
+ul.replay code { font-size: 0.85em; margin-right: 1.5em; white-space: nowrap; overflow-wrap: normal; word-break: keep-all; display: inline-block; }
+div.cells { overflow-x: auto; }
+td.name { white-space: nowrap; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eee; }
@@ -39,7 +42,8 @@ tr.fail td { background: #fff4f0; }
 .inconsistent { color: #a00; font-weight: bold; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
 dt { font-weight: bold; }
-.plot svg { max-width: 100%; height: auto; }
+/* The plots span the page: the SVG has a viewBox and scales with its width. */
+.plot svg { display: block; width: 100%; height: auto; }
 ";
 
 /// The report of a study. `description` is the scenario's description, `command` the
@@ -78,7 +82,7 @@ pub fn study_html(
         escape(description.trim())
     );
     let _ = write!(h, "<h2>Plots</h2>\n<div class=\"plot\">\n{svg}\n</div>\n");
-    h.push_str("<h2>Cells</h2>\n<table>\n<thead><tr><th>#</th><th>client</th><th>server</th><th>suite</th><th>handshake</th><th>attempts</th><th>failures</th><th>rate</th><th>95% interval</th><th>theory</th><th>verdict</th><th>mechanisms</th></tr></thead>\n<tbody>\n");
+    h.push_str("<h2>Cells</h2>\n<div class=\"cells\">\n<table>\n<thead><tr><th>#</th><th>client</th><th>server</th><th>suite</th><th>handshake</th><th>attempts</th><th>failures</th><th>rate</th><th>95% interval</th><th>theory</th><th>verdict</th><th>mechanisms</th></tr></thead>\n<tbody>\n");
     let mut replays = String::new();
     for (i, c) in report.cells.iter().enumerate() {
         let mech: Vec<String> = c
@@ -97,7 +101,7 @@ pub fn study_html(
             .collect();
         let _ = writeln!(
             h,
-            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td></tr>",
+            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td></tr>",
             if c.failures > 0 { " fail" } else { "" },
             i + 1,
             escape(&c.client),
@@ -116,7 +120,7 @@ pub fn study_html(
             let _ = writeln!(replays, "<li>#{}: {}</li>", i + 1, replay.join(" "));
         }
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table>\n</div>\n");
     if !replays.is_empty() {
         let _ = write!(
             h,

@@ -1,8 +1,12 @@
 //! Classic pcap export of simulated connections (libpcap format 2.4, LINKTYPE_ETHERNET),
 //! with synthetic Ethernet, IPv4 and TCP headers around the engine's real TLS records:
 //! a SYN / SYN-ACK / ACK opening, sequence and acknowledgement numbers that count every
-//! byte, correct IPv4 header and TCP checksums, records larger than [`MAX_SEGMENT`] split
-//! across segments, and a FIN or RST at the end as the engine closed the connection.
+//! byte, correct IPv4 header and TCP checksums, each flight (the records one side sent at
+//! one simulated time) in one segment, split only where it exceeds [`MAX_SEGMENT`], as a
+//! stack's single send of a flight is, and a FIN or RST at the end as the engine closed
+//! the connection. A server whose TLS is carried by SQL Server's TDS
+//! ([`AppProtocol::Tds`]) gets the PRELOGIN exchange and its handshake inside TDS
+//! PRELOGIN packets, as Microsoft KB4557473's network trace shows.
 //! Timestamps are the simulated time in milliseconds after [`EPOCH_SECS`].
 //!
 //! What the capture holds is exactly what the engine put on the wire. In the simulated
@@ -11,6 +15,7 @@
 //! encrypted data it cannot decrypt even with the key log ([`keylog_line`]).
 
 use crate::engine::{CloseKind, Run, Side, WireEvent};
+pub use crate::net::AppProtocol;
 use std::fmt::Write as _;
 
 /// 2019-10-08 08:00:00 UTC (the morning of the October 2019 Windows updates), the capture's
@@ -138,9 +143,30 @@ impl PcapWriter {
             .wrapping_add(u32::from(flags & (SYN | FIN) != 0));
     }
 
-    /// Add one connection: the TCP opening just before its first record, each record as
-    /// one or more segments at its simulated send time, and the close.
+    /// Add one connection carried directly over TCP: [`PcapWriter::add_connection_over`]
+    /// with [`AppProtocol::Tls`].
     pub fn add_connection(&mut self, wire: &[WireEvent], ends: Endpoints) {
+        self.add_connection_over(wire, ends, AppProtocol::Tls);
+    }
+
+    /// Send `payload` from `from` as segments of at most [`MAX_SEGMENT`] bytes, PSH on the
+    /// last.
+    fn send(&mut self, t: u64, from: &mut Flow, to: &Flow, payload: &[u8]) {
+        for (i, chunk) in payload.chunks(MAX_SEGMENT).enumerate() {
+            let last = (i + 1) * MAX_SEGMENT >= payload.len();
+            let ack = to.seq;
+            let flags = ACK | if last { PSH } else { 0 };
+            self.segment(t, from, to, flags, chunk, ack);
+        }
+    }
+
+    /// Add one connection: the TCP opening just before its first record, each flight (the
+    /// records one side sent at one simulated time) as one send, segmented only where it
+    /// exceeds [`MAX_SEGMENT`], at its simulated send time, and the close. Over
+    /// [`AppProtocol::Tds`] the opening is followed by the PRELOGIN exchange and the
+    /// handshake flights travel inside TDS PRELOGIN packets ([`tds_packets`]) until the
+    /// first application-data record.
+    pub fn add_connection_over(&mut self, wire: &[WireEvent], ends: Endpoints, app: AppProtocol) {
         let base = EPOCH_SECS * 1_000_000;
         let start_us = base + wire.first().map(|w| w.time_ms * 1000).unwrap_or(0);
         // Deterministic initial sequence numbers, different per connection.
@@ -164,8 +190,9 @@ impl PcapWriter {
             ip_id: ends.client_port ^ 0x5a5a,
         };
         // The three-way handshake takes 300 µs before the first record (the opening is
-        // not simulated; the first record is at its real simulated time).
-        let t0 = start_us - 300;
+        // not simulated; the first record is at its real simulated time); over TDS the
+        // PRELOGIN exchange takes 300 µs more before it.
+        let t0 = start_us.saturating_sub(if app == AppProtocol::Tds { 600 } else { 300 });
         let s_isn = s.seq;
         self.segment(t0, &mut c, &s, SYN, &[], 0);
         let c_next = c.seq;
@@ -173,24 +200,39 @@ impl PcapWriter {
         let s_next = s.seq;
         debug_assert_eq!(s_next, s_isn.wrapping_add(1));
         self.segment(t0 + 200, &mut c, &s, ACK, &[], s_next);
+        // TDS packet ids per direction (client, server).
+        let mut packet_id = [1u8, 1u8];
+        if app == AppProtocol::Tds {
+            let req = tds_packets(TDS_PRELOGIN, &prelogin_request(), &mut packet_id[0]);
+            self.send(t0 + 300, &mut c, &s, &req);
+            let resp = tds_packets(TDS_RESPONSE, &prelogin_response(), &mut packet_id[1]);
+            self.send(t0 + 450, &mut s, &c, &resp);
+        }
         let mut closed = [false, false];
-        for w in wire {
-            let (from, to) = match w.from {
+        // Over TDS, handshake records go in PRELOGIN packets until application data flows.
+        let mut in_handshake = app == AppProtocol::Tds;
+        for flight in flights(wire) {
+            let (from, to) = match flight.from {
                 Side::Client => (&mut c, &mut s),
                 Side::Server => (&mut s, &mut c),
             };
-            let idx = w.from as usize;
+            let idx = flight.from as usize;
             if closed[idx] {
                 continue;
             }
-            let t = base + w.time_ms * 1000;
-            for (i, chunk) in w.bytes.chunks(MAX_SEGMENT).enumerate() {
-                let last = (i + 1) * MAX_SEGMENT >= w.bytes.len();
-                let ack = to.seq;
-                let flags = ACK | if last { PSH } else { 0 };
-                self.segment(t, from, to, flags, chunk, ack);
+            let t = base + flight.time_ms * 1000;
+            if !flight.bytes.is_empty() {
+                if in_handshake && flight.bytes.first() == Some(&23) {
+                    in_handshake = false;
+                }
+                if in_handshake {
+                    let framed = tds_packets(TDS_PRELOGIN, &flight.bytes, &mut packet_id[idx]);
+                    self.send(t, from, to, &framed);
+                } else {
+                    self.send(t, from, to, &flight.bytes);
+                }
             }
-            match w.close {
+            match flight.close {
                 Some(CloseKind::Fin) => {
                     let ack = to.seq;
                     self.segment(t, from, to, FIN | ACK, &[], ack);
@@ -210,6 +252,115 @@ impl PcapWriter {
             }
         }
     }
+}
+
+/// The records one side sent at one simulated time, concatenated, and the close that
+/// ended them, if any.
+struct Flight {
+    from: Side,
+    time_ms: u64,
+    bytes: Vec<u8>,
+    close: Option<CloseKind>,
+}
+
+/// Group a connection's wire events into flights: consecutive events of one side at one
+/// simulated time, up to and including a close.
+fn flights(wire: &[WireEvent]) -> Vec<Flight> {
+    let mut out: Vec<Flight> = Vec::new();
+    for w in wire {
+        match out.last_mut() {
+            Some(f) if f.from == w.from && f.time_ms == w.time_ms && f.close.is_none() => {
+                f.bytes.extend_from_slice(&w.bytes);
+                f.close = w.close;
+            }
+            _ => out.push(Flight {
+                from: w.from,
+                time_ms: w.time_ms,
+                bytes: w.bytes.clone(),
+                close: w.close,
+            }),
+        }
+    }
+    out
+}
+
+/// TDS packet type of a PRELOGIN message and of the TLS handshake it carries (MS-TDS
+/// §2.2.3.1.1).
+pub const TDS_PRELOGIN: u8 = 0x12;
+/// TDS packet type of a server's response, here the PRELOGIN response (MS-TDS §2.2.3.1.1).
+pub const TDS_RESPONSE: u8 = 0x04;
+/// SQL Server's default network packet size, header included: "The default packet size is
+/// 4,096 bytes" (https://learn.microsoft.com/en-us/sql/database-engine/configure-windows/configure-the-network-packet-size-server-configuration-option).
+pub const TDS_PACKET_SIZE: usize = 4096;
+
+/// `payload` as TDS packets of type `kind`: an 8-byte header (type, status 0x01 =
+/// end of message on the last packet, length big-endian including the header, SPID 0,
+/// packet id counting from 1 per direction modulo 256, window 0; MS-TDS §2.2.3.1) before
+/// each piece of at most [`TDS_PACKET_SIZE`] − 8 bytes.
+pub fn tds_packets(kind: u8, payload: &[u8], packet_id: &mut u8) -> Vec<u8> {
+    let room = TDS_PACKET_SIZE - 8;
+    let pieces = payload.len().div_ceil(room).max(1);
+    let mut out = Vec::with_capacity(payload.len() + 8 * pieces);
+    for i in 0..pieces {
+        let piece = &payload[(i * room).min(payload.len())..((i + 1) * room).min(payload.len())];
+        let last = i + 1 == pieces;
+        let len = u16::try_from(piece.len() + 8).expect("at most TDS_PACKET_SIZE bytes");
+        out.push(kind);
+        out.push(u8::from(last));
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.push(*packet_id);
+        out.push(0);
+        out.extend_from_slice(piece);
+        *packet_id = packet_id.wrapping_add(1);
+    }
+    out
+}
+
+/// A PRELOGIN option table and its data (MS-TDS §2.2.6.5): each option is a token, the
+/// offset of its data from the start of the message and its length (big-endian), then
+/// the terminator 0xFF, then the data in order.
+fn prelogin(options: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut table = Vec::new();
+    let mut data = Vec::new();
+    let head = options.len() * 5 + 1;
+    for (token, value) in options {
+        let off = u16::try_from(head + data.len()).expect("a short option table");
+        let len = u16::try_from(value.len()).expect("a short option");
+        table.push(*token);
+        table.extend_from_slice(&off.to_be_bytes());
+        table.extend_from_slice(&len.to_be_bytes());
+        data.extend_from_slice(value);
+    }
+    table.push(0xff);
+    table.extend_from_slice(&data);
+    table
+}
+
+/// The client's PRELOGIN, laid out as MS-TDS §4.1's sample: VERSION 9.0.0.0 sub-build 0,
+/// ENCRYPTION 0x01 (ENCRYPT_ON: the application asks for TLS), INSTOPT "" (0x00),
+/// THREADID 0, MARS 0 (off).
+pub fn prelogin_request() -> Vec<u8> {
+    prelogin(&[
+        (0x00, &[9, 0, 0, 0, 0, 0]),
+        (0x01, &[0x01]),
+        (0x02, &[0x00]),
+        (0x03, &[0, 0, 0, 0]),
+        (0x04, &[0x00]),
+    ])
+}
+
+/// The server's PRELOGIN response: VERSION 15.0.2000 sub-build 0 (SQL Server 2019 RTM,
+/// 15.0.2000.5), ENCRYPTION 0x01 (ENCRYPT_ON), INSTOPT 0x00, MARS 0; THREADID, the
+/// client application's thread id (MS-TDS §2.2.6.5), is left out.
+pub fn prelogin_response() -> Vec<u8> {
+    let [hi, lo] = 2000u16.to_be_bytes();
+    prelogin(&[
+        (0x00, &[15, 0, hi, lo, 0, 0]),
+        (0x01, &[0x01]),
+        (0x02, &[0x00]),
+        (0x04, &[0x00]),
+    ])
 }
 
 /// An Ethernet II frame with an IPv4 header and a TCP segment.
@@ -294,36 +445,47 @@ pub fn capture(runs: &[Run], server_port: u16) -> Vec<u8> {
 
 /// A capture of fleet connections (records with their `wire`), the i-th on client
 /// 10.0.0.1 port 49152+i to the server's port `server_port(record)` (past 16384 connections the next client
-/// address); records without a wire are skipped.
+/// address); records without a wire are skipped. TLS directly over TCP.
 pub fn capture_records(
     records: &[crate::net::ConnRecord],
     server_port: impl Fn(&crate::net::ConnRecord) -> u16,
 ) -> Vec<u8> {
+    capture_records_over(records, |r| (server_port(r), AppProtocol::Tls))
+}
+
+/// [`capture_records`] with each connection's server port and the application protocol
+/// carrying its TLS.
+pub fn capture_records_over(
+    records: &[crate::net::ConnRecord],
+    server: impl Fn(&crate::net::ConnRecord) -> (u16, AppProtocol),
+) -> Vec<u8> {
     let mut w = PcapWriter::new();
     for (i, r) in records.iter().enumerate() {
         if let Some(wire) = &r.wire {
+            let (port, app) = server(r);
             // 16384 ports per client address, then the next address (10.1.b.1 for block b).
             let (block, slot) = (i / 16384, i % 16384);
-            let mut ends = Endpoints::nth(slot, server_port(r));
+            let mut ends = Endpoints::nth(slot, port);
             if block > 0 {
                 let [.., hi, lo] = block.to_be_bytes();
                 ends.client_ip = [10, 1 + hi, lo, 1];
             }
-            w.add_connection(wire, ends);
+            w.add_connection_over(wire, ends, app);
         }
     }
     w.into_bytes()
 }
 
-/// [`capture_records`] of a fleet's run: each connection to its server's port in `fleet`
-/// (443 for a server the fleet does not name).
+/// [`capture_records_over`] of a fleet's run: each connection to its server's port in
+/// `fleet`, framed in the server's `app_protocol` (443 and TLS for a server the fleet does
+/// not name).
 pub fn capture_fleet(fleet: &crate::net::Fleet, records: &[crate::net::ConnRecord]) -> Vec<u8> {
-    capture_records(records, |r| {
+    capture_records_over(records, |r| {
         fleet
             .servers
             .iter()
             .find(|s| s.label == r.server)
-            .map_or(443, |s| s.port)
+            .map_or((443, AppProtocol::Tls), |s| (s.port, s.app_protocol))
     })
 }
 

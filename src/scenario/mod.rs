@@ -73,6 +73,9 @@ struct RawServer {
     ftps: Option<Spanned<bool>>,
     /// The listen backlog of each port ([`ServerSpec::backlog`]).
     backlog: Option<Spanned<u32>>,
+    /// The application protocol carrying TLS: "tls" (default) or "tds" (SQL Server); only
+    /// captures show it ([`crate::net::AppProtocol`]).
+    app_protocol: Option<crate::net::AppProtocol>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -463,6 +466,7 @@ impl Scenario {
                     .backlog
                     .as_ref()
                     .map_or(crate::net::DEFAULT_BACKLOG, |b| *b.get_ref()),
+                app_protocol: s.app_protocol.unwrap_or_default(),
             });
         }
 
