@@ -307,8 +307,11 @@ impl Connection {
     /// Moves this side's report out (the connection keeps an empty one); for callers done
     /// with the connection.
     pub fn take_report(&mut self) -> LocalReport {
-        let side = self.common.report.side;
-        std::mem::replace(&mut self.common.report, LocalReport::new(side))
+        let blank = LocalReport {
+            stack: self.common.report.stack,
+            ..LocalReport::new(self.common.report.side)
+        };
+        std::mem::replace(&mut self.common.report, blank)
     }
 
     /// The report so far (final once the connection is connected or closed).
@@ -688,6 +691,10 @@ impl Connection {
 
 impl Common {
     fn new(side: Side, profile: Arc<Profile>, rng: ChaCha20Rng, now: Millis) -> Common {
+        let report = LocalReport {
+            stack: profile.stack,
+            ..LocalReport::new(side)
+        };
         Common {
             side,
             profile,
@@ -716,7 +723,7 @@ impl Common {
             summaries: true,
             outbox: VecDeque::new(),
             received_app_data: Vec::new(),
-            report: LocalReport::new(side),
+            report,
             timers: Timers::default(),
         }
     }

@@ -437,6 +437,9 @@ pub struct LocalReport {
     pub closed_with: Option<CloseKind>,
     /// How the peer closed, when it closed first.
     pub peer_closed: Option<CloseKind>,
+    /// This side's implementation (its profile's `stack`): the vocabulary of its report.
+    #[serde(default)]
+    pub stack: crate::profile::Stack,
     pub truth: Truth,
 }
 
@@ -454,6 +457,7 @@ impl LocalReport {
             alert_received: None,
             closed_with: None,
             peer_closed: None,
+            stack: crate::profile::Stack::Generic,
             truth: Truth::default(),
         }
     }
@@ -516,6 +520,14 @@ impl Outcome {
 }
 
 /// The alert a side sends for a local error (RFC 5246 §7.2.2).
+impl LocalError {
+    /// The fatal alert RFC 5246 names for this error (what this side sends, unless its
+    /// profile closes without an alert).
+    pub fn alert(&self) -> AlertDescription {
+        alert_for(self)
+    }
+}
+
 pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
     use AlertDescription as A;
     match err {

@@ -119,9 +119,19 @@ pub(super) fn records(
         .client
         .into_iter()
         .map(|(meta, creport, cr, cwire)| {
-            let (sreport, reply, swire) = server
-                .remove(&cr)
-                .unwrap_or_else(|| (LocalReport::new(Side::Server), None, Vec::new()));
+            // A server that never saw this ClientHello still speaks its stack's words.
+            let (sreport, reply, swire) = server.remove(&cr).unwrap_or_else(|| {
+                let stack = fleet
+                    .servers
+                    .iter()
+                    .find(|s| server_key(&s.host, s.port) == meta.server)
+                    .map_or(crate::profile::Stack::Generic, |s| s.profile.stack);
+                let report = LocalReport {
+                    stack,
+                    ..LocalReport::new(Side::Server)
+                };
+                (report, None, Vec::new())
+            });
             let wire = fleet.record.then(|| {
                 let mut w: Vec<_> = cwire.into_iter().chain(swire).collect();
                 w.sort_by_key(|e| e.time_ms);

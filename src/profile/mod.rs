@@ -13,6 +13,7 @@ pub(crate) mod file;
 pub(crate) mod overlay;
 mod pair;
 pub(crate) mod registry;
+mod stack;
 pub(crate) mod text;
 pub(crate) mod validate;
 
@@ -24,6 +25,7 @@ pub use overlay::{
     OverlayKind,
 };
 pub use pair::PairSetup;
+pub use stack::Stack;
 
 pub use cipher_order::{parse_cipher_order, CipherOrder};
 pub use registry::{
@@ -138,6 +140,9 @@ pub struct Profile {
     pub name: String,
     /// One line for listings.
     pub summary: String,
+    /// The implementation whose words the failure report uses (Schannel events for
+    /// Windows, OpenSSL reasons, Java exceptions …); decides nothing in the handshake.
+    pub stack: Stack,
 
     // ---- versions ----
     /// Versions enabled as a client (Schannel `Protocols\…\Client\Enabled`).
@@ -300,6 +305,7 @@ impl Default for Profile {
         Profile {
             name: "rfc-strict".into(),
             summary: "RFC-compliant TLS 1.2 peer (OpenSSL 3-like)".into(),
+            stack: Stack::Generic,
             client_versions: vec![TlsVersion::Tls12],
             server_versions: vec![TlsVersion::Tls12],
             client_suites: suites.clone(),

@@ -8,10 +8,11 @@
 
 use super::explain::side_view;
 use super::ladder::ladder;
+use super::words::vendor_texts;
 use crate::crypto::to_hex;
-use crate::engine::{Mechanism, Outcome, Pair, Run, Secret, Side};
+use crate::engine::{LocalReport, Mechanism, Outcome, Pair, Run, Secret, Side};
 use crate::profile::builtin::builtin;
-use crate::profile::{load, EmsResumption, Profile};
+use crate::profile::{load, EmsResumption, Profile, Stack};
 use crate::wire::{suite_by_name, AlertDescription};
 use std::fmt::Write as _;
 
@@ -175,6 +176,32 @@ fn views(n: &mut dyn Narrator, o: &Outcome) {
     ));
 }
 
+/// The same two reports in each stack's words (`report::words`): what an administrator of
+/// a Windows, OpenSSL, Java, GnuTLS, NSS peer or of curl would read for this failure.
+fn vocabularies(n: &mut dyn Narrator, o: &Outcome) {
+    n.say("The test profiles above speak only the RFC's words. The same two reports, as the administrator of each real stack would read them (each text's source is in src/report/words/):");
+    let mut t = String::new();
+    for stack in Stack::ALL.into_iter().filter(|s| *s != Stack::Generic) {
+        for r in [&o.client, &o.server] {
+            let r = LocalReport { stack, ..r.clone() };
+            let texts = vendor_texts(&r)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            if !texts.is_empty() {
+                let head = format!("{} {}:", stack, r.side.name());
+                let _ = writeln!(
+                    t,
+                    "{head:<20} {}",
+                    wrap(&texts, 72).replace('\n', "\n                     ")
+                );
+            }
+        }
+    }
+    n.block(&t);
+}
+
 // ---------------------------------------------------------------- dhe-leading-zero
 
 fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String> {
@@ -257,6 +284,7 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
         o.explanation
     ));
     views(n, o);
+    vocabularies(n, o);
     n.pause();
 
     n.heading(&format!("{connections} connections"));
@@ -450,14 +478,24 @@ fn message_limit(n: &mut dyn Narrator) -> Result<(), String> {
         "Schannel caps the size of a handshake message it will reassemble: MessageLimitClient 0x8000 (32768) bytes by default. A server with a long certificate chain ({} certificates, {chain} bytes of certificates) sends a Certificate message bigger than that, split across records:",
         server.cert_chain.len()
     ));
-    let run = Pair::new(prof("schannel-message-limits")?, server, 7).connect();
+    // The test profile has Schannel's limits; the demo's client stands for a Windows
+    // client, so it speaks Schannel's words.
+    let windows_client = Profile {
+        stack: Stack::Schannel,
+        ..prof("schannel-message-limits")?
+    };
+    let run = Pair::new(windows_client, server, 7).connect();
     n.block(&ladder(&run.wire, &run.outcome));
     views(n, &run.outcome);
     n.pause();
     let mut s = prof("rfc-strict")?;
     s.max_fragment = 1000;
     n.say("With MessageLimit 0, \"fragmented messages are not processed and will cause the TLS handshake to fail\": any handshake message split across records fails, however small. Here the server writes records of at most 1000 bytes:");
-    let run = Pair::new(prof("message-limit-0")?, s, 7).connect();
+    let windows_client = Profile {
+        stack: Stack::Schannel,
+        ..prof("message-limit-0")?
+    };
+    let run = Pair::new(windows_client, s, 7).connect();
     n.block(&ladder(&run.wire, &run.outcome));
     views(n, &run.outcome);
     Ok(())
@@ -470,6 +508,8 @@ fn no_shared_cipher(n: &mut dyn Narrator) -> Result<(), String> {
     let mut client = prof("rfc-strict")?;
     let suite = suite_by_name("DHE-RSA-AES128-SHA").ok_or("unknown suite DHE-RSA-AES128-SHA")?;
     client.client_suites = vec![suite.suite];
+    // The client is the curl command line tool (on OpenSSL 3): it speaks curl's words.
+    client.stack = Stack::Curl;
     n.say(&format!(
         "`curl --cipher DHE-RSA-AES128-SHA https://…` offers one suite, {} (0x{:04X}), to a load balancer with the AWS policy ELBSecurityPolicy-TLS-1-2-2017-01, which accepts no DHE suite:",
         suite.iana, suite.suite.0
@@ -481,7 +521,7 @@ fn no_shared_cipher(n: &mut dyn Narrator) -> Result<(), String> {
     if let Some(a) = o.alert {
         let name = a.name();
         n.say(&format!(
-            "The {} answers the ClientHello with a fatal alert {}, {name}. OpenSSL (curl) prints it as \"sslv3 alert {}\"; a Windows client maps it to {}.",
+            "The {} answers the ClientHello with a fatal alert {}, {name}. curl shows OpenSSL's reason for it, \"sslv3 alert {}\", and exits with code 35 (CURLE_SSL_CONNECT_ERROR). A Windows client in curl's place would log Schannel event 36887 and get {}.",
             o.detected_by.map(Side::name).unwrap_or("-"),
             a.to_u8(),
             name.replace('_', " "),

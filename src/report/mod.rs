@@ -11,6 +11,7 @@ pub mod output;
 pub mod pcap;
 pub mod plot;
 pub mod profiles;
+pub mod words;
 
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};

@@ -1,0 +1,83 @@
+//! Java (SunJSSE): the `javax.net.ssl` exception the application catches, as JDK 17
+//! throws it. Sources: openjdk/jdk `sun/security/ssl/Alert.java` (exception class per
+//! alert: handshake-only alerts give `SSLHandshakeException`, unexpected_message
+//! `SSLProtocolException`, others `SSLException`; "Received fatal alert: NAME"),
+//! `SSLTransport.java` (a failed AEAD tag is bad_record_mac with the cipher's message, a bad
+//! CBC MAC during the handshake is handshake_failure), `SSLCipher.java` ("bad record MAC"),
+//! `Finished.java`, `SSLSocketImpl.java`, `SSLSocketInputRecord.java`; the strings were
+//! checked in the JDK 17.0.15 module image (`jimage extract`, `javap -c`).
+
+use super::{error_of, Ctx, Seen, VendorText};
+use crate::engine::{CloseKind, LocalError, Side};
+use crate::wire::AlertDescription;
+
+const ALERT: &str = "openjdk/jdk src/java.base/share/classes/sun/security/ssl/Alert.java (AlertConsumer: \"Received fatal alert: \" + description; createSSLException picks the class from the alert's handshakeOnly flag)";
+const RECORD: &str = "openjdk/jdk sun/security/ssl/SSLTransport.java (AEADBadTagException -> bad_record_mac; BadPaddingException during a handshake -> handshake_failure), com/sun/crypto/provider/GaloisCounterMode.java (\"Tag mismatch!\" in JDK 17), sun/security/ssl/SSLCipher.java (\"bad record MAC\")";
+const FINISHED: &str =
+    "openjdk/jdk sun/security/ssl/Finished.java: \"The Finished message cannot be verified.\"";
+const NO_SUITE: &str = "openjdk/jdk sun/security/ssl/ServerHello.java (T12ServerHelloProducer.chooseCipherSuite): \"no cipher suites in common\"";
+const DH: &str = "openjdk/jdk sun/security/ssl/DHServerKeyExchange.java: \"DH ServerKeyExchange does not comply to algorithm constraints\" (jdk.tls.disabledAlgorithms DH keySize < 1024)";
+const SIZE: &str = "openjdk/jdk sun/security/ssl/SSLSocketInputRecord.java: \"The size of the handshake message (N) exceeds the maximum allowed size (M)\" (jdk.tls.maxHandshakeMessageSize)";
+const CLOSED: &str = "openjdk/jdk sun/security/ssl/SSLSocketImpl.java: an EOF during the handshake is \"Remote host terminated the handshake\"; a reset is java.net.SocketException \"Connection reset\" (java.net socket I/O)";
+
+/// `Alert.handshakeOnly` of Alert.java.
+fn handshake_only(a: AlertDescription) -> bool {
+    (40..=71).contains(&a.to_u8()) || a.to_u8() == 100 || a.to_u8() >= 109
+}
+
+fn class_for(a: AlertDescription) -> &'static str {
+    if a == AlertDescription::UnexpectedMessage {
+        "javax.net.ssl.SSLProtocolException"
+    } else if handshake_only(a) {
+        "javax.net.ssl.SSLHandshakeException"
+    } else {
+        "javax.net.ssl.SSLException"
+    }
+}
+
+pub(super) fn words(seen: &Seen, ctx: &Ctx) -> Vec<VendorText> {
+    let (text, source) = match seen {
+        Seen::ReceivedAlert(a) => (
+            format!("{}: Received fatal alert: {}", class_for(*a), a.name()),
+            ALERT,
+        ),
+        Seen::SentAlert { .. } | Seen::ClosedSilently { .. } => match error_of(seen) {
+            Some(LocalError::BadRecordMac) => {
+                if ctx.suite.is_some_and(|s| s.contains("GCM")) {
+                    ("javax.net.ssl.SSLException: Tag mismatch!".to_string(), RECORD)
+                } else {
+                    (
+                        "javax.net.ssl.SSLHandshakeException: bad record MAC (JSSE sends handshake_failure for it during a handshake)"
+                            .to_string(),
+                        RECORD,
+                    )
+                }
+            }
+            Some(LocalError::FinishedMismatch) => (
+                "javax.net.ssl.SSLHandshakeException: The Finished message cannot be verified."
+                    .into(),
+                FINISHED,
+            ),
+            Some(LocalError::NoSharedCipher) if ctx.side == Side::Server => (
+                "javax.net.ssl.SSLHandshakeException: no cipher suites in common".into(),
+                NO_SUITE,
+            ),
+            Some(LocalError::DhGroupTooSmall { .. }) => (
+                "javax.net.ssl.SSLHandshakeException: DH ServerKeyExchange does not comply to algorithm constraints".into(),
+                DH,
+            ),
+            Some(LocalError::MessageTooLarge { len, limit, .. }) => (
+                format!("javax.net.ssl.SSLProtocolException: The size of the handshake message ({len}) exceeds the maximum allowed size ({limit})"),
+                SIZE,
+            ),
+            _ => return Vec::new(),
+        },
+        Seen::PeerClosed(CloseKind::Fin) => (
+            "javax.net.ssl.SSLHandshakeException: Remote host terminated the handshake".into(),
+            CLOSED,
+        ),
+        Seen::PeerClosed(CloseKind::Rst) => ("java.net.SocketException: Connection reset".into(), CLOSED),
+        Seen::TimedOut => return Vec::new(),
+    };
+    vec![ctx.text("Java", format!("\"{text}\""), source)]
+}
