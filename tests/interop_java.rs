@@ -101,21 +101,21 @@ fn client_dhe_ecdhe_ems_on_and_off() {
     if java().is_none() {
         return;
     }
-    // DHE256 is covered by the M1 tests (one JVM per case: kept short).
-    for suite in [DHE128, ECDHE128] {
-        for (serv_ems, prof, ems) in [
-            (true, "rfc-strict", true),
-            (false, "rfc-strict", false),
-            (true, "no-ems", false),
-        ] {
-            let prop = format!("-Djdk.tls.useExtendedMasterSecret={serv_ems}");
-            let s = java_server(&[GROUPS, &prop], suite);
-            let v = connect(&s.addr(), profile(prof, suite), 2, false, 7, false);
-            for o in &v {
-                assert!(o.ok(), "{suite} {prof}: {o:#?}\n{}", s.output());
-                assert_eq!(o.suite.as_deref(), Some(suite));
-                assert_eq!(o.ems, ems, "{suite} {prof} server ems {serv_ems}");
-                assert_eq!(o.app_received, "tlsim bridge ping\n");
+    // One JVM per server EMS setting, enabling all three suites; the tlsim client offers
+    // one suite at a time.
+    for serv_ems in [true, false] {
+        let prop = format!("-Djdk.tls.useExtendedMasterSecret={serv_ems}");
+        let all = format!("{DHE128},{DHE256},{ECDHE128}");
+        let s = java_server(&[GROUPS, &prop], &all);
+        for suite in [DHE128, DHE256, ECDHE128] {
+            for (prof, ems) in [("rfc-strict", serv_ems), ("no-ems", false)] {
+                let v = connect(&s.addr(), profile(prof, suite), 2, false, 7, false);
+                for o in &v {
+                    assert!(o.ok(), "{suite} {prof}: {o:#?}\n{}", s.output());
+                    assert_eq!(o.suite.as_deref(), Some(suite));
+                    assert_eq!(o.ems, ems, "{suite} {prof} server ems {serv_ems}");
+                    assert_eq!(o.app_received, "tlsim bridge ping\n");
+                }
             }
         }
     }
@@ -131,6 +131,8 @@ fn client_resumption_session_id_and_ticket() {
         return;
     }
     for tickets in [true, false] {
+        // One JVM per (tickets, EMS) server.
+        let mut servers = std::collections::BTreeMap::new();
         for (serv_ems, prof, legacy, want) in [
             (true, "rfc-strict", false, ["full", "resumed", "resumed"]),
             (
@@ -141,9 +143,11 @@ fn client_resumption_session_id_and_ticket() {
             ),
             (false, "no-ems", true, ["full", "resumed", "resumed"]),
         ] {
-            let t = format!("-Djdk.tls.server.enableSessionTicketExtension={tickets}");
-            let e = format!("-Djdk.tls.useExtendedMasterSecret={serv_ems}");
-            let s = java_server(&[GROUPS, &t, &e], DHE128);
+            let s = servers.entry(serv_ems).or_insert_with(|| {
+                let t = format!("-Djdk.tls.server.enableSessionTicketExtension={tickets}");
+                let e = format!("-Djdk.tls.useExtendedMasterSecret={serv_ems}");
+                java_server(&[GROUPS, &t, &e], DHE128)
+            });
             let mut p = profile(prof, DHE128);
             if legacy {
                 p.ems_resumption = tlsim::profile::EmsResumption::Legacy;
