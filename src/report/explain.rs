@@ -57,12 +57,8 @@ pub fn both_views(r: &ConnRecord) -> [String; 2] {
         // M6: the TLS handshake succeeded; the refusal is an FTP reply on the control
         // connection, the same words whatever the TLS stacks (KB4528489 item 3).
         server = format!("completed the TLS handshake on the data connection, then replied \"{reply}\" on the control connection and closed it");
-        if !r
-            .outcome
-            .client
-            .alert_received
-            .is_some_and(|a| a != AlertDescription::CloseNotify)
-        {
+        let client_alert = r.outcome.client.alert_received;
+        if client_alert.is_none_or(|a| a == AlertDescription::CloseNotify) {
             client = format!("the FTP client received \"{reply}\" on the control connection; its TLS handshake succeeded, so no TLS error or event is logged");
         }
     }

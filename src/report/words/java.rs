@@ -5,7 +5,10 @@
 //! `SSLTransport.java` (a failed AEAD tag is bad_record_mac with the cipher's message, a bad
 //! CBC MAC during the handshake is handshake_failure), `SSLCipher.java` ("bad record MAC"),
 //! `Finished.java`, `SSLSocketImpl.java`, `SSLSocketInputRecord.java`; the strings were
-//! checked in the JDK 17.0.15 module image (`jimage extract`, `javap -c`).
+//! checked in the JDK 17.0.15 module image (`jimage extract`, `javap -c`). Seen on 127.0.0.1
+//! with a JDK 17 client: "javax.net.ssl.SSLHandshakeException: Received fatal alert:
+//! handshake_failure" (from `openssl s_server`), "…: Remote host terminated the handshake"
+//! (listener closes, FIN) and "java.net.SocketException: Connection reset" (RST).
 
 use super::{error_of, Ctx, Seen, VendorText};
 use crate::engine::{CloseKind, LocalError, Side};

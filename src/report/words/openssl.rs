@@ -8,6 +8,13 @@
 //! number, with "SSL alert number N" added (ssl/record/rec_layer_s3.c). The function codes
 //! are given only where the full line is well attested (1408F119, 14094xxx, 1408A0C1 /
 //! 1417A0C1); otherwise the 1.x text is the reason alone.
+//!
+//! The 3.x line is `ERR_error_string_n` with the error data appended, as servers log it
+//! (nginx's "SSL_do_handshake() failed (SSL: …)"); `ERR_print_errors` (what `openssl
+//! s_client` / `s_server` print) adds the function, file and line, e.g. seen on 127.0.0.1
+//! with OpenSSL 3.0.19: `error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake
+//! failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40` (client) and
+//! `error:0A0000C1:SSL routines:tls_post_process_client_hello:no shared cipher:…` (server).
 
 use super::{error_of, Ctx, Seen, VendorText};
 use crate::engine::{CloseKind, LocalError};

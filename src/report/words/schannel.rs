@@ -19,7 +19,9 @@ const EV36874: &str = "Microsoft Learn \"Connection to linked server failed\" (S
 const SEC_E_ALGORITHM_MISMATCH: &str = "winerror.h SEC_E_ALGORITHM_MISMATCH (0x80090331): \"The client and server cannot communicate, because they do not possess a common algorithm.\"";
 
 /// The SSPI status a Windows peer reports for an alert (Microsoft Learn "Schannel error
-/// codes for TLS and SSL alerts"; 0x8009030F is SEC_E_MESSAGE_ALTERED in winerror.h).
+/// codes for TLS and SSL alerts"; 0x8009030F is SEC_E_MESSAGE_ALTERED in winerror.h, the
+/// HRESULT -2146893041 of the windows-sys `SEC_E_MESSAGE_ALTERED` constant, "The message has
+/// been altered" in Microsoft Learn's VerifySignature (sspi.h) page).
 pub fn sec_e_for_alert(alert: AlertDescription) -> &'static str {
     use AlertDescription as A;
     match alert {
