@@ -165,19 +165,25 @@ fn bridge_client_refuses_unsolicited_extension_on_the_wire() {
 }
 
 /// A client profile that bridge mode cannot run is refused before any connection: here
-/// only a CBC suite (bridge mode runs (EC)DHE_RSA AES-GCM only).
+/// only a 3DES suite (bridge mode runs RSA and (EC)DHE_RSA with AES-GCM or AES-CBC only).
 #[test]
 fn bridge_connect_refuses_an_empty_suite_list_before_connecting() {
     // Nothing listens here; the error must come before any connection attempt.
     let mut p = prof("rfc-strict");
-    p.client_suites = vec![suite_by_name("TLS_RSA_WITH_AES_128_CBC_SHA").unwrap().suite];
+    p.client_suites = vec![
+        suite_by_name("TLS_RSA_WITH_3DES_EDE_CBC_SHA")
+            .unwrap()
+            .suite,
+    ];
     let e =
         bridge::connect("127.0.0.1:9", p, &bridge::ConnectOptions::default(), |_| {}).unwrap_err();
     assert!(e.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), "{e}");
 
-    // A TLS 1.0-only client has GCM suites (TLS 1.2 only) that it would not offer.
+    // A TLS 1.0-only client with only GCM suites (TLS 1.2 only), which it would not offer.
     let mut p = prof("rfc-strict");
     p.client_versions = vec![tlsim::profile::TlsVersion::Tls10];
+    p.client_suites
+        .retain(|s| tlsim::wire::suite_info(*s).is_some_and(|i| i.tls12_only));
     let e =
         bridge::connect("127.0.0.1:9", p, &bridge::ConnectOptions::default(), |_| {}).unwrap_err();
     assert!(e.to_lowercase().contains("suite"), "{e}");

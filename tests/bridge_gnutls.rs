@@ -118,7 +118,11 @@ fn cases() -> Vec<Case> {
         for (suite, kx, cipher) in [
             ("TLS_RSA_WITH_AES_128_CBC_SHA", "RSA", "AES-128-CBC"),
             ("TLS_DHE_RSA_WITH_AES_256_CBC_SHA", "DHE-RSA", "AES-256-CBC"),
-            ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA", "AES-128-CBC"),
+            (
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                "ECDHE-RSA",
+                "AES-128-CBC",
+            ),
         ] {
             v.push(Case {
                 version,
@@ -131,10 +135,30 @@ fn cases() -> Vec<Case> {
         }
     }
     for (suite, kx, cipher, mac) in [
-        ("TLS_RSA_WITH_AES_256_CBC_SHA256", "RSA", "AES-256-CBC", "SHA256"),
-        ("TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", "DHE-RSA", "AES-128-CBC", "SHA256"),
-        ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "ECDHE-RSA", "AES-256-CBC", "SHA384"),
-        ("TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES-128-GCM", "AEAD"),
+        (
+            "TLS_RSA_WITH_AES_256_CBC_SHA256",
+            "RSA",
+            "AES-256-CBC",
+            "SHA256",
+        ),
+        (
+            "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
+            "DHE-RSA",
+            "AES-128-CBC",
+            "SHA256",
+        ),
+        (
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+            "ECDHE-RSA",
+            "AES-256-CBC",
+            "SHA384",
+        ),
+        (
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "RSA",
+            "AES-128-GCM",
+            "AEAD",
+        ),
     ] {
         v.push(Case {
             version: TlsVersion::Tls12,
@@ -338,14 +362,23 @@ fn client_auth_both_ways_vs_gnutls() {
     for c in picks {
         let s = GServ::start(
             &c.priority(),
-            &["--require-client-cert", "--verify-client-cert", "--x509cafile", &ca],
+            &[
+                "--require-client-cert",
+                "--verify-client-cert",
+                "--x509cafile",
+                &ca,
+            ],
         );
         let v = connect(&s, c.profile(), 1);
         assert!(v[0].ok(), "{c:?}: {:#?}\n{}", v[0], s.output());
         let mut p = c.profile();
         p.client_cert = false;
         let v = connect(&s, p, 1);
-        assert!(!v[0].ok(), "{c:?}: no certificate, yet accepted: {:#?}", v[0]);
+        assert!(
+            !v[0].ok(),
+            "{c:?}: no certificate, yet accepted: {:#?}",
+            v[0]
+        );
         // GnuTLS refuses it (its alert, or a closed socket as tlsim sends its flight):
         // tlsim itself found nothing wrong.
         assert_eq!(v[0].local.error, None, "{:#?}", v[0]);

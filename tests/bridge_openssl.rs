@@ -741,11 +741,22 @@ const CBC_SHA1: [(&str, &str); 4] = [
 ];
 const CBC_TLS12: [(&str, &str); 3] = [
     ("AES128-SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA256"),
-    ("DHE-RSA-AES256-SHA256", "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"),
-    ("ECDHE-RSA-AES256-SHA384", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    (
+        "DHE-RSA-AES256-SHA256",
+        "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
+    ),
+    (
+        "ECDHE-RSA-AES256-SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+    ),
 ];
 
-fn cbc_cases() -> Vec<(TlsVersion, &'static str, &'static str, (&'static str, &'static str))> {
+fn cbc_cases() -> Vec<(
+    TlsVersion,
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+)> {
     let mut v = Vec::new();
     for (ver, flag, name) in VERSIONS {
         for c in CBC_SHA1 {
@@ -865,8 +876,18 @@ fn client_auth_against_s_server_verify() {
             ECDHE128.1,
             &["-client_sigalgs", "rsa_pss_rsae_sha256"],
         ),
-        (TlsVersion::Tls12, "-tls1_2", "TLS_RSA_WITH_AES_128_CBC_SHA", &[]),
-        (TlsVersion::Tls10, "-tls1", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", &[]),
+        (
+            TlsVersion::Tls12,
+            "-tls1_2",
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            &[],
+        ),
+        (
+            TlsVersion::Tls10,
+            "-tls1",
+            "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+            &[],
+        ),
     ];
     for (ver, flag, suite, extra) in cases {
         // Optional (`-verify 1`): without a certificate, then with the bundled one (the
@@ -915,7 +936,12 @@ fn client_auth_against_s_server_verify() {
         args.extend_from_slice(extra);
         let s = SServer::start_v(flag, &args);
         let v = connect(&s, profile_v(ver, suite), 1, false, 4, false);
-        assert!(v[0].ok(), "cert {suite} {extra:?}: {:#?}\n{}", v[0], s.output());
+        assert!(
+            v[0].ok(),
+            "cert {suite} {extra:?}: {:#?}\n{}",
+            v[0],
+            s.output()
+        );
         assert!(
             s.output().contains("CN = tlsim-test-client"),
             "{}",
@@ -938,8 +964,18 @@ fn server_client_auth_against_s_client() {
     let (cert, key) = (data("client-cert.pem"), data("client-key.pem"));
     for (ver, flag, suite, ossl) in [
         (TlsVersion::Tls12, "-tls1_2", ECDHE128.1, ECDHE128.0),
-        (TlsVersion::Tls11, "-tls1_1", "TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"),
-        (TlsVersion::Tls10, "-tls1", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", "DHE-RSA-AES128-SHA"),
+        (
+            TlsVersion::Tls11,
+            "-tls1_1",
+            "TLS_RSA_WITH_AES_256_CBC_SHA",
+            "AES256-SHA",
+        ),
+        (
+            TlsVersion::Tls10,
+            "-tls1",
+            "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+            "DHE-RSA-AES128-SHA",
+        ),
     ] {
         let mut p = profile_v(ver, suite);
         p.request_client_cert = true;

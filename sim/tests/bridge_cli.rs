@@ -189,7 +189,7 @@ fn connect_refuses_a_suite_bridge_mode_cannot_run() {
             "connect",
             "127.0.0.1:9",
             "--suite",
-            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
         ])
         .output()
         .unwrap();

@@ -204,7 +204,14 @@ pub fn aes_cbc_decrypt(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
 
 /// The HMAC of a record with `hash`.
 fn mac_of(hash: MacHash, key: &[u8], seq: u64, ct: u8, ver: u16, data: &[u8], len: u16) -> Vec<u8> {
-    fn run<M: Mac + KeyInit>(key: &[u8], seq: u64, ct: u8, ver: u16, data: &[u8], len: u16) -> Vec<u8> {
+    fn run<M: Mac + KeyInit>(
+        key: &[u8],
+        seq: u64,
+        ct: u8,
+        ver: u16,
+        data: &[u8],
+        len: u16,
+    ) -> Vec<u8> {
         let mut m = <M as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
         mac_input(&mut m, seq, ct, ver, data, len);
         m.finalize().into_bytes().to_vec()
@@ -508,7 +515,8 @@ impl RecordProtector {
                     return Err(BadRecordMac);
                 }
                 let plain = aes_cbc_decrypt(key, &iv, ct);
-                let data = Self::cbc_unpad(*hash, mac_key, self.seq, content_type, version, &plain)?;
+                let data =
+                    Self::cbc_unpad(*hash, mac_key, self.seq, content_type, version, &plain)?;
                 if let Some(prev) = chain {
                     prev.copy_from_slice(&ct[ct.len() - BLOCK..]);
                 }
@@ -729,7 +737,9 @@ mod tests {
     /// (CBC-AES256.Encrypt), four blocks each, and back.
     #[test]
     fn aes_cbc_sp800_38a_vectors() {
-        let iv: [u8; 16] = unhex("000102030405060708090a0b0c0d0e0f").try_into().unwrap();
+        let iv: [u8; 16] = unhex("000102030405060708090a0b0c0d0e0f")
+            .try_into()
+            .unwrap();
         let p = unhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
         for (k, c) in [
             (
@@ -814,14 +824,26 @@ mod tests {
         assert_eq!(fresh().open(23, 0x0302, &forge(&plain)).unwrap(), b"data");
         let mut bad_pad_byte = plain.clone();
         bad_pad_byte[n - 2] ^= 1;
-        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_pad_byte)), Err(BadRecordMac));
+        assert_eq!(
+            fresh().open(23, 0x0302, &forge(&bad_pad_byte)),
+            Err(BadRecordMac)
+        );
         let mut bad_pad_len = plain.clone();
         bad_pad_len[n - 1] = 200;
-        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_pad_len)), Err(BadRecordMac));
+        assert_eq!(
+            fresh().open(23, 0x0302, &forge(&bad_pad_len)),
+            Err(BadRecordMac)
+        );
         let mut bad_mac = plain.clone();
         bad_mac[5] ^= 1;
-        assert_eq!(fresh().open(23, 0x0302, &forge(&bad_mac)), Err(BadRecordMac));
-        assert_eq!(fresh().open(23, 0x0302, &rec[..rec.len() - 1]), Err(BadRecordMac));
+        assert_eq!(
+            fresh().open(23, 0x0302, &forge(&bad_mac)),
+            Err(BadRecordMac)
+        );
+        assert_eq!(
+            fresh().open(23, 0x0302, &rec[..rec.len() - 1]),
+            Err(BadRecordMac)
+        );
         assert_eq!(fresh().open(23, 0x0302, &rec[..16]), Err(BadRecordMac));
         assert_eq!(fresh().open(23, 0x0302, &rec[..8]), Err(BadRecordMac));
         assert_eq!(fresh().open(22, 0x0302, &rec), Err(BadRecordMac));
@@ -829,7 +851,9 @@ mod tests {
         ahead.seq = 1;
         assert_eq!(ahead.open(23, 0x0302, &rec), Err(BadRecordMac));
         assert!(RecordProtector::aes_cbc(MacHash::Sha1, &[0; 20], &[0; 24], None).is_none());
-        assert!(RecordProtector::aes_cbc(MacHash::Sha1, &[0; 20], &[0; 16], Some(&[0; 8])).is_none());
+        assert!(
+            RecordProtector::aes_cbc(MacHash::Sha1, &[0; 20], &[0; 16], Some(&[0; 8])).is_none()
+        );
     }
 
     const MAC_KAT: &str = "452e3f6cf189ddeb12713c27eccc4f323917b1249c0ac50ba8765cc899231ecf";

@@ -49,7 +49,9 @@ pub fn read_sslv2_hello(buf: &[u8]) -> Result<Option<Sslv2Hello>, InvalidMessage
     let sid_len = usize::from(r.u16()?);
     let challenge_len = usize::from(r.u16()?);
     if spec_len == 0 || spec_len % 3 != 0 {
-        return Err(InvalidMessage::UnexpectedValue("SSL 2.0 cipher_spec_length"));
+        return Err(InvalidMessage::UnexpectedValue(
+            "SSL 2.0 cipher_spec_length",
+        ));
     }
     // E.2: session_id_length is 0 or 16 (SSL 2.0's), the challenge 16 to 32 bytes.
     if !matches!(sid_len, 0 | 16) || !(16..=32).contains(&challenge_len) {

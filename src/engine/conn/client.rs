@@ -317,7 +317,7 @@ impl ClientHs {
         if !c.crypto.suite_ok(info) {
             return Err(LocalError::IllegalParameter {
                 what: format!(
-                    "suite {} is not supported in bridge mode (only (EC)DHE_RSA AES-GCM)",
+                    "suite {} is not supported in bridge mode (only RSA and (EC)DHE_RSA with AES-GCM or AES-CBC)",
                     info.iana
                 ),
             });
@@ -507,9 +507,9 @@ impl ClientHs {
                 let mut rnd = [0u8; 46];
                 c.rng.fill_bytes(&mut rnd);
                 pms.extend_from_slice(&rnd);
-                let block = c
-                    .crypto
-                    .encrypt_premaster(self.server_key.as_ref(), &pms, &mut c.rng)?;
+                let block =
+                    c.crypto
+                        .encrypt_premaster(self.server_key.as_ref(), &pms, &mut c.rng)?;
                 (ClientKeyExchangePayload::Rsa(block), pms)
             }
             (ClientKx::None, _) => {
