@@ -108,9 +108,10 @@ impl Bench {
     pub fn intro(&self) -> String {
         format!(
             "tlsim bench: {} full DHE handshakes ({SUITE}, ffdhe2048, {}-bit exponents, OpenSSL \
-             3.0 profiles), one thread\nmodexp backend: {}\n",
+             3.0 profiles), one thread\nCPU: {}\nmodexp backend: {}\n",
             self.handshakes(),
             self.exp_bits,
+            cpu_line(),
             crypto::modexp_backend()
         )
     }
@@ -186,6 +187,32 @@ impl Bench {
             openssl,
         })
     }
+}
+
+/// The CPU's model name (the first `model name` of /proc/cpuinfo, where there is one) and
+/// whether the AVX-512 IFMA path is in use: the figures of `tlsim bench` depend on both
+/// (without IFMA the named groups' exponentiations take the libcrypto or num-bigint path).
+pub fn cpu_line() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| format!("unknown ({})", std::env::consts::ARCH));
+    #[cfg(target_arch = "x86_64")]
+    let ifma = crypto::ifma::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    let ifma = false;
+    let path = if ifma {
+        "AVX-512 IFMA: yes, used"
+    } else {
+        "AVX-512 IFMA: no (expect about half the handshake rate of an IFMA CPU)"
+    };
+    format!("{model}; {path}")
 }
 
 /// The share (%) of a probed run spent outside modular exponentiation.

@@ -101,7 +101,7 @@ pub fn study_html(
             .collect();
         let _ = writeln!(
             h,
-            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td></tr>",
+            "<tr class=\"cell{}\"><td class=\"num\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.6}</td><td class=\"num\">[{:.6}, {:.6}]</td><td class=\"num\">{}</td><td>{verdict}</td><td>{}</td></tr>",
             if c.failures > 0 { " fail" } else { "" },
             i + 1,
             escape(&c.client),
