@@ -328,9 +328,8 @@ fn drive(
     stop: Option<&AtomicBool>,
 ) -> Driven {
     let mut sent = Vec::new();
-    let (received, transport) = drive_loop(
-        stream, conn, state, clock, limits, script, stop, &mut sent,
-    );
+    let (received, transport) =
+        drive_loop(stream, conn, state, clock, limits, script, stop, &mut sent);
     Driven {
         received,
         sent,

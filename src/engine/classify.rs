@@ -78,9 +78,8 @@ pub fn classify(client: &LocalReport, server: &LocalReport, ctx: &Context<'_>) -
 fn pair(client: &LocalReport, server: &LocalReport) -> Verdict {
     // A side that completed its handshake and then found an error (a corrupted record, a
     // refused renegotiation) failed the connection too.
-    let failed = !(client.complete && server.complete)
-        || client.error.is_some()
-        || server.error.is_some();
+    let failed =
+        !(client.complete && server.complete) || client.error.is_some() || server.error.is_some();
     let detector = [client, server]
         .into_iter()
         .find(|r| {
@@ -140,7 +139,10 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
         .as_ref()
         .expect("diagnose is called with a side that has an error");
     if d.complete {
-        let (who, peer) = (format!("the {who}"), format!("the {}", d.side.peer().name()));
+        let (who, peer) = (
+            format!("the {who}"),
+            format!("the {}", d.side.peer().name()),
+        );
         return after_handshake(d, err, &who, &peer);
     }
     match err {
@@ -237,7 +239,12 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
 
 /// An error a side (`who`, its peer `peer`, as the explanation names them) found after its
 /// handshake completed.
-fn after_handshake(d: &LocalReport, err: &LocalError, who: &str, peer: &str) -> (Mechanism, String) {
+fn after_handshake(
+    d: &LocalReport,
+    err: &LocalError,
+    who: &str,
+    peer: &str,
+) -> (Mechanism, String) {
     match err {
         LocalError::RenegotiationRefused => (
             Mechanism::RenegotiationRefused,

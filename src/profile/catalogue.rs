@@ -753,22 +753,36 @@ mod tests {
         let cat = catalogue();
         let full = cat.resolve("win2016").unwrap();
         assert_eq!(full.profile.premaster_leading_zeros, LeadingZeros::Strip);
-        assert!(full.summary.contains("strips Z's zeros"), "{}", full.summary);
+        assert!(
+            full.summary.contains("strips Z's zeros"),
+            "{}",
+            full.summary
+        );
         assert!(!full.summary.contains("keeps"), "{}", full.summary);
         let old = cat.resolve("win2016@2019-10-08").unwrap();
         assert_eq!(old.profile.premaster_leading_zeros, LeadingZeros::Keep);
         assert!(old.summary.contains("keeps Z's zeros"), "{}", old.summary);
         assert!(old.summary.contains("KB4519998"), "{}", old.summary);
-        assert!(!old.summary.contains("KB4537806 OS build"), "{}", old.summary);
+        assert!(
+            !old.summary.contains("KB4537806 OS build"),
+            "{}",
+            old.summary
+        );
         assert_eq!(old.profile.summary, old.summary);
         let patched = cat.resolve("win2016@2020-03-01").unwrap();
         assert!(
-            patched.summary.contains("KB4537806 OS build 14393.3542: strips"),
+            patched
+                .summary
+                .contains("KB4537806 OS build 14393.3542: strips"),
             "{}",
             patched.summary
         );
         let rtm = cat.resolve("win2016@2016-08-02").unwrap();
-        assert!(rtm.summary.ends_with("none that change TLS"), "{}", rtm.summary);
+        assert!(
+            rtm.summary.ends_with("none that change TLS"),
+            "{}",
+            rtm.summary
+        );
     }
 
     #[test]

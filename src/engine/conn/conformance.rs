@@ -167,10 +167,7 @@ fn server_hello_echoes_ec_point_formats_only_when_offered() {
         let Some(HandshakePayload::ServerHello(sh)) = msgs.first().map(|m| &m.payload) else {
             panic!("no ServerHello: {msgs:?}");
         };
-        assert!(
-            suite_info(sh.suite).is_some_and(|i| i.is_ecdhe()),
-            "{sh:?}"
-        );
+        assert!(suite_info(sh.suite).is_some_and(|i| i.is_ecdhe()), "{sh:?}");
         assert_eq!(
             sh.has_ext(ExtensionType::EcPointFormats),
             offered,
@@ -201,7 +198,10 @@ fn corrupted_record_after_the_handshake_fails_the_connection_with_its_alert() {
         vec![2, AlertDescription::BadRecordMac.to_u8()]
     );
     assert!(is_fin(&out[1]), "the alert goes before the FIN: {out:?}");
-    assert_eq!(t.s.report().alert_sent, Some(AlertDescription::BadRecordMac));
+    assert_eq!(
+        t.s.report().alert_sent,
+        Some(AlertDescription::BadRecordMac)
+    );
     assert_eq!(t.s.report().at, Some(MessageKind::APPLICATION_DATA));
     // The client receives the alert: a fatal alert after the handshake is recorded.
     for tr in out {
@@ -229,9 +229,9 @@ fn corrupted_record_after_the_handshake_fails_the_connection_with_its_alert() {
 /// named `renegotiation-refused`.
 #[test]
 fn client_renegotiation_is_refused_per_the_server_knob() {
-    let hello = HandshakeMessage::new(HandshakePayload::ClientHello(fresh_client_hello(
-        profile(|_| {}),
-    )))
+    let hello = HandshakeMessage::new(HandshakePayload::ClientHello(fresh_client_hello(profile(
+        |_| {},
+    ))))
     .to_bytes();
 
     let mut t = Two::connected(|_| {});
@@ -268,7 +268,10 @@ fn client_renegotiation_is_refused_per_the_server_knob() {
     assert_eq!(o.mechanism, Some(Mechanism::RenegotiationRefused));
     assert_eq!(o.detected_by, Some(Side::Server));
     assert_eq!(o.alert, Some(AlertDescription::HandshakeFailure));
-    assert_eq!(o.at, Some(MessageKind::Handshake(HandshakeType::ClientHello)));
+    assert_eq!(
+        o.at,
+        Some(MessageKind::Handshake(HandshakeType::ClientHello))
+    );
 }
 
 /// A HelloRequest after the handshake (a server-initiated renegotiation), refused per the
@@ -316,13 +319,19 @@ fn records_longer_than_their_limit_are_a_fatal_record_overflow() {
         fragment: vec![1; MAX_FRAGMENT + 1],
     };
     s.handle_input(1, &big.to_bytes(), &mut st);
-    assert_eq!(s.report().alert_sent, Some(AlertDescription::RecordOverflow));
+    assert_eq!(
+        s.report().alert_sent,
+        Some(AlertDescription::RecordOverflow)
+    );
     // Exactly 2^14 is allowed: no record_overflow (the bytes are not a ClientHello).
     let mut s = Connection::server(p, rng_for(8, &[1]), 0);
     let mut ok = big.clone();
     ok.fragment.pop();
     s.handle_input(1, &ok.to_bytes(), &mut st);
-    assert_ne!(s.report().alert_sent, Some(AlertDescription::RecordOverflow));
+    assert_ne!(
+        s.report().alert_sent,
+        Some(AlertDescription::RecordOverflow)
+    );
 
     // Protected: 2^14 + 1 bytes of application data, sealed by the client.
     let mut t = Two::connected(|_| {});
@@ -399,14 +408,16 @@ fn at_names_the_awaited_message_when_the_peer_ends_the_handshake() {
     t.c.handle_close(30, CloseKind::Fin);
     assert_eq!(t.c.report().at, Some(MessageKind::CHANGE_CIPHER_SPEC));
     // The server, which never got the client's flight, times out waiting for it.
-    let mut s = Connection::server(profile(|_| {}), rng_for(9, &[1]), 0).with_timeouts(
-        Timeouts {
-            handshake: Some(5),
-            connection: None,
-        },
-    );
+    let mut s = Connection::server(profile(|_| {}), rng_for(9, &[1]), 0).with_timeouts(Timeouts {
+        handshake: Some(5),
+        connection: None,
+    });
     let mut st = PeerState::new(&mut rng_for(9, &[10]));
-    s.handle_input(1, &hello_record(fresh_client_hello(profile(|_| {}))), &mut st);
+    s.handle_input(
+        1,
+        &hello_record(fresh_client_hello(profile(|_| {}))),
+        &mut st,
+    );
     s.handle_timeout(5);
     assert_eq!(
         s.report().at,
