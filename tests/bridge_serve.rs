@@ -374,3 +374,64 @@ fn s_client_handshakes_within_2s_despite_200_idle_sockets() {
     assert!(o.ok(), "{o:#?}");
     assert_eq!(r.outcomes.len(), 201);
 }
+
+/// Issue 15, defects 2 and 6 on a socket: a real `openssl s_client` asks to renegotiate
+/// (its `R` command) after the handshake. tlsim's server (rfc-strict: renegotiation =
+/// "no-renegotiation-warning", as OpenSSL 3's own server) answers with a warning
+/// no_renegotiation alert that reaches the wire (s_client prints it); OpenSSL's client then
+/// ends the connection with fatal handshake_failure (40), which tlsim reports as a failure
+/// detected by the peer, not `ok`, with nothing sent as application data.
+#[test]
+#[cfg_attr(
+    tlsim_no_openssl,
+    ignore = "skipped: openssl not found (apt-get install openssl)"
+)]
+fn s_client_renegotiation_gets_a_no_renegotiation_warning() {
+    if openssl_missing() {
+        return;
+    }
+    let server = Server::start(
+        prof("rfc-strict"),
+        ServeOptions {
+            count: Some(1),
+            ..ServeOptions::default()
+        },
+    );
+    let mut child = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &server.addr.to_string(),
+            "-tls1_2",
+            "-msg",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // s_client reads its commands once the handshake is done; wait for the outcome.
+    let until = Instant::now() + Duration::from_secs(10);
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(b"R\n").unwrap();
+    while child.try_wait().unwrap().is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("RENEGOTIATING"), "{text}");
+    assert!(
+        text.contains("<<< TLS 1.2, Alert [length 0002], warning no_renegotiation"),
+        "{text}"
+    );
+    let r = server.stop();
+    let o = &r.outcomes[0];
+    assert!(!o.ok(), "{o:#?}");
+    assert_eq!(o.mechanism, Some(Mechanism::PeerAlert), "{o:#?}");
+    assert_eq!(o.alert_received.map(|a| a.to_u8()), Some(40), "{o:#?}");
+    assert!(o.local.complete, "{o:#?}");
+    assert_eq!(o.app_sent, "", "nothing was sent: {o:#?}");
+}

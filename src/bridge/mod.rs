@@ -120,7 +120,8 @@ pub struct BridgeOutcome {
     pub alert_received: Option<AlertDescription>,
     pub close: Option<Close>,
     pub explanation: String,
-    /// Application data sent and received after the handshake (lossy UTF-8).
+    /// Application data sent and received after the handshake (lossy UTF-8); empty when
+    /// none was (a failed handshake sends none).
     pub app_sent: String,
     pub app_received: String,
     /// Socket-level problem (timeout, connection refused), if any.
@@ -311,9 +312,16 @@ fn flush(stream: &mut TcpStream, conn: &mut Connection) -> Result<bool, String> 
     Ok(closed)
 }
 
+/// What [`drive`] moved: the application data received and sent, and the transport
+/// problem that ended it, if any.
+struct Driven {
+    received: Vec<u8>,
+    sent: Vec<u8>,
+    transport: Option<String>,
+}
+
 /// Drive one connection over `stream` until it ends, one of the engine's deadlines passes
-/// (its [`Timeouts`] from `limits`, running from now) or `stop` is set. Returns (application
-/// data received, transport problem).
+/// (its [`Timeouts`] from `limits`, running from now) or `stop` is set.
 fn drive(
     stream: &mut TcpStream,
     conn: &mut Connection,
@@ -322,6 +330,27 @@ fn drive(
     limits: &Limits,
     script: &AppScript,
     stop: Option<&AtomicBool>,
+) -> Driven {
+    let mut sent = Vec::new();
+    let (received, transport) =
+        drive_loop(stream, conn, state, clock, limits, script, stop, &mut sent);
+    Driven {
+        received,
+        sent,
+        transport,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn drive_loop(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    state: &Mutex<PeerState>,
+    clock: &Clock,
+    limits: &Limits,
+    script: &AppScript,
+    stop: Option<&AtomicBool>,
+    sent: &mut Vec<u8>,
 ) -> (Vec<u8>, Option<String>) {
     conn.restart_timers(clock.now());
     let _ = stream.set_read_timeout(Some(limits.io_timeout));
@@ -365,6 +394,7 @@ fn drive(
             if is_client {
                 if !app_sent {
                     conn.send_app_data(&script.send);
+                    sent.extend_from_slice(&script.send);
                     app_sent = true;
                     continue;
                 }
@@ -375,6 +405,7 @@ fn drive(
             } else if received.len() > echoed {
                 // Echo what arrives; after a full line, close cleanly.
                 conn.send_app_data(&received[echoed..]);
+                sent.extend_from_slice(&received[echoed..]);
                 echoed = received.len();
                 if received.contains(&b'\n') {
                     conn.close_notify();
@@ -424,22 +455,25 @@ fn drive(
             Err(e) => return (received, Some(format!("read: {e}"))),
         }
         if conn.is_closed() && conn.report().complete {
-            // The peer closed after the handshake (close_notify or FIN): what arrived counts.
+            // The connection ended after the handshake: the peer closed (close_notify, which
+            // the engine answers with its own, or FIN), or the engine refused a record and
+            // queued its fatal alert. What the engine queued goes out before the socket is
+            // shut; what arrived counts.
             received.extend(conn.take_app_data());
-            return (received, None);
+            let transport = flush(stream, conn).err();
+            let _ = stream.shutdown(Shutdown::Write);
+            return (received, transport);
         }
     }
     (received, Some("iteration cap".into()))
 }
 
-fn finish(
-    index: u64,
-    conn: &Connection,
-    sent: &[u8],
-    received: Vec<u8>,
-    transport: Option<String>,
-    app_ok: bool,
-) -> BridgeOutcome {
+fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutcome {
+    let Driven {
+        received,
+        sent,
+        transport,
+    } = d;
     let local = conn.report().clone();
     // The real peer has no report: the classifier reads it from what tlsim received.
     let peer = LocalReport::new(local.side.peer());
@@ -473,7 +507,7 @@ fn finish(
         alert_received: local.alert_received,
         close: v.close,
         explanation: v.explanation,
-        app_sent: String::from_utf8_lossy(sent).into_owned(),
+        app_sent: String::from_utf8_lossy(&sent).into_owned(),
         app_received: String::from_utf8_lossy(&received).into_owned(),
         transport,
         local,
@@ -546,22 +580,23 @@ pub fn connect(
         .with_timeouts(limits.timeouts());
         let o = match TcpStream::connect_timeout(&sock, limits.per_connection) {
             Ok(mut stream) => {
-                let (received, transport) =
-                    drive(&mut stream, &mut conn, &state, &clock, limits, script, None);
+                let d = drive(&mut stream, &mut conn, &state, &clock, limits, script, None);
                 let app_ok = conn.report().complete
                     && if script.read_until_close {
-                        !received.is_empty()
+                        !d.received.is_empty()
                     } else {
-                        received.contains(&b'\n')
+                        d.received.contains(&b'\n')
                     };
-                finish(i, &conn, &script.send, received, transport, app_ok)
+                finish(i, &conn, d, app_ok)
             }
             Err(e) => finish(
                 i,
                 &conn,
-                &[],
-                Vec::new(),
-                Some(format!("connect: {e}")),
+                Driven {
+                    received: Vec::new(),
+                    sent: Vec::new(),
+                    transport: Some(format!("connect: {e}")),
+                },
                 false,
             ),
         };
@@ -679,7 +714,7 @@ fn serve_one(
     let mut conn = Connection::server(profile, rng_for(seed, &[index, 1]), clock.now())
         .with_real_crypto(real)
         .with_timeouts(limits.timeouts());
-    let (received, transport) = drive(
+    let d = drive(
         &mut stream,
         &mut conn,
         state,
@@ -689,12 +724,13 @@ fn serve_one(
         Some(stop),
     );
     // The echo is the round trip: a line came in and went back.
-    let app_ok = conn.report().complete && received.contains(&b'\n');
+    let app_ok = conn.report().complete && d.received.contains(&b'\n');
     // A real client that only handshakes and closes (s_client -reconnect's first
     // connections) has no line to echo: a complete handshake closed cleanly by the peer
     // counts as ok with nothing echoed.
-    let app_ok = app_ok || (conn.report().complete && transport.is_none() && received.is_empty());
-    finish(index, &conn, &received, received.clone(), transport, app_ok)
+    let app_ok =
+        app_ok || (conn.report().complete && d.transport.is_none() && d.received.is_empty());
+    finish(index, &conn, d, app_ok)
 }
 
 /// A tlsim server accepting connections from real clients on `listener` (bound to loopback

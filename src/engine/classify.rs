@@ -76,7 +76,10 @@ pub fn classify(client: &LocalReport, server: &LocalReport, ctx: &Context<'_>) -
 /// Two tlsim peers: the detecting side is the one that found an error itself (not one that
 /// merely received an alert or a close).
 fn pair(client: &LocalReport, server: &LocalReport) -> Verdict {
-    let failed = !(client.complete && server.complete);
+    // A side that completed its handshake and then found an error (a corrupted record, a
+    // refused renegotiation) failed the connection too.
+    let failed =
+        !(client.complete && server.complete) || client.error.is_some() || server.error.is_some();
     let detector = [client, server]
         .into_iter()
         .find(|r| {
@@ -135,6 +138,13 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
         .error
         .as_ref()
         .expect("diagnose is called with a side that has an error");
+    if d.complete {
+        let (who, peer) = (
+            format!("the {who}"),
+            format!("the {}", d.side.peer().name()),
+        );
+        return after_handshake(d, err, &who, &peer);
+    }
     match err {
         LocalError::BadRecordMac | LocalError::FinishedMismatch => {
             let (ct, st) = (&c.truth, &s.truth);
@@ -227,6 +237,29 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
     }
 }
 
+/// An error a side (`who`, its peer `peer`, as the explanation names them) found after its
+/// handshake completed.
+fn after_handshake(
+    d: &LocalReport,
+    err: &LocalError,
+    who: &str,
+    peer: &str,
+) -> (Mechanism, String) {
+    match err {
+        LocalError::RenegotiationRefused => (
+            Mechanism::RenegotiationRefused,
+            format!(
+                "after the handshake {peer} asked to renegotiate ({}) and {who} refused with a fatal alert (its renegotiation knob is handshake-failure-fatal; RFC 5746)",
+                d.at.map_or_else(|| "?".to_string(), |m| m.to_string())
+            ),
+        ),
+        other => (
+            Mechanism::ProtocolError,
+            format!("after the handshake {who} rejected a record from {peer}: {other:?}"),
+        ),
+    }
+}
+
 /// M2 when the client refused the server's public value, M3 the other way round.
 fn short_public(refused_by: Side) -> Mechanism {
     match refused_by {
@@ -263,7 +296,22 @@ fn bridge(
         )
     };
     let keep_zero = local.truth.kept_leading_zero();
-    let (mechanism, detected_by, explanation) = if local.complete {
+    let after = (local.complete).then_some((&local.error, local.alert_received));
+    let (mechanism, detected_by, explanation) = if let Some((Some(e), _)) = after {
+        // tlsim found an error after the handshake and sent its alert.
+        let (m, text) = after_handshake(local, e, "tlsim", "the peer");
+        (Some(m), us, text)
+    } else if let Some((None, Some(a))) = after {
+        (
+            Some(Mechanism::PeerAlert),
+            peer,
+            format!(
+                "the peer sent fatal alert {} ({}) after the handshake",
+                a.to_u8(),
+                a.name()
+            ),
+        )
+    } else if local.complete {
         if app_ok {
             (
                 None,
@@ -309,7 +357,7 @@ fn bridge(
                 Some(Mechanism::PeerAlert),
                 peer,
                 format!(
-                    "the peer sent fatal alert {} ({}) at {at}",
+                    "the peer sent fatal alert {} ({}) while tlsim was waiting for {at}",
                     a.to_u8(),
                     a.name()
                 ),
@@ -428,7 +476,7 @@ mod tests {
         local.alert_received = Some(AlertDescription::BadRecordMac);
         local.peer_closed = Some(CloseKind::Fin);
         local.error = Some(LocalError::PeerClosed);
-        local.at = Some(MessageKind::ALERT);
+        local.at = Some(MessageKind::CHANGE_CIPHER_SPEC);
         let peer = LocalReport::new(Side::Server);
         let ctx = Context::Bridge {
             tlsim: Side::Client,
@@ -450,7 +498,8 @@ mod tests {
         let v = classify(&local, &peer, &ctx);
         assert_eq!(v.mechanism, Some(Mechanism::PeerAlert));
         assert!(
-            v.explanation.contains("alert 20 (bad_record_mac) at Alert"),
+            v.explanation
+                .contains("alert 20 (bad_record_mac) while tlsim was waiting for ChangeCipherSpec"),
             "{v:#?}"
         );
         // An alert number no enum variant names is kept as it was on the wire.

@@ -19,7 +19,7 @@ use crate::crypto::{
     dh_premaster, extended_master_secret, key_block, master_secret, verify_data, DhGroup, KeyBlock,
     PrfAlgorithm, RecordProtector, RunningHash,
 };
-use crate::profile::{FatalClose, Profile};
+use crate::profile::{FatalClose, Profile, Renegotiation};
 use crate::wire::*;
 use client::ClientHs;
 use crypto::{Crypto, CryptoMode, Modelled, Real};
@@ -352,35 +352,19 @@ impl Connection {
     /// Used by the socket bridge, whose real peers keep a session resumable only after a
     /// clean shutdown. Nothing in the report changes.
     pub fn close_notify(&mut self) {
-        let c = &mut self.common;
-        if c.phase == Phase::Closed {
-            return;
-        }
-        let body = Alert {
-            level: AlertLevel::Warning,
-            description: AlertDescription::CloseNotify,
-        }
-        .to_bytes();
-        c.push_record(
-            ContentType::Alert,
-            body,
-            "Alert(warning, close_notify)".into(),
-        );
-        c.outbox.push_back(Transmit {
-            bytes: Vec::new(),
-            close: Some(CloseKind::Fin),
-            summary: "FIN".into(),
-        });
-        c.phase = Phase::Closed;
+        self.common.send_close_notify();
     }
 
     /// The peer closed the transport.
     pub fn handle_close(&mut self, now: Millis, kind: CloseKind) {
-        let c = &mut self.common;
-        c.now = now;
-        if c.phase != Phase::Handshake {
+        self.common.now = now;
+        if self.common.phase != Phase::Handshake {
             return;
         }
+        let expected = self.expected_name();
+        let c = &mut self.common;
+        // What this side was waiting for when the peer ended it (the explanations say so).
+        c.report.at = Some(expected);
         c.report.peer_closed = Some(kind);
         if c.report.error.is_none() {
             c.report.error = Some(LocalError::PeerClosed);
@@ -423,7 +407,7 @@ impl Connection {
             let expected = self.expected_name();
             let c = &mut self.common;
             c.report.error = Some(LocalError::Timeout);
-            c.report.at.get_or_insert(expected);
+            c.report.at = Some(expected);
             c.push_close(CloseKind::Fin);
         }
         self.common.phase = Phase::Closed;
@@ -530,6 +514,28 @@ impl Connection {
                 }
             }
         }
+        // RFC 5246 §6.2.1: a TLSPlaintext fragment is at most 2^14 bytes; §7.2.2: a record
+        // that decrypts to a TLSCompressed fragment above 2^14 + 1024 is a record_overflow,
+        // and with null compression (the only method tlsim offers or accepts) TLSCompressed
+        // is TLSPlaintext, whose own limit is 2^14. (The TLSCiphertext limit, 2^14 + 2048,
+        // is checked from the header by the deframer.) OpenSSL 3 answers record_overflow
+        // for both (`ssl/record/ssl3_record.c`, SSL_R_DATA_LENGTH_TOO_LONG).
+        if fragment.len() > MAX_FRAGMENT {
+            self.common.report.at = Some(match rec.typ {
+                ContentType::Handshake => self.expected_name(),
+                t => MessageKind::Record(t),
+            });
+            return self.common.fail_with(
+                LocalError::Decode {
+                    what: format!(
+                        "{:?} record of {} plaintext bytes, above 2^14 (RFC 5246 §6.2.1)",
+                        rec.typ,
+                        fragment.len()
+                    ),
+                },
+                Some(AlertDescription::RecordOverflow),
+            );
+        }
         match rec.typ {
             ContentType::Handshake => {
                 // Size limits are applied as each message's header is read, before its body
@@ -583,15 +589,23 @@ impl Connection {
             }
             ContentType::Alert => match Alert::from_bytes(&fragment) {
                 Ok(a) => {
-                    if a.level == AlertLevel::Warning
-                        && a.description != AlertDescription::CloseNotify
-                    {
+                    let close_notify = a.description == AlertDescription::CloseNotify;
+                    if a.level == AlertLevel::Warning && !close_notify {
                         return;
                     }
+                    let expected = self.expected_name();
                     let c = &mut self.common;
-                    if c.phase != Phase::Connected {
+                    // In the handshake any alert that ends it is the peer's verdict; after
+                    // it, a fatal alert is (a close_notify is the clean end).
+                    if c.phase == Phase::Handshake || !close_notify {
                         c.report.alert_received = Some(a.description);
-                        c.report.at.get_or_insert(MessageKind::ALERT);
+                        c.report.at = Some(expected);
+                    }
+                    if close_notify {
+                        // RFC 5246 §7.2.1: "The other party MUST respond with a
+                        // close_notify alert of its own and close down the connection
+                        // immediately".
+                        c.send_close_notify();
                     }
                     c.phase = Phase::Closed;
                 }
@@ -675,6 +689,16 @@ impl Connection {
             c.transcript.add(&msg.raw);
         }
         let r = if c.phase != Phase::Handshake {
+            // A renegotiation request after the handshake: a ClientHello to the server, a
+            // HelloRequest to the client (RFC 5246 §7.4.1.1, §7.4.1.2).
+            let renegotiation = matches!(
+                (&self.role, &parsed.payload),
+                (Role::Server(_), HandshakePayload::ClientHello(_))
+                    | (Role::Client(_), HandshakePayload::HelloRequest)
+            );
+            if renegotiation {
+                return self.common.refuse_renegotiation();
+            }
             let resumed = self.resumed();
             Err(self.common.unexpected(&parsed.payload, resumed))
         } else {
@@ -767,6 +791,52 @@ impl Common {
             _ => self.push_close(CloseKind::Fin),
         }
         self.phase = Phase::Closed;
+    }
+
+    /// A close_notify alert (RFC 5246 §7.2.1), then FIN; the connection is over. Nothing in
+    /// the report changes.
+    fn send_close_notify(&mut self) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let body = Alert {
+            level: AlertLevel::Warning,
+            description: AlertDescription::CloseNotify,
+        }
+        .to_bytes();
+        self.push_record(
+            ContentType::Alert,
+            body,
+            "Alert(warning, close_notify)".into(),
+        );
+        self.outbox.push_back(Transmit {
+            bytes: Vec::new(),
+            close: Some(CloseKind::Fin),
+            summary: "FIN".into(),
+        });
+        self.phase = Phase::Closed;
+    }
+
+    /// The peer asked to renegotiate after the handshake; tlsim never does, and the
+    /// profile's `renegotiation` knob says how it refuses (RFC 5746, RFC 5246 §7.2.2).
+    fn refuse_renegotiation(&mut self) {
+        match self.profile.renegotiation {
+            Renegotiation::NoRenegotiationWarning => {
+                // The connection goes on: the request leaves no failure behind.
+                self.report.at = None;
+                let body = Alert {
+                    level: AlertLevel::Warning,
+                    description: AlertDescription::NoRenegotiation,
+                }
+                .to_bytes();
+                self.push_record(
+                    ContentType::Alert,
+                    body,
+                    "Alert(warning, no_renegotiation)".into(),
+                );
+            }
+            Renegotiation::HandshakeFailureFatal => self.fail(LocalError::RenegotiationRefused),
+        }
     }
 
     fn push_close(&mut self, kind: CloseKind) {
@@ -978,6 +1048,8 @@ impl Common {
 }
 
 mod client;
+#[cfg(test)]
+mod conformance;
 mod crypto;
 mod server;
 

@@ -145,7 +145,9 @@ pub enum Mechanism {
     NetworkTimeout,
     /// A side rejected the handshake for a reason none of the above names (a decode error, a
     /// bad signature, an illegal parameter, an unsupported extension, an unexpected message
-    /// other than M5). No single knob. Decided wherever the engine raises its
+    /// other than M5, a record above its RFC 5246 §6.2 size limit), or rejected a record
+    /// after the handshake completed (one that does not decrypt, an oversized or unexpected
+    /// one). No single knob. Decided wherever the engine raises its
     /// `LocalError`; the alert comes from `engine::outcome::alert_for`. Source: RFC 5246
     /// §7.2.2.
     ProtocolError,
@@ -159,6 +161,13 @@ pub enum Mechanism {
     /// (`Context::FtpsDataRefused`). Sources: Microsoft KB4528489 item 3;
     /// robinrodricks/FluentFTP issues 1738, 1283 and 948; vsftpd.conf(5) `require_ssl_reuse`.
     FtpsDataNotResumed,
+    /// After the handshake the peer asked to renegotiate (a ClientHello to a server, a
+    /// HelloRequest to a client) and this side refused with a fatal handshake_failure (40).
+    /// Knob: `renegotiation = "handshake-failure-fatal"` on the refusing side (the default,
+    /// `no-renegotiation-warning`, answers with a warning and keeps the connection). Decided
+    /// in `Common::refuse_renegotiation` (src/engine/conn.rs). Sources: RFC 5746 §4.2 and
+    /// §4.4, RFC 5246 §7.2.2 (no_renegotiation is a warning).
+    RenegotiationRefused,
     /// Bridge only: the handshake with the real peer completed but the application-data round
     /// trip did not. No knob. Decided in `engine::classify` (`Context::Bridge`) from what
     /// `bridge::drive` received. Source: none.
@@ -192,6 +201,7 @@ impl Mechanism {
         ConnectionClosed,
         NetworkTimeout,
         ProtocolError,
+        RenegotiationRefused,
         FtpsDataNotResumed,
         AppData,
         PeerAlert,
@@ -217,6 +227,7 @@ impl Mechanism {
             ConnectionClosed => "connection-closed",
             NetworkTimeout => "network-timeout",
             ProtocolError => "protocol-error",
+            RenegotiationRefused => "renegotiation-refused",
             FtpsDataNotResumed => "ftps-data-not-resumed",
             AppData => "app-data",
             PeerAlert => "peer-alert",
@@ -330,7 +341,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), Mechanism::ALL.len());
         // as_str is an exhaustive match: a new variant missing from ALL fails here.
-        assert_eq!(Mechanism::ALL.len(), 20);
+        assert_eq!(Mechanism::ALL.len(), 21);
     }
 
     #[test]

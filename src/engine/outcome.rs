@@ -382,6 +382,9 @@ pub enum LocalError {
     UnsupportedExtension {
         what: String,
     },
+    /// The peer asked to renegotiate after the handshake (a ClientHello to a server, a
+    /// HelloRequest to a client) and this side's `renegotiation` knob ends the connection.
+    RenegotiationRefused,
     /// The peer closed the transport before the handshake completed.
     PeerClosed,
     /// The application gave up waiting (a stalled or partitioned network).
@@ -427,7 +430,9 @@ pub struct LocalReport {
     pub version: Option<String>,
     pub suite: Option<String>,
     pub error: Option<LocalError>,
-    /// The message being processed (or awaited) when this side failed.
+    /// The message this side was processing when it found an error itself, or the one it
+    /// was waiting for when the peer ended the connection (an alert, a close) or its
+    /// deadline passed.
     pub at: Option<MessageKind>,
     #[serde(with = "alert_number")]
     pub alert_sent: Option<AlertDescription>,
@@ -547,6 +552,10 @@ pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
             A::IllegalParameter
         }
         LocalError::EmsResumeMismatch { .. } => A::HandshakeFailure,
+        // RFC 5246 §7.2.2 makes no_renegotiation a warning only; the fatal refusal is
+        // handshake_failure (the alert an OpenSSL 3 client ends with when its renegotiation
+        // is declined: observed against `s_server`, see `Renegotiation`).
+        LocalError::RenegotiationRefused => A::HandshakeFailure,
         LocalError::UnsupportedExtension { .. } => A::UnsupportedExtension,
         LocalError::PeerClosed | LocalError::Timeout => A::CloseNotify,
     }

@@ -54,7 +54,13 @@ pub struct Entry {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub role: Role,
+    /// What the bare name loads: for a Windows build, the fully patched build (every update
+    /// of updates.toml applied).
     pub summary: String,
+    /// A Windows build before any update of updates.toml, where that differs from
+    /// `summary`: the start of the summary of `NAME@DATE` and `NAME+KB` (see
+    /// [`Catalogue::resolve`]); `summary` when absent.
+    pub rtm_summary: Option<String>,
     /// Inherit this entry's resolved knobs first.
     pub base: Option<String>,
     /// A Windows build: updates whose `builds` name it apply to it.
@@ -531,12 +537,32 @@ impl Catalogue {
             .try_into()
             .map_err(|e| format!("{spec}: {}", e.to_string().trim()))?;
         profile.name = spec.to_string();
-        profile.summary = entry.summary.clone();
+        // A bare build name is the fully patched build its summary describes; a patch level
+        // (`@date`, `+KB`) is described by the build at RTM and the updates applied to it.
+        let summary = if build.is_some() && (date.is_some() || !extra.is_empty()) {
+            let rtm = entry.rtm_summary.as_deref().unwrap_or(&entry.summary);
+            let level = match date {
+                Some(d) => format!("updates to {d}"),
+                None => "updates".to_string(),
+            };
+            if chosen.is_empty() {
+                format!("{rtm}; {level}: none that change TLS")
+            } else {
+                let list: Vec<String> = chosen
+                    .iter()
+                    .map(|u| format!("{} {}", u.kb, u.summary))
+                    .collect();
+                format!("{rtm}; {level}: {}", list.join("; "))
+            }
+        } else {
+            entry.summary.clone()
+        };
+        profile.summary = summary.clone();
         profile.check().map_err(|m| format!("{spec}: {m}"))?;
         Ok(Resolved {
             spec: spec.to_string(),
             role: entry.role,
-            summary: entry.summary.clone(),
+            summary,
             profile,
             origins,
             updates: applied,
@@ -718,6 +744,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 15, defect 6: a bare build name is the fully patched build and its summary
+    /// says so; a patch level is summarized from the build at RTM and the updates applied.
+    #[test]
+    fn summaries_describe_the_patch_level_they_load() {
+        let cat = catalogue();
+        let full = cat.resolve("win2016").unwrap();
+        assert_eq!(full.profile.premaster_leading_zeros, LeadingZeros::Strip);
+        assert!(
+            full.summary.contains("strips Z's zeros"),
+            "{}",
+            full.summary
+        );
+        assert!(!full.summary.contains("keeps"), "{}", full.summary);
+        let old = cat.resolve("win2016@2019-10-08").unwrap();
+        assert_eq!(old.profile.premaster_leading_zeros, LeadingZeros::Keep);
+        assert!(old.summary.contains("keeps Z's zeros"), "{}", old.summary);
+        assert!(old.summary.contains("KB4519998"), "{}", old.summary);
+        assert!(
+            !old.summary.contains("KB4537806 OS build"),
+            "{}",
+            old.summary
+        );
+        assert_eq!(old.profile.summary, old.summary);
+        let patched = cat.resolve("win2016@2020-03-01").unwrap();
+        assert!(
+            patched
+                .summary
+                .contains("KB4537806 OS build 14393.3542: strips"),
+            "{}",
+            patched.summary
+        );
+        let rtm = cat.resolve("win2016@2016-08-02").unwrap();
+        assert!(
+            rtm.summary.ends_with("none that change TLS"),
+            "{}",
+            rtm.summary
+        );
     }
 
     #[test]

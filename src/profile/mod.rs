@@ -132,6 +132,26 @@ pub enum FatalClose {
     Rst,
 }
 
+/// What a peer does when asked to renegotiate after its handshake completed: a ClientHello
+/// arriving at a server, or a HelloRequest arriving at a client. tlsim never renegotiates;
+/// the knob says how it refuses. RFC 5246 §7.2.2: no_renegotiation (100) "is always a
+/// warning" and leaves the requester to decide whether to go on; RFC 5746 §4.2 and §4.4
+/// recommend refusing legacy renegotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Renegotiation {
+    /// Answer with a warning no_renegotiation (100) alert and keep the connection: what an
+    /// OpenSSL 3.0 server does by default (openssl/openssl CHANGES.md, 3.0.0:
+    /// "Client-initiated renegotiation is disabled by default", unless
+    /// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION`; observed with 3.0.19 `s_server` against
+    /// `s_client`'s `R` command: `warning no_renegotiation`).
+    NoRenegotiationWarning,
+    /// End the connection with a fatal handshake_failure (40) alert, as RFC 5746 §4.2
+    /// allows a client to answer an insecure HelloRequest, and as an OpenSSL client does
+    /// when its own renegotiation is declined.
+    HandshakeFailureFatal,
+}
+
 /// The behaviour knobs of one TLS stack as client and as server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -285,6 +305,8 @@ pub struct Profile {
     /// How this peer ends a connection as a server, if different from `fatal_close` (IIS
     /// resets; SQL Server closes with FIN).
     pub server_fatal_close: Option<FatalClose>,
+    /// How this peer refuses a renegotiation request after the handshake (RFC 5746).
+    pub renegotiation: Renegotiation,
     /// Server name sent in SNI by the client.
     pub server_name: Option<String>,
 }
@@ -351,6 +373,7 @@ impl Default for Profile {
             trusted_issuer_bytes: 0,
             fatal_close: FatalClose::Alert,
             server_fatal_close: None,
+            renegotiation: Renegotiation::NoRenegotiationWarning,
             ftps_require_reuse: false,
             ftps_reuse_reply: None,
             server_name: Some("server.test".into()),

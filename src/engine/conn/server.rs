@@ -315,7 +315,9 @@ impl ServerHs {
         if ticket_acked {
             ext.push(ServerExtension::SessionTicket);
         }
-        if info.is_ecdhe() {
+        // RFC 8422 §5.2 (and RFC 5246 §7.4.1.4: a server sends only extensions the client
+        // offered): ec_point_formats answers the client's, it is never volunteered.
+        if info.is_ecdhe() && ch.has_ext(ExtensionType::EcPointFormats) {
             ext.push(ServerExtension::EcPointFormats(vec![0]));
         }
         c.queue(HandshakePayload::ServerHello(ServerHello {
