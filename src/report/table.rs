@@ -89,7 +89,8 @@ impl Table {
 /// "0.39 %", "0.042 %", "66.67 %".
 pub fn percent(x: f64) -> String {
     let p = 100.0 * x;
-    if p == 0.0 {
+    // Below a billionth of a percent is rounding noise (a Wilson bound of 0 failures).
+    if p.abs() < 1e-9 {
         "0 %".into()
     } else if p >= 0.1 {
         format!("{p:.2} %")
@@ -159,8 +160,25 @@ pub fn fit(text: &str, width: usize) -> String {
         let mut cur = String::from(&body[..lead]);
         let mut cur_len = lead;
         let mut has_word = false;
+        // Words, and the pieces of a long word after its commas (a JSON list): a piece
+        // joins the one before it without a space.
+        let mut pieces: Vec<(&str, bool)> = Vec::new();
         for word in body[lead..].split(' ').filter(|w| !w.is_empty()) {
+            if word.chars().count() <= width / 2 {
+                pieces.push((word, true));
+                continue;
+            }
+            for (k, p) in word.split_inclusive(',').enumerate() {
+                pieces.push((p, k == 0));
+            }
+        }
+        for (word, spaced) in pieces {
             let wl = word.chars().count();
+            if !spaced && has_word && cur_len + wl <= width {
+                cur.push_str(word);
+                cur_len += wl;
+                continue;
+            }
             if has_word && cur_len + 1 + wl > width {
                 out.push_str(cur.trim_end());
                 out.push('\n');
@@ -208,6 +226,7 @@ mod tests {
         assert_eq!(rate_of(1.0 / 256.0), "0.39 % (1 in 256)");
         assert_eq!(interval([0.00289, 0.00543]), "0.29–0.54 %");
         assert_eq!(interval([0.0, 0.00399]), "0–0.40 %");
+        assert_eq!(interval([1.4e-17, 0.12]), "0–12.00 %");
     }
 
     #[test]
@@ -218,5 +237,11 @@ mod tests {
         assert!(f.lines().nth(1).unwrap().starts_with("      word"), "{f}");
         assert_eq!(f.split_whitespace().count(), 30);
         assert_eq!(fit("short\n", 40), "short\n");
+        let list = format!("  k [{}]", vec!["\"TLS_ECDHE_RSA_WITH_AES\""; 8].join(","));
+        assert!(
+            fit(&list, 60).lines().all(|l| l.chars().count() <= 60),
+            "{}",
+            fit(&list, 60)
+        );
     }
 }

@@ -140,15 +140,13 @@ impl FlagshipReport {
             s.push_str("Cells with a theoretical rate (computed from the DH prime):\n");
             for c in with_theory {
                 s.push_str(&format!(
-                    "  {} → {} ({}, {})\n    {} of {} {} handshakes failed: {}, 95% CI {}; \
-                     theory {}: {}\n",
+                    "  {} → {} ({}, {})\n    {} of {} failed: {} (95% CI {}); theory {}, {}\n",
                     c.client,
                     c.server,
                     c.suite,
                     c.handshake,
                     c.failures,
                     c.attempts,
-                    c.handshake,
                     table::percent(c.rate),
                     table::interval(c.ci95),
                     table::rate_of(c.theory.unwrap_or(0.0)),
@@ -159,8 +157,8 @@ impl FlagshipReport {
                     .map_or(c.attempts, |t| t.attempts);
                 if all > c.attempts {
                     s.push_str(&format!(
-                        "    (the pair's other {} attempts were resumed or used another suite: \
-                         the theory covers full DHE handshakes only)\n",
+                        "    the pair's other {} attempts were resumed or not DHE: the theory is \
+                         of full DHE handshakes\n",
                         all - c.attempts
                     ));
                 }
@@ -203,9 +201,10 @@ impl FlagshipReport {
             .first()
             .map_or("ID", |e| e.replay_id.as_str());
         format!(
-            "\nFinished in {elapsed_secs:.1} s.\nNext: `tlsim demo` (step-by-step demos), \
-             `tlsim replay {id}` (one failure, message by message),\n      `tlsim study \
-             october-2019-fleet --connections 100000`, `tlsim profiles`, `tlsim --help`.\n"
+            "\nFinished in {elapsed_secs:.1} s. Next:\n  tlsim demo                 step-by-step \
+             demos\n  tlsim replay {id} --ladder\n                             one failure, \
+             message by message\n  tlsim study october-2019-fleet --connections 100000\n  \
+             tlsim profiles             the profile catalogue\n  tlsim --help\n"
         )
     }
 }
