@@ -199,3 +199,43 @@ fn study_killed_midway_resumes_to_the_same_report() {
     );
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn every_option_has_help_and_every_command_examples_and_exit_codes() {
+    let commands: [&[&str]; 13] = [
+        &[],
+        &["handshake"],
+        &["run"],
+        &["study"],
+        &["replay"],
+        &["merge"],
+        &["profiles"],
+        &["profiles", "show"],
+        &["profiles", "diff"],
+        &["bench"],
+        &["bridge", "connect"],
+        &["bridge", "serve"],
+        &["demo"],
+    ];
+    for cmd in commands {
+        let out = tlsim(&[cmd, &["-h"][..]].concat());
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("Examples:\n  tlsim"), "{cmd:?}: {text}");
+        assert!(text.contains("Exit status"), "{cmd:?}: {text}");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let rest = line.trim_start();
+            let indent = line.len() - rest.len();
+            if !(rest.starts_with('-') && (2..=6).contains(&indent)) {
+                continue;
+            }
+            let inline = rest
+                .split_once("  ")
+                .is_some_and(|(_, h)| !h.trim().is_empty());
+            let below = lines.get(i + 1).is_some_and(|n| {
+                n.len() - n.trim_start().len() > indent + 4 && !n.trim_start().starts_with('-')
+            });
+            assert!(inline || below, "{cmd:?}: no help for {line:?}");
+        }
+    }
+}

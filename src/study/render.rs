@@ -559,7 +559,7 @@ mod tests {
         let table = w.text("");
         assert!(table.starts_with("what-if no-dhe (remove TLS_DHE_* from the clients' suite lists): 6 failures → 0\n  note: a note\n"), "{table}");
         assert!(
-            table.contains("a       s       6 of 150 (4.00 %)  →    0 of 150"),
+            table.contains("a       s       6 of 150 (4.00 %)  →  0 of 150"),
             "{table}"
         );
         let json = base.render(ReportFormat::Json, std::slice::from_ref(&w));
