@@ -20,6 +20,7 @@ pub struct ProfilesArgs {
 
 #[derive(Subcommand)]
 enum ProfilesCommand {
+    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
     Show {
         name: String,
         #[arg(long, value_name = "FILE")]
@@ -27,10 +28,8 @@ enum ProfilesCommand {
         #[arg(long, value_name = "FILE")]
         cipher_order: Option<String>,
     },
-    Diff {
-        a: String,
-        b: String,
-    },
+    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
+    Diff { a: String, b: String },
 }
 
 pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, String> {

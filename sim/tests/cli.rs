@@ -233,7 +233,7 @@ fn every_option_has_help_and_every_command_examples_and_exit_codes() {
                 .split_once("  ")
                 .is_some_and(|(_, h)| !h.trim().is_empty());
             let below = lines.get(i + 1).is_some_and(|n| {
-                n.len() - n.trim_start().len() > indent + 4 && !n.trim_start().starts_with('-')
+                n.len() - n.trim_start().len() >= indent + 4 && !n.trim_start().starts_with('-')
             });
             assert!(inline || below, "{cmd:?}: no help for {line:?}");
         }
