@@ -11,7 +11,9 @@ use tlsim::report::output::{format, versioned};
 
 #[derive(clap::Subcommand)]
 pub enum BridgeCommand {
+    #[command(after_help = concat!(include_str!("../help/bridge.txt"), include_str!("../help/exit.txt")))]
     Connect(ConnectArgs),
+    #[command(after_help = concat!(include_str!("../help/bridge.txt"), include_str!("../help/exit.txt")))]
     Serve(ServeArgs),
 }
 
