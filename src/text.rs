@@ -68,6 +68,21 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A positive number of seconds (fractions allowed), at most a day: the timeouts of
+/// `tlsim bridge serve`.
+pub fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 86_400.0) {
+        return Err(format!(
+            "{s:?}: seconds must be greater than 0 and at most 86400"
+        ));
+    }
+    std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("{s:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,47 +7,36 @@ use tlsim::bridge::{
     self, AppScript, BridgeOutcome, Limits, ServeOptions, Summary, DEFAULT_MAX_CONNECTIONS,
 };
 use tlsim::engine::RealCrypto;
+use tlsim::report::output::{format, versioned};
 
 #[derive(clap::Subcommand)]
 pub enum BridgeCommand {
-    /// A tlsim client profile makes N connections to a real server (e.g. `openssl s_server
-    /// -rev`), with real AES-GCM records and RSA signatures, and an application-data round
-    /// trip after each handshake.
+    #[command(after_help = concat!(include_str!("../help/bridge.txt"), include_str!("../help/exit.txt")))]
     Connect(ConnectArgs),
-    /// A tlsim server profile serves connections from real clients (e.g. `openssl
-    /// s_client`) on 127.0.0.1:PORT, with the bundled test certificate (test material only),
-    /// and echoes each line it receives. Connections are served concurrently, up to
-    /// --max-connections; it runs until --count connections were served, --idle-exit
-    /// passed, or SIGINT/SIGTERM, and prints a summary however it ends.
+    #[command(after_help = concat!(include_str!("../help/bridge.txt"), include_str!("../help/exit.txt")))]
     Serve(ServeArgs),
 }
 
 #[derive(clap::Args)]
 pub struct ConnectArgs {
-    /// HOST:PORT of the server (loopback only).
     addr: String,
-    /// Client profile: a built-in name or a TOML file.
-    #[arg(long, default_value = "rfc-strict")]
-    profile: String,
-    /// Offer only this suite (IANA or OpenSSL name); bridge mode runs (EC)DHE_RSA AES-GCM
-    /// suites only.
+    #[arg(
+        long,
+        alias = "profile",
+        default_value = "rfc-strict",
+        value_name = "NAME|FILE"
+    )]
+    client_profile: String,
     #[arg(long)]
     suite: Option<String>,
-    /// Connections to make, one after the other (at least 1).
     #[arg(long, default_value_t = 1)]
     count: u64,
-    /// Keep the session store across connections, so connections 2.. try to resume.
     #[arg(long)]
     resume: bool,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Send an HTTP/1.0 GET and read until the server closes (for `s_server -www`, whose
-    /// page shows OpenSSL's view of the session, EMS included), instead of a line.
     #[arg(long)]
     http: bool,
-    /// Print one JSON object per connection, then a summary object.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -55,12 +44,8 @@ pub struct ConnectArgs {
 /// `--registry` and `--cipher-order` over the bridge's one profile.
 #[derive(clap::Args)]
 pub struct BridgeOverlays {
-    /// A regedit export (.reg) of the Schannel keys applied over the profile; what it
-    /// cannot model is listed on stderr.
     #[arg(long, value_name = "FILE")]
     registry: Option<String>,
-    /// A suite order (Get-TlsCipherSuite names or an OpenSSL cipher string) replacing the
-    /// profile's suites (after --registry).
     #[arg(long, value_name = "FILE")]
     cipher_order: Option<String>,
 }
@@ -82,63 +67,42 @@ impl BridgeOverlays {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Port on 127.0.0.1 (0: any free port; the bound address is printed before accepting).
     port: u16,
-    /// Server profile: a built-in name or a TOML file.
-    #[arg(long, default_value = "rfc-strict")]
-    profile: String,
-    /// Stop after this many connections have been served (default: serve until interrupted
-    /// or --idle-exit).
+    #[arg(
+        long,
+        alias = "profile",
+        default_value = "rfc-strict",
+        value_name = "NAME|FILE"
+    )]
+    server_profile: String,
     #[arg(long)]
     count: Option<u64>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Connections served at once; past it, a new connection is closed at once and counted
-    /// as refused over the cap.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
-    /// Seconds a connection has to complete its handshake; an idle socket is dropped then.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = tlsim::text::seconds)]
     handshake_timeout: Duration,
-    /// Seconds a connection may last, handshake and echo included.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = tlsim::text::seconds)]
     timeout: Duration,
-    /// Exit after this many seconds with no connection accepted or in progress (default:
-    /// wait indefinitely).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", value_parser = tlsim::text::seconds)]
     idle_exit: Option<Duration>,
-    /// Print `{"listening": ADDR}`, one JSON object per connection, then a summary object.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
 
-/// A positive number of seconds (fractions allowed), at most a day.
-fn parse_secs(s: &str) -> Result<Duration, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !(v > 0.0 && v <= 86_400.0) {
-        return Err(format!(
-            "{s:?}: seconds must be greater than 0 and at most 86400"
-        ));
-    }
-    Duration::try_from_secs_f64(v).map_err(|e| format!("{s:?}: {e}"))
-}
-
-fn print(o: &BridgeOutcome, json: bool) {
-    if json {
-        println!("{}", serde_json::to_string(o).expect("outcome serialises"));
+/// With --json, each line is one object: `{"listening": ADDR}` (serve), one per
+/// connection, then `{"summary": …}`; each carries the format.
+fn print(o: &BridgeOutcome) {
+    if crate::ui::json() {
+        println!("{}", versioned(format::BRIDGE, o, false));
     } else {
-        print!("{}", tlsim::report::bridge::outcome_text(o));
+        crate::ui::text(&tlsim::report::bridge::outcome_text(o));
     }
 }
 
-/// Exit status 0 when every connection succeeded, else 1.
-fn exit(ok: bool) -> ExitCode {
-    ExitCode::from(u8::from(!ok))
+fn json_line(v: serde_json::Value) {
+    println!("{}", versioned(format::BRIDGE, &v, false));
 }
 
 pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
@@ -147,11 +111,10 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if a.count == 0 {
                 return Err("--count must be at least 1".into());
             }
-            let mut p = a.overlays.load(&a.profile)?;
+            let mut p = a.overlays.load(&a.client_profile)?;
             if let Some(name) = &a.suite {
                 p.client_suites = vec![bridge::bridge_suite(name)?.suite];
             }
-            let json = a.json;
             let opts = bridge::ConnectOptions {
                 count: a.count,
                 resume: a.resume,
@@ -163,14 +126,14 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 },
                 limits: Limits::default(),
             };
-            let v = bridge::connect(&a.addr, p, &opts, |o| print(o, json))?;
+            let v = bridge::connect(&a.addr, p, &opts, print)?;
             let s = Summary::from_outcomes(&v);
-            if json {
-                println!("{}", serde_json::json!({ "summary": s }));
+            if crate::ui::json() {
+                json_line(serde_json::json!({ "summary": s }));
             } else {
-                print!("{}", tlsim::report::bridge::summary_text(&s));
+                crate::ui::text(&tlsim::report::bridge::summary_text(&s));
             }
-            Ok(exit(s.failures == 0 && s.attempts > 0))
+            Ok(crate::ui::found(s.failures > 0 || s.attempts == 0))
         }
         BridgeCommand::Serve(a) => {
             if a.count == Some(0) {
@@ -179,10 +142,9 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
             if a.max_connections == 0 {
                 return Err("--max-connections must be at least 1".into());
             }
-            let p = a.overlays.load(&a.profile)?;
+            let p = a.overlays.load(&a.server_profile)?;
             // Check the profile before binding, so a bad one fails with nothing listening.
             let p = bridge::bridge_profile(p, tlsim::engine::Side::Server)?;
-            let json = a.json;
             let opts = ServeOptions {
                 count: a.count,
                 seed: a.seed,
@@ -200,8 +162,8 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 .map_err(|e| format!("bound address: {e}"))?;
             let stop = bridge::stop_on_signals()?;
             eprintln!("listening on {addr}");
-            if json {
-                println!("{}", serde_json::json!({ "listening": addr.to_string() }));
+            if crate::ui::json() {
+                json_line(serde_json::json!({ "listening": addr.to_string() }));
             }
             let report = bridge::serve_on(
                 &listener,
@@ -209,15 +171,15 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 Arc::new(RealCrypto::test_server()),
                 &opts,
                 stop,
-                |o| print(o, json),
+                print,
             )?;
             let s = report.summary(a.max_connections);
-            if json {
-                println!("{}", serde_json::json!({ "summary": s }));
+            if crate::ui::json() {
+                json_line(serde_json::json!({ "summary": s }));
             } else {
-                print!("{}", tlsim::report::bridge::serve_summary_text(&s));
+                crate::ui::text(&tlsim::report::bridge::serve_summary_text(&s));
             }
-            Ok(exit(s.connections.failures == 0))
+            Ok(crate::ui::found(s.connections.failures > 0))
         }
     }
 }

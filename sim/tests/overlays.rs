@@ -67,7 +67,11 @@ fn handshake_overlays_per_side_remove_the_m1_failure() {
         ["--client-cipher-order", NO_DHE_ORDER],
     ] {
         let out = tlsim(&[&base[..], &extra[..]].concat());
-        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
         assert!(stdout(&out).contains("\"outcome\":\"ok\""), "{extra:?}");
         assert!(stdout(&out).contains("TLS_ECDHE_RSA_"), "{extra:?}");
         // What the overlay cannot model is listed (on stderr beside JSON).
@@ -85,9 +89,11 @@ fn handshake_overlays_per_side_remove_the_m1_failure() {
         DISABLE_DHE,
     ]);
     let t = stdout(&text);
-    assert!(t.starts_with("overlays:\n  registry examples/schannel-disable-dhe.reg on win2019-sqlserver: changed client_suites, server_suites\n"), "{t}");
+    // The line is wrapped to 100 columns.
+    assert!(t.starts_with("overlays:\n  registry examples/schannel-disable-dhe.reg on win2019-sqlserver: changed client_suites,\n      server_suites\n"), "{t}");
+    let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        t.contains("KeyExchangeAlgorithms\\PKCS\\Enabled: not modelled"),
+        flat.contains("KeyExchangeAlgorithms\\PKCS\\Enabled: not modelled"),
         "{t}"
     );
 }
@@ -201,10 +207,18 @@ fn study_with_overlays_is_another_study() {
         )
     };
     let plain = study(&[], &state("a"));
-    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(
+        matches!(plain.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&plain)
+    );
     assert!(dhe_failures(&stdout(&plain)) > 0);
     let with = study(&["--registry", DISABLE_DHE], &state("b"));
-    assert!(with.status.success(), "{}", stderr(&with));
+    assert!(
+        matches!(with.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&with)
+    );
     let out = stdout(&with);
     assert_eq!(dhe_failures(&out), 0);
     assert!(out.contains("\"scenario\": \"october-2019-fleet+overlays-"));
@@ -238,7 +252,7 @@ fn study_with_overlays_is_another_study() {
         stderr(&refused)
     );
     let ok = tlsim(&["replay", &id, "--registry", DISABLE_DHE]);
-    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(matches!(ok.status.code(), Some(0 | 1)), "{}", stderr(&ok));
 }
 
 #[test]
@@ -246,7 +260,11 @@ fn profiles_show_json_is_a_profile_file() {
     let dir = temp_dir("show");
     for name in ["win2012r2@2019-10-08", "keep-zeros", "openssl-1.0.2"] {
         let first = tlsim(&["profiles", "show", name, "--json"]);
-        assert!(first.status.success(), "{}", stderr(&first));
+        assert!(
+            matches!(first.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&first)
+        );
         let file = dir.join("shown.json");
         std::fs::write(&file, &first.stdout).unwrap();
         let f = file.display().to_string();
@@ -295,7 +313,7 @@ fn profiles_show_json_is_a_profile_file() {
     )
     .unwrap();
     let run = tlsim(&["run", &dir.join("s.toml").display().to_string()]);
-    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
 }
 
 #[test]
@@ -327,7 +345,7 @@ fn merge_of_overlaid_shards_needs_the_same_overlays() {
             ]
             .concat(),
         );
-        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
         files.push(out.display().to_string());
     }
     let whole = tlsim(
@@ -341,7 +359,11 @@ fn merge_of_overlaid_shards_needs_the_same_overlays() {
         ]
         .concat(),
     );
-    assert!(whole.status.success(), "{}", stderr(&whole));
+    assert!(
+        matches!(whole.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&whole)
+    );
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     let merged = tlsim(
         &[
@@ -351,7 +373,11 @@ fn merge_of_overlaid_shards_needs_the_same_overlays() {
         ]
         .concat(),
     );
-    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert!(
+        matches!(merged.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&merged)
+    );
     assert!(!stderr(&merged).contains("note:"), "{}", stderr(&merged));
     assert_eq!(stdout(&merged), stdout(&whole));
     // Without them the report would lack theory and verdicts: refused, not degraded.

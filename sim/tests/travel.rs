@@ -27,7 +27,7 @@ fn tlsim_in(dir: &Path, args: &[&str]) -> Output {
 
 fn ok(o: &Output) -> String {
     assert!(
-        o.status.success(),
+        matches!(o.status.code(), Some(0 | 1)),
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         o.status.code(),
         String::from_utf8_lossy(&o.stdout),

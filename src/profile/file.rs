@@ -19,8 +19,13 @@ use super::catalogue::{knob_names, knob_values, Origin, Resolved, Role};
 use super::Profile;
 use std::collections::BTreeMap;
 
+/// The version `tlsim profiles show --json` writes in a profile file's `format` key
+/// (docs/json.md); a file without it is read the same.
+pub const PROFILE_FORMAT: &str = "tlsim-profile/1";
+
 /// Keys of a profile file that are not knobs.
 const META: &[&str] = &[
+    "format",
     "base",
     "role",
     "updates",
@@ -242,6 +247,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Resolved, String> {
 /// [`Resolved`] (its name as the spec).
 pub fn to_json(r: &Resolved) -> serde_json::Value {
     let mut m = serde_json::Map::new();
+    m.insert("format".into(), PROFILE_FORMAT.into());
     m.insert("name".into(), r.spec.clone().into());
     m.insert("summary".into(), r.summary.clone().into());
     m.insert("role".into(), r.role.name().into());

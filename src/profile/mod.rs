@@ -19,7 +19,7 @@ pub(crate) mod validate;
 
 pub use builtin::builtin;
 pub use catalogue::{catalogue_names, resolve, Resolved, Role};
-pub use file::to_json;
+pub use file::{to_json, PROFILE_FORMAT};
 pub use overlay::{
     apply_cipher_order, apply_files, apply_registry, notes_text, OverlayEffect, OverlayFile,
     OverlayKind,

@@ -14,7 +14,10 @@ pub fn outcome_text(o: &BridgeOutcome) -> String {
         o.suite.as_deref().unwrap_or("-"),
         if o.ems { "yes" } else { "no" },
         o.mechanism
-            .map(|m| format!(", mechanism {m}, alert {:?}", o.alert.map(|a| a.to_u8())))
+            .map(|m| match o.alert {
+                Some(a) => format!(", mechanism {m}, alert {} ({})", a.to_u8(), a.name()),
+                None => format!(", mechanism {m}, no alert"),
+            })
             .unwrap_or_default(),
         o.explanation
     )
@@ -22,9 +25,29 @@ pub fn outcome_text(o: &BridgeOutcome) -> String {
 
 /// The summary line of `tlsim bridge connect`.
 pub fn summary_text(s: &Summary) -> String {
+    let counts = |v: Vec<String>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mechs = counts(
+        s.by_mechanism
+            .iter()
+            .map(|(m, n)| format!("{m} ×{n}"))
+            .collect(),
+    );
+    let alerts = counts(
+        s.by_alert_received
+            .iter()
+            .map(|(a, n)| format!("{a} ×{n}"))
+            .collect(),
+    );
     format!(
-        "summary: {} attempts, {} ok, {} failed, {} resumed; by mechanism {:?}; by alert received {:?}\n",
-        s.attempts, s.ok, s.failures, s.resumed, s.by_mechanism, s.by_alert_received
+        "summary: {} attempts, {} ok, {} failed, {} resumed; failures by mechanism: {mechs}; \
+         alerts received: {alerts}\n",
+        s.attempts, s.ok, s.failures, s.resumed
     )
 }
 

@@ -61,8 +61,8 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
         let _ = writeln!(s, "{line}");
     }
     if !o.ok() {
-        let _ = writeln!(s, "client sees: {}", side_view(&o.client));
-        let _ = writeln!(s, "server sees: {}", side_view(&o.server));
+        let _ = writeln!(s, "client: {}", side_view(&o.client));
+        let _ = writeln!(s, "server: {}", side_view(&o.server));
     }
     s
 }
@@ -78,15 +78,21 @@ pub fn outcome_lines(o: &Outcome) -> Vec<String> {
         if o.ems { "yes" } else { "no" }
     )];
     if let Some(m) = &o.mechanism {
-        v.push(format!(
-            "mechanism: {m}, detected by the {} at {}, alert {}, close {}",
-            o.detected_by.map(|s| s.name()).unwrap_or("-"),
-            o.at.map_or_else(|| "-".into(), |m| m.to_string()),
-            o.alert
-                .map(|a| a.to_u8().to_string())
-                .unwrap_or_else(|| "none".into()),
-            o.close.map_or_else(|| "-".into(), |c| c.to_string())
-        ));
+        let mut line = format!("mechanism: {m}");
+        if let Some(side) = o.detected_by {
+            line.push_str(&format!(", detected by the {}", side.name()));
+            if let Some(at) = o.at {
+                line.push_str(&format!(" at {at}"));
+            }
+        }
+        match o.alert {
+            Some(a) => line.push_str(&format!(", alert {} ({})", a.to_u8(), a.name())),
+            None => line.push_str(", no alert"),
+        }
+        if let Some(c) = o.close {
+            line.push_str(&format!(", close {c}"));
+        }
+        v.push(line);
     }
     v.push(format!("why: {}", o.explanation));
     v
@@ -101,7 +107,7 @@ pub fn wire_lines(wire: &[WireEvent]) -> Vec<String> {
                 Side::Server => "client ← server",
             };
             format!(
-                "{:>7} ms  {arrow}  {:<60} {:>6} bytes",
+                "{:>7} ms  {arrow}  {:<54} {:>6} bytes",
                 w.time_ms,
                 w.summary,
                 w.bytes.len()
@@ -143,6 +149,6 @@ pub fn replay_text(id: &str, rec: &crate::net::ConnRecord, as_ladder: bool) -> S
         let _ = writeln!(s, "  {line}");
     }
     let [c, sv] = super::explain::both_views(rec);
-    let _ = writeln!(s, "  client saw: {c}\n  server saw: {sv}");
+    let _ = writeln!(s, "  client: {c}\n  server: {sv}");
     s
 }

@@ -12,6 +12,8 @@ pub mod pcap;
 pub mod plot;
 pub mod profiles;
 pub mod words;
+pub mod steps;
+pub mod table;
 
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};
@@ -104,11 +106,38 @@ impl RunReport {
     /// `tlsim run --json`: this report, every connection, and the overlays applied (when
     /// there are any), pretty-printed.
     pub fn json(&self, sc: &Scenario, records: &[ConnRecord]) -> Result<String, String> {
+        serde_json::to_string_pretty(&self.json_value(sc, records)?).map_err(|e| e.to_string())
+    }
+
+    /// Whether the run found something (`tlsim run` then exits 1): with expectations in the
+    /// scenario, whether one was not met; without, whether a connection failed.
+    pub fn found(&self, sc: &Scenario) -> bool {
+        let e = &sc.expect;
+        let expects = e.all_ok.is_some()
+            || e.mechanisms.is_some()
+            || e.min_failures.is_some()
+            || e.max_failures.is_some()
+            || e.min_resumed.is_some()
+            || e.min_resume_refused.is_some()
+            || !e.rates.is_empty();
+        if expects {
+            !self.expectation_failures.is_empty()
+        } else {
+            self.rows.iter().any(|r| r.failed > 0)
+        }
+    }
+
+    /// What [`RunReport::json`] prints, as a value (`tlsim run --json` adds its format).
+    pub fn json_value(
+        &self,
+        sc: &Scenario,
+        records: &[ConnRecord],
+    ) -> Result<serde_json::Value, String> {
         let mut v = serde_json::json!({ "report": self, "connections": records });
         if !sc.overlays.is_empty() {
             v["overlays"] = serde_json::to_value(&sc.overlays).map_err(|e| e.to_string())?;
         }
-        serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
+        Ok(v)
     }
 
     /// The table as text (what `tlsim run` prints and what snapshots hold).
@@ -119,35 +148,42 @@ impl RunReport {
             "scenario {} (seed {}), {} connections",
             self.scenario, self.seed, self.connections
         );
-        let _ = writeln!(
-            s,
-            "{:<28} {:<28} {:<12} {:>8} {:>6} {:>7} {:>7} {:>6}  failures by mechanism",
-            "client", "server", "channel", "attempts", "full", "resumed", "refused", "failed"
-        );
+        // Per client a heading line, then a row per server and channel; under a row with
+        // failures, its mechanisms.
+        let mut t = table::Table::new(&[
+            ("client / server", false),
+            ("channel", false),
+            ("attempts", true),
+            ("full", true),
+            ("resumed", true),
+            ("refused", true),
+            ("failed", true),
+        ]);
+        let mut client = None;
         for r in &self.rows {
+            if client != Some(&r.client) {
+                t.line(r.client.clone());
+                client = Some(&r.client);
+            }
+            t.row(vec![
+                format!("  {}", r.server),
+                r.channel.to_string(),
+                r.attempts.to_string(),
+                r.ok_full.to_string(),
+                r.ok_resumed.to_string(),
+                r.ok_resume_refused.to_string(),
+                r.failed.to_string(),
+            ]);
             let mechs: Vec<String> = r
                 .by_mechanism
                 .iter()
                 .map(|(m, n)| format!("{m} ×{n}"))
                 .collect();
-            let _ = writeln!(
-                s,
-                "{:<28} {:<28} {:<12} {:>8} {:>6} {:>7} {:>7} {:>6}  {}",
-                r.client,
-                r.server,
-                r.channel,
-                r.attempts,
-                r.ok_full,
-                r.ok_resumed,
-                r.ok_resume_refused,
-                r.failed,
-                if mechs.is_empty() {
-                    "-".into()
-                } else {
-                    mechs.join(", ")
-                }
-            );
+            if !mechs.is_empty() {
+                t.line(format!("      {}", mechs.join(", ")));
+            }
         }
+        s.push_str(&t.render(""));
         let seen: Vec<_> = self
             .rows
             .iter()

@@ -4,6 +4,48 @@
 
 use std::path::{Path, PathBuf};
 
+/// The `format` of each JSON output (docs/json.md, docs/schema/): `tlsim-<output>/<version>`.
+/// A version changes only when a field changes meaning or goes away; new fields keep it.
+pub mod format {
+    /// `tlsim run --json`.
+    pub const RUN: &str = "tlsim-run/1";
+    /// One connection: `tlsim handshake --json` (a line each), `tlsim replay --json`.
+    pub const CONNECTION: &str = "tlsim-connection/1";
+    /// `tlsim profiles --json`.
+    pub const PROFILES: &str = "tlsim-profiles/1";
+    /// `tlsim profiles diff --json`.
+    pub const PROFILE_DIFF: &str = "tlsim-profile-diff/1";
+    /// `tlsim bench --json`.
+    pub const BENCH: &str = "tlsim-bench/1";
+    /// Each line of `tlsim bridge connect|serve --json`.
+    pub const BRIDGE: &str = "tlsim-bridge/1";
+    /// `tlsim demo --json` (the list) and `tlsim demo NAME --json` (its steps).
+    pub const DEMOS: &str = "tlsim-demos/1";
+    pub const DEMO: &str = "tlsim-demo/1";
+    pub use crate::profile::PROFILE_FORMAT as PROFILE;
+    pub use crate::study::{FLAGSHIP_FORMAT as FLAGSHIP, STUDY_FORMAT as STUDY};
+}
+
+/// `value` (a struct or map) as JSON with `"format": format` as its first key; indented
+/// when `pretty`.
+pub fn versioned<T: serde::Serialize>(format: &str, value: &T, pretty: bool) -> String {
+    #[derive(serde::Serialize)]
+    struct V<'a, T> {
+        format: &'a str,
+        #[serde(flatten)]
+        value: &'a T,
+    }
+    let v = V { format, value };
+    let s = if pretty {
+        serde_json::to_string_pretty(&v)
+    } else {
+        serde_json::to_string(&v)
+    };
+    s.unwrap_or_else(|e| {
+        serde_json::json!({ "format": format, "error": e.to_string() }).to_string()
+    })
+}
+
 /// The directory that will hold `path` (the current one for a bare file name).
 fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {

@@ -4,19 +4,23 @@
 //! workarounds as what-ifs on the same seeds. [`Flagship::run`] returns the numbers,
 //! [`FlagshipReport::text`] renders them.
 
-use super::{merge, replay_id, variant, Progress, ReplayId, Study, StudyError, StudyReport};
+use super::{
+    merge, replay_id, variant_with_notes, Progress, ReplayId, Study, StudyError, StudyReport,
+    WhatIf,
+};
 use crate::engine::Mechanism;
+use crate::report::table;
 use crate::scenario::Scenario;
+use serde::Serialize;
 
 /// The built-in scenario of the flagship study.
 pub(super) const NAME: &str = "october-2019-fleet";
+/// The version of `tlsim --json` (docs/json.md).
+pub const FLAGSHIP_FORMAT: &str = "tlsim-flagship/1";
 /// Shards of the flagship study (each one run of the scenario's workload).
 pub(super) const SHARDS: u32 = 24;
-/// Microsoft's workarounds, as what-if variants ([`super::variant`]) and what each does.
-pub(super) const WHAT_IFS: [(&str, &str); 2] = [
-    ("no-dhe", "remove TLS_DHE_* from the clients' suite lists"),
-    ("ems-on", "enable the Extended Master Secret on both sides"),
-];
+/// Microsoft's workarounds, as what-if variants ([`super::variant`]).
+pub(super) const WHAT_IFS: [&str; 2] = ["no-dhe", "ems-on"];
 
 /// The flagship study, ready to run.
 #[derive(Debug, Clone)]
@@ -27,7 +31,7 @@ pub struct Flagship {
 }
 
 /// A mechanism of the flagship study, explained from its first replayed failure.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Explained {
     pub mechanism: Mechanism,
     /// Its failures in the whole study.
@@ -38,16 +42,8 @@ pub struct Explained {
     pub views: [String; 2],
 }
 
-/// A what-if: the study again with one workaround applied everywhere, on the same seeds.
-#[derive(Debug, Clone)]
-pub struct WhatIf {
-    pub name: &'static str,
-    pub what: &'static str,
-    pub report: StudyReport,
-}
-
 /// What the flagship study found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FlagshipReport {
     pub report: StudyReport,
     /// The mechanisms, most failures first (then by name).
@@ -108,16 +104,13 @@ impl Flagship {
             });
         }
         let mut what_ifs = Vec::new();
-        for (name, what) in WHAT_IFS {
-            let vs = variant(&self.scenario, name)?;
+        for name in WHAT_IFS {
+            let (vs, notes) = variant_with_notes(&self.scenario, name)?;
             let text = format!("{}{name}", self.text);
             let vstudy = Study::new(vs.clone(), &text, self.study.header.seed, SHARDS);
             let vres = vstudy.run_shown(&all, threads, None, false, progress)?;
-            what_ifs.push(WhatIf {
-                name,
-                what,
-                report: merge(&vres, Some(&vs), 5)?,
-            });
+            let vrep = merge(&vres, Some(&vs), 5)?;
+            what_ifs.push(WhatIf::new(&report, name, notes, vrep));
         }
         Ok(FlagshipReport {
             report,
@@ -142,48 +135,63 @@ impl FlagshipReport {
             .iter()
             .filter(|c| c.theory.is_some_and(|t| t > 0.0))
             .collect();
+        let pairs = r.totals_by_pair();
         if !with_theory.is_empty() {
             s.push_str("Cells with a theoretical rate (computed from the DH prime):\n");
             for c in with_theory {
                 s.push_str(&format!(
-                    "  {} → {} {} ({}): {} of {} = {:.5}, 95% CI [{:.5}, {:.5}], theory {:.5}: {}\n",
+                    "  {} → {} ({}, {})\n    {} of {} failed: {} (95% CI {}); theory {}, {}\n",
                     c.client,
                     c.server,
                     c.suite,
                     c.handshake,
                     c.failures,
                     c.attempts,
-                    c.rate,
-                    c.ci95[0],
-                    c.ci95[1],
-                    c.theory.unwrap_or(0.0),
+                    table::percent(c.rate),
+                    table::interval(c.ci95),
+                    table::rate_of(c.theory.unwrap_or(0.0)),
                     c.verdict.as_deref().unwrap_or("-")
                 ));
+                let all = pairs
+                    .get(&(c.client.clone(), c.server.clone()))
+                    .map_or(c.attempts, |t| t.attempts);
+                if all > c.attempts {
+                    s.push_str(&format!(
+                        "    the pair's other {} attempts were resumed or not DHE: the theory is \
+                         of full DHE handshakes\n",
+                        all - c.attempts
+                    ));
+                }
             }
         }
         s.push_str("\nWhat failed, in the words an administrator sees:\n");
         for e in &self.explained {
             s.push_str(&format!(
-                "  {} ({} failures): {}\n      client: {}\n      server: {}\n",
+                "  {} ({} failures): {}\n    client: {}\n    server: {}\n",
                 e.mechanism, e.failures, e.explanation, e.views[0], e.views[1]
             ));
         }
         s.push_str("\nMicrosoft's workarounds, as what-ifs on the same seeds:\n");
         for w in &self.what_ifs {
-            s.push_str(&format!(
-                "  {} ({}): {} failures → {}\n",
-                w.name,
-                w.what,
-                r.totals().failures,
-                w.report.totals().failures
-            ));
-            for (pair, b, v) in r.compare(&w.report) {
-                if b.failures != v.failures {
-                    s.push_str(&format!("  {}", super::compare_line(&pair, &b, &v)));
-                }
-            }
+            s.push_str(&w.text("  "));
         }
         s
+    }
+
+    /// The report as JSON (`tlsim --json`): `format`, the study's report, the explained
+    /// mechanisms and the what-ifs.
+    pub fn json(&self) -> String {
+        #[derive(Serialize)]
+        struct J<'a> {
+            format: &'static str,
+            #[serde(flatten)]
+            r: &'a FlagshipReport,
+        }
+        let j = J {
+            format: FLAGSHIP_FORMAT,
+            r: self,
+        };
+        serde_json::to_string_pretty(&j).expect("a FlagshipReport serialises") + "\n"
     }
 
     /// The closing lines: the time the run took and what to try next.
@@ -193,9 +201,10 @@ impl FlagshipReport {
             .first()
             .map_or("ID", |e| e.replay_id.as_str());
         format!(
-            "\nFinished in {elapsed_secs:.1} s.\nNext: `tlsim demo` (step-by-step demos), \
-             `tlsim replay {id}` (one failure, message by message),\n      `tlsim study \
-             october-2019-fleet --connections 100000`, `tlsim profiles`, `tlsim --help`.\n"
+            "\nFinished in {elapsed_secs:.1} s. Next:\n  tlsim demo                 step-by-step \
+             demos\n  tlsim replay {id} --ladder\n                             one failure, \
+             message by message\n  tlsim study october-2019-fleet --connections 100000\n  \
+             tlsim profiles             the profile catalogue\n  tlsim --help\n"
         )
     }
 }

@@ -33,9 +33,9 @@ pub use check::{
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
 pub use files::{merge_files, read_shard_file};
-pub use flagship::{Flagship, FlagshipReport};
-pub use plan::{Plan, PlanOptions};
-pub use render::{compare_line, Pair, ReportFormat, Totals};
+pub use flagship::{Flagship, FlagshipReport, FLAGSHIP_FORMAT};
+pub use plan::{Outputs, Plan, PlanOptions};
+pub use render::{Counts, Pair, PairChange, ReportFormat, Totals, WhatIf, STUDY_FORMAT};
 pub use replay_id::{ConnId, ReplayId};
 pub use shard_spec::ShardSpec;
 pub use state::{StateDir, LOCK, MARKER};
@@ -233,13 +233,15 @@ pub struct ShardResult {
 /// What a study run reports while it runs (`tlsim` draws a progress bar): the library
 /// prints nothing itself. `advance` is called from worker threads.
 pub trait Progress: Sync {
-    /// A run of `shards` shards of the study of scenario `label` starts.
-    fn start(&self, shards: u64, label: &str) {
-        let _ = (shards, label);
+    /// A run of `shards` shards, `connections` connections in all, of the study of scenario
+    /// `label` starts.
+    fn start(&self, shards: u64, connections: u64, label: &str) {
+        let _ = (shards, connections, label);
     }
-    /// `shards` more shards are done (run, or loaded from the state directory).
-    fn advance(&self, shards: u64) {
-        let _ = shards;
+    /// One more shard is done (run, or loaded from the state directory), with these
+    /// connections and failures.
+    fn advance(&self, connections: u64, failures: u64) {
+        let _ = (connections, failures);
     }
     /// The run ended, with or without an error.
     fn finish(&self) {}
@@ -553,7 +555,7 @@ impl Study {
         threads: usize,
         state: Option<&StateDir>,
         resume: bool,
-        progress: &(dyn Fn(u64) + Sync),
+        progress: &(dyn Fn(&ShardResult) + Sync),
     ) -> Result<Vec<ShardResult>, StudyError> {
         self.run_with(which, threads, state, resume, progress, &|i| {
             self.run_shard(i)
@@ -571,11 +573,17 @@ impl Study {
         resume: bool,
         progress: &dyn Progress,
     ) -> Result<Vec<ShardResult>, StudyError> {
+        let shards = u64::try_from(which.len()).unwrap_or(u64::MAX);
+        let per_shard = self.try_per_shard().unwrap_or(0);
         progress.start(
-            u64::try_from(which.len()).unwrap_or(u64::MAX),
+            shards,
+            shards.saturating_mul(per_shard),
             &self.header.scenario,
         );
-        let res = self.run(which, threads, state, resume, &|n| progress.advance(n));
+        let res = self.run(which, threads, state, resume, &|r| {
+            let failures = r.cells.iter().map(|(_, c)| c.failures).sum::<u64>();
+            progress.advance(r.connections, failures)
+        });
         progress.finish();
         res
     }
@@ -588,7 +596,7 @@ impl Study {
         threads: usize,
         state: Option<&StateDir>,
         resume: bool,
-        progress: &(dyn Fn(u64) + Sync),
+        progress: &(dyn Fn(&ShardResult) + Sync),
         shard: &(dyn Fn(u32) -> Result<ShardResult, String> + Sync),
     ) -> Result<Vec<ShardResult>, StudyError> {
         let mut unique = BTreeSet::new();
@@ -604,7 +612,7 @@ impl Study {
         if let Some(dir) = state {
             if resume {
                 done = dir.load(which)?;
-                progress(u64::try_from(done.len()).unwrap_or(u64::MAX));
+                done.values().for_each(progress);
             } else {
                 dir.clear(which)?;
             }
@@ -635,10 +643,9 @@ impl Study {
                                     }
                                     Ok(res)
                                 });
-                                if r.is_err() {
-                                    stop.store(true, Ordering::SeqCst);
-                                } else {
-                                    progress(1);
+                                match &r {
+                                    Ok(res) => progress(res),
+                                    Err(_) => stop.store(true, Ordering::SeqCst),
                                 }
                                 out.push(r);
                             }
@@ -915,9 +922,69 @@ pub fn merge(
     })
 }
 
+/// The what-if variants of `--compare`: name and what each changes on every peer.
+pub const VARIANTS: [(&str, &str); 4] = [
+    ("no-dhe", "remove TLS_DHE_* from the clients' suite lists"),
+    ("ems-on", "enable the Extended Master Secret on both sides"),
+    ("strip-zeros", "every peer strips Z's leading zero bytes"),
+    ("pad-publics", "every peer pads its DH public values"),
+];
+
+/// What what-if `name` changes ("" for an unknown name).
+pub fn variant_what(name: &str) -> &'static str {
+    VARIANTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, w)| w)
+}
+
 /// A what-if variant of a scenario: an overlay applied to every peer.
 pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
+    variant_with_notes(sc, name).map(|(v, _)| v)
+}
+
+/// [`variant`], with notes on what it had to decide beyond its rule: `no-dhe` gives a
+/// client whose every suite is DHE the ECDHE suites with the same ciphers instead (what an
+/// administrator who removes DHE from such a client has to enable), and says so.
+pub fn variant_with_notes(sc: &Scenario, name: &str) -> Result<(Scenario, Vec<String>), String> {
     let mut v = sc.clone();
+    let mut notes = Vec::new();
+    if name == "no-dhe" {
+        for c in &mut v.fleet.clients {
+            let is_dhe = |s: &crate::wire::CipherSuite| {
+                crate::wire::suite_info(*s).is_some_and(|i| i.is_dhe())
+            };
+            if c.profile.client_suites.is_empty() || !c.profile.client_suites.iter().all(is_dhe) {
+                continue;
+            }
+            let mut p = (*c.profile).clone();
+            let mut instead = Vec::new();
+            for s in &p.client_suites {
+                let ecdhe = crate::wire::suite_info(*s)
+                    .and_then(|i| crate::wire::suite_by_name(&i.iana.replace("_DHE_", "_ECDHE_")));
+                if let Some(e) = ecdhe {
+                    if !instead.contains(&e.suite) {
+                        instead.push(e.suite);
+                    }
+                }
+            }
+            if instead.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = instead
+                .iter()
+                .filter_map(|s| crate::wire::suite_info(*s).map(|i| i.iana))
+                .collect();
+            notes.push(format!(
+                "client {} offers only DHE suites; no-dhe gives it {} instead (the ECDHE \
+                 suite with the same cipher)",
+                c.label,
+                names.join(", ")
+            ));
+            p.client_suites = instead;
+            c.profile = Arc::new(p);
+        }
+    }
     let edit = |f: &dyn Fn(&mut Profile), v: &mut Scenario| {
         for c in &mut v.fleet.clients {
             let mut p = (*c.profile).clone();
@@ -958,9 +1025,11 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
             &mut v,
         ),
         other => {
+            let names: Vec<&str> = VARIANTS.iter().map(|(n, _)| *n).collect();
             return Err(format!(
-                "unknown variant {other:?}; variants: no-dhe, ems-on, strip-zeros, pad-publics"
-            ))
+                "unknown variant {other:?}; variants: {}",
+                names.join(", ")
+            ));
         }
     }
     // A what-if that leaves a client nothing to offer is not a study of that client: say so
@@ -985,7 +1054,7 @@ pub fn variant(sc: &Scenario, name: &str) -> Result<Scenario, String> {
         ));
     }
     v.name = format!("{}+{name}", sc.name);
-    Ok(v)
+    Ok((v, notes))
 }
 
 /// Re-run the shard of a replay id with wire recording and return that connection. The

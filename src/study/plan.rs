@@ -2,7 +2,7 @@
 //! shards this job runs (all, or one shard set), its what-if variants, and the state
 //! directory where each saves its finished shards.
 
-use super::{variant, ShardSpec, StateDir, Study};
+use super::{variant_with_notes, ShardSpec, StateDir, Study};
 use crate::scenario::Scenario;
 use std::path::PathBuf;
 
@@ -31,6 +31,63 @@ pub struct Plan {
     /// Each what-if: its name, its study (same seed and shards; its digest covers the
     /// scenario text and the name) and its state directory, `<state_dir>+<name>`.
     pub variants: Vec<(String, Study, PathBuf)>,
+    /// Each what-if's notes ([`super::variant_with_notes`]).
+    pub variant_notes: Vec<Vec<String>>,
+}
+
+/// The output files and what-ifs a `tlsim study` command line asks for, checked before any
+/// work by [`Outputs::check`].
+#[derive(Debug, Clone, Default)]
+pub struct Outputs<'a> {
+    pub part: Option<ShardSpec>,
+    pub out: Option<&'a std::path::Path>,
+    pub plot: Option<&'a std::path::Path>,
+    pub html: Option<&'a std::path::Path>,
+    pub compare: &'a [String],
+}
+
+impl Outputs<'_> {
+    /// Refuse what a study cannot do: a shard set without --out, or with --plot, --html or
+    /// --compare (whole-study outputs); an output path that cannot be written; a what-if
+    /// named twice.
+    pub fn check(&self) -> Result<(), String> {
+        if self.part.is_some() {
+            if self.out.is_none() {
+                return Err(
+                    "--shard i/n writes the shard results to a file: it needs --out \
+                            FILE (then combine the files with `tlsim merge`)"
+                        .into(),
+                );
+            }
+            for (set, flag) in [
+                (self.plot.is_some(), "--plot"),
+                (self.html.is_some(), "--html"),
+                (!self.compare.is_empty(), "--compare"),
+            ] {
+                if set {
+                    return Err(format!(
+                        "{flag} does not apply to --shard i/n, which writes shard results \
+                         only; use it on the whole study"
+                    ));
+                }
+            }
+        }
+        for (path, flag) in [
+            (self.out, "--out"),
+            (self.plot, "--plot"),
+            (self.html, "--html"),
+        ] {
+            if let Some(p) = path {
+                crate::report::output::check(p, flag)?;
+            }
+        }
+        for (k, v) in self.compare.iter().enumerate() {
+            if self.compare[..k].contains(v) {
+                return Err(format!("--compare {v} is given twice"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Plan {
@@ -39,8 +96,11 @@ impl Plan {
     /// leaves a client nothing to offer; more connections than [`super::MAX_SHARDS`]
     /// shards; variants of a state directory without a name.
     pub fn new(sc: &Scenario, text: &str, o: &PlanOptions) -> Result<Plan, String> {
-        let variants = o.compare.iter().map(|v| variant(sc, v));
-        let variants = variants.collect::<Result<Vec<Scenario>, String>>()?;
+        let variants = o.compare.iter().map(|v| variant_with_notes(sc, v));
+        let (variants, variant_notes): (Vec<Scenario>, Vec<Vec<String>>) = variants
+            .collect::<Result<Vec<(Scenario, Vec<String>)>, String>>()?
+            .into_iter()
+            .unzip();
         let seed = o.seed.unwrap_or(sc.fleet.seed);
         let study = Study::sized(sc.clone(), text, seed, o.connections)
             .map_err(|e| format!("--connections {}: {e}", o.connections))?;
@@ -67,6 +127,7 @@ impl Plan {
             which,
             state_dir,
             variants,
+            variant_notes,
         })
     }
 }

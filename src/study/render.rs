@@ -3,7 +3,9 @@
 //! every view of a report uses.
 
 use super::{CellReport, StudyReport};
-use crate::engine::Mechanism;
+use crate::engine::{HandshakeKind, Mechanism};
+use crate::report::table::{self, Table};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The output formats of a study report.
@@ -95,13 +97,44 @@ impl Totals {
 pub type Pair = (String, String);
 
 impl StudyReport {
-    /// The report in `format`.
-    pub fn render(&self, format: ReportFormat) -> String {
+    /// The report and its what-ifs in `format`.
+    pub fn render(&self, format: ReportFormat, what_ifs: &[WhatIf]) -> String {
         match format {
-            ReportFormat::Text => self.text(),
-            ReportFormat::Json => self.json() + "\n",
-            ReportFormat::Csv => self.csv(),
+            ReportFormat::Text => {
+                let mut s = self.text();
+                for w in what_ifs {
+                    s.push('\n');
+                    s.push_str(&w.text(""));
+                }
+                s
+            }
+            ReportFormat::Json => {
+                let j = StudyJson {
+                    format: STUDY_FORMAT,
+                    report: self,
+                    what_ifs,
+                };
+                serde_json::to_string_pretty(&j).expect("a StudyReport serialises") + "\n"
+            }
+            ReportFormat::Csv => {
+                let mut s = self.csv("");
+                for w in what_ifs {
+                    let rows = w.report.csv(&w.name);
+                    s.push_str(rows.split_once('\n').map_or("", |(_, r)| r));
+                }
+                s
+            }
         }
+    }
+
+    /// Whether the study found something: a failure, or a count inconsistent with its
+    /// theory (`tlsim study` then exits 1).
+    pub fn found(&self) -> bool {
+        self.totals().failures > 0
+            || self
+                .cells
+                .iter()
+                .any(|c| c.verdict.as_deref() == Some("inconsistent"))
     }
 
     /// The whole study's totals.
@@ -131,22 +164,67 @@ impl StudyReport {
             .map(String::as_str)
     }
 
-    /// The failure matrix: one line per client → server pair with its rate, 95% interval
-    /// and failures by mechanism.
+    /// Attempts per handshake kind (full, resumed, resume-refused) of each client → server
+    /// pair, FTPS channels included.
+    pub fn kinds_by_pair(&self) -> BTreeMap<Pair, [u64; 3]> {
+        let mut m: BTreeMap<Pair, [u64; 3]> = BTreeMap::new();
+        for c in &self.cells {
+            let e = m.entry((c.client.clone(), c.server.clone())).or_default();
+            let k = &mut e[kind_index(c.handshake.handshake)];
+            *k = k.saturating_add(c.attempts);
+        }
+        m
+    }
+
+    /// The failure matrix: per client, a line per server with its attempts by handshake kind,
+    /// failures and rate; under a pair with failures, its 95% interval and mechanisms; then
+    /// the resumptions the servers refused, each an extra full handshake.
     pub fn pair_matrix(&self) -> String {
-        let mut s = format!(
-            "{:<32} {:<26} {:>8} {:>7} {:>9} {:>21}  mechanisms\n",
-            "client", "server", "attempts", "failed", "rate", "95% CI"
-        );
-        for ((c, sv), t) in self.totals_by_pair() {
-            let (a, f) = (t.attempts, t.failures);
-            let ci = super::wilson95(f, a);
+        let mut t = Table::new(&[
+            ("client / server", false),
+            ("attempts", true),
+            ("full", true),
+            ("resumed", true),
+            ("refused", true),
+            ("failed", true),
+            ("rate", false),
+        ]);
+        let kinds = self.kinds_by_pair();
+        let mut client = None;
+        let mut all = [0u64; 3];
+        for ((c, sv), tot) in self.totals_by_pair() {
+            if client.as_ref() != Some(&c) {
+                t.line(c.clone());
+                client = Some(c.clone());
+            }
+            let k = kinds
+                .get(&(c.clone(), sv.clone()))
+                .copied()
+                .unwrap_or_default();
+            for (a, n) in all.iter_mut().zip(k) {
+                *a = a.saturating_add(n);
+            }
+            let (a, f) = (tot.attempts, tot.failures);
+            let mut row = vec![format!("  {sv}"), a.to_string()];
+            row.extend(k.iter().map(u64::to_string));
+            row.extend([f.to_string(), table::rate(f, a)]);
+            t.row(row);
+            if f > 0 {
+                t.line(format!(
+                    "      95% CI {}; {}",
+                    table::interval(super::wilson95(f, a)),
+                    tot.mechanisms_text()
+                ));
+            }
+        }
+        let mut s = t.render("");
+        let [_, resumed, refused] = all;
+        if resumed.saturating_add(refused) > 0 {
             s.push_str(&format!(
-                "{c:<32} {sv:<26} {a:>8} {f:>7} {:>9.5} [{:>8.5}, {:>8.5}]  {}\n",
-                t.rate(),
-                ci[0],
-                ci[1],
-                t.mechanisms_text()
+                "refused: resumptions the server refused, each done as a full handshake instead \
+                 (the extra CPU KB4517389 notes): {refused} of {} resumption attempts ({})\n",
+                resumed.saturating_add(refused),
+                table::percent(refused as f64 / resumed.saturating_add(refused) as f64)
             ));
         }
         s
@@ -165,22 +243,14 @@ impl StudyReport {
             .collect()
     }
 
-    /// Failure rates per client → server pair of this study and of what-if `name`, side by
-    /// side: a heading line, then [`compare_line`] per pair.
-    pub fn compare_table(&self, variant: &StudyReport, name: &str) -> String {
-        let mut s = format!("\nwhat-if {name}: failure rate per pair, base → {name}\n");
-        for (pair, b, v) in self.compare(variant) {
-            s.push_str(&compare_line(&pair, &b, &v));
-        }
-        s
-    }
-
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a StudyReport serialises")
     }
 
-    pub fn csv(&self) -> String {
-        let mut s = String::from("client,server,suite,handshake,attempts,failures,rate,ci95_low,ci95_high,theory,verdict,mechanisms\n");
+    /// One row per cell; the last column names the what-if the row is of (empty for the
+    /// study itself).
+    pub fn csv(&self, what_if: &str) -> String {
+        let mut s = String::from("client,server,suite,handshake,attempts,failures,rate,ci95_low,ci95_high,theory,verdict,mechanisms,what_if\n");
         for c in &self.cells {
             let mechs: Vec<String> = c
                 .by_mechanism
@@ -188,7 +258,7 @@ impl StudyReport {
                 .map(|(m, n)| format!("{m}={n}"))
                 .collect();
             s.push_str(&format!(
-                "\"{}\",\"{}\",{},{},{},{},{:.6},{:.6},{:.6},{},{},\"{}\"\n",
+                "\"{}\",\"{}\",{},{},{},{},{:.6},{:.6},{:.6},{},{},\"{}\",{what_if}\n",
                 c.client,
                 c.server,
                 c.suite,
@@ -206,38 +276,56 @@ impl StudyReport {
         s
     }
 
+    /// The cells as a table grouped by client → server and suite: per handshake kind its
+    /// attempts, failures, rate with its 95% interval and the theoretical rate; under a cell
+    /// with failures or a theory, the verdict and mechanisms; then up to three replay commands.
     pub fn text(&self) -> String {
         let mut s = format!(
-            "study {} (seed {}, {} shards), {} connections\n{:<26} {:<24} {:<40} {:<22} {:>8} {:>6} {:>9} {:>21} {:>9}  verdict / mechanisms\n",
-            self.scenario, self.seed, self.shards, self.connections, "client", "server", "suite", "handshake", "attempts", "failed", "rate", "95% CI", "theory"
+            "study {} (seed {}, {} shards), {} connections\n",
+            self.scenario, self.seed, self.shards, self.connections
         );
+        let theory = self.cells.iter().any(|c| c.theory.is_some());
+        let mut cols = vec![
+            ("handshake", false),
+            ("attempts", true),
+            ("failed", true),
+            ("rate", false),
+            ("95% CI", false),
+        ];
+        if theory {
+            cols.push(("theory", false));
+        }
+        let mut t = Table::new(&cols);
+        let mut group = None;
         for c in &self.cells {
+            let g = (&c.client, &c.server, &c.suite);
+            if group != Some(g) {
+                t.line(format!("{} → {}, {}", c.client, c.server, c.suite));
+                group = Some(g);
+            }
+            let mut row = vec![
+                format!("  {}", c.handshake),
+                c.attempts.to_string(),
+                c.failures.to_string(),
+                table::rate(c.failures, c.attempts),
+                table::interval(c.ci95),
+            ];
+            if theory {
+                row.push(c.theory.map_or_else(|| "-".into(), table::rate_of));
+            }
+            t.row(row);
             let mechs: Vec<String> = c
                 .by_mechanism
                 .iter()
                 .map(|(m, n)| format!("{m} ×{n}"))
                 .collect();
-            s.push_str(&format!(
-                "{:<26} {:<24} {:<40} {:<22} {:>8} {:>6} {:>9.5} [{:>8.5}, {:>8.5}] {:>9}  {}{}\n",
-                c.client,
-                c.server,
-                c.suite,
-                c.handshake,
-                c.attempts,
-                c.failures,
-                c.rate,
-                c.ci95[0],
-                c.ci95[1],
-                c.theory
-                    .map(|t| format!("{t:.5}"))
-                    .unwrap_or_else(|| "-".into()),
-                c.verdict
-                    .as_ref()
-                    .map(|v| format!("{v}; "))
-                    .unwrap_or_default(),
-                mechs.join(", ")
-            ));
+            let verdict = c.verdict.as_ref().map(|v| format!("{v} with the theory"));
+            let note: Vec<String> = verdict.into_iter().chain(mechs).collect();
+            if !note.is_empty() {
+                t.line(format!("      {}", note.join("; ")));
+            }
         }
+        s.push_str(&t.render(""));
         let ids: Vec<&String> = self
             .cells
             .iter()
@@ -245,33 +333,166 @@ impl StudyReport {
             .take(3)
             .collect();
         if !ids.is_empty() {
-            s.push_str("\nreplay a failure: ");
-            s.push_str(
-                &ids.iter()
-                    .map(|i| format!("tlsim replay {i}"))
-                    .collect::<Vec<_>>()
-                    .join("  |  "),
-            );
-            s.push('\n');
+            s.push_str("\nreplay a failure:\n");
+            for i in ids {
+                s.push_str(&format!("  tlsim replay {i}\n"));
+            }
         }
         s
     }
 }
 
-/// One pair of [`StudyReport::compare_table`]: `  client → server  rate (f/a)  →  rate (f/a)`.
-pub fn compare_line(pair: &Pair, base: &Totals, variant: &Totals) -> String {
-    format!(
-        "  {:<28} → {:<26} {:>9.5} ({}/{})  →  {:>9.5} ({}/{})\n",
-        pair.0,
-        pair.1,
-        base.rate(),
-        base.failures,
-        base.attempts,
-        variant.rate(),
-        variant.failures,
-        variant.attempts
-    )
+/// The index of a handshake kind in [`StudyReport::kinds_by_pair`]'s counts.
+fn kind_index(k: HandshakeKind) -> usize {
+    match k {
+        HandshakeKind::Full => 0,
+        HandshakeKind::Resumed => 1,
+        HandshakeKind::ResumeRefused => 2,
+    }
 }
+
+/// A count of failures in attempts: "13 of 3000 (0.43 %)", "0 of 3000".
+fn counts_text(t: &Totals) -> String {
+    if t.failures == 0 {
+        format!("0 of {}", t.attempts)
+    } else {
+        format!(
+            "{} of {} ({})",
+            t.failures,
+            t.attempts,
+            table::percent(t.rate())
+        )
+    }
+}
+
+/// Attempts and failures of a client → server pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub attempts: u64,
+    pub failures: u64,
+}
+
+/// A client → server pair whose failures a what-if changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairChange {
+    pub client: String,
+    pub server: String,
+    pub base: Counts,
+    pub what_if: Counts,
+}
+
+/// A what-if beside a study: the same seeds and shards with one change on every peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatIf {
+    /// The variant's name (`no-dhe`).
+    pub name: String,
+    /// What it changes.
+    pub what: String,
+    /// What it had to decide beyond its rule ([`super::variant_with_notes`]).
+    pub notes: Vec<String>,
+    /// Failures of the study, and of the what-if.
+    pub base_failures: u64,
+    pub failures: u64,
+    /// The pairs whose failures changed, in name order.
+    pub changed: Vec<PairChange>,
+    /// How many pairs did not change (not listed).
+    pub unchanged: usize,
+    /// The what-if's whole report.
+    pub report: StudyReport,
+}
+
+impl WhatIf {
+    /// What-if `name` of `base`, whose report is `report`.
+    pub fn new(base: &StudyReport, name: &str, notes: Vec<String>, report: StudyReport) -> Self {
+        let rows = base.compare(&report);
+        let total = rows.len();
+        let counts = |t: &Totals| Counts {
+            attempts: t.attempts,
+            failures: t.failures,
+        };
+        let changed: Vec<PairChange> = rows
+            .into_iter()
+            .filter(|(_, b, v)| b.failures != v.failures || b.attempts != v.attempts)
+            .map(|((client, server), b, v)| PairChange {
+                client,
+                server,
+                base: counts(&b),
+                what_if: counts(&v),
+            })
+            .collect();
+        WhatIf {
+            name: name.to_string(),
+            what: super::variant_what(name).to_string(),
+            notes,
+            base_failures: base.totals().failures,
+            failures: report.totals().failures,
+            unchanged: total - changed.len(),
+            changed,
+            report,
+        }
+    }
+
+    /// The heading, the notes, then a table of the pairs whose failures changed (each line
+    /// indented by `indent`), and how many did not.
+    pub fn text(&self, indent: &str) -> String {
+        let mut s = format!(
+            "{indent}what-if {} ({}): {} failures → {}\n",
+            self.name, self.what, self.base_failures, self.failures
+        );
+        for n in &self.notes {
+            s.push_str(&format!("{indent}  note: {n}\n"));
+        }
+        let mut t = Table::new(&[
+            ("client", false),
+            ("server", false),
+            ("base", true),
+            ("", false),
+            (self.name.as_str(), true),
+        ]);
+        for p in &self.changed {
+            let (b, v) = (&p.base, &p.what_if);
+            let tot = |c: &Counts| Totals {
+                attempts: c.attempts,
+                failures: c.failures,
+                ..Totals::default()
+            };
+            t.row(vec![
+                p.client.clone(),
+                p.server.clone(),
+                counts_text(&tot(b)),
+                "→".into(),
+                counts_text(&tot(v)),
+            ]);
+        }
+        if t.is_empty() {
+            s.push_str(&format!("{indent}  no pair's failures changed\n"));
+        } else {
+            s.push_str(&t.render(&format!("{indent}  ")));
+        }
+        if self.unchanged > 0 && !self.changed.is_empty() {
+            let pairs = if self.unchanged == 1 { "pair" } else { "pairs" };
+            s.push_str(&format!(
+                "{indent}  ({} other {pairs} unchanged, not shown)\n",
+                self.unchanged
+            ));
+        }
+        s
+    }
+}
+
+/// A study report with its what-ifs, as `tlsim study --json` prints it: `format` first,
+/// the report's fields, then `what_ifs` when there are any.
+#[derive(Serialize)]
+struct StudyJson<'a> {
+    format: &'static str,
+    #[serde(flatten)]
+    report: &'a StudyReport,
+    #[serde(skip_serializing_if = "<[WhatIf]>::is_empty")]
+    what_ifs: &'a [WhatIf],
+}
+
+/// The version of `tlsim study --json` and `tlsim merge --json` (docs/json.md).
+pub const STUDY_FORMAT: &str = "tlsim-study/1";
 
 #[cfg(test)]
 mod tests {
@@ -333,9 +554,26 @@ mod tests {
         let rows = base.compare(&variant);
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[1].2.attempts, rows[1].2.failures), (0, 0));
-        let table = base.compare_table(&variant, "no-dhe");
-        assert!(table.starts_with("\nwhat-if no-dhe: failure rate per pair, base → no-dhe\n"));
-        assert!(table.contains("(6/150)  →    0.00000 (0/150)"), "{table}");
+        let w = WhatIf::new(&base, "no-dhe", vec!["a note".into()], variant);
+        assert_eq!((w.base_failures, w.failures, w.unchanged), (6, 0, 0));
+        let table = w.text("");
+        assert!(table.starts_with("what-if no-dhe (remove TLS_DHE_* from the clients' suite lists): 6 failures → 0\n  note: a note\n"), "{table}");
+        assert!(
+            table.contains("a       s       6 of 150 (4.00 %)  →  0 of 150"),
+            "{table}"
+        );
+        let json = base.render(ReportFormat::Json, std::slice::from_ref(&w));
+        assert!(
+            json.starts_with("{\n  \"format\": \"tlsim-study/1\",\n  \"scenario\""),
+            "{json}"
+        );
+        assert!(json.contains("\"what_ifs\": ["), "{json}");
+        let csv = base.render(ReportFormat::Csv, &[w]);
+        assert_eq!(
+            csv.lines().filter(|l| l.ends_with(",no-dhe")).count(),
+            1,
+            "{csv}"
+        );
         assert!(base
             .pair_matrix()
             .contains("dh-premaster-zeros ×3, dh-short-server-public ×3"));

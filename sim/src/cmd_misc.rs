@@ -1,0 +1,176 @@
+//! `tlsim profiles`, `tlsim bench` and `tlsim demo`: their options and what they print;
+//! resolution, measurement and the demos' steps are the library's.
+
+use crate::ui;
+use clap::{Args, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use tlsim::bench::{Bench, BenchOptions};
+use tlsim::profile::{catalogue, OverlayFile, OverlayKind};
+use tlsim::report::demo::{self, wrap, DemoOptions, Narrator, DEMOS};
+use tlsim::report::output::{format, versioned};
+use tlsim::report::{profiles, steps};
+use tlsim::study::StudyError;
+
+#[derive(Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    command: Option<ProfilesCommand>,
+}
+
+#[derive(Subcommand)]
+enum ProfilesCommand {
+    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
+    Show {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        registry: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        cipher_order: Option<String>,
+    },
+    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
+    Diff { a: String, b: String },
+}
+
+pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, String> {
+    match args.command {
+        None if ui::json() => {
+            println!(
+                "{}",
+                versioned(format::PROFILES, &steps::profiles_json(), true)
+            )
+        }
+        None => ui::text(&profiles::list_text()),
+        Some(ProfilesCommand::Show {
+            name,
+            registry,
+            cipher_order,
+        }) => {
+            let mut r = catalogue::resolve(&name)?;
+            for (kind, file) in [
+                (OverlayKind::Registry, registry),
+                (OverlayKind::CipherOrder, cipher_order),
+            ] {
+                if let Some(file) = file {
+                    OverlayFile::load(kind, std::path::Path::new(&file), &file)?.apply(&mut r)?;
+                }
+            }
+            if ui::json() {
+                println!("{:#}", tlsim::profile::to_json(&r));
+            } else {
+                ui::text(&profiles::show_text(&r));
+            }
+        }
+        Some(ProfilesCommand::Diff { a, b }) => {
+            let (ra, rb) = (catalogue::resolve(&a)?, catalogue::resolve(&b)?);
+            let d = catalogue::diff(&ra, &rb);
+            if ui::json() {
+                let v = serde_json::json!({ "a": a, "b": b, "knobs": d });
+                println!("{}", versioned(format::PROFILE_DIFF, &v, true));
+            } else {
+                ui::text(&profiles::diff_text(&a, &b, &d));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 4000)]
+    pub connections: u64,
+    #[arg(long, default_value_t = 300)]
+    pub openssl_handshakes: u32,
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+}
+
+pub fn bench(a: BenchArgs) -> Result<ExitCode, StudyError> {
+    let bench = Bench::new(BenchOptions {
+        connections: a.connections,
+        openssl_handshakes: a.openssl_handshakes,
+        repeat: a.repeat,
+    })?;
+    if !ui::json() {
+        ui::text(&bench.intro());
+    }
+    let r = bench.run()?;
+    if ui::json() {
+        println!("{}", versioned(format::BENCH, &r.json(), true));
+    } else {
+        ui::text(&r.text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    name: Option<String>,
+    #[arg(long)]
+    no_pause: bool,
+    #[arg(long, default_value_t = 10_000)]
+    connections: u64,
+}
+
+/// A demo on a terminal: a pause between steps when stdin is one, colours by `--color`.
+struct Terminal {
+    pause: bool,
+    colour: bool,
+}
+
+impl Narrator for Terminal {
+    fn heading(&mut self, text: &str) {
+        if self.colour {
+            println!("\x1b[1;36m== {text} ==\x1b[0m\n");
+        } else {
+            println!("== {text} ==\n");
+        }
+    }
+    fn say(&mut self, text: &str) {
+        println!("{}\n", wrap(text, 92));
+    }
+    fn block(&mut self, text: &str) {
+        let text = tlsim::report::table::fit(text.trim_end(), 100);
+        if self.colour {
+            println!("\x1b[2m{text}\x1b[0m\n");
+        } else {
+            println!("{text}\n");
+        }
+    }
+    fn pause(&mut self) {
+        if self.pause {
+            print!("[Enter] ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+        }
+    }
+}
+
+pub fn demo(a: DemoArgs) -> Result<ExitCode, String> {
+    let opts = DemoOptions {
+        connections: a.connections,
+    };
+    match (a.name, ui::json()) {
+        (None, false) => {
+            let mut s = String::from("demos (run one with `tlsim demo NAME`):\n");
+            for (n, d) in DEMOS {
+                s.push_str(&format!("  {n:<18} {d}\n"));
+            }
+            ui::text(&s);
+        }
+        (None, true) => println!("{}", versioned(format::DEMOS, &steps::demos_json(), true)),
+        (Some(name), true) => {
+            let v = steps::demo_json(&name, opts)?;
+            println!("{}", versioned(format::DEMO, &v, true));
+        }
+        (Some(name), false) => {
+            let mut t = Terminal {
+                pause: !a.no_pause && std::io::stdin().is_terminal(),
+                colour: ui::colour(),
+            };
+            demo::run(&name, &mut t, opts)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,247 @@
+//! What every command shares: `--json`, `-q`, `-v`, `--color`, where text, JSON and notes
+//! go, the exit status, and the progress bar of studies.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// No line of text output is wider than this (prose is wrapped, tables are built to fit).
+const WIDTH: usize = 100;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The options every command takes, before or after its name.
+#[derive(clap::Args, Clone, Debug)]
+pub struct UiArgs {
+    /// Print the results as JSON instead of text; its "format" field names the output and
+    /// its version (docs/json.md, docs/schema/).
+    #[arg(long, global = true, display_order = 900)]
+    pub json: bool,
+    /// Print only the results: no progress bar, notes or "wrote FILE" lines on stderr.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 901
+    )]
+    pub quiet: bool,
+    /// Say more on stderr: what runs, on how many threads, and how long it took.
+    #[arg(short, long, global = true, display_order = 902)]
+    pub verbose: bool,
+    /// Colour on terminals: auto (when the output is a terminal and NO_COLOR is unset),
+    /// always, or never.
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        display_order = 903
+    )]
+    pub color: ColorWhen,
+}
+
+static UI: OnceLock<UiArgs> = OnceLock::new();
+
+pub fn init(a: UiArgs) {
+    let _ = UI.set(a);
+}
+
+fn get() -> &'static UiArgs {
+    UI.get_or_init(|| UiArgs {
+        json: false,
+        quiet: false,
+        verbose: false,
+        color: ColorWhen::Auto,
+    })
+}
+
+/// Whether results are printed as JSON.
+pub fn json() -> bool {
+    get().json
+}
+
+/// Whether stdout gets colour: `--color`, else a terminal and no `NO_COLOR`.
+pub fn colour() -> bool {
+    match get().color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+/// `text` in bold (and `red` for failures) when colour is on.
+pub fn paint(text: &str, red: bool) -> String {
+    match (colour(), red) {
+        (false, _) => text.to_string(),
+        (true, false) => format!("\x1b[1m{text}\x1b[0m"),
+        (true, true) => format!("\x1b[1;31m{text}\x1b[0m"),
+    }
+}
+
+/// Text results on stdout, long lines wrapped to [`WIDTH`].
+pub fn text(s: &str) {
+    print!("{}", tlsim::report::table::fit(s, WIDTH));
+}
+
+/// A note on stderr (not with `-q`).
+pub fn note(s: &str) {
+    if !get().quiet && !s.is_empty() {
+        eprint!("{}", tlsim::report::table::fit(s.trim_start(), WIDTH));
+        if !s.ends_with('\n') {
+            eprintln!();
+        }
+    }
+}
+
+/// A detail on stderr with `-v` only.
+pub fn detail(s: &str) {
+    if get().verbose {
+        eprintln!("{s}");
+    }
+}
+
+/// Exit status 0 when the run found nothing wrong, 1 when it found failures.
+pub fn found(failures: bool) -> ExitCode {
+    ExitCode::from(u8::from(failures))
+}
+
+/// The exit status of a command's result: 2 for bad input, 70 for a bug.
+pub fn exit(result: Result<ExitCode, tlsim::study::StudyError>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(tlsim::study::StudyError::Input(e)) => {
+            eprintln!("{}: {e}", paint("error", true));
+            ExitCode::from(2)
+        }
+        Err(bug) => {
+            eprintln!(
+                "error: {bug}\nNo report was written. This is a bug in tlsim: please report it \
+                 with the scenario file and the command line."
+            );
+            ExitCode::from(BUG)
+        }
+    }
+}
+
+/// The exit status of a bug (a panic), as sysexits.h's EX_SOFTWARE.
+pub const BUG: u8 = 70;
+
+/// A panic prints one line saying it is a bug and what to report; `main` exits with [`BUG`].
+pub fn panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "tlsim bug: {info}\nThis is a bug in tlsim (exit status {BUG}): please report it \
+             with the command line and the scenario or profile files it used."
+        );
+    }));
+}
+
+/// The progress bar of study runs: connections done of the total and the failures so far,
+/// on stderr when it is a terminal (never with `-q`; stdout stays clean for `--json`).
+#[derive(Default)]
+pub struct Bar {
+    pb: Mutex<Option<indicatif::ProgressBar>>,
+    failures: AtomicU64,
+}
+
+impl tlsim::study::Progress for Bar {
+    fn start(&self, shards: u64, connections: u64, label: &str) {
+        detail(&format!(
+            "{label}: {shards} shards, {connections} connections"
+        ));
+        self.failures.store(0, Ordering::Relaxed);
+        if get().quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let template = "{prefix} [{bar:30}] {pos}/{len} connections, {msg} failed, ~{eta} left";
+        let Ok(style) = indicatif::ProgressStyle::with_template(template) else {
+            return;
+        };
+        let pb = indicatif::ProgressBar::new(connections)
+            .with_prefix(label.to_string())
+            .with_message("0")
+            .with_style(style.progress_chars("=> "));
+        *self.pb.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
+    }
+    fn advance(&self, connections: u64, failures: u64) {
+        let f = self.failures.fetch_add(failures, Ordering::Relaxed) + failures;
+        if let Some(pb) = &*self.pb.lock().unwrap_or_else(|e| e.into_inner()) {
+            pb.inc(connections);
+            pb.set_message(f.to_string());
+        }
+    }
+    fn finish(&self) {
+        if let Some(pb) = self.pb.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// help/flags.txt: command path or `path.option` (or `*.option`) → its help text.
+fn help_table() -> BTreeMap<&'static str, String> {
+    let mut m: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut last = None;
+    for line in include_str!("../help/flags.txt").lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        match (line.starts_with(' '), last.and_then(|k| m.get_mut(k))) {
+            (true, Some(text)) => *text = format!("{text} {}", line.trim()),
+            _ => {
+                if let Some((k, v)) = line.split_once(": ") {
+                    m.insert(k, v.to_string());
+                    last = Some(k);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// `cmd` with the descriptions and option help of help/flags.txt, at every level.
+pub fn with_help(cmd: clap::Command) -> clap::Command {
+    fn apply(mut cmd: clap::Command, path: &str, t: &BTreeMap<&str, String>) -> clap::Command {
+        let ids: Vec<String> = cmd
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .collect();
+        for id in ids {
+            let text = t
+                .get(format!("{path}.{id}").as_str())
+                .or(t.get(format!("*.{id}").as_str()));
+            if let Some(text) = text.cloned() {
+                cmd = cmd.mut_arg(id, |a| a.help(text));
+            }
+        }
+        let subs: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in subs {
+            let p = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path} {name}")
+            };
+            cmd = cmd.mut_subcommand(&name, |s| {
+                let s = match t.get(p.as_str()) {
+                    Some(about) => s.about(about.clone()),
+                    None => s,
+                };
+                apply(s, &p, t)
+            });
+        }
+        cmd
+    }
+    apply(cmd.max_term_width(100), "", &help_table())
+}
