@@ -11,9 +11,9 @@ pub mod output;
 pub mod pcap;
 pub mod plot;
 pub mod profiles;
-pub mod words;
 pub mod steps;
 pub mod table;
+pub mod words;
 
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};

@@ -60,11 +60,11 @@ impl Table {
                     s.push_str("  ");
                 }
                 if self.right.get(k).copied().unwrap_or(false) {
-                    s.extend(std::iter::repeat(' ').take(pad));
+                    s.extend(std::iter::repeat_n(' ', pad));
                     s.push_str(cell);
                 } else {
                     s.push_str(cell);
-                    s.extend(std::iter::repeat(' ').take(pad));
+                    s.extend(std::iter::repeat_n(' ', pad));
                 }
             }
             s.truncate(s.trim_end().len());
@@ -237,7 +237,7 @@ mod tests {
         assert!(f.lines().nth(1).unwrap().starts_with("      word"), "{f}");
         assert_eq!(f.split_whitespace().count(), 30);
         assert_eq!(fit("short\n", 40), "short\n");
-        let list = format!("  k [{}]", vec!["\"TLS_ECDHE_RSA_WITH_AES\""; 8].join(","));
+        let list = format!("  k [{}]", ["\"TLS_ECDHE_RSA_WITH_AES\""; 8].join(","));
         assert!(
             fit(&list, 60).lines().all(|l| l.chars().count() <= 60),
             "{}",
