@@ -298,10 +298,8 @@ fn profiles_demo_bench_bridge_follow_their_schemas() {
     check("bridge", &served, true);
 }
 
-/// The flagship study (three times 29520 connections) takes minutes in a debug build: run
-/// with `--ignored`, best with `--release`.
+/// The flagship study (three times 29520 connections): about 30 s in the test profile.
 #[test]
-#[ignore]
 fn flagship_follows_its_schema() {
     let f = check("flagship", &tlsim(&["--json"]), false).remove(0);
     assert_eq!(f["what_ifs"].as_array().map(Vec::len), Some(2));
