@@ -273,12 +273,12 @@ fn server_keep_zeros_failures_are_m1() {
     if !have("gnutls-cli", "--version") {
         return;
     }
-    server_keep_zeros(60);
+    server_m1("keep-zeros", 60);
 }
 
-fn server_keep_zeros(n: u64) -> usize {
+fn server_m1(zeros: &str, n: u64) -> usize {
     let t = Instant::now();
-    let (v, outs) = serve(profile("keep-zeros", DHE128), n, 5, |port| {
+    let (v, outs) = serve(profile(zeros, DHE128), n, 5, |port| {
         (0..n)
             .map(|_| run_client(gnutls_cli(port, &prio("DHE-RSA", true), &[]), "x\n", 20).0)
             .collect::<Vec<_>>()
@@ -390,13 +390,30 @@ fn long_server_keep_zeros_rate() {
     }
     let n = long_n();
     let t = Instant::now();
-    let fails = server_keep_zeros(n);
+    let fails = server_m1("keep-zeros", n);
     report_rate(
         "gnutls-cli → tlsim keep-zeros server",
         n,
         fails,
         t.elapsed(),
     );
+}
+
+/// Strip-zeros at scale, tlsim as the server: the same gnutls-cli workload never fails.
+#[test]
+#[ignore = "long: thousands of gnutls-cli processes"]
+fn long_server_strip_zeros_never_fails() {
+    if !have("gnutls-cli", "--version") {
+        return;
+    }
+    let n = long_n();
+    let t = Instant::now();
+    let fails = server_m1("strip-zeros", n);
+    println!(
+        "gnutls-cli → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
+    assert_eq!(fails, 0);
 }
 
 fn long_n() -> u64 {

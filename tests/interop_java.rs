@@ -284,11 +284,11 @@ fn server_keep_zeros_failures_are_m1() {
     if java().is_none() {
         return;
     }
-    server_keep_zeros(60);
+    server_m1("keep-zeros", 60);
 }
 
-fn server_keep_zeros(n: u64) -> usize {
-    let (v, lines) = serve(profile("keep-zeros", DHE128), n, 5, |port| {
+fn server_m1(zeros: &str, n: u64) -> usize {
+    let (v, lines) = serve(profile(zeros, DHE128), n, 5, |port| {
         java_client(port, n, DHE128, "fresh", &[GROUPS])
     });
     let (fails, alerts) = check_m1(&v, false, "jsse client");
@@ -429,11 +429,28 @@ fn long_server_keep_zeros_rate() {
     }
     let n = long_n();
     let t = Instant::now();
-    let fails = server_keep_zeros(n);
+    let fails = server_m1("keep-zeros", n);
     report_rate(
         "JSSE client → tlsim keep-zeros server",
         n,
         fails,
         t.elapsed(),
     );
+}
+
+/// Strip-zeros at scale, JSSE client → tlsim strip-zeros server: never fails.
+#[test]
+#[ignore = "long: ≥ 3,000 real connections"]
+fn long_server_strip_zeros_never_fails() {
+    if java().is_none() {
+        return;
+    }
+    let n = long_n();
+    let t = Instant::now();
+    let fails = server_m1("strip-zeros", n);
+    println!(
+        "JSSE client → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
+    assert_eq!(fails, 0);
 }

@@ -244,11 +244,11 @@ fn server_keep_zeros_failures_are_m1() {
     let Some(dir) = nss_db("tstclnt") else {
         return;
     };
-    server_keep_zeros(&dir, 60);
+    server_m1("keep-zeros", &dir, 60);
 }
 
-fn server_keep_zeros(dir: &TempDir, n: u64) -> usize {
-    let (v, outs) = serve(profile("keep-zeros", DHE128), n, 5, |port| {
+fn server_m1(zeros: &str, dir: &TempDir, n: u64) -> usize {
+    let (v, outs) = serve(profile(zeros, DHE128), n, 5, |port| {
         (0..n)
             .map(|_| tstclnt(port, dir, &["-c", code(DHE128), "-G"]))
             .collect::<Vec<_>>()
@@ -365,6 +365,23 @@ fn long_server_keep_zeros_rate() {
     };
     let n = long_n();
     let t = Instant::now();
-    let fails = server_keep_zeros(&dir, n);
+    let fails = server_m1("keep-zeros", &dir, n);
     report_rate("tstclnt → tlsim keep-zeros server", n, fails, t.elapsed());
+}
+
+/// Strip-zeros at scale, tstclnt → tlsim strip-zeros server: never fails.
+#[test]
+#[ignore = "long: thousands of tstclnt processes"]
+fn long_server_strip_zeros_never_fails() {
+    let Some(dir) = nss_db("tstclnt") else {
+        return;
+    };
+    let n = long_n();
+    let t = Instant::now();
+    let fails = server_m1("strip-zeros", &dir, n);
+    println!(
+        "tstclnt → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
+    assert_eq!(fails, 0);
 }
