@@ -229,7 +229,7 @@ pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
         Side::Server => (&p.server_suites, &p.server_versions),
     };
     let tls12 = match role {
-        Side::Client => versions.iter().max() == Some(&TlsVersion::Tls12),
+        Side::Client => p.max_legacy_client_version() == Some(TlsVersion::Tls12),
         Side::Server => versions.contains(&TlsVersion::Tls12),
     };
     let usable = suites

@@ -35,6 +35,7 @@ pub use registry::{
 pub use text::{decode_text, read_input_bytes, read_text, read_text_at, TextError};
 pub use validate::{MAX_LIFETIME_SECS, MAX_SIMULATED_MS};
 
+use crate::crypto::tls13::Tls13Suite;
 use crate::crypto::{GroupId, PublicEncoding};
 use crate::wire::{suite_by_name, CipherSuite, ProtocolVersion};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -47,7 +48,8 @@ pub fn load(spec: &str) -> Result<Profile, String> {
     resolve(spec).map(|r| r.profile)
 }
 
-/// A protocol version as written in profile files: "ssl3.0", "tls1.0", "tls1.1", "tls1.2".
+/// A protocol version as written in profile files: "ssl3.0", "tls1.0", "tls1.1", "tls1.2",
+/// "tls1.3".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TlsVersion {
     #[serde(rename = "ssl3.0")]
@@ -58,10 +60,18 @@ pub enum TlsVersion {
     Tls11,
     #[serde(rename = "tls1.2")]
     Tls12,
+    #[serde(rename = "tls1.3")]
+    Tls13,
 }
 
 impl TlsVersion {
-    pub const ALL: [TlsVersion; 4] = [Self::Ssl30, Self::Tls10, Self::Tls11, Self::Tls12];
+    pub const ALL: [TlsVersion; 5] = [
+        Self::Ssl30,
+        Self::Tls10,
+        Self::Tls11,
+        Self::Tls12,
+        Self::Tls13,
+    ];
 
     pub fn wire(self) -> ProtocolVersion {
         match self {
@@ -69,6 +79,7 @@ impl TlsVersion {
             Self::Tls10 => ProtocolVersion::TLSv1_0,
             Self::Tls11 => ProtocolVersion::TLSv1_1,
             Self::Tls12 => ProtocolVersion::TLSv1_2,
+            Self::Tls13 => ProtocolVersion::TLSv1_3,
         }
     }
 
@@ -82,8 +93,66 @@ impl TlsVersion {
             Self::Tls10 => "TLS 1.0",
             Self::Tls11 => "TLS 1.1",
             Self::Tls12 => "TLS 1.2",
+            Self::Tls13 => "TLS 1.3",
         }
     }
+}
+
+/// A key-exchange group of TLS 1.3 (RFC 8446 §4.2.7), as written in profile files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls13Group {
+    X25519,
+    Secp256r1,
+    Secp384r1,
+    /// The RFC 7919 finite-field groups.
+    Ffdhe2048,
+    Ffdhe3072,
+}
+
+impl Tls13Group {
+    pub fn wire(self) -> crate::wire::NamedGroup {
+        use crate::wire::NamedGroup as N;
+        match self {
+            Self::X25519 => N::X25519,
+            Self::Secp256r1 => N::Secp256r1,
+            Self::Secp384r1 => N::Secp384r1,
+            Self::Ffdhe2048 => N::Ffdhe2048,
+            Self::Ffdhe3072 => N::Ffdhe3072,
+        }
+    }
+
+    /// The RFC 7919 group of an FFDHE entry, None for the elliptic curves.
+    pub fn ffdhe(self) -> Option<GroupId> {
+        match self {
+            Self::Ffdhe2048 => Some(GroupId::Ffdhe2048),
+            Self::Ffdhe3072 => Some(GroupId::Ffdhe3072),
+            _ => None,
+        }
+    }
+}
+
+/// How a peer turns the TLS 1.3 FFDHE shared secret Z into the key schedule's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls13FfdheZ {
+    /// RFC 8446 §7.4.1: "the shared secret ... is ... left-padded with zeros up to the size
+    /// of the prime".
+    Pad,
+    /// Leading zero bytes removed, as in TLS 1.2: Java's TLS 1.3 before JDK-8328046
+    /// (openjdk/jdk PR 27343), reported as random bad_record_mac against OpenSSL in
+    /// openssl/openssl issue 23728.
+    Strip,
+}
+
+/// A `psk_key_exchange_modes` value (RFC 8446 §4.2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PskMode {
+    /// PSK-only key establishment.
+    PskKe,
+    /// PSK with (EC)DHE key establishment.
+    PskDheKe,
 }
 
 /// How a peer turns the DH shared secret Z into the pre-master secret (mechanism M1).
@@ -309,6 +378,38 @@ pub struct Profile {
     pub renegotiation: Renegotiation,
     /// Server name sent in SNI by the client.
     pub server_name: Option<String>,
+
+    // ---- TLS 1.3 (RFC 8446): used when both sides list "tls1.3" in their versions ----
+    /// TLS 1.3 suites offered (client) or accepted in preference order (server), by their
+    /// RFC 8446 §B.4 names.
+    #[serde(with = "tls13_suite_names")]
+    pub tls13_suites: Vec<Tls13Suite>,
+    /// Groups offered in supported_groups (client) and accepted in preference order
+    /// (server) in TLS 1.3.
+    pub tls13_groups: Vec<Tls13Group>,
+    /// Groups a client sends a key share for in its first ClientHello: its prediction of
+    /// the server's choice. A server that wants another group of `tls13_groups` answers
+    /// with a HelloRetryRequest (RFC 8446 §4.1.4).
+    pub tls13_key_shares: Vec<Tls13Group>,
+    /// As a client, answers a HelloRetryRequest with a second ClientHello. False: aborts
+    /// the handshake on a HelloRetryRequest.
+    pub tls13_client_handles_hrr: bool,
+    /// How the FFDHE shared secret enters the TLS 1.3 key schedule.
+    pub tls13_ffdhe_z: Tls13FfdheZ,
+    /// NewSessionTickets a server sends after a TLS 1.3 handshake (0 = none). OpenSSL
+    /// sends two by default (SSL_CTX_set_num_tickets(3)).
+    pub tls13_tickets: u32,
+    /// The lifetime of a TLS 1.3 ticket in seconds, at most 604,800 (RFC 8446 §4.6.1).
+    pub tls13_ticket_lifetime_secs: u64,
+    /// psk_key_exchange_modes a client offers and a server accepts (RFC 8446 §4.2.9).
+    pub tls13_psk_modes: Vec<PskMode>,
+    /// Middlebox compatibility mode (RFC 8446 Appendix D.4): a non-empty
+    /// legacy_session_id and a dummy ChangeCipherSpec.
+    pub tls13_middlebox_compat: bool,
+    /// As a TLS 1.3-capable client that negotiated TLS 1.2 or lower, checks the downgrade
+    /// sentinel in ServerHello.random and aborts with illegal_parameter when it is there
+    /// (RFC 8446 §4.1.3: a MUST).
+    pub tls13_downgrade_check: bool,
 }
 
 impl Default for Profile {
@@ -377,6 +478,20 @@ impl Default for Profile {
             ftps_require_reuse: false,
             ftps_reuse_reply: None,
             server_name: Some("server.test".into()),
+            tls13_suites: Tls13Suite::ALL.to_vec(),
+            tls13_groups: vec![
+                Tls13Group::X25519,
+                Tls13Group::Secp256r1,
+                Tls13Group::Secp384r1,
+            ],
+            tls13_key_shares: vec![Tls13Group::X25519],
+            tls13_client_handles_hrr: true,
+            tls13_ffdhe_z: Tls13FfdheZ::Pad,
+            tls13_tickets: 2,
+            tls13_ticket_lifetime_secs: 7_200,
+            tls13_psk_modes: vec![PskMode::PskDheKe],
+            tls13_middlebox_compat: true,
+            tls13_downgrade_check: true,
         }
     }
 }
@@ -405,6 +520,26 @@ impl Profile {
             (false, Some(v)) => v,
             _ => self.accepts_short_peer_public,
         }
+    }
+
+    /// The highest version this peer enables as a client, TLS 1.3 aside: the version of
+    /// the TLS 1.0–1.2 ClientHello (TLS 1.3 is offered in supported_versions).
+    pub fn max_legacy_client_version(&self) -> Option<TlsVersion> {
+        self.client_versions
+            .iter()
+            .copied()
+            .filter(|v| *v <= TlsVersion::Tls12)
+            .max()
+    }
+
+    /// Whether this peer enables TLS 1.3 in the given role.
+    pub fn tls13(&self, as_client: bool) -> bool {
+        let v = if as_client {
+            &self.client_versions
+        } else {
+            &self.server_versions
+        };
+        v.contains(&TlsVersion::Tls13)
     }
 
     /// How this peer turns Z into the pre-master secret (M1) in a handshake that did or did
@@ -469,6 +604,49 @@ mod suite_names {
                 suite_by_name(n)
                     .map(|i| i.suite)
                     .ok_or_else(|| serde::de::Error::custom(format!("unknown cipher suite {n:?}")))
+            })
+            .collect()
+    }
+}
+
+/// TLS 1.3 suites as their RFC 8446 §B.4 names (`TLS_AES_128_GCM_SHA256`, …).
+mod tls13_suite_names {
+    use super::*;
+
+    pub(super) const NAMES: [(Tls13Suite, &str); 3] = [
+        (Tls13Suite::Aes128GcmSha256, "TLS_AES_128_GCM_SHA256"),
+        (Tls13Suite::Aes256GcmSha384, "TLS_AES_256_GCM_SHA384"),
+        (
+            Tls13Suite::ChaCha20Poly1305Sha256,
+            "TLS_CHACHA20_POLY1305_SHA256",
+        ),
+    ];
+
+    pub(super) fn serialize<S: Serializer>(v: &[Tls13Suite], s: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<&str> = v
+            .iter()
+            .filter_map(|x| NAMES.iter().find(|(y, _)| y == x).map(|(_, n)| *n))
+            .collect();
+        names.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Tls13Suite>, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        names
+            .iter()
+            .map(|n| {
+                NAMES
+                    .iter()
+                    .find(|(_, m)| m.eq_ignore_ascii_case(n))
+                    .map(|(x, _)| *x)
+                    .ok_or_else(|| {
+                        serde::de::Error::custom(format!(
+                            "unknown TLS 1.3 cipher suite {n:?} (one of TLS_AES_128_GCM_SHA256, \
+                             TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)"
+                        ))
+                    })
             })
             .collect()
     }

@@ -5,7 +5,7 @@
 //! because tlsim models applications that do not ask for a version explicitly (Microsoft
 //! Learn "TLS registry settings": DisabledByDefault keeps a version off unless the
 //! application asks for it); `Enabled=1` or `DisabledByDefault=0`
-//! (without the other turning it off) adds it. TLS 1.3 keys are listed as ignored.
+//! (without the other turning it off) adds it. TLS 1.3 keys apply like the others (issue 16).
 //!
 //! Key exchange keys: `KeyExchangeAlgorithms\Diffie-Hellman\Enabled=0` removes the TLS_DHE_*
 //! suites from the client and server lists, `ECDH\Enabled=0` the TLS_ECDHE_* suites (the last
@@ -164,7 +164,7 @@ pub(crate) fn apply_registry_detailed(
                     ignored.push((
                         format!("Protocols\\{version}"),
                         line,
-                        "TLS 1.3 is not negotiated by this engine".to_string(),
+                        "not a protocol version tlsim models".to_string(),
                     ));
                     continue;
                 };
@@ -532,11 +532,12 @@ mod tests {
         ));
         let applied = apply_registry_detailed(&mut p, &o);
         assert_eq!(p.client_versions, vec![TlsVersion::Tls12]);
-        assert!(p.server_versions.is_empty());
+        // TLS 1.2 disabled on the server; TLS 1.3 enabled there (applied since the engine
+        // negotiates TLS 1.3, issue 16).
+        assert_eq!(p.server_versions, vec![TlsVersion::Tls13]);
         assert_eq!(p.server_cache_size, 0);
         assert_eq!(p.client_cache_secs, 1);
-        assert_eq!(applied.ignored.len(), 1, "{applied:?}");
-        assert!(applied.ignored[0].0.contains("TLS 1.3"));
+        assert!(applied.ignored.is_empty(), "{applied:?}");
     }
 
     #[test]

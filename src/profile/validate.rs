@@ -17,6 +17,11 @@ pub const MAX_SIMULATED_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
 /// milliseconds: `secs * 1000` must not overflow).
 pub const MAX_LIFETIME_SECS: u64 = MAX_SIMULATED_MS / 1000;
 /// A 3-byte length (RFC 5246 §7.4: handshake message lengths and `ASN.1Cert<1..2^24-1>`).
+/// The longest TLS 1.3 ticket lifetime, seven days (RFC 8446 §4.6.1).
+pub(crate) const TLS13_MAX_TICKET_LIFETIME: u64 = 604_800;
+/// The most NewSessionTickets a server sends after one handshake. No RFC limit; OpenSSL's
+/// SSL_CTX_set_num_tickets takes a size_t, and no stack sends more than a handful.
+pub(crate) const TLS13_MAX_TICKETS: u32 = 16;
 pub(crate) const U24_MAX: usize = (1 << 24) - 1;
 /// A 2-byte length (RFC 5246 vectors `<..2^16-1>`).
 pub(crate) const U16_MAX: usize = u16::MAX as usize;
@@ -390,6 +395,60 @@ impl Profile {
                 ),
             );
         }
+        // ---- TLS 1.3 ----
+        if self.tls13(true) || self.tls13(false) {
+            for (knob, empty) in [
+                ("tls13_suites", self.tls13_suites.is_empty()),
+                ("tls13_groups", self.tls13_groups.is_empty()),
+            ] {
+                if empty {
+                    bad(
+                        knob,
+                        "empty while tls1.3 is enabled: a TLS 1.3 handshake needs at least one \
+                         (RFC 8446 §4.1.2, §4.2.7)"
+                            .into(),
+                    );
+                }
+            }
+            if self.tls13_psk_modes.is_empty() && self.tls13_tickets > 0 {
+                bad(
+                    "tls13_psk_modes",
+                    "empty while the server issues tickets: a ticket can only be used with a \
+                     psk_key_exchange_modes value (RFC 8446 §4.2.9); give [] tickets too, or a mode"
+                        .into(),
+                );
+            }
+        }
+        for g in &self.tls13_key_shares {
+            if !self.tls13_groups.contains(g) {
+                bad(
+                    "tls13_key_shares",
+                    format!(
+                        "{g:?} is not in tls13_groups: each KeyShareEntry must be for a group in \
+                         supported_groups (RFC 8446 §4.2.8)"
+                    ),
+                );
+            }
+        }
+        if self.tls13_ticket_lifetime_secs > TLS13_MAX_TICKET_LIFETIME {
+            bad(
+                "tls13_ticket_lifetime_secs",
+                format!(
+                    "{} s; at most {TLS13_MAX_TICKET_LIFETIME} s (seven days, RFC 8446 §4.6.1)",
+                    self.tls13_ticket_lifetime_secs
+                ),
+            );
+        }
+        if self.tls13_tickets > TLS13_MAX_TICKETS {
+            bad(
+                "tls13_tickets",
+                format!(
+                    "{} tickets per handshake; at most {TLS13_MAX_TICKETS} (each is a message \
+                     in the simulated flight)",
+                    self.tls13_tickets
+                ),
+            );
+        }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -418,10 +477,8 @@ impl Profile {
                     .into(),
             );
         } else if self
-            .client_versions
-            .iter()
-            .max()
-            .is_some_and(|v| *v < TlsVersion::Tls12)
+            .max_legacy_client_version()
+            .is_some_and(|v| v < TlsVersion::Tls12)
             && self
                 .client_suites
                 .iter()
@@ -431,7 +488,7 @@ impl Profile {
                 "client_suites",
                 format!(
                     "every suite is TLS 1.2 only and the client's highest version is {}: the client would offer no cipher suite",
-                    self.client_versions.iter().max().map_or("?", |v| v.name())
+                    self.max_legacy_client_version().map_or("?", |v| v.name())
                 ),
             );
         }

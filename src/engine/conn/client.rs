@@ -73,12 +73,7 @@ impl ClientHs {
     pub(super) fn start(c: &mut Common, server_id: &str, env: &mut PeerState) -> ClientHs {
         let p = c.profile.clone();
         c.rng.fill_bytes(&mut c.client_random);
-        let max_version = p
-            .client_versions
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(TlsVersion::Tls12);
+        let max_version = p.max_legacy_client_version().unwrap_or(TlsVersion::Tls12);
         let can_tls12 = max_version == TlsVersion::Tls12;
 
         // Resumption: a live session for this server, offered unless the RFC 7627 policy

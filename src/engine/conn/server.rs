@@ -240,7 +240,7 @@ impl ServerHs {
             .server_versions
             .iter()
             .copied()
-            .filter(|v| v.wire() <= ch.version)
+            .filter(|v| *v <= TlsVersion::Tls12 && v.wire() <= ch.version)
             .max()
         else {
             return Err(LocalError::NoSharedVersion {
