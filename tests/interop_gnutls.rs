@@ -290,7 +290,7 @@ fn server_m1(zeros: &str, n: u64) -> usize {
         assert!(out.contains("Received alert [20]"), "{out}");
     }
     println!(
-        "gnutls-cli vs keep-zeros tlsim server: {fails} failures in {n}, {:.1?}",
+        "gnutls-cli vs {zeros} tlsim server: {fails} failures in {n}, {:.1?}",
         t.elapsed()
     );
     fails
