@@ -123,3 +123,26 @@ mod tests {
         assert_eq!(edit_distance(&huge, &format!("{huge}y")), 0);
     }
 }
+
+/// A table of help texts (the `tlsim` command's `help/flags.txt`): `key: text` lines, each
+/// continued by the indented lines after it (joined with a space); `#` comments and blank
+/// lines are skipped.
+pub fn help_table(src: &str) -> std::collections::BTreeMap<&str, String> {
+    let mut m: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+    let mut last = None;
+    for line in src.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        match (line.starts_with(' '), last.and_then(|k| m.get_mut(k))) {
+            (true, Some(text)) => *text = format!("{text} {}", line.trim()),
+            _ => {
+                if let Some((k, v)) = line.split_once(": ") {
+                    m.insert(k, v.to_string());
+                    last = Some(k);
+                }
+            }
+        }
+    }
+    m
+}
