@@ -624,3 +624,33 @@ pub fn kb4557473_run() -> Result<(Profile, Profile, Run), String> {
     let (_, run) = first_failure(&client, &server, 5000)?;
     Ok((client, server, run))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_narration_is_coloured_only_when_asked() {
+        for (colour, want) in [
+            (false, "== A ==\n\nsome words\n\nx |  y\n\n"),
+            (
+                true,
+                "\x1b[1;36m== A ==\x1b[0m\n\nsome words\n\n\x1b[2mx |  y\x1b[0m\n\n",
+            ),
+        ] {
+            let (mut out, mut pauses) = (String::new(), 0);
+            let mut t = Terminal {
+                colour,
+                out: |s: &str| out.push_str(s),
+                pause: || pauses += 1,
+            };
+            t.heading("A");
+            t.say("some   words");
+            t.block("x |  y\n\n");
+            t.pause();
+            assert_eq!((out.as_str(), pauses), (want, 1));
+        }
+        assert!(list_text().starts_with("demos (run one with `tlsim demo NAME`):\n"));
+        assert_eq!(list_text().lines().count(), DEMOS.len() + 1);
+    }
+}
