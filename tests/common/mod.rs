@@ -1,7 +1,8 @@
-//! Shared helpers of the interop tests (tests/interop_*.rs): finding a real TLS tool (and
-//! saying "skipped: <tool> not found" when it is missing), running it bounded on loopback
-//! with its output in a file, a tlsim client ([`connect`]) and a tlsim server ([`serve`])
-//! in bridge mode, and the checks every peer shares (M1 failures, rates).
+//! Shared helpers of the interop and bridge tests (tests/interop_*.rs, tests/bridge_*.rs):
+//! finding a real TLS tool (and saying "skipped: <tool> not found" when it is missing),
+//! running it bounded on loopback with its output in a file, a tlsim client ([`connect`])
+//! and a tlsim server ([`serve`]) in bridge mode, and the checks every peer shares (M1
+//! failures, rates, the long keep-zeros / strip-zeros runs).
 //!
 //! Each test binary uses part of this module only.
 #![allow(dead_code)]
