@@ -83,6 +83,29 @@ pub fn seconds(s: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// A table of help texts (the `tlsim` command's `help/flags.txt`): `key: text` lines, each
+/// continued by the indented lines after it (joined with a space); `#` comments and blank
+/// lines are skipped.
+pub fn help_table(src: &str) -> std::collections::BTreeMap<&str, String> {
+    let mut m: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+    let mut last = None;
+    for line in src.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        match (line.starts_with(' '), last.and_then(|k| m.get_mut(k))) {
+            (true, Some(text)) => *text = format!("{text} {}", line.trim()),
+            _ => {
+                if let Some((k, v)) = line.split_once(": ") {
+                    m.insert(k, v.to_string());
+                    last = Some(k);
+                }
+            }
+        }
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +144,15 @@ mod tests {
         }
         assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
         assert_eq!(edit_distance(&huge, &format!("{huge}y")), 0);
+    }
+
+    #[test]
+    fn help_table_joins_continuations_and_skips_comments() {
+        let t = help_table(
+            "# a comment\nstudy: Run a study\n  in shards.\n\n*.seed: The seed\nno colon here\n",
+        );
+        assert_eq!(t.len(), 2);
+        assert_eq!(t["study"], "Run a study in shards.");
+        assert_eq!(t["*.seed"], "The seed");
     }
 }

@@ -7,53 +7,17 @@
 //! GnuTLS priority strings (gnutls.org manual, "Priority strings"): `NORMAL` minus
 //! everything but the one version, cipher, MAC and key exchange under test.
 
+mod common;
+
+use common::{data, free_port, have, Server};
 use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tlsim::bridge::{self, AppScript, BridgeOutcome, Limits, ServeOptions};
-use tlsim::engine::RealCrypto;
+use tlsim::bridge::BridgeOutcome;
 use tlsim::profile::{Profile, TlsVersion};
-use tlsim::wire::suite_by_name;
 
 fn missing(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        println!("skipped: {tool} not found (apt-get install gnutls-bin)");
-        eprintln!("skipped: {tool} not found (apt-get install gnutls-bin)");
-    }
-    !ok
-}
-
-fn data(f: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(f)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    std::env::temp_dir().join(format!("tlsim-gnutls-{}-{n}-{name}", std::process::id()))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    !have(tool, "--version")
 }
 
 /// One case: tlsim's version, GnuTLS's version keyword, the suite (IANA) and GnuTLS's
@@ -98,10 +62,7 @@ impl Case {
     }
 
     fn profile(&self) -> Profile {
-        let mut p = tlsim::profile::load("rfc-strict").unwrap();
-        let s = suite_by_name(self.suite).unwrap().suite;
-        p.client_suites = vec![s];
-        p.server_suites = vec![s];
+        let mut p = common::profile("rfc-strict", self.suite);
         p.client_versions = vec![self.version];
         p.server_versions = vec![self.version];
         p
@@ -172,139 +133,78 @@ fn cases() -> Vec<Case> {
     v
 }
 
-/// A running `gnutls-serv --echo`, killed on drop.
-struct GServ {
-    child: Child,
-    port: u16,
-    log: PathBuf,
+/// `gnutls-serv --echo` on a free port (killed on drop).
+fn gnutls_serv(priority: &str, args: &[&str]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["--port", &port.to_string()])
+        .args(["--x509certfile", &data("cert.pem")])
+        .args(["--x509keyfile", &data("key.pem")])
+        .args(["--dhparams", &data("ffdhe2048.pem")])
+        .args(["--priority", priority, "--echo"])
+        .args(args);
+    Server::start(cmd, "listening on IPv4", port, None)
 }
 
-impl GServ {
-    fn start(priority: &str, args: &[&str]) -> GServ {
-        let port = free_port();
-        let log = tmp("gnutls-serv.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new("gnutls-serv")
-            .args(["--port", &port.to_string()])
-            .args(["--x509certfile", &data("cert.pem")])
-            .args(["--x509keyfile", &data("key.pem")])
-            .args(["--dhparams", &data("ffdhe2048.pem")])
-            .args(["--priority", priority, "--echo"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("spawn gnutls-serv");
-        let s = GServ { child, port, log };
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if s.output().contains("listening on IPv4") {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+fn connect(s: &Server, p: Profile, count: u64) -> Vec<BridgeOutcome> {
+    common::connect(&s.addr(), p, count, false, 15, false)
+}
+
+/// One `gnutls-cli` run against `port`, `input` on its stdin kept open until the echo came
+/// back (gnutls-cli closes on EOF); returns its stdout and stderr.
+fn gnutls_cli(port: u16, args: &[String], input: &str) -> String {
+    let mut child = Command::new("gnutls-cli")
+        .args(["--port", &port.to_string(), "--insecure"])
+        .args(args)
+        .arg("127.0.0.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gnutls-cli");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    let mut out = String::new();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    // Bounded: 2 s for the handshake and the echo, then close stdin.
+    let until = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        if Instant::now() + Duration::from_secs(18) > until {
+            break;
         }
-        panic!("gnutls-serv did not start: {}", s.output());
     }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+    drop(stdin);
+    while child.try_wait().unwrap().is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-impl Drop for GServ {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn connect(s: &GServ, p: Profile, count: u64) -> Vec<BridgeOutcome> {
-    bridge::connect(
-        &format!("127.0.0.1:{}", s.port),
-        p,
-        &bridge::ConnectOptions {
-            count,
-            resume: false,
-            seed: 15,
-            script: AppScript::default(),
-            limits: Limits::default(),
-        },
-        |_| {},
-    )
-    .unwrap()
+    let _ = child.kill();
+    let _ = child.wait();
+    out.push_str(&reader.join().unwrap());
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
 }
 
 /// A tlsim server (in a thread) for one connection per `gnutls-cli` run; returns the
 /// outcomes and each client's output.
 fn serve(p: Profile, clients: &[Vec<String>], input: &str) -> (Vec<BridgeOutcome>, Vec<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let count = u64::try_from(clients.len()).unwrap();
-    let h = std::thread::spawn(move || {
-        let opts = ServeOptions {
-            count: Some(count),
-            seed: 15,
-            idle_exit: Some(Duration::from_secs(20)),
-            ..ServeOptions::default()
-        };
-        let stop = AtomicBool::new(false);
-        bridge::serve_on(
-            &listener,
-            p,
-            Arc::new(RealCrypto::test_server()),
-            &opts,
-            &stop,
-            |_| {},
-        )
-        .map(|r| r.outcomes)
-    });
-    let mut outs = Vec::new();
-    for args in clients {
-        let mut child = Command::new("gnutls-cli")
-            .args(["--port", &port.to_string(), "--insecure"])
-            .args(args)
-            .arg("127.0.0.1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn gnutls-cli");
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).unwrap();
-        // Keep stdin open until the echo came back (gnutls-cli closes on EOF): bounded.
-        let mut out = String::new();
-        let mut stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let until = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(50));
-            if Instant::now() + Duration::from_secs(18) > until {
-                break; // 2 s for the handshake and the echo, then close stdin
-            }
-        }
-        drop(stdin);
-        while child.try_wait().unwrap().is_none() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        out.push_str(&reader.join().unwrap());
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        outs.push(out);
-    }
-    let v = h.join().unwrap().unwrap();
-    (v, outs)
+    common::serve(p, count, 15, |port| {
+        clients
+            .iter()
+            .map(|args| gnutls_cli(port, args, input))
+            .collect()
+    })
 }
 
 fn sv(args: &[&str]) -> Vec<String> {
@@ -318,7 +218,7 @@ fn client_cbc_rsa_kx_tls10_11_12_vs_gnutls_serv() {
         return;
     }
     for c in cases() {
-        let s = GServ::start(&c.priority(), &[]);
+        let s = gnutls_serv(&c.priority(), &[]);
         let v = connect(&s, c.profile(), 2);
         for o in &v {
             assert!(o.ok(), "{c:?}: {o:#?}\n{}", s.output());
@@ -360,7 +260,7 @@ fn client_auth_both_ways_vs_gnutls() {
     let ca = data("client-cert.pem");
     let picks = [cases()[0], cases()[4], cases()[11]]; // 1.0 RSA, 1.1 DHE, 1.2 SHA-256 DHE
     for c in picks {
-        let s = GServ::start(
+        let s = gnutls_serv(
             &c.priority(),
             &[
                 "--require-client-cert",

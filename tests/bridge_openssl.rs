@@ -7,157 +7,52 @@
 //! prints that message and returns. The long keep-zeros rate test is `#[ignore]`:
 //! `cargo test --release --test bridge_openssl -- --ignored --nocapture`.
 
+mod common;
+
+use common::{data, free_port, have, profile, Server, TempDir};
 use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tlsim::bridge::{
-    self, kept_leading_zero, AppScript, BridgeOutcome, Detector, Limits, ServeOptions,
-};
+use tlsim::bridge::{kept_leading_zero, BridgeOutcome, Detector};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
-use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
+use tlsim::engine::{HandshakeKind, Mechanism};
 use tlsim::profile::{Profile, TlsVersion};
-use tlsim::wire::suite_by_name;
 
 fn openssl_missing() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        println!("skipped: openssl not found (apt-get install openssl)");
-        eprintln!("skipped: openssl not found (apt-get install openssl)");
-    }
-    !ok
+    !have("openssl", "version")
 }
 
-fn data(f: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(f)
-        .to_string_lossy()
-        .into_owned()
+/// `openssl s_server` (TLS 1.2 only) on a free port, killed on drop.
+fn s_server(args: &[&str]) -> Server {
+    s_server_v("-tls1_2", args)
 }
 
-fn tmp(name: &str) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    std::env::temp_dir().join(format!("tlsim-bridge-{}-{n}-{name}", std::process::id()))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `openssl s_server`, killed on drop.
-struct SServer {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl SServer {
-    fn start(args: &[&str]) -> SServer {
-        SServer::start_v("-tls1_2", args)
-    }
-
-    /// `s_server` restricted to one version (`-tls1`, `-tls1_1`, `-tls1_2`).
-    fn start_v(version: &str, args: &[&str]) -> SServer {
-        let port = free_port();
-        let log = tmp("s_server.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new("openssl")
-            .arg("s_server")
-            .args(["-accept", &format!("127.0.0.1:{port}")])
-            .args([
-                "-cert",
-                &data("cert.pem"),
-                "-key",
-                &data("key.pem"),
-                version,
-            ])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("spawn openssl s_server");
-        let s = SServer { child, port, log };
-        // Ready when it prints ACCEPT (bounded wait).
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if s.output().contains("ACCEPT") {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("s_server did not start: {}", s.output());
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn profile(name: &str, suite: &str) -> Profile {
-    let mut p = tlsim::profile::load(name).unwrap();
-    let s = suite_by_name(suite).unwrap().suite;
-    p.client_suites = vec![s];
-    p.server_suites = vec![s];
-    p
+/// `s_server` restricted to one version (`-tls1`, `-tls1_1`, `-tls1_2`).
+fn s_server_v(version: &str, args: &[&str]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new("openssl");
+    cmd.arg("s_server")
+        .args(["-accept", &format!("127.0.0.1:{port}")])
+        .args([
+            "-cert",
+            &data("cert.pem"),
+            "-key",
+            &data("key.pem"),
+            version,
+        ])
+        .args(args);
+    Server::start(cmd, "ACCEPT", port, None)
 }
 
 fn connect(
-    server: &SServer,
+    server: &Server,
     p: Profile,
     count: u64,
     resume: bool,
     seed: u64,
     http: bool,
 ) -> Vec<BridgeOutcome> {
-    let script = if http {
-        AppScript {
-            send: b"GET / HTTP/1.0\r\n\r\n".to_vec(),
-            read_until_close: true,
-        }
-    } else {
-        AppScript::default()
-    };
-    bridge::connect(
-        &server.addr(),
-        p,
-        &bridge::ConnectOptions {
-            count,
-            resume,
-            seed,
-            script,
-            limits: Limits::default(),
-        },
-        |_| {},
-    )
-    .unwrap()
+    common::connect(&server.addr(), p, count, resume, seed, http)
 }
 
 fn dhparam() -> String {
@@ -183,7 +78,7 @@ fn client_www_case(cipher: (&str, &str), profile_name: &str, ems: bool) {
     if openssl_missing() {
         return;
     }
-    let s = SServer::start(&["-cipher", cipher.0, "-dhparam", &dhparam(), "-www"]);
+    let s = s_server(&["-cipher", cipher.0, "-dhparam", &dhparam(), "-www"]);
     let v = connect(&s, profile(profile_name, cipher.1), 2, false, 7, true);
     for o in &v {
         assert!(o.ok(), "{o:#?}\n{}", s.output());
@@ -247,7 +142,7 @@ fn client_line_round_trip_rev() {
     if openssl_missing() {
         return;
     }
-    let s = SServer::start(&["-cipher", ECDHE128.0, "-rev"]);
+    let s = s_server(&["-cipher", ECDHE128.0, "-rev"]);
     let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 3, false);
     assert!(v[0].ok(), "{:#?}", v[0]);
     assert_eq!(v[0].app_received.trim_end(), "gnip egdirb mislt");
@@ -279,7 +174,7 @@ fn client_resumption_session_id_and_ticket() {
             ),
             ("no-ems", true, false, ["full", "resumed", "resumed"]),
         ] {
-            let s = SServer::start(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev", flag]);
+            let s = s_server(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev", flag]);
             let mut p = profile(prof, DHE128.1);
             if legacy {
                 p.ems_resumption = tlsim::profile::EmsResumption::Legacy;
@@ -305,7 +200,7 @@ fn client_keep_zeros_failures_are_m1() {
     if openssl_missing() {
         return;
     }
-    let s = SServer::start(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
+    let s = s_server(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
     let v = connect(&s, profile("keep-zeros", DHE256.1), 60, false, 5, false);
     for o in &v {
         assert_eq!(o.ok(), !kept_leading_zero(&o.local), "{o:#?}");
@@ -341,73 +236,57 @@ fn serve_case_v(
     clients: &[Vec<String>],
     input: &str,
 ) -> (Vec<BridgeOutcome>, Vec<String>) {
-    let version = version.to_string();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let h = std::thread::spawn(move || {
-        let opts = ServeOptions {
-            count: Some(count),
-            seed: 9,
-            // Bounded: if a client never comes, the server gives up.
-            idle_exit: Some(Duration::from_secs(20)),
-            ..ServeOptions::default()
-        };
-        let stop = AtomicBool::new(false);
-        bridge::serve_on(
-            &listener,
-            p,
-            Arc::new(RealCrypto::test_server()),
-            &opts,
-            &stop,
-            |_| {},
-        )
-        .map(|r| r.outcomes)
-    });
-    let mut outs = Vec::new();
-    for args in clients {
-        let mut child = Command::new("openssl")
-            .arg("s_client")
-            .args([
-                "-connect",
-                &format!("127.0.0.1:{port}"),
-                &version,
-                "-ign_eof",
-            ])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn openssl s_client");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        // Bounded wait: s_client exits when the tlsim server closes.
-        let until = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        outs.push(out);
+    common::serve(p, count, 9, |port| {
+        clients
+            .iter()
+            .map(|args| s_client(port, version, args, input))
+            .collect()
+    })
+}
+
+/// One `openssl s_client -ign_eof` run against `port`, `input` on its stdin; returns its
+/// stdout, then its stderr.
+fn s_client(port: u16, version: &str, args: &[String], input: &str) -> String {
+    let mut child = Command::new("openssl")
+        .arg("s_client")
+        .args([
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            version,
+            "-ign_eof",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn openssl s_client");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    // Bounded wait: s_client exits when the tlsim server closes.
+    let until = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let v = h.join().unwrap().unwrap();
-    (v, outs)
+    let _ = child.kill();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
 }
 
 fn sc(args: &[&str]) -> Vec<String> {
@@ -497,8 +376,8 @@ fn server_resumption_sess_out_in_and_reconnect() {
             } else {
                 p.server_cache_size = 0;
             }
-            let sess = tmp("sess.pem");
-            let s = sess.to_string_lossy().to_string();
+            let sess = TempDir::new("sess");
+            let s = sess.file("sess.pem");
             let (v, outs) = serve_case(
                 p.clone(),
                 2,
@@ -508,7 +387,7 @@ fn server_resumption_sess_out_in_and_reconnect() {
                 ],
                 "again\n",
             );
-            let _ = std::fs::remove_file(&sess);
+            drop(sess);
             assert!(v.iter().all(|o| o.ok()), "{mode} {prof}: {v:#?} {outs:#?}");
             assert_eq!(
                 v[1].handshake,
@@ -541,7 +420,7 @@ fn client_minimal_public_and_short_ys_rejection_vs_openssl() {
     if openssl_missing() {
         return;
     }
-    let s = SServer::start(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev"]);
+    let s = s_server(&["-cipher", DHE128.0, "-dhparam", &dhparam(), "-rev"]);
     let mut short_sent = 0;
     let mut total = 0;
     for round in 0..10u64 {
@@ -592,7 +471,7 @@ fn long_keep_zeros_rate_matches_arithmetic() {
         .unwrap_or(3000);
     let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
     let (lo, hi) = binomial_interval(n, p, 0.999);
-    let s = SServer::start(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
+    let s = s_server(&["-cipher", DHE256.0, "-dhparam", &dhparam(), "-rev"]);
     let t = Instant::now();
     let keep = connect(&s, profile("keep-zeros", DHE256.1), n, false, 2026, false);
     let fails: Vec<_> = keep.iter().filter(|o| !o.ok()).collect();
@@ -704,7 +583,7 @@ fn rsa_pss_both_ways() {
         "{}",
         outs[0]
     );
-    let s = SServer::start(&["-sigalgs", "rsa_pss_rsae_sha256", "-rev"]);
+    let s = s_server(&["-sigalgs", "rsa_pss_rsae_sha256", "-rev"]);
     let v = connect(&s, profile("rfc-strict", ECDHE128.1), 1, false, 1, false);
     assert_eq!(
         v[0].mechanism.map(Mechanism::as_str),
@@ -786,7 +665,7 @@ fn client_cbc_rsa_kx_tls10_11_12() {
         return;
     }
     for (ver, flag, name, (ossl, iana)) in cbc_cases() {
-        let s = SServer::start_v(
+        let s = s_server_v(
             flag,
             &["-cipher", "ALL:@SECLEVEL=0", "-dhparam", &dhparam(), "-www"],
         );
@@ -908,7 +787,7 @@ fn client_auth_against_s_server_verify() {
         ];
         args.extend_from_slice(extra);
         for with_cert in [false, true] {
-            let s = SServer::start_v(flag, &args);
+            let s = s_server_v(flag, &args);
             let mut p = profile_v(ver, suite);
             p.client_cert = with_cert;
             let v = connect(&s, p, 1, false, 4, false);
@@ -939,7 +818,7 @@ fn client_auth_against_s_server_verify() {
             "-rev",
         ];
         args.extend_from_slice(extra);
-        let s = SServer::start_v(flag, &args);
+        let s = s_server_v(flag, &args);
         let v = connect(&s, profile_v(ver, suite), 1, false, 4, false);
         assert!(
             v[0].ok(),

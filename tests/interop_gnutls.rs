@@ -345,40 +345,8 @@ fn long_client_keep_zeros_rate() {
     if !have("gnutls-serv", "--version") {
         return;
     }
-    let n = long_n();
     let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("keep-zeros", DHE256),
-        n,
-        false,
-        2026,
-        false,
-    );
-    let (fails, alerts) = check_m1(&v, true, "gnutls-serv");
-    assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    report_rate(
-        "tlsim keep-zeros client → gnutls-serv",
-        n,
-        fails,
-        t.elapsed(),
-    );
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("strip-zeros", DHE256),
-        n,
-        false,
-        2026,
-        false,
-    );
-    let sf = v.iter().filter(|o| !o.ok()).count();
-    println!(
-        "tlsim strip-zeros client → gnutls-serv: {sf} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(sf, 0);
+    long_client_m1(&s.addr(), "gnutls-serv", "gnutls-serv", long_n(), false);
 }
 
 /// M1 at scale with tlsim as the server, one gnutls-cli process per connection.
@@ -388,15 +356,7 @@ fn long_server_keep_zeros_rate() {
     if !have("gnutls-cli", "--version") {
         return;
     }
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("keep-zeros", n);
-    report_rate(
-        "gnutls-cli → tlsim keep-zeros server",
-        n,
-        fails,
-        t.elapsed(),
-    );
+    long_server_m1("gnutls-cli", "keep-zeros", long_n(), server_m1);
 }
 
 /// Strip-zeros at scale, tlsim as the server: the same gnutls-cli workload never fails.
@@ -406,21 +366,7 @@ fn long_server_strip_zeros_never_fails() {
     if !have("gnutls-cli", "--version") {
         return;
     }
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("strip-zeros", n);
-    println!(
-        "gnutls-cli → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(fails, 0);
-}
-
-fn long_n() -> u64 {
-    std::env::var("TLSIM_INTEROP_N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
+    long_server_m1("gnutls-cli", "strip-zeros", long_n(), server_m1);
 }
 
 /// M3 for real, tlsim as the server: GnuTLS sends Yc in minimal length, so a tlsim server

@@ -15,7 +15,6 @@ use common::*;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
-use std::time::Instant;
 use tlsim::bridge::BridgeOutcome;
 use tlsim::engine::{HandshakeKind, Mechanism};
 
@@ -369,13 +368,6 @@ fn server_m5_cert_request_on_resume() {
 
 // ------------------------------------------------------------------ long runs
 
-fn long_n() -> u64 {
-    std::env::var("TLSIM_INTEROP_N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
-}
-
 /// M1 at scale, tlsim client → JSSE server (`TLSIM_INTEROP_N`, default 3,000), then
 /// strip-zeros over the same seeds.
 #[test]
@@ -384,40 +376,8 @@ fn long_client_keep_zeros_rate() {
     if java().is_none() {
         return;
     }
-    let n = long_n();
     let s = java_server(&[GROUPS], DHE256);
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("keep-zeros", DHE256),
-        n,
-        false,
-        2026,
-        false,
-    );
-    let (fails, alerts) = check_m1(&v, true, "jsse server");
-    assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    report_rate(
-        "tlsim keep-zeros client → JSSE server",
-        n,
-        fails,
-        t.elapsed(),
-    );
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("strip-zeros", DHE256),
-        n,
-        false,
-        2026,
-        false,
-    );
-    let sf = v.iter().filter(|o| !o.ok()).count();
-    println!(
-        "tlsim strip-zeros client → JSSE server: {sf} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(sf, 0);
+    long_client_m1(&s.addr(), "JSSE server", "jsse server", long_n(), false);
 }
 
 /// M1 at scale, JSSE client → tlsim keep-zeros server.
@@ -427,15 +387,7 @@ fn long_server_keep_zeros_rate() {
     if java().is_none() {
         return;
     }
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("keep-zeros", n);
-    report_rate(
-        "JSSE client → tlsim keep-zeros server",
-        n,
-        fails,
-        t.elapsed(),
-    );
+    long_server_m1("JSSE client", "keep-zeros", long_n(), server_m1);
 }
 
 /// Strip-zeros at scale, JSSE client → tlsim strip-zeros server: never fails.
@@ -445,12 +397,5 @@ fn long_server_strip_zeros_never_fails() {
     if java().is_none() {
         return;
     }
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("strip-zeros", n);
-    println!(
-        "JSSE client → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(fails, 0);
+    long_server_m1("JSSE client", "strip-zeros", long_n(), server_m1);
 }

@@ -13,7 +13,6 @@ mod common;
 
 use common::*;
 use std::process::Command;
-use std::time::Instant;
 use tlsim::bridge::BridgeOutcome;
 use tlsim::engine::{HandshakeKind, Mechanism};
 
@@ -294,13 +293,6 @@ fn server_m5_cert_request_on_resume() {
 
 // ------------------------------------------------------------------ long runs
 
-fn long_n() -> u64 {
-    std::env::var("TLSIM_INTEROP_N")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000)
-}
-
 /// M1 at scale, tlsim client → selfserv, then strip-zeros on the same seeds; then M2's
 /// victim (a client rejecting short Ys) over as many connections: NSS pads Ys, so none
 /// fails.
@@ -312,33 +304,7 @@ fn long_client_keep_zeros_rate_and_padded_ys() {
     };
     let n = long_n();
     let s = selfserv(&db, &["-c", code(DHE256), "-G"]);
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("keep-zeros", DHE256),
-        n,
-        false,
-        2026,
-        true,
-    );
-    let (fails, alerts) = check_m1(&v, true, "selfserv");
-    assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
-    report_rate("tlsim keep-zeros client → selfserv", n, fails, t.elapsed());
-    let t = Instant::now();
-    let v = connect(
-        &s.addr(),
-        profile("strip-zeros", DHE256),
-        n,
-        false,
-        2026,
-        true,
-    );
-    let sf = v.iter().filter(|o| !o.ok()).count();
-    println!(
-        "tlsim strip-zeros client → selfserv: {sf} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(sf, 0);
+    long_client_m1(&s.addr(), "selfserv", "selfserv", n, true);
     let v = connect(
         &s.addr(),
         profile("rejects-short-public", DHE256),
@@ -363,10 +329,9 @@ fn long_server_keep_zeros_rate() {
     let Some(dir) = nss_db("tstclnt") else {
         return;
     };
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("keep-zeros", &dir, n);
-    report_rate("tstclnt → tlsim keep-zeros server", n, fails, t.elapsed());
+    long_server_m1("tstclnt", "keep-zeros", long_n(), |z, n| {
+        server_m1(z, &dir, n)
+    });
 }
 
 /// Strip-zeros at scale, tstclnt → tlsim strip-zeros server: never fails.
@@ -376,12 +341,7 @@ fn long_server_strip_zeros_never_fails() {
     let Some(dir) = nss_db("tstclnt") else {
         return;
     };
-    let n = long_n();
-    let t = Instant::now();
-    let fails = server_m1("strip-zeros", &dir, n);
-    println!(
-        "tstclnt → tlsim strip-zeros server: {fails} failures in {n}, {:.1?}",
-        t.elapsed()
-    );
-    assert_eq!(fails, 0);
+    long_server_m1("tstclnt", "strip-zeros", long_n(), |z, n| {
+        server_m1(z, &dir, n)
+    });
 }

@@ -57,30 +57,10 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Check both paths before any work.
-    pub fn check(&self) -> Result<(), String> {
-        for (path, flag) in [(&self.pcap, "--pcap"), (&self.keylog, "--keylog")] {
-            if let Some(p) = path {
-                tlsim::report::output::check(p, flag)?;
-            }
+    pub fn files(&self) -> tlsim::report::output::Capture {
+        tlsim::report::output::Capture {
+            pcap: self.pcap.clone(),
+            keylog: self.keylog.clone(),
         }
-        Ok(())
-    }
-
-    /// Write the pcap and key log that were asked for.
-    pub fn write(
-        &self,
-        pcap: impl FnOnce() -> Vec<u8>,
-        keylog: impl FnOnce() -> String,
-    ) -> Result<(), String> {
-        if let Some(path) = &self.pcap {
-            tlsim::report::output::write(path, &pcap())?;
-            crate::ui::note(&format!("wrote the capture to {}", path.display()));
-        }
-        if let Some(path) = &self.keylog {
-            tlsim::report::output::write(path, keylog().as_bytes())?;
-            crate::ui::note(&format!("wrote the key log to {}", path.display()));
-        }
-        Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! `tlsim bridge connect|serve`: a tlsim profile against a real TLS stack over loopback.
 
+use crate::ui;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 use tlsim::bridge::{
-    self, AppScript, BridgeOutcome, Limits, ServeOptions, Summary, DEFAULT_MAX_CONNECTIONS,
+    BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand, DEFAULT_MAX_CONNECTIONS,
 };
-use tlsim::engine::RealCrypto;
+use tlsim::report::bridge;
 use tlsim::report::output::{format, versioned};
 
 #[derive(clap::Subcommand)]
@@ -51,17 +51,12 @@ pub struct BridgeOverlays {
 }
 
 impl BridgeOverlays {
-    /// The profile with the overlays applied; their notes go to stderr.
-    fn load(&self, spec: &str) -> Result<tlsim::profile::Profile, String> {
-        use tlsim::profile::OverlayKind::{CipherOrder, Registry};
-        let mut r = tlsim::profile::resolve(spec)?;
-        let files = [
-            (Registry, self.registry.as_deref()),
-            (CipherOrder, self.cipher_order.as_deref()),
-        ];
-        let notes = tlsim::profile::apply_files(&mut r, &files, "")?;
-        eprint!("{}", tlsim::profile::notes_text(&notes));
-        Ok(r.profile)
+    fn over(&self, spec: &str) -> BridgeProfile {
+        BridgeProfile {
+            spec: spec.to_string(),
+            registry: self.registry.clone(),
+            cipher_order: self.cipher_order.clone(),
+        }
     }
 }
 
@@ -93,11 +88,19 @@ pub struct ServeArgs {
 
 /// With --json, each line is one object: `{"listening": ADDR}` (serve), one per
 /// connection, then `{"summary": …}`; each carries the format.
-fn print(o: &BridgeOutcome) {
-    if crate::ui::json() {
-        println!("{}", versioned(format::BRIDGE, o, false));
-    } else {
-        crate::ui::text(&tlsim::report::bridge::outcome_text(o));
+fn show(e: BridgeEvent) {
+    match e {
+        BridgeEvent::Notes(n) => eprint!("{n}"),
+        BridgeEvent::Listening(addr) => {
+            eprintln!("listening on {addr}");
+            if ui::json() {
+                json_line(serde_json::json!({ "listening": addr.to_string() }));
+            }
+        }
+        BridgeEvent::Outcome(o) if ui::json() => {
+            println!("{}", versioned(format::BRIDGE, o, false))
+        }
+        BridgeEvent::Outcome(o) => ui::text(&bridge::outcome_text(o)),
     }
 }
 
@@ -108,78 +111,41 @@ fn json_line(v: serde_json::Value) {
 pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
     match cmd {
         BridgeCommand::Connect(a) => {
-            if a.count == 0 {
-                return Err("--count must be at least 1".into());
-            }
-            let mut p = a.overlays.load(&a.client_profile)?;
-            if let Some(name) = &a.suite {
-                p.client_suites = vec![bridge::bridge_suite(name)?.suite];
-            }
-            let opts = bridge::ConnectOptions {
+            let s = ConnectCommand {
+                addr: a.addr,
+                profile: a.overlays.over(&a.client_profile),
+                suite: a.suite,
                 count: a.count,
                 resume: a.resume,
                 seed: a.seed,
-                script: if a.http {
-                    AppScript::http_get()
-                } else {
-                    AppScript::default()
-                },
-                limits: Limits::default(),
-            };
-            let v = bridge::connect(&a.addr, p, &opts, print)?;
-            let s = Summary::from_outcomes(&v);
-            if crate::ui::json() {
+                http: a.http,
+            }
+            .run(&mut show)?;
+            if ui::json() {
                 json_line(serde_json::json!({ "summary": s }));
             } else {
-                crate::ui::text(&tlsim::report::bridge::summary_text(&s));
+                ui::text(&bridge::summary_text(&s));
             }
-            Ok(crate::ui::found(s.failures > 0 || s.attempts == 0))
+            Ok(ui::found(s.failures > 0 || s.attempts == 0))
         }
         BridgeCommand::Serve(a) => {
-            if a.count == Some(0) {
-                return Err("--count must be at least 1".into());
-            }
-            if a.max_connections == 0 {
-                return Err("--max-connections must be at least 1".into());
-            }
-            let p = a.overlays.load(&a.server_profile)?;
-            // Check the profile before binding, so a bad one fails with nothing listening.
-            let p = bridge::bridge_profile(p, tlsim::engine::Side::Server)?;
-            let opts = ServeOptions {
+            let s = ServeCommand {
+                port: a.port,
+                profile: a.overlays.over(&a.server_profile),
                 count: a.count,
                 seed: a.seed,
-                limits: Limits {
-                    per_connection: a.timeout,
-                    handshake: a.handshake_timeout,
-                    ..Limits::default()
-                },
                 max_connections: a.max_connections,
+                handshake_timeout: a.handshake_timeout,
+                timeout: a.timeout,
                 idle_exit: a.idle_exit,
-            };
-            let listener = bridge::bind(a.port)?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| format!("bound address: {e}"))?;
-            let stop = bridge::stop_on_signals()?;
-            eprintln!("listening on {addr}");
-            if crate::ui::json() {
-                json_line(serde_json::json!({ "listening": addr.to_string() }));
             }
-            let report = bridge::serve_on(
-                &listener,
-                p,
-                Arc::new(RealCrypto::test_server()),
-                &opts,
-                stop,
-                print,
-            )?;
-            let s = report.summary(a.max_connections);
-            if crate::ui::json() {
+            .run(&mut show)?;
+            if ui::json() {
                 json_line(serde_json::json!({ "summary": s }));
             } else {
-                crate::ui::text(&tlsim::report::bridge::serve_summary_text(&s));
+                ui::text(&bridge::serve_summary_text(&s));
             }
-            Ok(crate::ui::found(s.connections.failures > 0))
+            Ok(ui::found(s.connections.failures > 0))
         }
     }
 }

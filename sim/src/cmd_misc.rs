@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use tlsim::bench::{Bench, BenchOptions};
-use tlsim::profile::{catalogue, OverlayFile, OverlayKind};
-use tlsim::report::demo::{self, wrap, DemoOptions, Narrator, DEMOS};
+use tlsim::profile::catalogue;
+use tlsim::report::demo::{self, DemoOptions};
 use tlsim::report::output::{format, versioned};
 use tlsim::report::{profiles, steps};
 use tlsim::study::StudyError;
@@ -46,15 +46,7 @@ pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, String> {
             registry,
             cipher_order,
         }) => {
-            let mut r = catalogue::resolve(&name)?;
-            for (kind, file) in [
-                (OverlayKind::Registry, registry),
-                (OverlayKind::CipherOrder, cipher_order),
-            ] {
-                if let Some(file) = file {
-                    OverlayFile::load(kind, std::path::Path::new(&file), &file)?.apply(&mut r)?;
-                }
-            }
+            let r = profiles::resolve_shown(&name, registry.as_deref(), cipher_order.as_deref())?;
             if ui::json() {
                 println!("{:#}", tlsim::profile::to_json(&r));
             } else {
@@ -112,39 +104,12 @@ pub struct DemoArgs {
     connections: u64,
 }
 
-/// A demo on a terminal: a pause between steps when stdin is one, colours by `--color`.
-struct Terminal {
-    pause: bool,
-    colour: bool,
-}
-
-impl Narrator for Terminal {
-    fn heading(&mut self, text: &str) {
-        if self.colour {
-            println!("\x1b[1;36m== {text} ==\x1b[0m\n");
-        } else {
-            println!("== {text} ==\n");
-        }
-    }
-    fn say(&mut self, text: &str) {
-        println!("{}\n", wrap(text, 92));
-    }
-    fn block(&mut self, text: &str) {
-        let text = tlsim::report::table::fit(text.trim_end(), 100);
-        if self.colour {
-            println!("\x1b[2m{text}\x1b[0m\n");
-        } else {
-            println!("{text}\n");
-        }
-    }
-    fn pause(&mut self) {
-        if self.pause {
-            print!("[Enter] ");
-            let _ = std::io::stdout().flush();
-            let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
-        }
-    }
+/// At the end of a demo step on a terminal: wait for Enter.
+fn wait_for_enter() {
+    print!("[Enter] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
 }
 
 pub fn demo(a: DemoArgs) -> Result<ExitCode, String> {
@@ -152,22 +117,22 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode, String> {
         connections: a.connections,
     };
     match (a.name, ui::json()) {
-        (None, false) => {
-            let mut s = String::from("demos (run one with `tlsim demo NAME`):\n");
-            for (n, d) in DEMOS {
-                s.push_str(&format!("  {n:<18} {d}\n"));
-            }
-            ui::text(&s);
-        }
+        (None, false) => ui::text(&demo::list_text()),
         (None, true) => println!("{}", versioned(format::DEMOS, &steps::demos_json(), true)),
         (Some(name), true) => {
             let v = steps::demo_json(&name, opts)?;
             println!("{}", versioned(format::DEMO, &v, true));
         }
         (Some(name), false) => {
-            let mut t = Terminal {
-                pause: !a.no_pause && std::io::stdin().is_terminal(),
+            let pause = !a.no_pause && std::io::stdin().is_terminal();
+            let mut t = demo::Terminal {
                 colour: ui::colour(),
+                out: |s: &str| print!("{s}"),
+                pause: || {
+                    if pause {
+                        wait_for_enter()
+                    }
+                },
             };
             demo::run(&name, &mut t, opts)?;
         }

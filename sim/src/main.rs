@@ -14,9 +14,8 @@ mod ui;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
-use tlsim::engine::Pair;
+use tlsim::report::ladder;
 use tlsim::report::output::{format, versioned};
-use tlsim::report::{ladder, pcap};
 use tlsim::study::StudyError;
 
 /// A command's examples (help/NAME.txt) followed by the exit statuses every command shares.
@@ -164,48 +163,39 @@ fn flagship() -> Result<ExitCode, StudyError> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
-    a.capture.check()?;
-    let (sc, _) = tlsim::scenario::open_with_overlays(&a.scenario, &a.overlays.files())?;
-    let mut fleet = sc.fleet.clone();
-    fleet.seed = a.seed.unwrap_or(fleet.seed);
-    fleet.record = a.capture.pcap.is_some() || a.capture.keylog.is_some();
-    let records = tlsim::net::run_fleet(&fleet)?;
-    a.capture.write(
-        || pcap::capture_fleet(&fleet, &records),
-        || pcap::keylog_records(&records),
-    )?;
-    let report = tlsim::report::RunReport::build(&sc, &records);
-    if ui::json() {
-        let v = report.json_value(&sc, &records)?;
-        println!("{}", versioned(format::RUN, &v, true));
-    } else {
-        ui::text(&format!("{}{}", report.text(), sc.overlay_notes_text()));
+    let r = tlsim::report::RunCommand {
+        scenario: a.scenario,
+        seed: a.seed,
+        overlays: a.overlays.files(),
+        capture: a.capture.files(),
     }
-    Ok(ui::found(report.found(&sc)))
+    .run(&ui::Bar::default())?;
+    match ui::json() {
+        true => println!("{}", r.json()?),
+        false => ui::text(&r.text()),
+    }
+    Ok(ui::found(r.found()))
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
-    a.capture.check()?;
     let p = a.peers;
-    let (client, server, notes) = tlsim::profile::PairSetup {
-        client: p.client_profile,
-        server: p.server_profile,
-        client_registry: p.client_registry,
-        client_cipher_order: p.client_cipher_order,
-        server_registry: p.server_registry,
-        server_cipher_order: p.server_cipher_order,
-        suite: p.suite,
+    let (runs, notes) = tlsim::report::HandshakeCommand {
+        peers: tlsim::profile::PairSetup {
+            client: p.client_profile,
+            server: p.server_profile,
+            client_registry: p.client_registry,
+            client_cipher_order: p.client_cipher_order,
+            server_registry: p.server_registry,
+            server_cipher_order: p.server_cipher_order,
+            suite: p.suite,
+        },
+        seed: a.seed,
+        resume: a.resume,
+        port: a.port,
+        capture: a.capture.files(),
     }
-    .resolve()?;
-    let mut pair = Pair::new(client, server, a.seed);
-    let mut runs = vec![pair.connect()];
-    if a.resume {
-        runs.push(pair.connect());
-    }
-    a.capture
-        .write(|| pcap::capture(&runs, a.port), || pcap::keylog_runs(&runs))?;
+    .run(&ui::Bar::default())?;
     // Beside JSON lines on stdout, the notes go to stderr.
-    let notes = tlsim::profile::notes_text(&notes);
     if ui::json() {
         ui::note(&notes);
     } else if !notes.is_empty() {

@@ -185,27 +185,12 @@ impl tlsim::study::Progress for Bar {
             pb.finish_and_clear();
         }
     }
-}
-
-/// help/flags.txt: command path or `path.option` (or `*.option`) → its help text.
-fn help_table() -> BTreeMap<&'static str, String> {
-    let mut m: BTreeMap<&'static str, String> = BTreeMap::new();
-    let mut last = None;
-    for line in include_str!("../help/flags.txt").lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        match (line.starts_with(' '), last.and_then(|k| m.get_mut(k))) {
-            (true, Some(text)) => *text = format!("{text} {}", line.trim()),
-            _ => {
-                if let Some((k, v)) = line.split_once(": ") {
-                    m.insert(k, v.to_string());
-                    last = Some(k);
-                }
-            }
-        }
+    fn note(&self, text: &str) {
+        note(text);
     }
-    m
+    fn detail(&self, text: &str) {
+        detail(text);
+    }
 }
 
 /// `cmd` with the descriptions and option help of help/flags.txt, at every level.
@@ -243,5 +228,6 @@ pub fn with_help(cmd: clap::Command) -> clap::Command {
         }
         cmd
     }
-    apply(cmd.max_term_width(100), "", &help_table())
+    let table = tlsim::text::help_table(include_str!("../help/flags.txt"));
+    apply(cmd.max_term_width(100), "", &table)
 }

@@ -14,7 +14,9 @@
 //! engine refuses an oversized handshake message at its header (see the engine's
 //! `HeaderLimits`), so nothing is buffered for a claimed 2^24-1 byte ClientHello.
 
+mod command;
 mod signals;
+pub use command::{BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand};
 pub use signals::stop_on_signals;
 
 use crate::engine::{

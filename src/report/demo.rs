@@ -77,6 +77,46 @@ impl Narrator for TextNarrator {
     fn pause(&mut self) {}
 }
 
+/// The narration for a terminal (`tlsim demo`): each piece goes to `out` as it comes,
+/// paragraphs wrapped to 92 columns and blocks fitted to 100, headings and blocks coloured
+/// (ANSI) when `colour`; `pause` is called at the end of each step.
+pub struct Terminal<O: FnMut(&str), P: FnMut()> {
+    pub colour: bool,
+    pub out: O,
+    pub pause: P,
+}
+
+impl<O: FnMut(&str), P: FnMut()> Narrator for Terminal<O, P> {
+    fn heading(&mut self, text: &str) {
+        (self.out)(&match self.colour {
+            true => format!("\x1b[1;36m== {text} ==\x1b[0m\n\n"),
+            false => format!("== {text} ==\n\n"),
+        });
+    }
+    fn say(&mut self, text: &str) {
+        (self.out)(&format!("{}\n\n", wrap(text, 92)));
+    }
+    fn block(&mut self, text: &str) {
+        let text = super::table::fit(text.trim_end(), 100);
+        (self.out)(&match self.colour {
+            true => format!("\x1b[2m{text}\x1b[0m\n\n"),
+            false => format!("{text}\n\n"),
+        });
+    }
+    fn pause(&mut self) {
+        (self.pause)();
+    }
+}
+
+/// The list of demos `tlsim demo` prints.
+pub fn list_text() -> String {
+    let mut s = String::from("demos (run one with `tlsim demo NAME`):\n");
+    for (n, d) in DEMOS {
+        let _ = writeln!(s, "  {n:<18} {d}");
+    }
+    s
+}
+
 /// Word-wrap a paragraph at `width` columns.
 pub fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
@@ -583,4 +623,34 @@ pub fn kb4557473_run() -> Result<(Profile, Profile, Run), String> {
     let server = prof("win2019-sqlserver")?;
     let (_, run) = first_failure(&client, &server, 5000)?;
     Ok((client, server, run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_narration_is_coloured_only_when_asked() {
+        for (colour, want) in [
+            (false, "== A ==\n\nsome words\n\nx |  y\n\n"),
+            (
+                true,
+                "\x1b[1;36m== A ==\x1b[0m\n\nsome words\n\n\x1b[2mx |  y\x1b[0m\n\n",
+            ),
+        ] {
+            let (mut out, mut pauses) = (String::new(), 0);
+            let mut t = Terminal {
+                colour,
+                out: |s: &str| out.push_str(s),
+                pause: || pauses += 1,
+            };
+            t.heading("A");
+            t.say("some   words");
+            t.block("x |  y\n\n");
+            t.pause();
+            assert_eq!((out.as_str(), pauses), (want, 1));
+        }
+        assert!(list_text().starts_with("demos (run one with `tlsim demo NAME`):\n"));
+        assert_eq!(list_text().lines().count(), DEMOS.len() + 1);
+    }
 }

@@ -11,9 +11,12 @@ pub mod output;
 pub mod pcap;
 pub mod plot;
 pub mod profiles;
+mod run;
 pub mod steps;
 pub mod table;
 pub mod words;
+
+pub use run::{HandshakeCommand, ReplayCommand, RunCommand, RunDone};
 
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{Channel, ConnRecord};

@@ -168,3 +168,45 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The capture files a command was asked for (`--pcap`, `--keylog`).
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    pub pcap: Option<PathBuf>,
+    pub keylog: Option<PathBuf>,
+}
+
+impl Capture {
+    /// Whether any capture file was asked for (the run then records its bytes).
+    pub fn any(&self) -> bool {
+        self.pcap.is_some() || self.keylog.is_some()
+    }
+
+    /// Check both paths before any work.
+    pub fn check(&self) -> Result<(), String> {
+        for (path, flag) in [(&self.pcap, "--pcap"), (&self.keylog, "--keylog")] {
+            if let Some(p) = path {
+                check(p, flag)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the pcap and key log that were asked for, each with a note to `p`.
+    pub fn write(
+        &self,
+        pcap: impl FnOnce() -> Vec<u8>,
+        keylog: impl FnOnce() -> String,
+        p: &dyn crate::study::Progress,
+    ) -> Result<(), String> {
+        if let Some(path) = &self.pcap {
+            write(path, &pcap())?;
+            p.note(&format!("wrote the capture to {}", path.display()));
+        }
+        if let Some(path) = &self.keylog {
+            write(path, keylog().as_bytes())?;
+            p.note(&format!("wrote the key log to {}", path.display()));
+        }
+        Ok(())
+    }
+}

@@ -2,6 +2,7 @@
 //! with their values and sources, and the knobs two profiles set differently.
 
 use crate::profile::catalogue::{self, KnobDiff, KnobRow, Origin, Resolved};
+use crate::profile::{OverlayFile, OverlayKind};
 use std::fmt::Write as _;
 
 /// A knob's value as shown: `none` for null, a string bare, anything else as JSON.
@@ -31,6 +32,25 @@ pub fn list_text() -> String {
 
 /// Every knob of a resolved profile with its value and where it was set (`*` marks values
 /// that differ from the RFC-compliant default), then what overlays could not apply.
+/// The profile `tlsim profiles show NAME` shows: `name` resolved, then the registry export
+/// and the cipher order given over it.
+pub fn resolve_shown(
+    name: &str,
+    registry: Option<&str>,
+    cipher_order: Option<&str>,
+) -> Result<Resolved, String> {
+    let mut r = catalogue::resolve(name)?;
+    for (kind, file) in [
+        (OverlayKind::Registry, registry),
+        (OverlayKind::CipherOrder, cipher_order),
+    ] {
+        if let Some(file) = file {
+            OverlayFile::load(kind, std::path::Path::new(file), file)?.apply(&mut r)?;
+        }
+    }
+    Ok(r)
+}
+
 pub fn show_text(r: &Resolved) -> String {
     let mut s = format!("{} ({}): {}\n", r.spec, r.role.name(), r.summary);
     if !r.updates.is_empty() {

@@ -20,6 +20,7 @@
 //! without arguments; the report renders as text, JSON or CSV ([`ReportFormat`]).
 
 mod check;
+mod command;
 mod files;
 mod flagship;
 mod plan;
@@ -32,6 +33,7 @@ pub use check::{
     human_bytes, list_shards, read_capped, read_capped_file, MAX_SAVED_SHARD_BYTES, MAX_SHARDS,
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
+pub use command::{StudyCommand, StudyDone};
 pub use files::{merge_files, read_shard_file};
 pub use flagship::{Flagship, FlagshipReport, FLAGSHIP_FORMAT};
 pub use plan::{Outputs, Plan, PlanOptions};
@@ -245,6 +247,15 @@ pub trait Progress: Sync {
     }
     /// The run ended, with or without an error.
     fn finish(&self) {}
+    /// A note for the user beside the results (`tlsim` prints it on stderr unless `-q`):
+    /// what a command wrote, recovered or could not model.
+    fn note(&self, text: &str) {
+        let _ = text;
+    }
+    /// A detail worth showing only when asked (`tlsim -v`): how long a run took.
+    fn detail(&self, text: &str) {
+        let _ = text;
+    }
 }
 
 /// No progress shown.

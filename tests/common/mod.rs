@@ -1,7 +1,8 @@
-//! Shared helpers of the interop tests (tests/interop_*.rs): finding a real TLS tool (and
-//! saying "skipped: <tool> not found" when it is missing), running it bounded on loopback
-//! with its output in a file, a tlsim client ([`connect`]) and a tlsim server ([`serve`])
-//! in bridge mode, and the checks every peer shares (M1 failures, rates).
+//! Shared helpers of the interop and bridge tests (tests/interop_*.rs, tests/bridge_*.rs):
+//! finding a real TLS tool (and saying "skipped: <tool> not found" when it is missing),
+//! running it bounded on loopback with its output in a file, a tlsim client ([`connect`])
+//! and a tlsim server ([`serve`]) in bridge mode, and the checks every peer shares (M1
+//! failures, rates, the long keep-zeros / strip-zeros runs).
 //!
 //! Each test binary uses part of this module only.
 #![allow(dead_code)]
@@ -369,4 +370,64 @@ pub fn connect_until(
 
 pub fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+/// Connections of a long rate run: `TLSIM_INTEROP_N`, default 3,000.
+pub fn long_n() -> u64 {
+    std::env::var("TLSIM_INTEROP_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000)
+}
+
+/// M1 at scale with tlsim as the client of `peer` at `addr`: `n` keep-zeros connections
+/// (seeds from 2026) fail within the 99.9% interval, each failure the peer's
+/// bad_record_mac (20); strip-zeros over the same seeds never fails. `ctx` names the peer
+/// in assertion messages.
+pub fn long_client_m1(addr: &str, peer: &str, ctx: &str, n: u64, http: bool) {
+    let t = Instant::now();
+    let v = connect(addr, profile("keep-zeros", DHE256), n, false, 2026, http);
+    let (fails, alerts) = check_m1(&v, true, ctx);
+    assert!(alerts.iter().all(|&a| a == 20), "{alerts:?}");
+    report_rate(
+        &format!("tlsim keep-zeros client → {peer}"),
+        n,
+        fails,
+        t.elapsed(),
+    );
+    let t = Instant::now();
+    let v = connect(addr, profile("strip-zeros", DHE256), n, false, 2026, http);
+    let sf = v.iter().filter(|o| !o.ok()).count();
+    println!(
+        "tlsim strip-zeros client → {peer}: {sf} failures in {n}, {:.1?}",
+        t.elapsed()
+    );
+    assert_eq!(sf, 0);
+}
+
+/// M1 at scale with tlsim as the server of `client`: `server_m1(zeros, n)` runs `n`
+/// connections against a tlsim server of profile `zeros` and returns the failures.
+/// Keep-zeros fails within the 99.9% interval, strip-zeros never.
+pub fn long_server_m1(
+    client: &str,
+    zeros: &str,
+    n: u64,
+    server_m1: impl FnOnce(&str, u64) -> usize,
+) {
+    let t = Instant::now();
+    let fails = server_m1(zeros, n);
+    if zeros == "keep-zeros" {
+        report_rate(
+            &format!("{client} → tlsim keep-zeros server"),
+            n,
+            fails,
+            t.elapsed(),
+        );
+    } else {
+        println!(
+            "{client} → tlsim {zeros} server: {fails} failures in {n}, {:.1?}",
+            t.elapsed()
+        );
+        assert_eq!(fails, 0);
+    }
 }

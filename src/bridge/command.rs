@@ -1,0 +1,135 @@
+//! `tlsim bridge connect|serve` as calls: the profile with its overlays, the options from
+//! the command line, checked before any socket is opened; each step reported as a
+//! [`BridgeEvent`], the summary returned.
+
+use super::{
+    bind, bridge_profile, bridge_suite, connect, serve_on, stop_on_signals, AppScript,
+    BridgeOutcome, ConnectOptions, Limits, ServeOptions, ServeSummary, Summary,
+};
+use crate::engine::{RealCrypto, Side};
+use crate::profile::{apply_files, notes_text, resolve, OverlayKind, Profile};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a bridge command reports while it runs.
+#[derive(Debug)]
+pub enum BridgeEvent<'a> {
+    /// The notes of the profile's overlays, as a block (empty without overlays).
+    Notes(String),
+    /// `serve` is listening on this address.
+    Listening(SocketAddr),
+    /// One connection is done.
+    Outcome(&'a BridgeOutcome),
+}
+
+/// The bridge's one profile: a name or file, with a registry export and a cipher order over
+/// it (`--registry`, `--cipher-order`).
+#[derive(Debug, Clone)]
+pub struct BridgeProfile {
+    pub spec: String,
+    pub registry: Option<String>,
+    pub cipher_order: Option<String>,
+}
+
+impl BridgeProfile {
+    /// The profile with the overlays applied, and their notes.
+    fn load(&self, on: &mut dyn FnMut(BridgeEvent)) -> Result<Profile, String> {
+        let mut r = resolve(&self.spec)?;
+        let files = [
+            (OverlayKind::Registry, self.registry.as_deref()),
+            (OverlayKind::CipherOrder, self.cipher_order.as_deref()),
+        ];
+        let notes = apply_files(&mut r, &files, "")?;
+        on(BridgeEvent::Notes(notes_text(&notes)));
+        Ok(r.profile)
+    }
+}
+
+/// `tlsim bridge connect`: a tlsim client against a real server.
+#[derive(Debug, Clone)]
+pub struct ConnectCommand {
+    pub addr: String,
+    pub profile: BridgeProfile,
+    /// The one suite to offer, instead of the profile's list.
+    pub suite: Option<String>,
+    pub count: u64,
+    pub resume: bool,
+    pub seed: u64,
+    /// Send an HTTP GET ([`AppScript::http_get`]) instead of a ping line.
+    pub http: bool,
+}
+
+impl ConnectCommand {
+    pub fn run(&self, on: &mut dyn FnMut(BridgeEvent)) -> Result<Summary, String> {
+        if self.count == 0 {
+            return Err("--count must be at least 1".into());
+        }
+        let mut p = self.profile.load(on)?;
+        if let Some(name) = &self.suite {
+            p.client_suites = vec![bridge_suite(name)?.suite];
+        }
+        let opts = ConnectOptions {
+            count: self.count,
+            resume: self.resume,
+            seed: self.seed,
+            script: match self.http {
+                true => AppScript::http_get(),
+                false => AppScript::default(),
+            },
+            limits: Limits::default(),
+        };
+        let v = connect(&self.addr, p, &opts, |o| on(BridgeEvent::Outcome(o)))?;
+        Ok(Summary::from_outcomes(&v))
+    }
+}
+
+/// `tlsim bridge serve`: a tlsim server real clients connect to, until `count` connections,
+/// `idle_exit` or SIGINT/SIGTERM.
+#[derive(Debug, Clone)]
+pub struct ServeCommand {
+    pub port: u16,
+    pub profile: BridgeProfile,
+    pub count: Option<u64>,
+    pub seed: u64,
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    pub timeout: Duration,
+    pub idle_exit: Option<Duration>,
+}
+
+impl ServeCommand {
+    pub fn run(&self, on: &mut dyn FnMut(BridgeEvent)) -> Result<ServeSummary, String> {
+        if self.count == Some(0) {
+            return Err("--count must be at least 1".into());
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        let p = self.profile.load(on)?;
+        // Check the profile before binding, so a bad one fails with nothing listening.
+        let p = bridge_profile(p, Side::Server)?;
+        let opts = ServeOptions {
+            count: self.count,
+            seed: self.seed,
+            limits: Limits {
+                per_connection: self.timeout,
+                handshake: self.handshake_timeout,
+                ..Limits::default()
+            },
+            max_connections: self.max_connections,
+            idle_exit: self.idle_exit,
+        };
+        let listener = bind(self.port)?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("bound address: {e}"))?;
+        let stop = stop_on_signals()?;
+        on(BridgeEvent::Listening(addr));
+        let real = Arc::new(RealCrypto::test_server());
+        let report = serve_on(&listener, p, real, &opts, stop, |o| {
+            on(BridgeEvent::Outcome(o))
+        })?;
+        Ok(report.summary(self.max_connections))
+    }
+}
