@@ -3,7 +3,8 @@
 //! [`crate::crypto::tls13`] and protect records with [`crate::crypto::record13`].
 //!
 //! Scope (the foundation of issue 16, apart from the TLS 1.2 engine): full handshakes with
-//! X25519 or P-256, HelloRetryRequest when the client's predicted share is not one the
+//! X25519, P-256, P-384 or ffdhe2048..ffdhe8192 (with the FFDHE `Z` padded or, as some
+//! stacks did, stripped: [`FfdheZ`]), HelloRetryRequest when the client's predicted share is not one the
 //! server wants, the three AEAD suites, a server authenticated with RSA-PSS
 //! (rsa_pss_rsae_sha256) over its certificate, NewSessionTicket issued and read (its
 //! resumption PSK is derived), application data both ways, close_notify. Not yet: PSK
@@ -20,7 +21,10 @@ use crate::crypto::tls13::{
     early_secret, resumption_psk, verify_data, ApplicationSecrets, HandshakeSecrets, HashAlg,
     Tls13Suite, TrafficKeys, Transcript,
 };
-use crate::crypto::{Curve, EcdhKeyPair};
+mod kex;
+pub use kex::FfdheZ;
+use kex::Kex;
+
 use crate::wire::tls13::{
     certificate_verify_content, handshake_message, hs, is_hello_retry_request, split_handshake,
     CertificateEntry, ClientHello13, Extension, KeyShareEntry, Message13, ServerHello13,
@@ -64,13 +68,10 @@ impl From<crate::wire::InvalidMessage> for Tls13Error {
     }
 }
 
-/// The key-exchange groups this module implements (RFC 8446 §4.2.7).
-fn curve_of(g: NamedGroup) -> Option<Curve> {
-    match g {
-        NamedGroup::X25519 => Some(Curve::X25519),
-        NamedGroup::Secp256r1 => Some(Curve::Secp256r1),
-        _ => None,
-    }
+/// Whether this module implements key exchange in `g` (RFC 8446 §4.2.7): X25519, P-256,
+/// P-384 and ffdhe2048 to ffdhe8192.
+pub fn group_supported(g: NamedGroup) -> bool {
+    kex::supported(g)
 }
 
 /// The knobs of one side.
@@ -90,6 +91,8 @@ pub struct Config13 {
     pub compat_mode: bool,
     /// Server: issue one NewSessionTicket after the handshake.
     pub send_ticket: bool,
+    /// How this side writes an FFDHE `Z` into the key schedule (RFC 8446 §7.4.1 pads).
+    pub ffdhe_z: FfdheZ,
 }
 
 impl Default for Config13 {
@@ -101,6 +104,7 @@ impl Default for Config13 {
             server_name: b"localhost".to_vec(),
             compat_mode: true,
             send_ticket: true,
+            ffdhe_z: FfdheZ::Pad,
         }
     }
 }
@@ -111,6 +115,10 @@ pub struct Negotiated13 {
     pub suite: Tls13Suite,
     pub group: NamedGroup,
     pub hello_retry: bool,
+    /// FFDHE only: the shared secret `Z`, written in the length of p, began with a zero byte
+    /// (the connections on which a padding and a stripping peer disagree). Both sides compute
+    /// the same `Z`, so both report the same value.
+    pub z_leading_zero: bool,
 }
 
 /// A ticket the client received: its identity and the PSK it stands for (RFC 8446 §4.6.1).
@@ -292,7 +300,8 @@ pub struct Client13<R: RngCore + CryptoRng> {
     transcript: Transcript,
     random: [u8; 32],
     session_id: SessionId,
-    shares: Vec<EcdhKeyPair>,
+    shares: Vec<Kex>,
+    z_leading_zero: bool,
     retried: bool,
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
@@ -324,6 +333,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             random,
             session_id,
             shares: Vec::new(),
+            z_leading_zero: false,
             retried: false,
             suite: None,
             group: None,
@@ -340,11 +350,8 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             .shares
             .iter()
             .map(|k| KeyShareEntry {
-                group: match k.curve {
-                    Curve::X25519 => NamedGroup::X25519,
-                    Curve::Secp256r1 => NamedGroup::Secp256r1,
-                },
-                key_exchange: k.public.clone(),
+                group: k.group,
+                key_exchange: k.public(),
             })
             .collect();
         let mut extensions = Vec::new();
@@ -386,10 +393,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             return fail(AlertDescription::InternalError, "already started");
         }
         for g in self.cfg.key_share_groups.clone() {
-            let Some(c) = curve_of(g) else {
+            let Some(k) = Kex::generate(g, &mut self.rng) else {
                 return fail(AlertDescription::InternalError, format!("no {g} support"));
             };
-            self.shares.push(EcdhKeyPair::generate(c, &mut self.rng));
+            self.shares.push(k);
         }
         let msg = self.client_hello(None)?;
         let mut out = Vec::new();
@@ -407,6 +414,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             suite: self.suite?,
             group: self.group?,
             hello_retry: self.retried,
+            z_leading_zero: self.z_leading_zero,
         })
     }
 
@@ -572,11 +580,11 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             // §4.1.4: a second HRR, or one for a group offered already or never supported.
             if self.retried
                 || !self.cfg.groups.contains(&group)
-                || self.shares.iter().any(|k| curve_of(group) == Some(k.curve))
+                || self.shares.iter().any(|k| k.group == group)
             {
                 return fail(AlertDescription::IllegalParameter, "unacceptable HRR group");
             }
-            let Some(curve) = curve_of(group) else {
+            let Some(kex) = Kex::generate(group, &mut self.rng) else {
                 return fail(
                     AlertDescription::IllegalParameter,
                     "HRR group not implemented",
@@ -585,7 +593,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             self.retried = true;
             self.transcript.replace_with_message_hash(alg);
             self.transcript.add(whole);
-            self.shares = vec![EcdhKeyPair::generate(curve, &mut self.rng)];
+            self.shares = vec![kex];
             if self.cfg.compat_mode {
                 plaintext_record(20, 0x0303, &[1], out);
             }
@@ -597,22 +605,15 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             // RFC 8446 §9.2: missing_extension(109).
             return fail(AlertDescription::from(109u8), "no key_share");
         };
-        let Some(mine) = self
-            .shares
-            .iter()
-            .find(|k| curve_of(share.group) == Some(k.curve))
-        else {
+        let Some(mine) = self.shares.iter().find(|k| k.group == share.group) else {
             return fail(
                 AlertDescription::IllegalParameter,
                 "key_share group not offered",
             );
         };
-        let z = mine
-            .shared_secret(&share.key_exchange)
-            .map_err(|e| Tls13Error {
-                alert: AlertDescription::IllegalParameter,
-                reason: e.to_string(),
-            })?;
+        let shared = mine.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+        self.z_leading_zero = shared.z_leading_zero;
+        let z = shared.secret;
         self.group = Some(share.group);
         self.transcript.add(whole);
         let hs_s = HandshakeSecrets::derive(
@@ -739,6 +740,7 @@ pub struct Server13<R: RngCore + CryptoRng> {
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
     retried: bool,
+    z_leading_zero: bool,
     hs: Option<HandshakeSecrets>,
     ap: Option<ApplicationSecrets>,
 }
@@ -756,6 +758,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             suite: None,
             group: None,
             retried: false,
+            z_leading_zero: false,
             hs: None,
             ap: None,
         }
@@ -770,6 +773,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             suite: self.suite?,
             group: self.group?,
             hello_retry: self.retried,
+            z_leading_zero: self.z_leading_zero,
         })
     }
 
@@ -857,11 +861,11 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         let alg = suite.hash();
         let shares = e.key_shares.clone().unwrap_or_default();
         let client_groups = ch.groups().unwrap_or(&[]).to_vec();
-        let chosen = self.cfg.groups.iter().find_map(|g| {
-            shares
-                .iter()
-                .find(|s| s.group == *g && curve_of(*g).is_some())
-        });
+        let chosen = self
+            .cfg
+            .groups
+            .iter()
+            .find_map(|g| shares.iter().find(|s| s.group == *g && kex::supported(*g)));
         let Some(share) = chosen else {
             // §4.1.4: ask for a share of a group both support, once.
             let Some(g) = self
@@ -869,7 +873,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
                 .groups
                 .iter()
                 .copied()
-                .find(|g| client_groups.contains(g) && curve_of(*g).is_some())
+                .find(|g| client_groups.contains(g) && kex::supported(*g))
             else {
                 return fail(AlertDescription::HandshakeFailure, "no common group");
             };
@@ -904,14 +908,12 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             self.state = ServerState::WaitClientHello2;
             return Ok(());
         };
-        let curve = curve_of(share.group).expect("filtered above");
-        let kp = EcdhKeyPair::generate(curve, &mut self.rng);
-        let z = kp
-            .shared_secret(&share.key_exchange)
-            .map_err(|e| Tls13Error {
-                alert: AlertDescription::IllegalParameter,
-                reason: e.to_string(),
-            })?;
+        let Some(kp) = Kex::generate(share.group, &mut self.rng) else {
+            return fail(AlertDescription::InternalError, "group filtered above");
+        };
+        let shared = kp.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+        self.z_leading_zero = shared.z_leading_zero;
+        let z = shared.secret;
         self.group = Some(share.group);
         self.transcript.add(whole);
         let mut random = [0u8; 32];
@@ -920,7 +922,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             selected_version: Some(ProtocolVersion::TLSv1_3),
             key_share: Some(KeyShareEntry {
                 group: share.group,
-                key_exchange: kp.public.clone(),
+                key_exchange: kp.public(),
             }),
             ..Default::default()
         };
