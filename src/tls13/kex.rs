@@ -30,7 +30,7 @@ pub enum FfdheZ {
 }
 
 /// The RFC 7919 group behind an FFDHE NamedGroup.
-pub(crate) fn ffdhe_group(g: NamedGroup) -> Option<&'static DhGroup> {
+pub(super) fn ffdhe_group(g: NamedGroup) -> Option<&'static DhGroup> {
     match g {
         NamedGroup::Ffdhe2048 => rfc7919_group(2048),
         NamedGroup::Ffdhe3072 => rfc7919_group(3072),
@@ -42,7 +42,7 @@ pub(crate) fn ffdhe_group(g: NamedGroup) -> Option<&'static DhGroup> {
 }
 
 /// Whether this module can do a key exchange in `g`.
-pub(crate) fn supported(g: NamedGroup) -> bool {
+pub(super) fn supported(g: NamedGroup) -> bool {
     matches!(
         g,
         NamedGroup::X25519 | NamedGroup::Secp256r1 | NamedGroup::Secp384r1
@@ -61,16 +61,16 @@ enum Key {
 }
 
 /// One side's key share: the private key and its group.
-pub(crate) struct Kex {
-    pub group: NamedGroup,
+pub(super) struct Kex {
+    pub(super) group: NamedGroup,
     key: Key,
 }
 
 /// The agreed (EC)DHE input and whether `Z` (FFDHE only) had a leading zero byte when
 /// written in the length of p.
-pub(crate) struct Shared {
-    pub secret: Vec<u8>,
-    pub z_leading_zero: bool,
+pub(super) struct Shared {
+    pub(super) secret: Vec<u8>,
+    pub(super) z_leading_zero: bool,
 }
 
 fn bad_share(reason: impl Into<String>) -> Tls13Error {
@@ -83,7 +83,7 @@ fn bad_share(reason: impl Into<String>) -> Tls13Error {
 
 impl Kex {
     /// A fresh key pair in `group`; `None` for a group this module does not implement.
-    pub fn generate(group: NamedGroup, rng: &mut (impl RngCore + CryptoRng)) -> Option<Kex> {
+    pub(super) fn generate(group: NamedGroup, rng: &mut (impl RngCore + CryptoRng)) -> Option<Kex> {
         let key = match group {
             NamedGroup::X25519 => Key::Ec(EcdhKeyPair::generate(Curve::X25519, rng)),
             NamedGroup::Secp256r1 => Key::Ec(EcdhKeyPair::generate(Curve::Secp256r1, rng)),
@@ -104,7 +104,7 @@ impl Kex {
 
     /// The key_exchange bytes: X25519 32 bytes, NIST curves the uncompressed point (RFC 8446
     /// §4.2.8.2), FFDHE `Y` left-padded to the length of p (§4.2.8.1).
-    pub fn public(&self) -> Vec<u8> {
+    pub(super) fn public(&self) -> Vec<u8> {
         match &self.key {
             Key::Ec(k) => k.public.clone(),
             Key::P384(k) => k.public_key().to_encoded_point(false).as_bytes().to_vec(),
@@ -113,7 +113,7 @@ impl Kex {
     }
 
     /// Agrees with the peer's key_exchange; FFDHE `Z` is written per `z_enc`.
-    pub fn agree(&self, peer: &[u8], z_enc: FfdheZ) -> Result<Shared, Tls13Error> {
+    pub(super) fn agree(&self, peer: &[u8], z_enc: FfdheZ) -> Result<Shared, Tls13Error> {
         let secret = match &self.key {
             Key::Ec(k) => k
                 .shared_secret(peer)

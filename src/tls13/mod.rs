@@ -7,8 +7,10 @@
 //! stacks did, stripped: [`FfdheZ`]), HelloRetryRequest when the client's predicted share is not one the
 //! server wants, the three AEAD suites, a server authenticated with RSA-PSS
 //! (rsa_pss_rsae_sha256) over its certificate, NewSessionTicket issued and read (its
-//! resumption PSK is derived), application data both ways, close_notify. Not yet: PSK
-//! resumption offered by the client, 0-RTT, client certificates, KeyUpdate.
+//! resumption PSK is derived), PSK resumption from the server's own tickets in psk_dhe_ke and
+//! psk_ke (RFC 8446 §4.2.11; a ticket the server cannot open or that is too old falls back
+//! to a full handshake, reported as `psk_rejected`), application data both ways,
+//! close_notify. Not yet: 0-RTT, client certificates, KeyUpdate.
 //!
 //! Each side consumes received bytes ([`Client13::receive`], [`Server13::receive`]) and
 //! returns the bytes to send; nothing here does I/O or reads OS randomness (the caller's
@@ -18,17 +20,18 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::crypto::record13::{Record13Error, RecordLayer13};
 use crate::crypto::tls13::{
-    early_secret, resumption_psk, verify_data, ApplicationSecrets, HandshakeSecrets, HashAlg,
-    Tls13Suite, TrafficKeys, Transcript,
+    binder_key, early_secret, psk_binder, resumption_psk, verify_data, ApplicationSecrets,
+    HandshakeSecrets, HashAlg, Tls13Suite, TrafficKeys, Transcript,
 };
 mod kex;
+mod ticket;
 pub use kex::FfdheZ;
 use kex::Kex;
 
 use crate::wire::tls13::{
-    certificate_verify_content, handshake_message, hs, is_hello_retry_request, split_handshake,
-    CertificateEntry, ClientHello13, Extension, KeyShareEntry, Message13, ServerHello13,
-    PSK_DHE_KE,
+    binder_truncation_len, certificate_verify_content, handshake_message, hs,
+    is_hello_retry_request, split_handshake, CertificateEntry, ClientHello13, Extension,
+    KeyShareEntry, Message13, OfferedPsks, PskIdentity, ServerHello13, PSK_DHE_KE, PSK_KE,
 };
 use crate::wire::{
     AlertDescription, CipherSuite, ClientExtension, ClientHello, Codec, CompressionMethod,
@@ -93,6 +96,18 @@ pub struct Config13 {
     pub send_ticket: bool,
     /// How this side writes an FFDHE `Z` into the key schedule (RFC 8446 §7.4.1 pads).
     pub ffdhe_z: FfdheZ,
+    /// psk_key_exchange_modes (RFC 8446 §4.2.9), [`PSK_DHE_KE`] and/or [`PSK_KE`] in
+    /// preference order. Client: the modes it offers with a ticket; server: the modes it
+    /// accepts. Empty: no resumption.
+    pub psk_modes: Vec<u8>,
+    /// Client: a ticket to offer in pre_shared_key (RFC 8446 §4.2.11).
+    pub resume: Option<Ticket13>,
+    /// Server: the key its tickets are sealed with (AES-256-GCM); `None`: drawn from the
+    /// server's RNG when it is created. Servers sharing a key accept each other's tickets.
+    pub ticket_key: Option<[u8; 32]>,
+    /// Server: ticket_lifetime in seconds (RFC 8446 §4.6.1; at most 604800). A ticket whose
+    /// age (from the client's obfuscated_ticket_age) exceeds it is refused.
+    pub ticket_lifetime: u32,
 }
 
 impl Default for Config13 {
@@ -105,6 +120,10 @@ impl Default for Config13 {
             compat_mode: true,
             send_ticket: true,
             ffdhe_z: FfdheZ::Pad,
+            psk_modes: vec![PSK_DHE_KE],
+            resume: None,
+            ticket_key: None,
+            ticket_lifetime: 7200,
         }
     }
 }
@@ -119,6 +138,17 @@ pub struct Negotiated13 {
     /// (the connections on which a padding and a stripping peer disagree). Both sides compute
     /// the same `Z`, so both report the same value.
     pub z_leading_zero: bool,
+    /// The handshake was resumed from a ticket (RFC 8446 §2.2): no Certificate and
+    /// CertificateVerify.
+    pub resumed: bool,
+    /// The PSK mode of a resumed handshake ([`PSK_DHE_KE`] or [`PSK_KE`]). With `psk_ke`
+    /// there is no key exchange and `group` is `NamedGroup::Unknown(0)`.
+    pub psk_mode: Option<u8>,
+    /// A ticket was offered (client) or received (server) but not used: the server could
+    /// not open it (another ticket key), it was too old, its suite's hash differs, or no
+    /// PSK mode was common. The handshake went on as a full one (like a refused TLS 1.2
+    /// resumption).
+    pub psk_rejected: bool,
 }
 
 /// A ticket the client received: its identity and the PSK it stands for (RFC 8446 §4.6.1).
@@ -128,6 +158,11 @@ pub struct Ticket13 {
     pub psk: Vec<u8>,
     pub lifetime: u32,
     pub age_add: u32,
+    /// The suite of the connection that issued it (the PSK belongs to its hash).
+    pub suite: Tls13Suite,
+    /// Milliseconds since the ticket arrived, as the client reports it in
+    /// obfuscated_ticket_age (the module has no clock; the caller sets it).
+    pub age_ms: u32,
 }
 
 impl std::fmt::Debug for Ticket13 {
@@ -302,6 +337,9 @@ pub struct Client13<R: RngCore + CryptoRng> {
     session_id: SessionId,
     shares: Vec<Kex>,
     z_leading_zero: bool,
+    psk_offered: bool,
+    resumed: Option<u8>,
+    psk_rejected: bool,
     retried: bool,
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
@@ -334,6 +372,9 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             session_id,
             shares: Vec::new(),
             z_leading_zero: false,
+            psk_offered: false,
+            resumed: None,
+            psk_rejected: false,
             retried: false,
             suite: None,
             group: None,
@@ -360,13 +401,22 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         }
         extensions.push(ClientExtension::SupportedGroups(self.cfg.groups.clone()));
         extensions.push(ClientExtension::SignatureAlgorithms(SIG_ALGS.to_vec()));
+        let offer = self.psk_offer();
         let e13 = ClientHello13 {
             supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
             key_shares: Some(shares),
-            psk_modes: Some(vec![PSK_DHE_KE]),
+            psk_modes: (!self.cfg.psk_modes.is_empty()).then(|| self.cfg.psk_modes.clone()),
             cookie,
             early_data: false,
-            psk: None,
+            psk: offer.as_ref().map(|t| OfferedPsks {
+                identities: vec![PskIdentity {
+                    identity: t.ticket.clone(),
+                    // §4.2.11.1: the age in milliseconds plus ticket_age_add, mod 2^32.
+                    obfuscated_ticket_age: t.age_ms.wrapping_add(t.age_add),
+                }],
+                // A placeholder of the binder's length, filled in below.
+                binders: vec![vec![0; t.suite.hash().len()]],
+            }),
         };
         extensions.extend(e13.to_extensions());
         let ch = ClientHello {
@@ -382,9 +432,36 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             compression: vec![CompressionMethod::Null],
             extensions,
         };
-        let msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
+        let mut msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
+        if let Some(t) = &offer {
+            // §4.2.11.2: the binder is an HMAC over the transcript through the ClientHello
+            // truncated before the binders list (after an HRR, ClientHello1's message_hash
+            // and the HRR come first).
+            let alg = t.suite.hash();
+            let blen = alg.len();
+            let cut = msg.len() - (2 + 1 + blen);
+            let hash = self.transcript.hash_with(alg, &msg[..cut]);
+            let bk = binder_key(alg, &early_secret(alg, Some(&t.psk)), true);
+            let binder = psk_binder(alg, &bk, &hash);
+            let at = msg.len() - blen;
+            msg[at..].copy_from_slice(&binder);
+            self.psk_offered = true;
+        }
         self.transcript.add(&msg);
         Ok(msg)
+    }
+
+    /// The ticket to offer: the configured one when its suite is offered (and, after an
+    /// HRR, has the HRR suite's hash) and a PSK mode is offered.
+    fn psk_offer(&self) -> Option<Ticket13> {
+        let t = self.cfg.resume.clone()?;
+        if self.cfg.psk_modes.is_empty() || !self.cfg.suites.contains(&t.suite) {
+            return None;
+        }
+        if self.suite.is_some_and(|s| s.hash() != t.suite.hash()) {
+            return None;
+        }
+        Some(t)
     }
 
     /// The first flight: the ClientHello record.
@@ -415,6 +492,9 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             group: self.group?,
             hello_retry: self.retried,
             z_leading_zero: self.z_leading_zero,
+            resumed: self.resumed.is_some(),
+            psk_mode: self.resumed,
+            psk_rejected: self.psk_rejected,
         })
     }
 
@@ -473,7 +553,12 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             (S::WaitEncryptedExtensions, hs::ENCRYPTED_EXTENSIONS) => {
                 Message13::read_body(typ, body, self.hash().len())?;
                 self.transcript.add(whole);
-                self.state = S::WaitCertificate;
+                // §2.2: a PSK handshake has no Certificate / CertificateVerify.
+                self.state = if self.resumed.is_some() {
+                    S::WaitFinished
+                } else {
+                    S::WaitCertificate
+                };
                 Ok(())
             }
             (S::WaitCertificate, hs::CERTIFICATE) => {
@@ -529,6 +614,8 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                         psk,
                         lifetime,
                         age_add,
+                        suite: self.suite.unwrap_or(Tls13Suite::ALL[0]),
+                        age_ms: 0,
                     });
                 }
                 Ok(())
@@ -601,24 +688,57 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             plaintext_record(22, 0x0303, &msg, out);
             return Ok(());
         }
-        let Some(share) = e.key_share else {
-            // RFC 8446 §9.2: missing_extension(109).
-            return fail(AlertDescription::from(109u8), "no key_share");
+        let psk = match e.selected_identity {
+            None => {
+                self.psk_rejected = self.psk_offered;
+                None
+            }
+            Some(0) if self.psk_offered => match &self.cfg.resume {
+                // §4.2.11: the selected PSK's hash must be the suite's.
+                Some(t) if t.suite.hash() == alg => Some(t.psk.clone()),
+                _ => return fail(AlertDescription::IllegalParameter, "PSK hash differs"),
+            },
+            Some(_) => {
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "selected_identity not offered",
+                )
+            }
         };
-        let Some(mine) = self.shares.iter().find(|k| k.group == share.group) else {
-            return fail(
-                AlertDescription::IllegalParameter,
-                "key_share group not offered",
-            );
+        let z = match (e.key_share, psk.is_some()) {
+            (None, true) if self.cfg.psk_modes.contains(&PSK_KE) => {
+                // §7.1: without (EC)DHE the key schedule takes Hash.length zeros.
+                self.resumed = Some(PSK_KE);
+                self.group = Some(NamedGroup::Unknown(0));
+                alg.zeros()
+            }
+            (None, _) => {
+                // RFC 8446 §9.2: missing_extension(109).
+                return fail(AlertDescription::from(109u8), "no key_share");
+            }
+            (Some(share), resumed) => {
+                if resumed {
+                    if !self.cfg.psk_modes.contains(&PSK_DHE_KE) {
+                        return fail(AlertDescription::IllegalParameter, "psk_dhe_ke not offered");
+                    }
+                    self.resumed = Some(PSK_DHE_KE);
+                }
+                let Some(mine) = self.shares.iter().find(|k| k.group == share.group) else {
+                    return fail(
+                        AlertDescription::IllegalParameter,
+                        "key_share group not offered",
+                    );
+                };
+                let shared = mine.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+                self.z_leading_zero = shared.z_leading_zero;
+                self.group = Some(share.group);
+                shared.secret
+            }
         };
-        let shared = mine.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
-        self.z_leading_zero = shared.z_leading_zero;
-        let z = shared.secret;
-        self.group = Some(share.group);
         self.transcript.add(whole);
         let hs_s = HandshakeSecrets::derive(
             alg,
-            &early_secret(alg, None),
+            &early_secret(alg, psk.as_deref()),
             &z,
             &self.transcript.hash(alg),
         );
@@ -741,12 +861,21 @@ pub struct Server13<R: RngCore + CryptoRng> {
     group: Option<NamedGroup>,
     retried: bool,
     z_leading_zero: bool,
+    resumed: Option<u8>,
+    psk_rejected: bool,
+    ticket_key: [u8; 32],
+    tickets_sent: u8,
     hs: Option<HandshakeSecrets>,
     ap: Option<ApplicationSecrets>,
 }
 
 impl<R: RngCore + CryptoRng> Server13<R> {
-    pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, rng: R) -> Self {
+    pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, mut rng: R) -> Self {
+        let ticket_key = cfg.ticket_key.unwrap_or_else(|| {
+            let mut k = [0u8; 32];
+            rng.fill_bytes(&mut k);
+            k
+        });
         Server13 {
             cfg,
             rng,
@@ -759,6 +888,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             group: None,
             retried: false,
             z_leading_zero: false,
+            resumed: None,
+            psk_rejected: false,
+            ticket_key,
+            tickets_sent: 0,
             hs: None,
             ap: None,
         }
@@ -774,6 +907,9 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             group: self.group?,
             hello_retry: self.retried,
             z_leading_zero: self.z_leading_zero,
+            resumed: self.resumed.is_some(),
+            psk_mode: self.resumed,
+            psk_rejected: self.psk_rejected,
         })
     }
 
@@ -859,6 +995,8 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         };
         self.suite = Some(suite);
         let alg = suite.hash();
+        let psk = self.accept_psk(&e, whole, suite)?;
+        let psk_ke = psk.as_ref().is_some_and(|(_, m)| *m == PSK_KE);
         let shares = e.key_shares.clone().unwrap_or_default();
         let client_groups = ch.groups().unwrap_or(&[]).to_vec();
         let chosen = self
@@ -866,7 +1004,11 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             .groups
             .iter()
             .find_map(|g| shares.iter().find(|s| s.group == *g && kex::supported(*g)));
-        let Some(share) = chosen else {
+        let chosen = if psk_ke { None } else { chosen };
+        let Some(share) = chosen.filter(|_| !psk_ke) else {
+            if psk_ke {
+                return self.server_flight(&ch, whole, suite, psk, None, out);
+            }
             // §4.1.4: ask for a share of a group both support, once.
             let Some(g) = self
                 .cfg
@@ -908,22 +1050,99 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             self.state = ServerState::WaitClientHello2;
             return Ok(());
         };
-        let Some(kp) = Kex::generate(share.group, &mut self.rng) else {
-            return fail(AlertDescription::InternalError, "group filtered above");
+        let share = share.clone();
+        self.server_flight(&ch, whole, suite, psk, Some(share), out)
+    }
+
+    /// §4.2.11: the first offered identity, if it is one of this server's tickets, young
+    /// enough, of the suite's hash, with a common PSK mode and a binder that verifies (a
+    /// binder that does not verify aborts with decrypt_error). `None`: full handshake.
+    fn accept_psk(
+        &mut self,
+        e: &ClientHello13,
+        whole: &[u8],
+        suite: Tls13Suite,
+    ) -> Result<Option<(Vec<u8>, u8)>, Tls13Error> {
+        let Some(offer) = &e.psk else {
+            return Ok(None);
         };
-        let shared = kp.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
-        self.z_leading_zero = shared.z_leading_zero;
-        let z = shared.secret;
-        self.group = Some(share.group);
+        let client_modes = e.psk_modes.clone().unwrap_or_default();
+        let mode = self
+            .cfg
+            .psk_modes
+            .iter()
+            .copied()
+            .find(|m| client_modes.contains(m));
+        let (Some(mode), Some(id)) = (mode, offer.identities.first()) else {
+            self.psk_rejected = true;
+            return Ok(None);
+        };
+        let alg = suite.hash();
+        let st = ticket::open(&self.ticket_key, &id.identity).filter(|st| {
+            let age_ms = id.obfuscated_ticket_age.wrapping_sub(st.age_add);
+            let lifetime = st.lifetime.min(self.cfg.ticket_lifetime);
+            st.suite.hash() == alg && u64::from(age_ms) <= u64::from(lifetime) * 1000
+        });
+        let Some(st) = st else {
+            self.psk_rejected = true;
+            return Ok(None);
+        };
+        let Some(cut) = binder_truncation_len(whole, offer) else {
+            return fail(
+                AlertDescription::DecodeError,
+                "ClientHello shorter than binders",
+            );
+        };
+        let hash = self.transcript.hash_with(alg, &whole[..cut]);
+        let bk = binder_key(alg, &early_secret(alg, Some(&st.psk)), true);
+        if offer.binders.first() != Some(&psk_binder(alg, &bk, &hash)) {
+            return fail(AlertDescription::DecryptError, "PSK binder does not verify");
+        }
+        self.psk_rejected = false;
+        Ok(Some((st.psk, mode)))
+    }
+
+    /// ServerHello and the encrypted flight through the server Finished; `share` is the
+    /// client's share to answer (none in a psk_ke resumption).
+    fn server_flight(
+        &mut self,
+        ch: &ClientHello,
+        whole: &[u8],
+        suite: Tls13Suite,
+        psk: Option<(Vec<u8>, u8)>,
+        share: Option<KeyShareEntry>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let alg = suite.hash();
+        let (z, key_share) = match &share {
+            Some(share) => {
+                let Some(kp) = Kex::generate(share.group, &mut self.rng) else {
+                    return fail(AlertDescription::InternalError, "group filtered above");
+                };
+                let shared = kp.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+                self.z_leading_zero = shared.z_leading_zero;
+                self.group = Some(share.group);
+                (
+                    shared.secret,
+                    Some(KeyShareEntry {
+                        group: share.group,
+                        key_exchange: kp.public(),
+                    }),
+                )
+            }
+            None => {
+                self.group = Some(NamedGroup::Unknown(0));
+                (alg.zeros(), None)
+            }
+        };
+        self.resumed = psk.as_ref().map(|(_, m)| *m);
         self.transcript.add(whole);
         let mut random = [0u8; 32];
         self.rng.fill_bytes(&mut random);
         let sh13 = ServerHello13 {
             selected_version: Some(ProtocolVersion::TLSv1_3),
-            key_share: Some(KeyShareEntry {
-                group: share.group,
-                key_exchange: kp.public(),
-            }),
+            key_share,
+            selected_identity: psk.as_ref().map(|_| 0),
             ..Default::default()
         };
         let sh = ServerHello {
@@ -942,7 +1161,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         }
         let hs_s = HandshakeSecrets::derive(
             alg,
-            &early_secret(alg, None),
+            &early_secret(alg, psk.as_ref().map(|(k, _)| k.as_slice())),
             &z,
             &self.transcript.hash(alg),
         );
@@ -961,6 +1180,28 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             vec![Extension::new(0, vec![])]
         };
         add(&mut self.transcript, Message13::EncryptedExtensions(ee));
+        if self.resumed.is_none() {
+            self.certificate_flight(ch, &mut add)?;
+        }
+        let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
+        add(&mut self.transcript, Message13::Finished(fin));
+        self.rec.seal(22, &flight, out)?;
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        self.rec.write = Some(layer(suite, &ap.server));
+        self.hs = Some(hs_s);
+        self.ap = Some(ap);
+        self.state = ServerState::WaitFinished;
+        Ok(())
+    }
+
+    /// Certificate and CertificateVerify of a full handshake.
+    fn certificate_flight(
+        &mut self,
+        ch: &ClientHello,
+        add: &mut impl FnMut(&mut Transcript, Message13),
+    ) -> Result<(), Tls13Error> {
+        let alg = self.suite.map_or(HashAlg::Sha256, |s| s.hash());
         add(
             &mut self.transcript,
             Message13::Certificate {
@@ -994,15 +1235,6 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             &mut self.transcript,
             Message13::CertificateVerify { scheme, signature },
         );
-        let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
-        add(&mut self.transcript, Message13::Finished(fin));
-        self.rec.seal(22, &flight, out)?;
-        let ap =
-            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
-        self.rec.write = Some(layer(suite, &ap.server));
-        self.hs = Some(hs_s);
-        self.ap = Some(ap);
-        self.state = ServerState::WaitFinished;
         Ok(())
     }
 
@@ -1029,13 +1261,24 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         self.rec.read = Some(layer(suite, &ap.client));
         self.state = ServerState::Connected;
         if self.cfg.send_ticket {
-            let mut ticket = vec![0u8; 32];
-            self.rng.fill_bytes(&mut ticket);
-            let nst = Message13::NewSessionTicket {
-                lifetime: 7200,
+            // §4.6.1: the PSK is HKDF-Expand-Label(resumption_master_secret, "resumption",
+            // ticket_nonce); the ticket seals it under this server's ticket key.
+            let rms = ap.resumption_master_secret(alg, &self.transcript.hash(alg));
+            let nonce = vec![self.tickets_sent];
+            self.tickets_sent = self.tickets_sent.wrapping_add(1);
+            let st = ticket::TicketState {
+                suite,
                 age_add: self.rng.next_u32(),
-                nonce: vec![0],
-                ticket,
+                lifetime: self.cfg.ticket_lifetime,
+                psk: resumption_psk(alg, &rms, &nonce),
+            };
+            let mut seal_nonce = [0u8; 12];
+            self.rng.fill_bytes(&mut seal_nonce);
+            let nst = Message13::NewSessionTicket {
+                lifetime: st.lifetime,
+                age_add: st.age_add,
+                nonce,
+                ticket: ticket::seal(&self.ticket_key, seal_nonce, &st),
                 extensions: vec![],
             };
             self.rec.seal(22, &nst.to_bytes(), out)?;

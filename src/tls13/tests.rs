@@ -1,6 +1,7 @@
 use super::*;
 use crate::engine::RealCrypto;
 use crate::seed::rng_for;
+use crate::wire::tls13::{PSK_DHE_KE, PSK_KE};
 use rand_chacha::ChaCha20Rng;
 
 fn server(cfg: Config13, seed: u64) -> Server13<ChaCha20Rng> {
@@ -57,6 +58,9 @@ fn full_handshake_each_suite_and_group() {
                 group,
                 hello_retry: false,
                 z_leading_zero: c.negotiated().is_some_and(|n| n.z_leading_zero),
+                resumed: false,
+                psk_mode: None,
+                psk_rejected: false,
             };
             assert_eq!(c.negotiated(), Some(want.clone()));
             assert_eq!(s.negotiated(), Some(want));
@@ -286,4 +290,183 @@ fn pad_client_against_strip_server_fails_on_leading_zero_z() {
     // Pr[leading zero byte] = 2^2040 / p ~ 1/256 (DhGroup::leading_zero_probability).
     assert!(zero_z >= 1, "no leading-zero Z in {n} connections");
     assert_eq!(failures, zero_z);
+}
+
+fn with_ticket(cfg: &Config13, seed: u64) -> (Ticket13, [u8; 32]) {
+    let key = [seed as u8; 32];
+    let scfg = Config13 {
+        ticket_key: Some(key),
+        ..cfg.clone()
+    };
+    let mut c = client(cfg.clone(), seed);
+    let mut s = server(scfg, seed);
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    exchange(&mut c, &mut s);
+    assert!(!c.negotiated().unwrap().resumed);
+    (c.tickets[0].clone(), key)
+}
+
+/// RFC 8446 §2.2 / §4.2.11: a ticket from a first connection resumes in psk_dhe_ke and in
+/// psk_ke, for each suite; the server skips Certificate and CertificateVerify, both sides
+/// agree on the keys (application data flows), and the resumed connection issues a new
+/// ticket that resumes again.
+#[test]
+fn psk_resumption_both_modes_each_suite() {
+    for (i, suite) in Tls13Suite::ALL.into_iter().enumerate() {
+        for mode in [PSK_DHE_KE, PSK_KE] {
+            let cfg = Config13 {
+                suites: vec![suite],
+                psk_modes: vec![mode],
+                ..Config13::default()
+            };
+            let seed = 40 + i as u64 * 2 + u64::from(mode);
+            let (t, key) = with_ticket(&cfg, seed);
+            let ccfg = Config13 {
+                resume: Some(Ticket13 { age_ms: 1500, ..t }),
+                ..cfg.clone()
+            };
+            let scfg = Config13 {
+                ticket_key: Some(key),
+                ..cfg.clone()
+            };
+            let mut c = client(ccfg, seed + 100);
+            let mut s = server(scfg.clone(), seed + 100);
+            let ch = c.start().unwrap();
+            let flight = s.receive(&ch).unwrap();
+            let fin = c.receive(&flight).unwrap();
+            assert!(c.is_connected());
+            let nst = s.receive(&fin).unwrap();
+            assert!(c.receive(&nst).unwrap().is_empty());
+            let n = c.negotiated().unwrap();
+            assert!(n.resumed && !n.psk_rejected, "{n:?}");
+            assert_eq!(n.psk_mode, Some(mode));
+            if mode == PSK_KE {
+                assert_eq!(n.group, NamedGroup::Unknown(0));
+            }
+            assert_eq!(s.negotiated(), Some(n));
+            // The abbreviated flight: no certificate bytes on the wire.
+            let cert = &RealCrypto::test_server().cert_chain[0];
+            assert!(flight.len() < cert.len(), "{} bytes", flight.len());
+            exchange(&mut c, &mut s);
+            // The resumed connection's ticket resumes too.
+            let t2 = c.tickets[0].clone();
+            let mut c = client(
+                Config13 {
+                    resume: Some(t2),
+                    ..cfg.clone()
+                },
+                seed + 200,
+            );
+            let mut s = server(scfg, seed + 200);
+            handshake_in_memory(&mut c, &mut s).unwrap();
+            assert!(c.negotiated().unwrap().resumed);
+        }
+    }
+}
+
+/// A ticket sealed under another key, or older than its lifetime, is refused: the server
+/// falls back to a full handshake (with its certificate) and both sides say psk_rejected.
+#[test]
+fn unknown_or_expired_ticket_falls_back_to_full_handshake() {
+    let cfg = Config13::default();
+    let (t, key) = with_ticket(&cfg, 50);
+    let cases = [
+        ("other key", [key[0] ^ 1; 32], t.age_ms),
+        ("expired", key, 7200 * 1000 + 1),
+    ];
+    for (what, skey, age_ms) in cases {
+        let ccfg = Config13 {
+            resume: Some(Ticket13 {
+                age_ms,
+                ..t.clone()
+            }),
+            ..cfg.clone()
+        };
+        let scfg = Config13 {
+            ticket_key: Some(skey),
+            ..cfg.clone()
+        };
+        let mut c = client(ccfg, 51);
+        let mut s = server(scfg, 51);
+        handshake_in_memory(&mut c, &mut s).unwrap();
+        let n = c.negotiated().unwrap();
+        assert!(!n.resumed && n.psk_rejected, "{what}: {n:?}");
+        assert_eq!(s.negotiated(), Some(n));
+        exchange(&mut c, &mut s);
+    }
+    // Just inside the lifetime it resumes.
+    let ccfg = Config13 {
+        resume: Some(Ticket13 {
+            age_ms: 7200 * 1000,
+            ..t.clone()
+        }),
+        ..cfg.clone()
+    };
+    let mut c = client(ccfg, 52);
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            ..cfg.clone()
+        },
+        52,
+    );
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    assert!(c.negotiated().unwrap().resumed);
+}
+
+/// A binder computed from a wrong PSK aborts with decrypt_error (RFC 8446 §4.2.11).
+#[test]
+fn wrong_binder_is_decrypt_error() {
+    let cfg = Config13::default();
+    let (mut t, key) = with_ticket(&cfg, 53);
+    t.psk[0] ^= 1;
+    let mut c = client(
+        Config13 {
+            resume: Some(t),
+            ..cfg.clone()
+        },
+        54,
+    );
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            ..cfg
+        },
+        54,
+    );
+    let e = handshake_in_memory(&mut c, &mut s).unwrap_err();
+    assert_eq!(e.alert, AlertDescription::DecryptError, "{e}");
+}
+
+/// A psk_dhe_ke resumption where the client's predicted share is not the server's group:
+/// HelloRetryRequest, and the second ClientHello's binder covers message_hash(CH1) and the
+/// HRR (RFC 8446 §4.2.11.2).
+#[test]
+fn psk_resumption_after_hello_retry_request() {
+    let cfg = Config13 {
+        groups: vec![NamedGroup::X25519, NamedGroup::Ffdhe2048],
+        ..Config13::default()
+    };
+    let (t, key) = with_ticket(&cfg, 55);
+    let mut c = client(
+        Config13 {
+            resume: Some(t),
+            ..cfg.clone()
+        },
+        56,
+    );
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            groups: vec![NamedGroup::Ffdhe2048],
+            ..cfg
+        },
+        56,
+    );
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    let n = c.negotiated().unwrap();
+    assert!(n.resumed && n.hello_retry, "{n:?}");
+    assert_eq!(n.group, NamedGroup::Ffdhe2048);
+    assert_eq!(s.negotiated(), Some(n));
+    exchange(&mut c, &mut s);
 }
