@@ -260,6 +260,11 @@ impl Records {
                         self.closed = true;
                         return Ok(Incoming::None);
                     }
+                    // RFC 8446 §6.1: user_canceled is a closure alert, not an error; a
+                    // close_notify should follow (JSSE sends both when it closes).
+                    if content.get(1) == Some(&90) {
+                        continue;
+                    }
                     let desc = content.get(1).copied().unwrap_or(0);
                     return fail(
                         AlertDescription::from(desc),
