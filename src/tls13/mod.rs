@@ -345,6 +345,8 @@ pub struct Client13<R: RngCore + CryptoRng> {
     psk_offered: bool,
     resumed: Option<u8>,
     psk_rejected: bool,
+    /// The certificate_request_context of a CertificateRequest (RFC 8446 §4.3.2).
+    cert_request: Option<Vec<u8>>,
     retried: bool,
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
@@ -380,6 +382,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             psk_offered: false,
             resumed: None,
             psk_rejected: false,
+            cert_request: None,
             retried: false,
             suite: None,
             group: None,
@@ -564,6 +567,18 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                 } else {
                     S::WaitCertificate
                 };
+                Ok(())
+            }
+            (S::WaitCertificate, hs::CERTIFICATE_REQUEST) if self.cert_request.is_none() => {
+                // §4.3.2: the client answers with a Certificate (empty here: this client
+                // has none) and no CertificateVerify. GnuTLS's gnutls-serv asks by default.
+                let Message13::CertificateRequest { context, .. } =
+                    Message13::read_body(typ, body, self.hash().len())?
+                else {
+                    return fail(AlertDescription::DecodeError, "CertificateRequest");
+                };
+                self.cert_request = Some(context);
+                self.transcript.add(whole);
                 Ok(())
             }
             (S::WaitCertificate, hs::CERTIFICATE) => {
@@ -777,9 +792,18 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         if self.cfg.compat_mode && !self.retried {
             plaintext_record(20, 0x0303, &[1], out);
         }
+        self.rec.write = Some(layer(suite, &hs_s.client));
+        if let Some(context) = self.cert_request.clone() {
+            let cert = Message13::Certificate {
+                context,
+                entries: vec![],
+            }
+            .to_bytes();
+            self.rec.seal(22, &cert, out)?;
+            self.transcript.add(&cert);
+        }
         let fin = Message13::Finished(verify_data(alg, &hs_s.client, &self.transcript.hash(alg)))
             .to_bytes();
-        self.rec.write = Some(layer(suite, &hs_s.client));
         self.rec.seal(22, &fin, out)?;
         self.transcript.add(&fin);
         self.resumption_master = ap.resumption_master_secret(alg, &self.transcript.hash(alg));
