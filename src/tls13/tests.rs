@@ -226,7 +226,7 @@ fn short_ffdhe_share_is_illegal_parameter() {
         }
         v -= 1;
         for j in (0..width).rev() {
-            b[at + j] = (v & 0xff) as u8;
+            b[at + j] = u8::try_from(v & 0xff).unwrap();
             v >>= 8;
         }
     };
@@ -293,7 +293,7 @@ fn pad_client_against_strip_server_fails_on_leading_zero_z() {
 }
 
 fn with_ticket(cfg: &Config13, seed: u64) -> (Ticket13, [u8; 32]) {
-    let key = [seed as u8; 32];
+    let key = [u8::try_from(seed % 256).unwrap(); 32];
     let scfg = Config13 {
         ticket_key: Some(key),
         ..cfg.clone()
