@@ -10,6 +10,7 @@
 pub mod bn;
 mod dh;
 mod ecdh;
+mod ffdhe;
 #[cfg(target_arch = "x86_64")]
 pub mod ifma;
 pub(crate) mod model_cert;
@@ -21,6 +22,7 @@ pub mod tls13;
 
 pub use dh::*;
 pub use ecdh::*;
+pub use ffdhe::rfc7919_group;
 pub use prf::*;
 pub use record::*;
 pub use stats::*;

@@ -3,11 +3,14 @@
 //! [`crate::crypto::tls13`] and protect records with [`crate::crypto::record13`].
 //!
 //! Scope (the foundation of issue 16, apart from the TLS 1.2 engine): full handshakes with
-//! X25519 or P-256, HelloRetryRequest when the client's predicted share is not one the
+//! X25519, P-256, P-384 or ffdhe2048..ffdhe8192 (with the FFDHE `Z` padded or, as some
+//! stacks did, stripped: [`FfdheZ`]), HelloRetryRequest when the client's predicted share is not one the
 //! server wants, the three AEAD suites, a server authenticated with RSA-PSS
 //! (rsa_pss_rsae_sha256) over its certificate, NewSessionTicket issued and read (its
-//! resumption PSK is derived), application data both ways, close_notify. Not yet: PSK
-//! resumption offered by the client, 0-RTT, client certificates, KeyUpdate.
+//! resumption PSK is derived), PSK resumption from the server's own tickets in psk_dhe_ke and
+//! psk_ke (RFC 8446 §4.2.11; a ticket the server cannot open or that is too old falls back
+//! to a full handshake, reported as `psk_rejected`), application data both ways,
+//! close_notify. Not yet: 0-RTT, client certificates, KeyUpdate.
 //!
 //! Each side consumes received bytes ([`Client13::receive`], [`Server13::receive`]) and
 //! returns the bytes to send; nothing here does I/O or reads OS randomness (the caller's
@@ -17,14 +20,18 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::crypto::record13::{Record13Error, RecordLayer13};
 use crate::crypto::tls13::{
-    early_secret, resumption_psk, verify_data, ApplicationSecrets, HandshakeSecrets, HashAlg,
-    Tls13Suite, TrafficKeys, Transcript,
+    binder_key, early_secret, psk_binder, resumption_psk, verify_data, ApplicationSecrets,
+    HandshakeSecrets, HashAlg, Tls13Suite, TrafficKeys, Transcript,
 };
-use crate::crypto::{Curve, EcdhKeyPair};
+mod kex;
+mod ticket;
+pub use kex::FfdheZ;
+use kex::Kex;
+
 use crate::wire::tls13::{
-    certificate_verify_content, handshake_message, hs, is_hello_retry_request, split_handshake,
-    CertificateEntry, ClientHello13, Extension, KeyShareEntry, Message13, ServerHello13,
-    PSK_DHE_KE,
+    binder_truncation_len, certificate_verify_content, handshake_message, hs,
+    is_hello_retry_request, split_handshake, CertificateEntry, ClientHello13, Extension,
+    KeyShareEntry, Message13, OfferedPsks, PskIdentity, ServerHello13, PSK_DHE_KE, PSK_KE,
 };
 use crate::wire::{
     AlertDescription, CipherSuite, ClientExtension, ClientHello, Codec, CompressionMethod,
@@ -64,13 +71,10 @@ impl From<crate::wire::InvalidMessage> for Tls13Error {
     }
 }
 
-/// The key-exchange groups this module implements (RFC 8446 §4.2.7).
-fn curve_of(g: NamedGroup) -> Option<Curve> {
-    match g {
-        NamedGroup::X25519 => Some(Curve::X25519),
-        NamedGroup::Secp256r1 => Some(Curve::Secp256r1),
-        _ => None,
-    }
+/// Whether this module implements key exchange in `g` (RFC 8446 §4.2.7): X25519, P-256,
+/// P-384 and ffdhe2048 to ffdhe8192.
+pub fn group_supported(g: NamedGroup) -> bool {
+    kex::supported(g)
 }
 
 /// The knobs of one side.
@@ -90,6 +94,20 @@ pub struct Config13 {
     pub compat_mode: bool,
     /// Server: issue one NewSessionTicket after the handshake.
     pub send_ticket: bool,
+    /// How this side writes an FFDHE `Z` into the key schedule (RFC 8446 §7.4.1 pads).
+    pub ffdhe_z: FfdheZ,
+    /// psk_key_exchange_modes (RFC 8446 §4.2.9), [`PSK_DHE_KE`] and/or [`PSK_KE`] in
+    /// preference order. Client: the modes it offers with a ticket; server: the modes it
+    /// accepts. Empty: no resumption.
+    pub psk_modes: Vec<u8>,
+    /// Client: a ticket to offer in pre_shared_key (RFC 8446 §4.2.11).
+    pub resume: Option<Ticket13>,
+    /// Server: the key its tickets are sealed with (AES-256-GCM); `None`: drawn from the
+    /// server's RNG when it is created. Servers sharing a key accept each other's tickets.
+    pub ticket_key: Option<[u8; 32]>,
+    /// Server: ticket_lifetime in seconds (RFC 8446 §4.6.1; at most 604800). A ticket whose
+    /// age (from the client's obfuscated_ticket_age) exceeds it is refused.
+    pub ticket_lifetime: u32,
 }
 
 impl Default for Config13 {
@@ -101,6 +119,11 @@ impl Default for Config13 {
             server_name: b"localhost".to_vec(),
             compat_mode: true,
             send_ticket: true,
+            ffdhe_z: FfdheZ::Pad,
+            psk_modes: vec![PSK_DHE_KE],
+            resume: None,
+            ticket_key: None,
+            ticket_lifetime: 7200,
         }
     }
 }
@@ -111,6 +134,21 @@ pub struct Negotiated13 {
     pub suite: Tls13Suite,
     pub group: NamedGroup,
     pub hello_retry: bool,
+    /// FFDHE only: the shared secret `Z`, written in the length of p, began with a zero byte
+    /// (the connections on which a padding and a stripping peer disagree). Both sides compute
+    /// the same `Z`, so both report the same value.
+    pub z_leading_zero: bool,
+    /// The handshake was resumed from a ticket (RFC 8446 §2.2): no Certificate and
+    /// CertificateVerify.
+    pub resumed: bool,
+    /// The PSK mode of a resumed handshake ([`PSK_DHE_KE`] or [`PSK_KE`]). With `psk_ke`
+    /// there is no key exchange and `group` is `NamedGroup::Unknown(0)`.
+    pub psk_mode: Option<u8>,
+    /// A ticket was offered (client) or received (server) but not used: the server could
+    /// not open it (another ticket key), it was too old, its suite's hash differs, or no
+    /// PSK mode was common. The handshake went on as a full one (like a refused TLS 1.2
+    /// resumption).
+    pub psk_rejected: bool,
 }
 
 /// A ticket the client received: its identity and the PSK it stands for (RFC 8446 §4.6.1).
@@ -120,6 +158,11 @@ pub struct Ticket13 {
     pub psk: Vec<u8>,
     pub lifetime: u32,
     pub age_add: u32,
+    /// The suite of the connection that issued it (the PSK belongs to its hash).
+    pub suite: Tls13Suite,
+    /// Milliseconds since the ticket arrived, as the client reports it in
+    /// obfuscated_ticket_age (the module has no clock; the caller sets it).
+    pub age_ms: u32,
 }
 
 impl std::fmt::Debug for Ticket13 {
@@ -217,6 +260,11 @@ impl Records {
                         self.closed = true;
                         return Ok(Incoming::None);
                     }
+                    // RFC 8446 §6.1: user_canceled is a closure alert, not an error; a
+                    // close_notify should follow (JSSE sends both when it closes).
+                    if content.get(1) == Some(&90) {
+                        continue;
+                    }
                     let desc = content.get(1).copied().unwrap_or(0);
                     return fail(
                         AlertDescription::from(desc),
@@ -292,7 +340,13 @@ pub struct Client13<R: RngCore + CryptoRng> {
     transcript: Transcript,
     random: [u8; 32],
     session_id: SessionId,
-    shares: Vec<EcdhKeyPair>,
+    shares: Vec<Kex>,
+    z_leading_zero: bool,
+    psk_offered: bool,
+    resumed: Option<u8>,
+    psk_rejected: bool,
+    /// The certificate_request_context of a CertificateRequest (RFC 8446 §4.3.2).
+    cert_request: Option<Vec<u8>>,
     retried: bool,
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
@@ -324,6 +378,11 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             random,
             session_id,
             shares: Vec::new(),
+            z_leading_zero: false,
+            psk_offered: false,
+            resumed: None,
+            psk_rejected: false,
+            cert_request: None,
             retried: false,
             suite: None,
             group: None,
@@ -340,11 +399,8 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             .shares
             .iter()
             .map(|k| KeyShareEntry {
-                group: match k.curve {
-                    Curve::X25519 => NamedGroup::X25519,
-                    Curve::Secp256r1 => NamedGroup::Secp256r1,
-                },
-                key_exchange: k.public.clone(),
+                group: k.group,
+                key_exchange: k.public(),
             })
             .collect();
         let mut extensions = Vec::new();
@@ -353,13 +409,22 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         }
         extensions.push(ClientExtension::SupportedGroups(self.cfg.groups.clone()));
         extensions.push(ClientExtension::SignatureAlgorithms(SIG_ALGS.to_vec()));
+        let offer = self.psk_offer();
         let e13 = ClientHello13 {
             supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
             key_shares: Some(shares),
-            psk_modes: Some(vec![PSK_DHE_KE]),
+            psk_modes: (!self.cfg.psk_modes.is_empty()).then(|| self.cfg.psk_modes.clone()),
             cookie,
             early_data: false,
-            psk: None,
+            psk: offer.as_ref().map(|t| OfferedPsks {
+                identities: vec![PskIdentity {
+                    identity: t.ticket.clone(),
+                    // §4.2.11.1: the age in milliseconds plus ticket_age_add, mod 2^32.
+                    obfuscated_ticket_age: t.age_ms.wrapping_add(t.age_add),
+                }],
+                // A placeholder of the binder's length, filled in below.
+                binders: vec![vec![0; t.suite.hash().len()]],
+            }),
         };
         extensions.extend(e13.to_extensions());
         let ch = ClientHello {
@@ -375,9 +440,36 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             compression: vec![CompressionMethod::Null],
             extensions,
         };
-        let msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
+        let mut msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
+        if let Some(t) = &offer {
+            // §4.2.11.2: the binder is an HMAC over the transcript through the ClientHello
+            // truncated before the binders list (after an HRR, ClientHello1's message_hash
+            // and the HRR come first).
+            let alg = t.suite.hash();
+            let blen = alg.len();
+            let cut = msg.len() - (2 + 1 + blen);
+            let hash = self.transcript.hash_with(alg, &msg[..cut]);
+            let bk = binder_key(alg, &early_secret(alg, Some(&t.psk)), true);
+            let binder = psk_binder(alg, &bk, &hash);
+            let at = msg.len() - blen;
+            msg[at..].copy_from_slice(&binder);
+            self.psk_offered = true;
+        }
         self.transcript.add(&msg);
         Ok(msg)
+    }
+
+    /// The ticket to offer: the configured one when its suite is offered (and, after an
+    /// HRR, has the HRR suite's hash) and a PSK mode is offered.
+    fn psk_offer(&self) -> Option<Ticket13> {
+        let t = self.cfg.resume.clone()?;
+        if self.cfg.psk_modes.is_empty() || !self.cfg.suites.contains(&t.suite) {
+            return None;
+        }
+        if self.suite.is_some_and(|s| s.hash() != t.suite.hash()) {
+            return None;
+        }
+        Some(t)
     }
 
     /// The first flight: the ClientHello record.
@@ -386,10 +478,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             return fail(AlertDescription::InternalError, "already started");
         }
         for g in self.cfg.key_share_groups.clone() {
-            let Some(c) = curve_of(g) else {
+            let Some(k) = Kex::generate(g, &mut self.rng) else {
                 return fail(AlertDescription::InternalError, format!("no {g} support"));
             };
-            self.shares.push(EcdhKeyPair::generate(c, &mut self.rng));
+            self.shares.push(k);
         }
         let msg = self.client_hello(None)?;
         let mut out = Vec::new();
@@ -407,6 +499,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             suite: self.suite?,
             group: self.group?,
             hello_retry: self.retried,
+            z_leading_zero: self.z_leading_zero,
+            resumed: self.resumed.is_some(),
+            psk_mode: self.resumed,
+            psk_rejected: self.psk_rejected,
         })
     }
 
@@ -465,7 +561,24 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             (S::WaitEncryptedExtensions, hs::ENCRYPTED_EXTENSIONS) => {
                 Message13::read_body(typ, body, self.hash().len())?;
                 self.transcript.add(whole);
-                self.state = S::WaitCertificate;
+                // §2.2: a PSK handshake has no Certificate / CertificateVerify.
+                self.state = if self.resumed.is_some() {
+                    S::WaitFinished
+                } else {
+                    S::WaitCertificate
+                };
+                Ok(())
+            }
+            (S::WaitCertificate, hs::CERTIFICATE_REQUEST) if self.cert_request.is_none() => {
+                // §4.3.2: the client answers with a Certificate (empty here: this client
+                // has none) and no CertificateVerify. GnuTLS's gnutls-serv asks by default.
+                let Message13::CertificateRequest { context, .. } =
+                    Message13::read_body(typ, body, self.hash().len())?
+                else {
+                    return fail(AlertDescription::DecodeError, "CertificateRequest");
+                };
+                self.cert_request = Some(context);
+                self.transcript.add(whole);
                 Ok(())
             }
             (S::WaitCertificate, hs::CERTIFICATE) => {
@@ -521,6 +634,8 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                         psk,
                         lifetime,
                         age_add,
+                        suite: self.suite.unwrap_or(Tls13Suite::ALL[0]),
+                        age_ms: 0,
                     });
                 }
                 Ok(())
@@ -572,11 +687,11 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             // §4.1.4: a second HRR, or one for a group offered already or never supported.
             if self.retried
                 || !self.cfg.groups.contains(&group)
-                || self.shares.iter().any(|k| curve_of(group) == Some(k.curve))
+                || self.shares.iter().any(|k| k.group == group)
             {
                 return fail(AlertDescription::IllegalParameter, "unacceptable HRR group");
             }
-            let Some(curve) = curve_of(group) else {
+            let Some(kex) = Kex::generate(group, &mut self.rng) else {
                 return fail(
                     AlertDescription::IllegalParameter,
                     "HRR group not implemented",
@@ -585,7 +700,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             self.retried = true;
             self.transcript.replace_with_message_hash(alg);
             self.transcript.add(whole);
-            self.shares = vec![EcdhKeyPair::generate(curve, &mut self.rng)];
+            self.shares = vec![kex];
             if self.cfg.compat_mode {
                 plaintext_record(20, 0x0303, &[1], out);
             }
@@ -593,31 +708,57 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             plaintext_record(22, 0x0303, &msg, out);
             return Ok(());
         }
-        let Some(share) = e.key_share else {
-            // RFC 8446 §9.2: missing_extension(109).
-            return fail(AlertDescription::from(109u8), "no key_share");
+        let psk = match e.selected_identity {
+            None => {
+                self.psk_rejected = self.psk_offered;
+                None
+            }
+            Some(0) if self.psk_offered => match &self.cfg.resume {
+                // §4.2.11: the selected PSK's hash must be the suite's.
+                Some(t) if t.suite.hash() == alg => Some(t.psk.clone()),
+                _ => return fail(AlertDescription::IllegalParameter, "PSK hash differs"),
+            },
+            Some(_) => {
+                return fail(
+                    AlertDescription::IllegalParameter,
+                    "selected_identity not offered",
+                )
+            }
         };
-        let Some(mine) = self
-            .shares
-            .iter()
-            .find(|k| curve_of(share.group) == Some(k.curve))
-        else {
-            return fail(
-                AlertDescription::IllegalParameter,
-                "key_share group not offered",
-            );
+        let z = match (e.key_share, psk.is_some()) {
+            (None, true) if self.cfg.psk_modes.contains(&PSK_KE) => {
+                // §7.1: without (EC)DHE the key schedule takes Hash.length zeros.
+                self.resumed = Some(PSK_KE);
+                self.group = Some(NamedGroup::Unknown(0));
+                alg.zeros()
+            }
+            (None, _) => {
+                // RFC 8446 §9.2: missing_extension(109).
+                return fail(AlertDescription::from(109u8), "no key_share");
+            }
+            (Some(share), resumed) => {
+                if resumed {
+                    if !self.cfg.psk_modes.contains(&PSK_DHE_KE) {
+                        return fail(AlertDescription::IllegalParameter, "psk_dhe_ke not offered");
+                    }
+                    self.resumed = Some(PSK_DHE_KE);
+                }
+                let Some(mine) = self.shares.iter().find(|k| k.group == share.group) else {
+                    return fail(
+                        AlertDescription::IllegalParameter,
+                        "key_share group not offered",
+                    );
+                };
+                let shared = mine.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+                self.z_leading_zero = shared.z_leading_zero;
+                self.group = Some(share.group);
+                shared.secret
+            }
         };
-        let z = mine
-            .shared_secret(&share.key_exchange)
-            .map_err(|e| Tls13Error {
-                alert: AlertDescription::IllegalParameter,
-                reason: e.to_string(),
-            })?;
-        self.group = Some(share.group);
         self.transcript.add(whole);
         let hs_s = HandshakeSecrets::derive(
             alg,
-            &early_secret(alg, None),
+            &early_secret(alg, psk.as_deref()),
             &z,
             &self.transcript.hash(alg),
         );
@@ -651,9 +792,18 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         if self.cfg.compat_mode && !self.retried {
             plaintext_record(20, 0x0303, &[1], out);
         }
+        self.rec.write = Some(layer(suite, &hs_s.client));
+        if let Some(context) = self.cert_request.clone() {
+            let cert = Message13::Certificate {
+                context,
+                entries: vec![],
+            }
+            .to_bytes();
+            self.rec.seal(22, &cert, out)?;
+            self.transcript.add(&cert);
+        }
         let fin = Message13::Finished(verify_data(alg, &hs_s.client, &self.transcript.hash(alg)))
             .to_bytes();
-        self.rec.write = Some(layer(suite, &hs_s.client));
         self.rec.seal(22, &fin, out)?;
         self.transcript.add(&fin);
         self.resumption_master = ap.resumption_master_secret(alg, &self.transcript.hash(alg));
@@ -739,12 +889,22 @@ pub struct Server13<R: RngCore + CryptoRng> {
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
     retried: bool,
+    z_leading_zero: bool,
+    resumed: Option<u8>,
+    psk_rejected: bool,
+    ticket_key: [u8; 32],
+    tickets_sent: u8,
     hs: Option<HandshakeSecrets>,
     ap: Option<ApplicationSecrets>,
 }
 
 impl<R: RngCore + CryptoRng> Server13<R> {
-    pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, rng: R) -> Self {
+    pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, mut rng: R) -> Self {
+        let ticket_key = cfg.ticket_key.unwrap_or_else(|| {
+            let mut k = [0u8; 32];
+            rng.fill_bytes(&mut k);
+            k
+        });
         Server13 {
             cfg,
             rng,
@@ -756,6 +916,11 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             suite: None,
             group: None,
             retried: false,
+            z_leading_zero: false,
+            resumed: None,
+            psk_rejected: false,
+            ticket_key,
+            tickets_sent: 0,
             hs: None,
             ap: None,
         }
@@ -770,6 +935,10 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             suite: self.suite?,
             group: self.group?,
             hello_retry: self.retried,
+            z_leading_zero: self.z_leading_zero,
+            resumed: self.resumed.is_some(),
+            psk_mode: self.resumed,
+            psk_rejected: self.psk_rejected,
         })
     }
 
@@ -855,21 +1024,27 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         };
         self.suite = Some(suite);
         let alg = suite.hash();
+        let psk = self.accept_psk(&e, whole, suite)?;
+        let psk_ke = psk.as_ref().is_some_and(|(_, m)| *m == PSK_KE);
         let shares = e.key_shares.clone().unwrap_or_default();
         let client_groups = ch.groups().unwrap_or(&[]).to_vec();
-        let chosen = self.cfg.groups.iter().find_map(|g| {
-            shares
-                .iter()
-                .find(|s| s.group == *g && curve_of(*g).is_some())
-        });
-        let Some(share) = chosen else {
+        let chosen = self
+            .cfg
+            .groups
+            .iter()
+            .find_map(|g| shares.iter().find(|s| s.group == *g && kex::supported(*g)));
+        let chosen = if psk_ke { None } else { chosen };
+        let Some(share) = chosen.filter(|_| !psk_ke) else {
+            if psk_ke {
+                return self.server_flight(&ch, whole, suite, psk, None, out);
+            }
             // §4.1.4: ask for a share of a group both support, once.
             let Some(g) = self
                 .cfg
                 .groups
                 .iter()
                 .copied()
-                .find(|g| client_groups.contains(g) && curve_of(*g).is_some())
+                .find(|g| client_groups.contains(g) && kex::supported(*g))
             else {
                 return fail(AlertDescription::HandshakeFailure, "no common group");
             };
@@ -904,24 +1079,99 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             self.state = ServerState::WaitClientHello2;
             return Ok(());
         };
-        let curve = curve_of(share.group).expect("filtered above");
-        let kp = EcdhKeyPair::generate(curve, &mut self.rng);
-        let z = kp
-            .shared_secret(&share.key_exchange)
-            .map_err(|e| Tls13Error {
-                alert: AlertDescription::IllegalParameter,
-                reason: e.to_string(),
-            })?;
-        self.group = Some(share.group);
+        let share = share.clone();
+        self.server_flight(&ch, whole, suite, psk, Some(share), out)
+    }
+
+    /// §4.2.11: the first offered identity, if it is one of this server's tickets, young
+    /// enough, of the suite's hash, with a common PSK mode and a binder that verifies (a
+    /// binder that does not verify aborts with decrypt_error). `None`: full handshake.
+    fn accept_psk(
+        &mut self,
+        e: &ClientHello13,
+        whole: &[u8],
+        suite: Tls13Suite,
+    ) -> Result<Option<(Vec<u8>, u8)>, Tls13Error> {
+        let Some(offer) = &e.psk else {
+            return Ok(None);
+        };
+        let client_modes = e.psk_modes.clone().unwrap_or_default();
+        let mode = self
+            .cfg
+            .psk_modes
+            .iter()
+            .copied()
+            .find(|m| client_modes.contains(m));
+        let (Some(mode), Some(id)) = (mode, offer.identities.first()) else {
+            self.psk_rejected = true;
+            return Ok(None);
+        };
+        let alg = suite.hash();
+        let st = ticket::open(&self.ticket_key, &id.identity).filter(|st| {
+            let age_ms = id.obfuscated_ticket_age.wrapping_sub(st.age_add);
+            let lifetime = st.lifetime.min(self.cfg.ticket_lifetime);
+            st.suite.hash() == alg && u64::from(age_ms) <= u64::from(lifetime) * 1000
+        });
+        let Some(st) = st else {
+            self.psk_rejected = true;
+            return Ok(None);
+        };
+        let Some(cut) = binder_truncation_len(whole, offer) else {
+            return fail(
+                AlertDescription::DecodeError,
+                "ClientHello shorter than binders",
+            );
+        };
+        let hash = self.transcript.hash_with(alg, &whole[..cut]);
+        let bk = binder_key(alg, &early_secret(alg, Some(&st.psk)), true);
+        if offer.binders.first() != Some(&psk_binder(alg, &bk, &hash)) {
+            return fail(AlertDescription::DecryptError, "PSK binder does not verify");
+        }
+        self.psk_rejected = false;
+        Ok(Some((st.psk, mode)))
+    }
+
+    /// ServerHello and the encrypted flight through the server Finished; `share` is the
+    /// client's share to answer (none in a psk_ke resumption).
+    fn server_flight(
+        &mut self,
+        ch: &ClientHello,
+        whole: &[u8],
+        suite: Tls13Suite,
+        psk: Option<(Vec<u8>, u8)>,
+        share: Option<KeyShareEntry>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        let alg = suite.hash();
+        let (z, key_share) = match &share {
+            Some(share) => {
+                let Some(kp) = Kex::generate(share.group, &mut self.rng) else {
+                    return fail(AlertDescription::InternalError, "group filtered above");
+                };
+                let shared = kp.agree(&share.key_exchange, self.cfg.ffdhe_z)?;
+                self.z_leading_zero = shared.z_leading_zero;
+                self.group = Some(share.group);
+                (
+                    shared.secret,
+                    Some(KeyShareEntry {
+                        group: share.group,
+                        key_exchange: kp.public(),
+                    }),
+                )
+            }
+            None => {
+                self.group = Some(NamedGroup::Unknown(0));
+                (alg.zeros(), None)
+            }
+        };
+        self.resumed = psk.as_ref().map(|(_, m)| *m);
         self.transcript.add(whole);
         let mut random = [0u8; 32];
         self.rng.fill_bytes(&mut random);
         let sh13 = ServerHello13 {
             selected_version: Some(ProtocolVersion::TLSv1_3),
-            key_share: Some(KeyShareEntry {
-                group: share.group,
-                key_exchange: kp.public.clone(),
-            }),
+            key_share,
+            selected_identity: psk.as_ref().map(|_| 0),
             ..Default::default()
         };
         let sh = ServerHello {
@@ -940,7 +1190,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         }
         let hs_s = HandshakeSecrets::derive(
             alg,
-            &early_secret(alg, None),
+            &early_secret(alg, psk.as_ref().map(|(k, _)| k.as_slice())),
             &z,
             &self.transcript.hash(alg),
         );
@@ -959,6 +1209,28 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             vec![Extension::new(0, vec![])]
         };
         add(&mut self.transcript, Message13::EncryptedExtensions(ee));
+        if self.resumed.is_none() {
+            self.certificate_flight(ch, &mut add)?;
+        }
+        let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
+        add(&mut self.transcript, Message13::Finished(fin));
+        self.rec.seal(22, &flight, out)?;
+        let ap =
+            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
+        self.rec.write = Some(layer(suite, &ap.server));
+        self.hs = Some(hs_s);
+        self.ap = Some(ap);
+        self.state = ServerState::WaitFinished;
+        Ok(())
+    }
+
+    /// Certificate and CertificateVerify of a full handshake.
+    fn certificate_flight(
+        &mut self,
+        ch: &ClientHello,
+        add: &mut impl FnMut(&mut Transcript, Message13),
+    ) -> Result<(), Tls13Error> {
+        let alg = self.suite.map_or(HashAlg::Sha256, |s| s.hash());
         add(
             &mut self.transcript,
             Message13::Certificate {
@@ -992,15 +1264,6 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             &mut self.transcript,
             Message13::CertificateVerify { scheme, signature },
         );
-        let fin = verify_data(alg, &hs_s.server, &self.transcript.hash(alg));
-        add(&mut self.transcript, Message13::Finished(fin));
-        self.rec.seal(22, &flight, out)?;
-        let ap =
-            ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
-        self.rec.write = Some(layer(suite, &ap.server));
-        self.hs = Some(hs_s);
-        self.ap = Some(ap);
-        self.state = ServerState::WaitFinished;
         Ok(())
     }
 
@@ -1027,13 +1290,24 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         self.rec.read = Some(layer(suite, &ap.client));
         self.state = ServerState::Connected;
         if self.cfg.send_ticket {
-            let mut ticket = vec![0u8; 32];
-            self.rng.fill_bytes(&mut ticket);
-            let nst = Message13::NewSessionTicket {
-                lifetime: 7200,
+            // §4.6.1: the PSK is HKDF-Expand-Label(resumption_master_secret, "resumption",
+            // ticket_nonce); the ticket seals it under this server's ticket key.
+            let rms = ap.resumption_master_secret(alg, &self.transcript.hash(alg));
+            let nonce = vec![self.tickets_sent];
+            self.tickets_sent = self.tickets_sent.wrapping_add(1);
+            let st = ticket::TicketState {
+                suite,
                 age_add: self.rng.next_u32(),
-                nonce: vec![0],
-                ticket,
+                lifetime: self.cfg.ticket_lifetime,
+                psk: resumption_psk(alg, &rms, &nonce),
+            };
+            let mut seal_nonce = [0u8; 12];
+            self.rng.fill_bytes(&mut seal_nonce);
+            let nst = Message13::NewSessionTicket {
+                lifetime: st.lifetime,
+                age_add: st.age_add,
+                nonce,
+                ticket: ticket::seal(&self.ticket_key, seal_nonce, &st),
                 extensions: vec![],
             };
             self.rec.seal(22, &nst.to_bytes(), out)?;

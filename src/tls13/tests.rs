@@ -1,6 +1,7 @@
 use super::*;
 use crate::engine::RealCrypto;
 use crate::seed::rng_for;
+use crate::wire::tls13::{PSK_DHE_KE, PSK_KE};
 use rand_chacha::ChaCha20Rng;
 
 fn server(cfg: Config13, seed: u64) -> Server13<ChaCha20Rng> {
@@ -33,9 +34,19 @@ fn exchange(c: &mut Client13<ChaCha20Rng>, s: &mut Server13<ChaCha20Rng>) {
 #[test]
 fn full_handshake_each_suite_and_group() {
     for (i, suite) in Tls13Suite::ALL.into_iter().enumerate() {
-        for group in [NamedGroup::X25519, NamedGroup::Secp256r1] {
+        for group in [
+            NamedGroup::X25519,
+            NamedGroup::Secp256r1,
+            NamedGroup::Secp384r1,
+            NamedGroup::Ffdhe2048,
+            NamedGroup::Ffdhe3072,
+            NamedGroup::Ffdhe4096,
+            NamedGroup::Ffdhe6144,
+            NamedGroup::Ffdhe8192,
+        ] {
             let cfg = Config13 {
                 suites: vec![suite],
+                groups: vec![group],
                 key_share_groups: vec![group],
                 ..Config13::default()
             };
@@ -46,6 +57,10 @@ fn full_handshake_each_suite_and_group() {
                 suite,
                 group,
                 hello_retry: false,
+                z_leading_zero: c.negotiated().is_some_and(|n| n.z_leading_zero),
+                resumed: false,
+                psk_mode: None,
+                psk_rejected: false,
             };
             assert_eq!(c.negotiated(), Some(want.clone()));
             assert_eq!(s.negotiated(), Some(want));
@@ -148,4 +163,310 @@ fn byte_at_a_time_delivery() {
     assert!(c.is_connected());
     s.receive(&fin).unwrap();
     assert!(s.is_connected());
+}
+
+/// HelloRetryRequest to each FFDHE group and to P-384: the client predicts X25519, the
+/// server takes only the other group.
+#[test]
+fn hello_retry_request_to_ffdhe_and_p384() {
+    for (i, group) in [
+        NamedGroup::Ffdhe2048,
+        NamedGroup::Ffdhe3072,
+        NamedGroup::Ffdhe8192,
+        NamedGroup::Secp384r1,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ccfg = Config13 {
+            groups: vec![NamedGroup::X25519, group],
+            ..Config13::default()
+        };
+        let scfg = Config13 {
+            groups: vec![group],
+            ..Config13::default()
+        };
+        let mut c = client(ccfg, 20 + i as u64);
+        let mut s = server(scfg, 20 + i as u64);
+        handshake_in_memory(&mut c, &mut s).unwrap();
+        let n = c.negotiated().unwrap();
+        assert!(n.hello_retry);
+        assert_eq!(n.group, group);
+        assert_eq!(s.negotiated(), Some(n));
+        exchange(&mut c, &mut s);
+    }
+}
+
+/// An FFDHE share that is not padded to the length of p is illegal_parameter (RFC 8446
+/// §4.2.8.1).
+#[test]
+fn short_ffdhe_share_is_illegal_parameter() {
+    let cfg = Config13 {
+        groups: vec![NamedGroup::Ffdhe2048],
+        key_share_groups: vec![NamedGroup::Ffdhe2048],
+        ..Config13::default()
+    };
+    let mut c = client(cfg.clone(), 30);
+    let mut s = server(cfg, 30);
+    let ch = c.start().unwrap();
+    // The share's key_exchange length (256) is 2 bytes before its value; cut one byte
+    // from the record, the handshake message, the extensions, key_share and the entry.
+    let ks = ch
+        .windows(4)
+        .position(|w| w == [0x01, 0x00, 0x01, 0x00])
+        .expect("ffdhe2048 share header");
+    let mut bad = ch.clone();
+    bad[ks + 2] = 0x00;
+    bad[ks + 3] = 0xff;
+    bad.remove(ks + 4);
+    let fix = |b: &mut Vec<u8>, at: usize, width: usize| {
+        let mut v = 0usize;
+        for j in 0..width {
+            v = v << 8 | usize::from(b[at + j]);
+        }
+        v -= 1;
+        for j in (0..width).rev() {
+            b[at + j] = u8::try_from(v & 0xff).unwrap();
+            v >>= 8;
+        }
+    };
+    fix(&mut bad, 3, 2); // record length
+    fix(&mut bad, 6, 3); // handshake length
+                         // client_shares length and the key_share extension length: the 4 bytes before the
+                         // entry are ext type 51 and its length, then the list length.
+    fix(&mut bad, ks - 2, 2);
+    fix(&mut bad, ks - 4, 2);
+    // extensions block length: after version(2) random(32) sid(1+32) suites(2+n) comp(2).
+    let sid_len = usize::from(bad[9 + 34]);
+    let suites_at = 9 + 35 + sid_len;
+    let suites_len = usize::from(u16::from_be_bytes([bad[suites_at], bad[suites_at + 1]]));
+    let comp_at = suites_at + 2 + suites_len;
+    let ext_at = comp_at + 1 + usize::from(bad[comp_at]);
+    fix(&mut bad, ext_at, 2);
+    let e = s.receive(&bad).unwrap_err();
+    assert_eq!(e.alert, AlertDescription::IllegalParameter, "{e}");
+    assert!(e.reason.contains("255 bytes, not 256"), "{e}");
+}
+
+/// RFC 8446 §7.4.1 pads the FFDHE `Z`; a server that strips it (Java before JDK-8328046)
+/// derives other handshake keys exactly when `Z` has a leading zero byte, and the padding
+/// client cannot open EncryptedExtensions: bad_record_mac (RFC 8446 §5.2). Pad against
+/// Pad never fails on the same connections.
+#[test]
+fn pad_client_against_strip_server_fails_on_leading_zero_z() {
+    let group = NamedGroup::Ffdhe2048;
+    let cfg = Config13 {
+        groups: vec![group],
+        key_share_groups: vec![group],
+        send_ticket: false,
+        ..Config13::default()
+    };
+    let strip = Config13 {
+        ffdhe_z: FfdheZ::Strip,
+        ..cfg.clone()
+    };
+    let n = 1200u64;
+    let (mut failures, mut zero_z) = (0u64, 0u64);
+    for seed in 0..n {
+        let mut c = client(cfg.clone(), 1000 + seed);
+        let mut s = server(strip.clone(), 1000 + seed);
+        let r = handshake_in_memory(&mut c, &mut s);
+        let lz = c.negotiated().unwrap().z_leading_zero;
+        assert_eq!(s.negotiated().unwrap().z_leading_zero, lz);
+        if lz {
+            zero_z += 1;
+            let e = r.expect_err("a leading zero byte must break Pad against Strip");
+            assert_eq!(e.alert, AlertDescription::BadRecordMac, "{e}");
+            failures += 1;
+            // The same connection between two padding peers succeeds.
+            let mut c = client(cfg.clone(), 1000 + seed);
+            let mut s = server(cfg.clone(), 1000 + seed);
+            handshake_in_memory(&mut c, &mut s).unwrap();
+            assert!(c.negotiated().unwrap().z_leading_zero);
+        } else {
+            r.unwrap();
+        }
+    }
+    // Pr[leading zero byte] = 2^2040 / p ~ 1/256 (DhGroup::leading_zero_probability).
+    assert!(zero_z >= 1, "no leading-zero Z in {n} connections");
+    assert_eq!(failures, zero_z);
+}
+
+fn with_ticket(cfg: &Config13, seed: u64) -> (Ticket13, [u8; 32]) {
+    let key = [u8::try_from(seed % 256).unwrap(); 32];
+    let scfg = Config13 {
+        ticket_key: Some(key),
+        ..cfg.clone()
+    };
+    let mut c = client(cfg.clone(), seed);
+    let mut s = server(scfg, seed);
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    exchange(&mut c, &mut s);
+    assert!(!c.negotiated().unwrap().resumed);
+    (c.tickets[0].clone(), key)
+}
+
+/// RFC 8446 §2.2 / §4.2.11: a ticket from a first connection resumes in psk_dhe_ke and in
+/// psk_ke, for each suite; the server skips Certificate and CertificateVerify, both sides
+/// agree on the keys (application data flows), and the resumed connection issues a new
+/// ticket that resumes again.
+#[test]
+fn psk_resumption_both_modes_each_suite() {
+    for (i, suite) in Tls13Suite::ALL.into_iter().enumerate() {
+        for mode in [PSK_DHE_KE, PSK_KE] {
+            let cfg = Config13 {
+                suites: vec![suite],
+                psk_modes: vec![mode],
+                ..Config13::default()
+            };
+            let seed = 40 + i as u64 * 2 + u64::from(mode);
+            let (t, key) = with_ticket(&cfg, seed);
+            let ccfg = Config13 {
+                resume: Some(Ticket13 { age_ms: 1500, ..t }),
+                ..cfg.clone()
+            };
+            let scfg = Config13 {
+                ticket_key: Some(key),
+                ..cfg.clone()
+            };
+            let mut c = client(ccfg, seed + 100);
+            let mut s = server(scfg.clone(), seed + 100);
+            let ch = c.start().unwrap();
+            let flight = s.receive(&ch).unwrap();
+            let fin = c.receive(&flight).unwrap();
+            assert!(c.is_connected());
+            let nst = s.receive(&fin).unwrap();
+            assert!(c.receive(&nst).unwrap().is_empty());
+            let n = c.negotiated().unwrap();
+            assert!(n.resumed && !n.psk_rejected, "{n:?}");
+            assert_eq!(n.psk_mode, Some(mode));
+            if mode == PSK_KE {
+                assert_eq!(n.group, NamedGroup::Unknown(0));
+            }
+            assert_eq!(s.negotiated(), Some(n));
+            // The abbreviated flight: no certificate bytes on the wire.
+            let cert = &RealCrypto::test_server().cert_chain[0];
+            assert!(flight.len() < cert.len(), "{} bytes", flight.len());
+            exchange(&mut c, &mut s);
+            // The resumed connection's ticket resumes too.
+            let t2 = c.tickets[0].clone();
+            let mut c = client(
+                Config13 {
+                    resume: Some(t2),
+                    ..cfg.clone()
+                },
+                seed + 200,
+            );
+            let mut s = server(scfg, seed + 200);
+            handshake_in_memory(&mut c, &mut s).unwrap();
+            assert!(c.negotiated().unwrap().resumed);
+        }
+    }
+}
+
+/// A ticket sealed under another key, or older than its lifetime, is refused: the server
+/// falls back to a full handshake (with its certificate) and both sides say psk_rejected.
+#[test]
+fn unknown_or_expired_ticket_falls_back_to_full_handshake() {
+    let cfg = Config13::default();
+    let (t, key) = with_ticket(&cfg, 50);
+    let cases = [
+        ("other key", [key[0] ^ 1; 32], t.age_ms),
+        ("expired", key, 7200 * 1000 + 1),
+    ];
+    for (what, skey, age_ms) in cases {
+        let ccfg = Config13 {
+            resume: Some(Ticket13 {
+                age_ms,
+                ..t.clone()
+            }),
+            ..cfg.clone()
+        };
+        let scfg = Config13 {
+            ticket_key: Some(skey),
+            ..cfg.clone()
+        };
+        let mut c = client(ccfg, 51);
+        let mut s = server(scfg, 51);
+        handshake_in_memory(&mut c, &mut s).unwrap();
+        let n = c.negotiated().unwrap();
+        assert!(!n.resumed && n.psk_rejected, "{what}: {n:?}");
+        assert_eq!(s.negotiated(), Some(n));
+        exchange(&mut c, &mut s);
+    }
+    // Just inside the lifetime it resumes.
+    let ccfg = Config13 {
+        resume: Some(Ticket13 {
+            age_ms: 7200 * 1000,
+            ..t.clone()
+        }),
+        ..cfg.clone()
+    };
+    let mut c = client(ccfg, 52);
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            ..cfg.clone()
+        },
+        52,
+    );
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    assert!(c.negotiated().unwrap().resumed);
+}
+
+/// A binder computed from a wrong PSK aborts with decrypt_error (RFC 8446 §4.2.11).
+#[test]
+fn wrong_binder_is_decrypt_error() {
+    let cfg = Config13::default();
+    let (mut t, key) = with_ticket(&cfg, 53);
+    t.psk[0] ^= 1;
+    let mut c = client(
+        Config13 {
+            resume: Some(t),
+            ..cfg.clone()
+        },
+        54,
+    );
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            ..cfg
+        },
+        54,
+    );
+    let e = handshake_in_memory(&mut c, &mut s).unwrap_err();
+    assert_eq!(e.alert, AlertDescription::DecryptError, "{e}");
+}
+
+/// A psk_dhe_ke resumption where the client's predicted share is not the server's group:
+/// HelloRetryRequest, and the second ClientHello's binder covers message_hash(CH1) and the
+/// HRR (RFC 8446 §4.2.11.2).
+#[test]
+fn psk_resumption_after_hello_retry_request() {
+    let cfg = Config13 {
+        groups: vec![NamedGroup::X25519, NamedGroup::Ffdhe2048],
+        ..Config13::default()
+    };
+    let (t, key) = with_ticket(&cfg, 55);
+    let mut c = client(
+        Config13 {
+            resume: Some(t),
+            ..cfg.clone()
+        },
+        56,
+    );
+    let mut s = server(
+        Config13 {
+            ticket_key: Some(key),
+            groups: vec![NamedGroup::Ffdhe2048],
+            ..cfg
+        },
+        56,
+    );
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    let n = c.negotiated().unwrap();
+    assert!(n.resumed && n.hello_retry, "{n:?}");
+    assert_eq!(n.group, NamedGroup::Ffdhe2048);
+    assert_eq!(s.negotiated(), Some(n));
+    exchange(&mut c, &mut s);
 }

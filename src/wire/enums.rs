@@ -194,6 +194,8 @@ wire_enum! {
         Ffdhe2048 = 256 => "ffdhe2048",
         Ffdhe3072 = 257 => "ffdhe3072",
         Ffdhe4096 = 258 => "ffdhe4096",
+        Ffdhe6144 = 259 => "ffdhe6144",
+        Ffdhe8192 = 260 => "ffdhe8192",
     }
 }
 

@@ -431,3 +431,151 @@ pub fn long_server_m1(
         assert_eq!(fails, 0);
     }
 }
+
+// ------------------------------------------------------------------ TLS 1.3 (tlsim::tls13)
+
+/// Java, javac and openssl present; tests/java/TlsEcho.java compiled (once per test process)
+/// and the bundled test key put in a PKCS12 keystore (password "changeit"). Returns (classes
+/// dir, keystore path), or None after saying "skipped: … not found".
+pub fn java_tls_echo() -> Option<(PathBuf, String)> {
+    static BUILT: std::sync::Mutex<Option<(PathBuf, String)>> = std::sync::Mutex::new(None);
+    if !(have("java", "-version") && have("javac", "-version") && have("openssl", "version")) {
+        return None;
+    }
+    let mut b = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(x) = b.as_ref() {
+        return Some(x.clone());
+    }
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tlsecho-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/java/TlsEcho.java");
+    let st = Command::new("javac")
+        .arg("-d")
+        .arg(&dir)
+        .arg(&src)
+        .status()
+        .expect("javac");
+    assert!(st.success(), "javac failed");
+    let ks = dir.join("server.p12").to_string_lossy().into_owned();
+    let st = Command::new("openssl")
+        .args(["pkcs12", "-export", "-in", &data("cert.pem")])
+        .args(["-inkey", &data("key.pem"), "-name", "tlsim"])
+        .args(["-passout", "pass:changeit", "-out", &ks])
+        .status()
+        .expect("openssl pkcs12");
+    assert!(st.success(), "openssl pkcs12 -export failed");
+    *b = Some((dir, ks.clone()));
+    Some((b.as_ref().unwrap().0.clone(), ks))
+}
+
+/// One TLS 1.3 connection driven by the sans-IO `tlsim::tls13` client or server over a
+/// socket: what happened, and what the tlsim side knew.
+#[derive(Debug, Clone)]
+pub struct Conn13 {
+    /// `None` when the handshake and the exchange of one line each way completed.
+    pub error: Option<String>,
+    pub negotiated: Option<tlsim::tls13::Negotiated13>,
+    /// Tickets the client received.
+    pub tickets: Vec<tlsim::tls13::Ticket13>,
+    /// The line the peer sent (server: its request; client: its answer).
+    pub peer_line: String,
+}
+
+impl Conn13 {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+fn read_some(sock: &mut std::net::TcpStream, buf: &mut [u8]) -> Result<usize, String> {
+    use std::io::Read;
+    match sock.read(buf) {
+        Ok(0) => Err("peer closed the connection".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("read: {e}")),
+    }
+}
+
+/// A tlsim TLS 1.3 client on `addr`: handshake, send `line`, read until the peer's answer
+/// has a newline or the peer closes (an HTTP server answers and closes: `line` is then a
+/// request), close_notify. Tickets the server sends on the way are kept.
+pub fn tls13_connect(addr: &str, cfg: tlsim::tls13::Config13, seed: u64, line: &str) -> Conn13 {
+    use std::io::Write;
+    let mut c = tlsim::tls13::Client13::new(cfg, tlsim::seed::rng_for(seed, &[1]));
+    let mut got = Vec::new();
+    let mut run = || -> Result<(), String> {
+        let mut sock = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        sock.write_all(&c.start().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut sent = false;
+        loop {
+            if c.is_connected() && !sent {
+                let rec = c.send(line.as_bytes()).map_err(|e| e.to_string())?;
+                sock.write_all(&rec).map_err(|e| e.to_string())?;
+                sent = true;
+            }
+            got.extend(c.take_app_data());
+            if sent && (got.contains(&b'\n') || c.peer_closed()) {
+                let _ = sock.write_all(&c.close().map_err(|e| e.to_string())?);
+                return Ok(());
+            }
+            let n = match read_some(&mut sock, &mut buf) {
+                Err(_) if sent && !got.is_empty() => return Ok(()),
+                r => r?,
+            };
+            let out = c.receive(&buf[..n]).map_err(|e| e.to_string())?;
+            sock.write_all(&out).map_err(|e| e.to_string())?;
+        }
+    };
+    let error = run().err();
+    Conn13 {
+        error,
+        negotiated: c.negotiated(),
+        tickets: c.tickets.clone(),
+        peer_line: String::from_utf8_lossy(&got).into_owned(),
+    }
+}
+
+/// A tlsim TLS 1.3 server answering one connection on `listener`: handshake, read a line,
+/// echo it, close_notify.
+pub fn tls13_serve_one(listener: &TcpListener, cfg: tlsim::tls13::Config13, seed: u64) -> Conn13 {
+    use std::io::Write;
+    let rc = RealCrypto::test_server();
+    let mut s = tlsim::tls13::Server13::new(
+        cfg,
+        rc.cert_chain.clone(),
+        rc.key.clone().expect("test server key"),
+        tlsim::seed::rng_for(seed, &[2]),
+    );
+    let mut got = Vec::new();
+    let mut run = || -> Result<(), String> {
+        let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = read_some(&mut sock, &mut buf)?;
+            let out = s.receive(&buf[..n]).map_err(|e| e.to_string())?;
+            sock.write_all(&out).map_err(|e| e.to_string())?;
+            got.extend(s.take_app_data());
+            if got.contains(&b'\n') {
+                let rec = s.send(&got).map_err(|e| e.to_string())?;
+                sock.write_all(&rec).map_err(|e| e.to_string())?;
+                let _ = sock.write_all(&s.close().map_err(|e| e.to_string())?);
+                return Ok(());
+            }
+        }
+    };
+    let error = run().err();
+    Conn13 {
+        error,
+        negotiated: s.negotiated(),
+        tickets: Vec::new(),
+        peer_line: String::from_utf8_lossy(&got).into_owned(),
+    }
+}

@@ -32,7 +32,8 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 public final class TlsEcho {
-    private static final String[] TLS12 = {"TLSv1.2"};
+    // The protocol: TLSv1.2 unless -Dtlsecho.protocol=TLSv1.3 (tests/tls13_java.rs).
+    private static final String[] TLS12 = {System.getProperty("tlsecho.protocol", "TLSv1.2")};
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 4 && args[0].equals("server")) {
@@ -66,7 +67,7 @@ public final class TlsEcho {
         }
         KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
         kmf.init(ks, password.toCharArray());
-        SSLContext ctx = SSLContext.getInstance("TLSv1.2");
+        SSLContext ctx = SSLContext.getInstance(TLS12[0]);
         ctx.init(kmf.getKeyManagers(), null, null);
         SSLServerSocket ss = (SSLServerSocket) ctx.getServerSocketFactory()
                 .createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
@@ -126,7 +127,7 @@ public final class TlsEcho {
                 return new X509Certificate[0];
             }
         }};
-        SSLContext ctx = SSLContext.getInstance("TLSv1.2");
+        SSLContext ctx = SSLContext.getInstance(TLS12[0]);
         ctx.init(null, tm, null);
         return ctx;
     }
