@@ -424,10 +424,8 @@ impl Crypto for Real {
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
         // Only suites with a real record layer are negotiated in this mode (`real_suite_ok`).
         let make = |mac: &[u8], k: &[u8], iv: &[u8]| {
-            real_protector(suite, version, mac, k, iv).ok_or_else(|| {
-                LocalError::IllegalParameter {
-                    what: "bridge mode needs an AES-GCM or AES-CBC suite".into(),
-                }
+            real_protector(suite, version, mac, k, iv).ok_or_else(|| LocalError::IllegalParameter {
+                what: "bridge mode needs an AES-GCM or AES-CBC suite".into(),
             })
         };
         let c = make(&kb.client_mac, &kb.client_key, &kb.client_iv)?;
