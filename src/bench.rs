@@ -1,13 +1,17 @@
 //! What `tlsim bench` measures: DHE (ffdhe2048) handshakes per second per core through the
 //! whole study path, the cost split (modular exponentiation, PRF/MAC, engine, network), the
 //! modular exponentiations alone, and a real OpenSSL handshake loop (client and server in
-//! one process, memory buffers) in the same run. It reports what it measured; it asserts
+//! one process, memory buffers) in the same run; TLS 1.3 handshakes per second per core of
+//! the `tls13` module (client and server in memory) for each group of [`TLS13_GROUPS`],
+//! each beside the real OpenSSL loop with the same group; and the cost of protecting one
+//! record with each TLS 1.2 record protection. It reports what it measured; it asserts
 //! nothing.
 
 use crate::cost::Costs;
 use crate::crypto::{self, DhGroup, GroupId};
 use crate::scenario::Scenario;
 use crate::study::Study;
+use crate::wire::NamedGroup;
 use std::time::Instant;
 
 /// The bench scenario: two OpenSSL 3.0 peers, full DHE handshakes only.
@@ -31,6 +35,26 @@ targets = ["web:443"]
 
 /// The suite every bench handshake negotiates.
 const SUITE: &str = "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256";
+
+/// The TLS 1.3 groups `tlsim bench` measures, with their OpenSSL names: each row is one
+/// value here. A group the `tls13` module cannot run yet prints "not yet: …" with its error.
+pub const TLS13_GROUPS: [(NamedGroup, &str); 2] = [
+    (NamedGroup::X25519, "X25519"),
+    (NamedGroup::Ffdhe2048, "ffdhe2048"),
+];
+
+/// One TLS 1.3 row: seconds per handshake of tlsim's `tls13` module and of the real OpenSSL
+/// loop with the same group (TLS_AES_128_GCM_SHA256, RSA-PSS, no tickets), or why not.
+#[derive(Debug, Clone)]
+pub struct Tls13Row {
+    pub group: &'static str,
+    pub tlsim: Result<f64, String>,
+    pub openssl: Result<f64, String>,
+}
+
+/// Microseconds to seal and open one 16-byte record (a TLS 1.2 Finished) with each record
+/// protection, and the name of each.
+pub type RecordCosts = Vec<(&'static str, f64)>;
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +93,10 @@ pub struct BenchReport {
     pub modexp_alone: f64,
     /// Seconds per handshake of the real OpenSSL loop, or why it was not measured.
     pub openssl: Result<f64, String>,
+    /// TLS 1.3 handshakes, one row per group of [`TLS13_GROUPS`].
+    pub tls13: Vec<Tls13Row>,
+    /// The record protections alone.
+    pub records: RecordCosts,
 }
 
 /// The median (upper median for an even count) of `xs`; 0 for none.
@@ -174,8 +202,21 @@ impl Bench {
         let modexp_alone = t.elapsed().as_secs_f64();
 
         // 3. A real OpenSSL DHE-RSA handshake loop in this process.
-        let openssl = openssl_loop(self.opts.openssl_handshakes, g);
+        let n = self.opts.openssl_handshakes;
+        let openssl = openssl_loop(n, Loop::Tls12Dhe(g));
+
+        // 4. TLS 1.3: the tls13 module and OpenSSL, `openssl_handshakes` each, per group.
+        let tls13 = TLS13_GROUPS
+            .iter()
+            .map(|&(group, name)| Tls13Row {
+                group: name,
+                tlsim: tls13_loop(n, group),
+                openssl: openssl_loop(n, Loop::Tls13(name)),
+            })
+            .collect();
         Ok(BenchReport {
+            tls13,
+            records: record_costs(),
             handshakes: done,
             exponent_bits: self.exp_bits,
             repeat,
@@ -187,6 +228,90 @@ impl Bench {
             openssl,
         })
     }
+}
+
+/// Seconds per handshake of `count` TLS 1.3 handshakes of the `tls13` module (a fresh
+/// client and server in memory each time, TLS_AES_128_GCM_SHA256, `group` for the key
+/// share, the bundled RSA test certificate, no ticket); the first failure's error
+/// ("not yet" for a group the module lacks).
+pub fn tls13_loop(count: u32, group: NamedGroup) -> Result<f64, String> {
+    use crate::crypto::tls13::Tls13Suite;
+    use crate::tls13::{handshake_in_memory, Client13, Config13, Server13};
+    let cfg = Config13 {
+        suites: vec![Tls13Suite::Aes128GcmSha256],
+        groups: vec![group],
+        key_share_groups: vec![group],
+        send_ticket: false,
+        ..Config13::default()
+    };
+    let rc = crate::engine::RealCrypto::test_server();
+    let key = rc.key.ok_or("the bundled test key")?;
+    let start = Instant::now();
+    for i in 0..count {
+        let mut c = Client13::new(cfg.clone(), crate::seed::rng_for(7, &[u64::from(i), 1]));
+        let mut s = Server13::new(
+            cfg.clone(),
+            rc.cert_chain.clone(),
+            key.clone(),
+            crate::seed::rng_for(7, &[u64::from(i), 2]),
+        );
+        handshake_in_memory(&mut c, &mut s).map_err(|e| {
+            if i == 0 {
+                format!("not yet: the tls13 module does not run {group:?} ({e})")
+            } else {
+                e.to_string()
+            }
+        })?;
+        if c.negotiated().map(|n| n.group) != Some(group) {
+            return Err(format!("negotiated {:?}", c.negotiated()));
+        }
+    }
+    Ok(start.elapsed().as_secs_f64() / f64::from(count.max(1)))
+}
+
+/// Microseconds to seal and open one 16-byte handshake record with each TLS 1.2 record
+/// protection (`crypto::record`), over 20 000 records each.
+pub fn record_costs() -> RecordCosts {
+    use crate::crypto::{MacHash, RecordProtector};
+    const N: u32 = 20_000;
+    let (k16, k32, mac) = ([0x11u8; 16], [0x22u8; 32], [0x33u8; 32]);
+    let kinds: [(&'static str, RecordProtector); 5] = [
+        (
+            "HMAC-SHA256 only (3DES/RC4 fallback)",
+            RecordProtector::mac_only(MacHash::Sha256, mac.to_vec()),
+        ),
+        (
+            "AES-128-GCM (RFC 5288)",
+            RecordProtector::aes_gcm(&k16, &[1, 2, 3, 4]).expect("valid key"),
+        ),
+        (
+            "ChaCha20-Poly1305 (RFC 7905)",
+            RecordProtector::chacha20_poly1305(&k32, &[5; 12]).expect("valid key"),
+        ),
+        (
+            "AES-128-CBC + HMAC-SHA256, explicit IV",
+            RecordProtector::aes_cbc(MacHash::Sha256, &mac, &k16, None).expect("valid key"),
+        ),
+        (
+            "AES-128-CBC + HMAC-SHA1, TLS 1.0 implicit IV",
+            RecordProtector::aes_cbc(MacHash::Sha1, &mac[..20], &k16, Some(&[9; 16]))
+                .expect("valid key"),
+        ),
+    ];
+    kinds
+        .into_iter()
+        .map(|(name, p)| {
+            let (mut tx, mut rx) = (p.clone(), p);
+            let fin = [0x14u8; 16];
+            let t = Instant::now();
+            for _ in 0..N {
+                let rec = tx.seal(22, 0x0303, &fin);
+                let ok = rx.open(22, 0x0303, &rec).is_ok();
+                debug_assert!(ok);
+            }
+            (name, 1e6 * t.elapsed().as_secs_f64() / f64::from(N))
+        })
+        .collect()
 }
 
 /// The CPU's model name (the first `model name` of /proc/cpuinfo, where there is one) and
@@ -293,6 +418,39 @@ impl BenchReport {
             )),
             Err(e) => s.push_str(&format!("\nreal OpenSSL loop: not measured ({e})\n")),
         }
+        s.push_str(&format!(
+            "\nTLS 1.3 full handshakes (TLS_AES_128_GCM_SHA256, RSA-PSS, no tickets), tlsim \
+             tls13 module in memory vs the real OpenSSL 3 loop; the TLS 1.2 row is the study path \
+             above:\n  {:<36} {:>14} {:>14}\n  {:<36} {:>14} {:>14}\n",
+            "",
+            "tlsim",
+            "OpenSSL 3",
+            "TLS 1.2 DHE ffdhe2048 (study path)",
+            format!("{:.0}/s/core", self.rate()),
+            rate_text(&self.openssl)
+        ));
+        for r in &self.tls13 {
+            let short = |x: &Result<f64, String>| match x {
+                Ok(_) => rate_text(x),
+                Err(e) if e.starts_with("not yet") => "not yet".to_string(),
+                Err(_) => "not measured".to_string(),
+            };
+            s.push_str(&format!(
+                "  {:<36} {:>14} {:>14}\n",
+                format!("TLS 1.3 {}", r.group),
+                short(&r.tlsim),
+                short(&r.openssl)
+            ));
+            for (who, x) in [("tlsim", &r.tlsim), ("OpenSSL", &r.openssl)] {
+                if let Err(e) = x {
+                    s.push_str(&format!("    {who}: {e}\n"));
+                }
+            }
+        }
+        s.push_str("record protection of one 16-byte handshake record, seal + open:\n");
+        for (name, us) in &self.records {
+            s.push_str(&format!("  {name:<46} {us:>6.2} µs\n"));
+        }
         s
     }
 
@@ -331,41 +489,94 @@ impl BenchReport {
             }
             Err(e) => report["openssl_error"] = e.clone().into(),
         }
+        let per_sec = |r: &Result<f64, String>| match r {
+            Ok(t) => serde_json::json!({ "handshakes_per_sec_per_core": 1.0 / t }),
+            Err(e) => serde_json::json!({ "error": e }),
+        };
+        report["tls13"] = self
+            .tls13
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "group": r.group,
+                    "tlsim": per_sec(&r.tlsim),
+                    "openssl": per_sec(&r.openssl),
+                })
+            })
+            .collect::<Vec<_>>()
+            .into();
+        report["record_us_seal_open"] = self
+            .records
+            .iter()
+            .map(|(n, us)| serde_json::json!({ "protection": n, "us": us }))
+            .collect::<Vec<_>>()
+            .into();
         report
     }
 }
 
+/// "N/s/core" for a measured seconds-per-handshake, "not yet: …" or the error otherwise.
+fn rate_text(r: &Result<f64, String>) -> String {
+    match r {
+        Ok(t) => format!("{:.0}/s/core", 1.0 / t),
+        Err(e) if e.contains("not yet") => e.clone(),
+        Err(e) => format!("not measured: {e}"),
+    }
+}
+
+/// Which real OpenSSL handshake loop to run.
+#[derive(Debug, Clone, Copy)]
+enum Loop<'a> {
+    /// TLS 1.2 DHE-RSA-AES128-GCM-SHA256 with this group.
+    Tls12Dhe(&'a DhGroup),
+    /// TLS 1.3 TLS_AES_128_GCM_SHA256 with this OpenSSL group name.
+    Tls13(&'static str),
+}
+
 #[cfg(not(feature = "openssl-bn"))]
-fn openssl_loop(_count: u32, _group: &DhGroup) -> Result<f64, String> {
+fn openssl_loop(_count: u32, _which: Loop<'_>) -> Result<f64, String> {
     Err("tlsim was built without OpenSSL (feature openssl-bn)".into())
 }
 
-/// Seconds per handshake of `count` real OpenSSL DHE-RSA handshakes (TLS 1.2, `group`,
-/// no session cache) between a client and a server in this process.
+/// Seconds per handshake of `count` real OpenSSL handshakes between a client and a server
+/// in this process, no session cache or tickets: TLS 1.2 DHE-RSA with a DH group, or TLS
+/// 1.3 with a named group.
 #[cfg(feature = "openssl-bn")]
-fn openssl_loop(count: u32, group: &DhGroup) -> Result<f64, String> {
+fn openssl_loop(count: u32, which: Loop<'_>) -> Result<f64, String> {
     use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode, SslVersion};
     let e = |x: openssl::error::ErrorStack| x.to_string();
     let cert = openssl::x509::X509::from_pem(crate::engine::TEST_CERT_PEM.as_bytes()).map_err(e)?;
     let key = openssl::pkey::PKey::private_key_from_pem(crate::engine::TEST_KEY_PEM.as_bytes())
         .map_err(e)?;
-    let p = openssl::bn::BigNum::from_slice(&group.p.to_bytes_be()).map_err(e)?;
-    let g = openssl::bn::BigNum::from_u32(2).map_err(e)?;
-    let dh = openssl::dh::Dh::from_pqg(p, None, g).map_err(e)?;
     let mut sb = SslContext::builder(SslMethod::tls()).map_err(e)?;
     sb.set_certificate(&cert).map_err(e)?;
     sb.set_private_key(&key).map_err(e)?;
-    sb.set_tmp_dh(&dh).map_err(e)?;
-    sb.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").map_err(e)?;
-    sb.set_max_proto_version(Some(SslVersion::TLS1_2))
-        .map_err(e)?;
     sb.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::OFF);
-    let sctx = sb.build();
     let mut cb = SslContext::builder(SslMethod::tls()).map_err(e)?;
     cb.set_verify(SslVerifyMode::NONE);
-    cb.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").map_err(e)?;
-    cb.set_max_proto_version(Some(SslVersion::TLS1_2))
-        .map_err(e)?;
+    match which {
+        Loop::Tls12Dhe(group) => {
+            let p = openssl::bn::BigNum::from_slice(&group.p.to_bytes_be()).map_err(e)?;
+            let g = openssl::bn::BigNum::from_u32(2).map_err(e)?;
+            let dh = openssl::dh::Dh::from_pqg(p, None, g).map_err(e)?;
+            sb.set_tmp_dh(&dh).map_err(e)?;
+            for b in [&mut sb, &mut cb] {
+                b.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").map_err(e)?;
+                b.set_max_proto_version(Some(SslVersion::TLS1_2))
+                    .map_err(e)?;
+            }
+        }
+        Loop::Tls13(group) => {
+            sb.set_num_tickets(0).map_err(e)?;
+            for b in [&mut sb, &mut cb] {
+                b.set_ciphersuites("TLS_AES_128_GCM_SHA256").map_err(e)?;
+                b.set_groups_list(group).map_err(e)?;
+                b.set_min_proto_version(Some(SslVersion::TLS1_3))
+                    .map_err(e)?;
+            }
+        }
+    }
+    let sctx = sb.build();
     let cctx = cb.build();
     let start = Instant::now();
     for _ in 0..count {

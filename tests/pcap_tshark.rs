@@ -164,7 +164,8 @@ fn pcaps_dissect_cleanly_in_tshark() {
     let f = write("full.pcap", std::slice::from_ref(&full));
     let types = check_clean(&f);
     // ClientHello, ServerHello, Certificate, ServerKeyExchange, ServerHelloDone,
-    // ClientKeyExchange; the Finished messages are protected records tshark cannot read.
+    // ClientKeyExchange; the Finished messages are encrypted records tshark cannot read
+    // without the key log (tests/pcap_decrypt.rs reads them with it).
     assert_eq!(&types[..6], &[1, 2, 11, 12, 14, 16], "{types:?}");
     let rows = fields(&f);
     let ext = |ht: &str| {
@@ -182,8 +183,7 @@ fn pcaps_dissect_cleanly_in_tshark() {
     let both = write("resumed.pcap", &[full.clone(), resumed]);
     let types = check_clean(&both);
     // The second connection: ClientHello, ServerHello, then (abbreviated) no Certificate
-    // or key exchange. (With a flight's records in one segment tshark reads the simulated
-    // Finished, plaintext + HMAC, as handshake type 20.)
+    // or key exchange.
     let second = types
         .iter()
         .rposition(|&t| t == 1)

@@ -9,10 +9,14 @@
 //! PRELOGIN packets, as Microsoft KB4557473's network trace shows.
 //! Timestamps are the simulated time in milliseconds after [`EPOCH_SECS`].
 //!
-//! What the capture holds is exactly what the engine put on the wire. In the simulated
-//! mode records after ChangeCipherSpec carry plaintext plus the real HMAC (README "What is
-//! real and what is modelled"), not AES-GCM or CBC ciphertext, so Wireshark shows them as
-//! encrypted data it cannot decrypt even with the key log ([`keylog_line`]).
+//! What the capture holds is exactly what the engine put on the wire. Records after
+//! ChangeCipherSpec are protected as a real stack protects them (AES-GCM,
+//! ChaCha20-Poly1305, AES-CBC + HMAC; `crypto::record`), so with the key log
+//! ([`keylog_line`], NSS key log format) Wireshark decrypts them; only the 3DES and RC4
+//! suites keep plaintext plus an HMAC (README "What is real and what is modelled"). The
+//! capture is written from [`Flight`]s, so a TLS 1.3 exchange ([`tls13_flights`], with
+//! [`keylog_tls13`] for its secrets) is captured the same way. In the simulated mode the
+//! certificates are modelled (`crypto::model_cert`), not X.509: Wireshark shows their bytes.
 
 use crate::engine::{CloseKind, Run, Side, WireEvent};
 pub use crate::net::AppProtocol;
@@ -167,8 +171,15 @@ impl PcapWriter {
     /// handshake flights travel inside TDS PRELOGIN packets ([`tds_packets`]) until the
     /// first application-data record.
     pub fn add_connection_over(&mut self, wire: &[WireEvent], ends: Endpoints, app: AppProtocol) {
+        self.add_flights(&flights(wire), ends, app);
+    }
+
+    /// Add one connection given as its [`Flight`]s (from the engine's wire events through
+    /// [`flights`], or from a TLS 1.3 exchange through [`tls13_flights`]), as
+    /// [`PcapWriter::add_connection_over`] describes.
+    pub fn add_flights(&mut self, flights: &[Flight], ends: Endpoints, app: AppProtocol) {
         let base = EPOCH_SECS * 1_000_000;
-        let start_us = base + wire.first().map(|w| w.time_ms * 1000).unwrap_or(0);
+        let start_us = base + flights.first().map(|w| w.time_ms * 1000).unwrap_or(0);
         // Deterministic initial sequence numbers, different per connection.
         let isn = |ip: [u8; 4], port: u16| {
             u32::from_be_bytes(ip)
@@ -211,7 +222,7 @@ impl PcapWriter {
         let mut closed = [false, false];
         // Over TDS, handshake records go in PRELOGIN packets until application data flows.
         let mut in_handshake = app == AppProtocol::Tds;
-        for flight in flights(wire) {
+        for flight in flights {
             let (from, to) = match flight.from {
                 Side::Client => (&mut c, &mut s),
                 Side::Server => (&mut s, &mut c),
@@ -254,18 +265,23 @@ impl PcapWriter {
     }
 }
 
-/// The records one side sent at one simulated time, concatenated, and the close that
-/// ended them, if any.
-struct Flight {
-    from: Side,
-    time_ms: u64,
-    bytes: Vec<u8>,
-    close: Option<CloseKind>,
+/// What one side sent at one simulated time: its records' bytes, concatenated, and the
+/// close that ended them, if any. The unit the capture is written from
+/// ([`PcapWriter::add_flights`]): the TLS 1.2 engine's wire events give them through
+/// [`flights`], a TLS 1.3 exchange through [`tls13_flights`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flight {
+    pub from: Side,
+    /// Simulated send time, in milliseconds.
+    pub time_ms: u64,
+    /// The records, headers included.
+    pub bytes: Vec<u8>,
+    pub close: Option<CloseKind>,
 }
 
 /// Group a connection's wire events into flights: consecutive events of one side at one
 /// simulated time, up to and including a close.
-fn flights(wire: &[WireEvent]) -> Vec<Flight> {
+pub fn flights(wire: &[WireEvent]) -> Vec<Flight> {
     let mut out: Vec<Flight> = Vec::new();
     for w in wire {
         match out.last_mut() {
@@ -282,6 +298,65 @@ fn flights(wire: &[WireEvent]) -> Vec<Flight> {
         }
     }
     out
+}
+
+/// A TLS 1.3 exchange between `client` and `server` as flights, `one_way_ms` apart: the
+/// handshake (as [`crate::tls13::handshake_in_memory`] runs it, each side answering what it
+/// received), then `request` from the client and `response` from the server as
+/// application data, then close_notify and FIN from the client, then from the server.
+/// The first error of either side ends it.
+pub fn tls13_flights<A, B>(
+    client: &mut crate::tls13::Client13<A>,
+    server: &mut crate::tls13::Server13<B>,
+    request: &[u8],
+    response: &[u8],
+    one_way_ms: u64,
+) -> Result<Vec<Flight>, crate::tls13::Tls13Error>
+where
+    A: rand_core::RngCore + rand_core::CryptoRng,
+    B: rand_core::RngCore + rand_core::CryptoRng,
+{
+    let mut out = Vec::new();
+    let mut t = 0;
+    let mut push = |from: Side, bytes: Vec<u8>, close: Option<CloseKind>| {
+        if !bytes.is_empty() || close.is_some() {
+            out.push(Flight {
+                from,
+                time_ms: t,
+                bytes,
+                close,
+            });
+        }
+        t += one_way_ms;
+    };
+    let mut to_server = client.start()?;
+    push(Side::Client, to_server.clone(), None);
+    for _ in 0..8 {
+        let to_client = server.receive(&to_server)?;
+        push(Side::Server, to_client.clone(), None);
+        to_server = client.receive(&to_client)?;
+        push(Side::Client, to_server.clone(), None);
+        if client.is_connected() && server.is_connected() && to_server.is_empty() {
+            break;
+        }
+    }
+    if !(client.is_connected() && server.is_connected()) {
+        return Err(crate::tls13::Tls13Error {
+            alert: crate::wire::AlertDescription::InternalError,
+            reason: "handshake did not finish".into(),
+        });
+    }
+    let req = client.send(request)?;
+    push(Side::Client, req.clone(), None);
+    server.receive(&req)?;
+    let resp = server.send(response)?;
+    push(Side::Server, resp.clone(), None);
+    client.receive(&resp)?;
+    let bye = client.close()?;
+    push(Side::Client, bye.clone(), Some(CloseKind::Fin));
+    server.receive(&bye)?;
+    push(Side::Server, server.close()?, Some(CloseKind::Fin));
+    Ok(out)
 }
 
 /// TDS packet type of a PRELOGIN message and of the TLS handshake it carries (MS-TDS
@@ -434,6 +509,17 @@ pub fn checksum(data: &[u8]) -> u16 {
     !u16::try_from(sum).expect("folded to 16 bits")
 }
 
+/// A capture of connections given as flights ([`Flight`]), the i-th on client port 49152+i
+/// to `server_port`: TLS 1.2 engine runs ([`flights`]) and TLS 1.3 exchanges
+/// ([`tls13_flights`]) alike.
+pub fn capture_flights(conns: &[Vec<Flight>], server_port: u16) -> Vec<u8> {
+    let mut w = PcapWriter::new();
+    for (i, f) in conns.iter().enumerate() {
+        w.add_flights(f, Endpoints::nth(i, server_port), AppProtocol::Tls);
+    }
+    w.into_bytes()
+}
+
 /// A capture of connections `runs`, the i-th on client port 49152+i to `server_port`.
 pub fn capture(runs: &[Run], server_port: u16) -> Vec<u8> {
     let mut w = PcapWriter::new();
@@ -515,11 +601,34 @@ pub fn client_random(wire: &[WireEvent]) -> Option<[u8; 32]> {
     ch.bytes[11..43].try_into().ok()
 }
 
-/// The NSS key log line (`CLIENT_RANDOM <client random> <master secret>`) of a connection
-/// whose client derived a master secret. In the simulated mode Wireshark cannot use it to
-/// decrypt: the records are plaintext plus an HMAC, not the negotiated cipher's output.
+/// The NSS key log line (`CLIENT_RANDOM <client random> <master secret>`, the format of
+/// https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/index.html)
+/// of a TLS 1.0–1.2 connection whose client derived a master secret. With it Wireshark
+/// decrypts the connection's records (all but the 3DES and RC4 suites, whose simulated
+/// records are plaintext plus an HMAC: README "What is real and what is modelled").
 pub fn keylog_line(run: &Run) -> Option<String> {
     keylog_of(&run.wire, &run.outcome)
+}
+
+/// The NSS key log lines (each with its newline) of a TLS 1.3 connection from its labelled
+/// secrets, `LABEL <client random> <secret>` (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`,
+/// `SERVER_HANDSHAKE_TRAFFIC_SECRET`, `CLIENT_TRAFFIC_SECRET_0`, `SERVER_TRAFFIC_SECRET_0`,
+/// `EXPORTER_SECRET`), as [`crate::tls13::Client13::key_log`] gives them.
+pub fn keylog_tls13(secrets: &[(&str, [u8; 32], Vec<u8>)]) -> String {
+    let mut s = String::new();
+    for (label, random, secret) in secrets {
+        s.push_str(label);
+        s.push(' ');
+        for b in random {
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push(' ');
+        for b in secret {
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// [`keylog_line`] from a connection's wire records and outcome (a fleet's `ConnRecord`).

@@ -1,9 +1,11 @@
 //! What differs between the simulated mode and bridge mode, behind one trait: certificates,
 //! ServerKeyExchange and CertificateVerify signatures, RSA key transport and record
 //! protection. [`Modelled`] (the simulated mode) sends modelled certificates and signatures
-//! (`crypto::model_cert`), a modelled RSA block and MAC-only records; [`Real`] (bridge mode,
-//! a peer talking to a real TLS stack) sends its real certificate chain, real RSA signatures
-//! and encryption, and real AES-GCM or AES-CBC records. The state machine calls the trait at
+//! (`crypto::model_cert`) and a modelled RSA block; [`Real`] (bridge mode, a peer talking
+//! to a real TLS stack) sends its real certificate chain, real RSA signatures and
+//! encryption. Both protect records with the same real record layer (`real_protector`:
+//! AES-GCM, ChaCha20-Poly1305, AES-CBC + HMAC); the simulated mode alone also runs suites
+//! whose bulk cipher tlsim lacks (3DES, RC4), with MAC-only records. The state machine calls the trait at
 //! the one place each matters and never asks which mode it runs in.
 //!
 //! The engine holds a [`CryptoMode`], an enum of the two: calls are static (a `match`), not
@@ -136,7 +138,7 @@ pub(super) trait Crypto {
     ) -> Result<Vec<u8>, LocalError>;
 }
 
-/// The simulated mode: modelled certificates and signatures, MAC-only records.
+/// The simulated mode: modelled certificates and signatures, real record protection.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Modelled;
 
@@ -179,6 +181,30 @@ fn mac_hash(suite: &SuiteInfo) -> MacHash {
             HashAlgorithm::Sha384 => MacHash::Sha384,
             HashAlgorithm::Sha256 => MacHash::Sha256,
         },
+    }
+}
+
+/// One direction's real record protection, the same in both modes, from its MAC key, write
+/// key and IV in the key block: RFC 5288 AES-GCM (write key and 4-byte salt), RFC 7905
+/// ChaCha20-Poly1305 (write key and 12-byte IV), or AES-CBC with HMAC (TLS 1.0 starts from
+/// the key block's IV and chains, RFC 2246 §6.2.3.2; TLS 1.1+ sends an explicit IV per
+/// record, RFC 4346 §6.2.3.2). None for a bulk cipher tlsim has no implementation of (3DES,
+/// RC4, NULL) or a CBC suite with an MD5 MAC.
+fn real_protector(
+    suite: &SuiteInfo,
+    version: ProtocolVersion,
+    mac: &[u8],
+    key: &[u8],
+    iv: &[u8],
+) -> Option<RecordProtector> {
+    let tls10 = version == ProtocolVersion::TLSv1_0;
+    match suite.bulk {
+        BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm => RecordProtector::aes_gcm(key, iv),
+        BulkCipher::ChaCha20Poly1305 => RecordProtector::chacha20_poly1305(key, iv),
+        BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc if suite.mac != MacAlgorithm::Md5 => {
+            RecordProtector::aes_cbc(mac_hash(suite), mac, key, tls10.then_some(iv))
+        }
+        _ => None,
     }
 }
 
@@ -239,24 +265,19 @@ impl Crypto for Modelled {
         suite: &SuiteInfo,
         kb: &KeyBlock,
         side: Side,
-        _: ProtocolVersion,
+        version: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
-        // AEAD suites have no MAC key: the simulated MAC is keyed with write_key || IV.
-        let key = |mac: &[u8], k: &[u8], iv: &[u8]| {
-            if mac.is_empty() {
-                [k, iv].concat()
-            } else {
-                mac.to_vec()
-            }
+        // The real record layer wherever tlsim has the bulk cipher (`real_protector`, the
+        // code bridge mode runs). 3DES and RC4 have no implementation here: their records
+        // keep the plaintext in the clear followed by an HMAC keyed with the real MAC key
+        // (the failure point is the same record, the bytes are not the real ciphertext).
+        let make = |mac: &[u8], k: &[u8], iv: &[u8]| {
+            real_protector(suite, version, mac, k, iv)
+                .unwrap_or_else(|| RecordProtector::mac_only(mac_hash(suite), mac.to_vec()))
         };
-        let hash = mac_hash(suite);
-        let c = key(&kb.client_mac, &kb.client_key, &kb.client_iv);
-        let s = key(&kb.server_mac, &kb.server_key, &kb.server_iv);
-        let (r, w) = by_side(side, c, s);
-        Ok((
-            RecordProtector::mac_only(hash, r),
-            RecordProtector::mac_only(hash, w),
-        ))
+        let c = make(&kb.client_mac, &kb.client_key, &kb.client_iv);
+        let s = make(&kb.server_mac, &kb.server_key, &kb.server_iv);
+        Ok(by_side(side, c, s))
     }
 
     fn client_chain(&self, profile: &Profile) -> Vec<Vec<u8>> {
@@ -401,19 +422,9 @@ impl Crypto for Real {
         side: Side,
         version: ProtocolVersion,
     ) -> Result<(RecordProtector, RecordProtector), LocalError> {
-        // Real RFC 5288 AES-GCM with the direction's write key and salt, or AES-CBC with the
-        // direction's MAC key (only these suites are negotiated in this mode, see
-        // `real_suite_ok`). TLS 1.0 CBC starts from the key block's IV and chains.
-        let tls10 = version == ProtocolVersion::TLSv1_0;
+        // Only suites with a real record layer are negotiated in this mode (`real_suite_ok`).
         let make = |mac: &[u8], k: &[u8], iv: &[u8]| {
-            match suite.bulk {
-                BulkCipher::Aes128Gcm | BulkCipher::Aes256Gcm => RecordProtector::aes_gcm(k, iv),
-                BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc => {
-                    RecordProtector::aes_cbc(mac_hash(suite), mac, k, tls10.then_some(iv))
-                }
-                _ => None,
-            }
-            .ok_or_else(|| LocalError::IllegalParameter {
+            real_protector(suite, version, mac, k, iv).ok_or_else(|| LocalError::IllegalParameter {
                 what: "bridge mode needs an AES-GCM or AES-CBC suite".into(),
             })
         };
