@@ -40,10 +40,7 @@ fn both_with_tls13_negotiate_tls13_full_handshake() {
     let s = summaries(&run);
     assert_eq!(s[0], "ClientHello");
     assert!(s.contains(&"ServerHello".to_string()), "{s:?}");
-    assert!(
-        s.iter().any(|x| x.contains("EncryptedExtensions")),
-        "{s:?}"
-    );
+    assert!(s.iter().any(|x| x.contains("EncryptedExtensions")), "{s:?}");
     assert!(!s.iter().any(|x| x.contains("ServerHelloDone")), "{s:?}");
 }
 
@@ -167,20 +164,35 @@ fn downgraded(client: Profile, server: Profile) -> Outcome {
 #[test]
 fn a_downgrade_is_detected_by_the_sentinel() {
     let o = downgraded(with13("win2022"), with13("openssl-3.0"));
-    assert_eq!(o.mechanism, Some(Mechanism::Tls13DowngradeDetected), "{o:#?}");
+    assert_eq!(
+        o.mechanism,
+        Some(Mechanism::Tls13DowngradeDetected),
+        "{o:#?}"
+    );
     assert_eq!(o.detected_by, Some(tlsim::engine::Side::Client));
-    assert_eq!(o.alert, Some(tlsim::wire::AlertDescription::IllegalParameter));
+    assert_eq!(
+        o.alert,
+        Some(tlsim::wire::AlertDescription::IllegalParameter)
+    );
 
     // Without the check, the client goes on in TLS 1.2 (and the rewritten hello breaks
     // the Finished instead).
     let mut c = with13("win2022");
     c.tls13_downgrade_check = false;
     let o = downgraded(c, with13("openssl-3.0"));
-    assert_ne!(o.mechanism, Some(Mechanism::Tls13DowngradeDetected), "{o:#?}");
+    assert_ne!(
+        o.mechanism,
+        Some(Mechanism::Tls13DowngradeDetected),
+        "{o:#?}"
+    );
 
     // A server without TLS 1.3 writes no sentinel.
     let o = downgraded(with13("win2022"), plain("openssl-3.0"));
-    assert_ne!(o.mechanism, Some(Mechanism::Tls13DowngradeDetected), "{o:#?}");
+    assert_ne!(
+        o.mechanism,
+        Some(Mechanism::Tls13DowngradeDetected),
+        "{o:#?}"
+    );
 }
 
 #[test]

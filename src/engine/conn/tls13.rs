@@ -19,9 +19,7 @@
 use super::*;
 use crate::profile::TlsVersion;
 use crate::tls13::{Client13, Config13, Server13, Tls13Error};
-use crate::wire::tls13::{
-    split_handshake, ClientHello13, HRR_RANDOM, PSK_DHE_KE, PSK_KE,
-};
+use crate::wire::tls13::{split_handshake, ClientHello13, HRR_RANDOM, PSK_DHE_KE, PSK_KE};
 use rand_core::{RngCore, SeedableRng};
 use std::sync::OnceLock;
 
@@ -93,7 +91,10 @@ pub(super) fn suite_name(s: crate::crypto::tls13::Tls13Suite) -> &'static str {
 /// A client enabling TLS 1.3: makes the TLS 1.3 client (its key shares) and adds the TLS 1.3
 /// parts to the TLS 1.2 engine's ClientHello `ch`, one hello as real stacks send. The caller
 /// queues `ch` and gives its bytes to [`Client13::replace_hello`].
-pub(super) fn offer(c: &mut Common, ch: &mut ClientHello) -> Result<Box<Client13<Rng13>>, LocalError> {
+pub(super) fn offer(
+    c: &mut Common,
+    ch: &mut ClientHello,
+) -> Result<Box<Client13<Rng13>>, LocalError> {
     let p = c.profile.clone();
     let rng = rng13(c);
     // One supported_groups list for every version, as real stacks send: a TLS 1.2 curve
@@ -101,8 +102,11 @@ pub(super) fn offer(c: &mut Common, ch: &mut ClientHello) -> Result<Box<Client13
     let mut cfg = config(&p);
     for e in &ch.extensions {
         if let ClientExtension::SupportedGroups(g) = e {
-            cfg.groups
-                .extend(g.iter().copied().filter(|x| !p.tls13_groups.iter().any(|t| t.wire() == *x)));
+            cfg.groups.extend(
+                g.iter()
+                    .copied()
+                    .filter(|x| !p.tls13_groups.iter().any(|t| t.wire() == *x)),
+            );
         }
     }
     let mut m = Client13::new(cfg, rng);
@@ -140,7 +144,12 @@ pub(super) fn offer(c: &mut Common, ch: &mut ClientHello) -> Result<Box<Client13
     // Suites: TLS 1.3 first, then the TLS 1.0–1.2 ones (none for a TLS 1.3-only client).
     let mut suites = h13.suites.clone();
     if !legacy.is_empty() {
-        suites.extend(ch.suites.iter().copied().filter(|s| !h13.suites.contains(s)));
+        suites.extend(
+            ch.suites
+                .iter()
+                .copied()
+                .filter(|s| !h13.suites.contains(s)),
+        );
     }
     ch.suites = suites;
     // §4.1.2 / D.4: legacy_session_id is the TLS 1.2 session being resumed, else (compat
@@ -344,7 +353,11 @@ impl Conn13 {
             Machine::Server(m) => m.send(data),
         };
         if let Ok(out) = r {
-            self.emit(c, &out, &format!("{{ApplicationData({} bytes)}}", data.len()));
+            self.emit(
+                c,
+                &out,
+                &format!("{{ApplicationData({} bytes)}}", data.len()),
+            );
         }
     }
 
