@@ -207,3 +207,74 @@ fn same_seed_same_tls13_run() {
     assert_eq!(run(7), run(7));
     assert_ne!(run(7).1, run(8).1);
 }
+
+/// The fleet drives TLS 1.3 connections through the same `Connection`: a TLS 1.3 server,
+/// one client host with TLS 1.3 and one without.
+const FLEET: &str = r#"description = "a TLS 1.3 server, a TLS 1.3 client and a TLS 1.2 one"
+
+[[server]]
+host = "web"
+profile = "openssl-3.0"
+
+[[client]]
+host = "new"
+profile = "win2022"
+peers = 3
+connections = 2
+targets = ["web:443"]
+
+[[client]]
+host = "old"
+profile = "win2012r2"
+peers = 3
+connections = 2
+targets = ["web:443"]
+"#;
+
+fn fleet_records(seed: u64) -> Vec<tlsim::net::ConnRecord> {
+    let mut sc = tlsim::scenario::Scenario::parse(FLEET, "tls13.toml", "tls13", None)
+        .expect("the scenario parses");
+    sc.fleet.seed = seed;
+    sc.fleet.servers[0].profile = Arc::new(with13("openssl-3.0"));
+    sc.fleet.clients[0].profile = Arc::new(with13("win2022"));
+    tlsim::net::run_fleet(&sc.fleet).expect("the fleet runs")
+}
+
+#[test]
+fn the_fleet_negotiates_per_pair() {
+    let records = fleet_records(11);
+    assert_eq!(records.len(), 12);
+    for r in &records {
+        assert!(r.outcome.ok(), "{:#?}", r.outcome);
+        let want = if r.client_host == "new" { "TLS 1.3" } else { "TLS 1.2" };
+        assert_eq!(r.outcome.version.as_deref(), Some(want), "{}", r.client_host);
+    }
+    let json = |rs: &[tlsim::net::ConnRecord]| {
+        rs.iter()
+            .map(|r| serde_json::to_string(&r.outcome).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(json(&records), json(&fleet_records(11)), "same seed, same outcomes");
+}
+
+/// The cost of a simulated TLS 1.3 handshake beside a TLS 1.2 one (printed, not asserted):
+/// `cargo test --release --test engine_tls13 -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_tls13_against_tls12() {
+    for (label, c, s) in [
+        ("TLS 1.2", plain("win2022"), plain("openssl-3.0")),
+        ("TLS 1.3", with13("win2022"), with13("openssl-3.0")),
+    ] {
+        let n = 200;
+        let t = std::time::Instant::now();
+        let mut pair = Pair::new(c, s, 1);
+        pair.client_state = PeerState::new(&mut rng_for(1, &[9]));
+        for _ in 0..n {
+            pair.client_state = PeerState::new(&mut rng_for(1, &[9]));
+            assert!(pair.connect().outcome.ok());
+        }
+        let us = t.elapsed().as_micros() / n;
+        println!("{label}: {us} µs per full handshake (pair, both sides)");
+    }
+}

@@ -370,7 +370,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), Mechanism::ALL.len());
         // as_str is an exhaustive match: a new variant missing from ALL fails here.
-        assert_eq!(Mechanism::ALL.len(), 21);
+        assert_eq!(Mechanism::ALL.len(), 24);
     }
 
     #[test]
