@@ -246,15 +246,28 @@ fn the_fleet_negotiates_per_pair() {
     assert_eq!(records.len(), 12);
     for r in &records {
         assert!(r.outcome.ok(), "{:#?}", r.outcome);
-        let want = if r.client_host == "new" { "TLS 1.3" } else { "TLS 1.2" };
-        assert_eq!(r.outcome.version.as_deref(), Some(want), "{}", r.client_host);
+        let want = if r.client_host == "new" {
+            "TLS 1.3"
+        } else {
+            "TLS 1.2"
+        };
+        assert_eq!(
+            r.outcome.version.as_deref(),
+            Some(want),
+            "{}",
+            r.client_host
+        );
     }
     let json = |rs: &[tlsim::net::ConnRecord]| {
         rs.iter()
             .map(|r| serde_json::to_string(&r.outcome).unwrap())
             .collect::<Vec<_>>()
     };
-    assert_eq!(json(&records), json(&fleet_records(11)), "same seed, same outcomes");
+    assert_eq!(
+        json(&records),
+        json(&fleet_records(11)),
+        "same seed, same outcomes"
+    );
 }
 
 /// The cost of a simulated TLS 1.3 handshake beside a TLS 1.2 one (printed, not asserted):
