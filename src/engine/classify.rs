@@ -230,6 +230,18 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
             Mechanism::NetworkTimeout,
             format!("the {who} timed out waiting for the peer: the network stalled, dropped or partitioned the connection"),
         ),
+        LocalError::DowngradeSentinel { version } => (
+            Mechanism::Tls13DowngradeDetected,
+            format!("the {who} offered TLS 1.3 but the server answered {version} with the RFC 8446 §4.1.3 downgrade sentinel in its random: the server enables TLS 1.3 and never saw the offer, so the {who} aborted"),
+        ),
+        LocalError::HelloRetryUnsupported => (
+            Mechanism::Tls13HrrUnsupported,
+            format!("the server asked for another key share (HelloRetryRequest) and the {who} cannot send a second ClientHello"),
+        ),
+        LocalError::NoCommonGroup => (
+            Mechanism::Tls13NoCommonGroup,
+            "TLS 1.3: the server accepts none of the groups in the client's supported_groups".into(),
+        ),
         other => (
             Mechanism::ProtocolError,
             format!("the {who} rejected the handshake: {other:?}"),

@@ -229,6 +229,8 @@ pub(super) struct Common {
 enum Role {
     Client(ClientHs),
     Server(ServerHs),
+    /// A connection that negotiated TLS 1.3 (either role): the TLS 1.3 module runs it.
+    Tls13(Box<tls13::Conn13>),
 }
 
 pub struct Connection {
@@ -339,6 +341,9 @@ impl Connection {
         if self.common.phase != Phase::Connected {
             return;
         }
+        if let Role::Tls13(t) = &mut self.role {
+            return t.send(&mut self.common, data);
+        }
         for chunk in data.chunks(MAX_FRAGMENT) {
             self.common.push_record(
                 ContentType::ApplicationData,
@@ -352,6 +357,9 @@ impl Connection {
     /// Used by the socket bridge, whose real peers keep a session resumable only after a
     /// clean shutdown. Nothing in the report changes.
     pub fn close_notify(&mut self) {
+        if let Role::Tls13(t) = &mut self.role {
+            return t.close(&mut self.common);
+        }
         self.common.send_close_notify();
     }
 
@@ -426,6 +434,9 @@ impl Connection {
         if self.common.phase == Phase::Closed {
             return;
         }
+        if let Role::Tls13(t) = &mut self.role {
+            return t.input(&mut self.common, bytes);
+        }
         let Some(bytes) = self.sslv2_hello(bytes, env) else {
             return;
         };
@@ -446,6 +457,12 @@ impl Connection {
                 }
             };
             self.handle_record(rec, env);
+            // The hellos chose TLS 1.3: the records after the hello are the module's.
+            if let Role::Tls13(t) = &mut self.role {
+                let rest = self.common.record.deframer.take();
+                t.input(&mut self.common, &rest);
+                break;
+            }
         }
     }
 
@@ -577,6 +594,7 @@ impl Connection {
                     && match &mut self.role {
                         Role::Client(hs) => hs.ccs_received(),
                         Role::Server(hs) => hs.ccs_received(),
+                        Role::Tls13(_) => false,
                     };
                 if !expected {
                     let resumed = self.resumed();
@@ -634,6 +652,7 @@ impl Connection {
         match &self.role {
             Role::Client(hs) => hs.resumed(),
             Role::Server(hs) => hs.resumed(),
+            Role::Tls13(_) => false,
         }
     }
 
@@ -645,6 +664,7 @@ impl Connection {
             Phase::Handshake => match &self.role {
                 Role::Client(hs) => hs.expected(),
                 Role::Server(hs) => hs.expected(),
+                Role::Tls13(t) => t.expected(),
             },
         }
     }
@@ -655,7 +675,7 @@ impl Connection {
         let fragmented = match &self.role {
             Role::Client(_) => p.message_limit_client,
             Role::Server(hs) if hs.cert_requested() => p.message_limit_server_client_auth,
-            Role::Server(_) => p.message_limit_server,
+            Role::Server(_) | Role::Tls13(_) => p.message_limit_server,
         };
         HeaderLimits {
             fragmented,
@@ -702,9 +722,17 @@ impl Connection {
             let resumed = self.resumed();
             Err(self.common.unexpected(&parsed.payload, resumed))
         } else {
+            if let Some(t) = tls13::switch(c, &mut self.role, &parsed.payload, &msg.raw) {
+                match t {
+                    Ok(t) => self.role = Role::Tls13(Box::new(t)),
+                    Err(e) => c.fail(e),
+                }
+                return;
+            }
             match &mut self.role {
                 Role::Client(hs) => hs.handle(c, parsed, &msg.raw, env),
                 Role::Server(hs) => hs.handle(c, parsed, &msg.raw, env),
+                Role::Tls13(_) => Err(c.unexpected(&parsed.payload, false)),
             }
         };
         if let Err(e) = r {
@@ -1052,6 +1080,7 @@ mod client;
 mod conformance;
 mod crypto;
 mod server;
+mod tls13;
 
 /// A side's handshake-message size limits (M7), applied by [`HandshakeJoiner::push_limited`]
 /// as each message's 4-byte header is read, before any of its body is buffered: whether a

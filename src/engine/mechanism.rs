@@ -168,6 +168,29 @@ pub enum Mechanism {
     /// in `Common::refuse_renegotiation` (src/engine/conn.rs). Sources: RFC 5746 §4.2 and
     /// §4.4, RFC 5246 §7.2.2 (no_renegotiation is a warning).
     RenegotiationRefused,
+    /// TLS 1.3: a TLS 1.3-capable client negotiated TLS 1.2 or lower and found the
+    /// downgrade sentinel ("DOWNGRD" 01 / 00) in ServerHello.random, written by a server
+    /// that enables TLS 1.3 but answered an older hello: something between them removed
+    /// the client's TLS 1.3 offer (a middlebox rewriting the ClientHello, or an attacker).
+    /// The client aborts with illegal_parameter. Knobs: `client_versions` / `server_versions`
+    /// ("tls1.3" on both), the client's `tls13_downgrade_check`. Decided in
+    /// `ClientHs::on_server_hello` (src/engine/conn/client.rs); the sentinel is written in
+    /// `ServerHs::on_client_hello` (src/engine/conn/server.rs). Source: RFC 8446 §4.1.3.
+    Tls13DowngradeDetected,
+    /// TLS 1.3: the server answered with a HelloRetryRequest (none of the client's predicted
+    /// key shares is in a group it accepts) and the client cannot send a second ClientHello.
+    /// Knobs: the client's `tls13_key_shares` and `tls13_client_handles_hrr`, the server's
+    /// `tls13_groups`. Decided in `tls13::switch` (src/engine/conn/tls13.rs). Source:
+    /// RFC 8446 §4.1.4 (HelloRetryRequest), §4.2.8 (the key-share prediction).
+    Tls13HrrUnsupported,
+    /// TLS 1.3: no group the server accepts is in the client's supported_groups, so there
+    /// is neither a key share to use nor one to ask for in a HelloRetryRequest; the server
+    /// aborts with handshake_failure. Knobs: the client's `tls13_groups`, the server's
+    /// `tls13_groups`. Decided in `tls13::switch` (src/engine/conn/tls13.rs). Source:
+    /// RFC 8446 §4.1.1 ("If the server is unable to negotiate a supported set of
+    /// parameters ... it MUST abort the handshake with either a handshake_failure or
+    /// insufficient_security fatal alert").
+    Tls13NoCommonGroup,
     /// Bridge only: the handshake with the real peer completed but the application-data round
     /// trip did not. No knob. Decided in `engine::classify` (`Context::Bridge`) from what
     /// `bridge::drive` received. Source: none.
@@ -202,6 +225,9 @@ impl Mechanism {
         NetworkTimeout,
         ProtocolError,
         RenegotiationRefused,
+        Tls13DowngradeDetected,
+        Tls13HrrUnsupported,
+        Tls13NoCommonGroup,
         FtpsDataNotResumed,
         AppData,
         PeerAlert,
@@ -228,6 +254,9 @@ impl Mechanism {
             NetworkTimeout => "network-timeout",
             ProtocolError => "protocol-error",
             RenegotiationRefused => "renegotiation-refused",
+            Tls13DowngradeDetected => "tls13-downgrade-detected",
+            Tls13HrrUnsupported => "tls13-hrr-unsupported",
+            Tls13NoCommonGroup => "tls13-no-common-group",
             FtpsDataNotResumed => "ftps-data-not-resumed",
             AppData => "app-data",
             PeerAlert => "peer-alert",
@@ -341,7 +370,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), Mechanism::ALL.len());
         // as_str is an exhaustive match: a new variant missing from ALL fails here.
-        assert_eq!(Mechanism::ALL.len(), 21);
+        assert_eq!(Mechanism::ALL.len(), 24);
     }
 
     #[test]

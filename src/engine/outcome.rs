@@ -389,6 +389,24 @@ pub enum LocalError {
     PeerClosed,
     /// The application gave up waiting (a stalled or partitioned network).
     Timeout,
+    /// TLS 1.3: the TLS 1.3 module refused the handshake or a record (`alert`: the alert
+    /// it names, RFC 8446 §6.2; `reason`: its words).
+    Tls13 {
+        alert: u8,
+        reason: String,
+    },
+    /// TLS 1.3: a HelloRetryRequest reached a client that cannot send a second ClientHello
+    /// (its profile's `tls13_client_handles_hrr = false`).
+    HelloRetryUnsupported,
+    /// TLS 1.3: no group of the server's `tls13_groups` is in the client's supported_groups
+    /// (RFC 8446 §4.1.1: handshake_failure).
+    NoCommonGroup,
+    /// A TLS 1.3-capable client negotiated TLS 1.2 or lower and found the downgrade sentinel
+    /// in ServerHello.random (RFC 8446 §4.1.3: "MUST abort the handshake with an
+    /// illegal_parameter alert").
+    DowngradeSentinel {
+        version: String,
+    },
 }
 
 /// The secrets and facts one side computed: the ground truth behind an outcome.
@@ -446,6 +464,12 @@ pub struct LocalReport {
     #[serde(default)]
     pub stack: crate::profile::Stack,
     pub truth: Truth,
+    /// TLS 1.3: the key-exchange group of the handshake (RFC 8446 §4.2.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// TLS 1.3: the server answered the first ClientHello with a HelloRetryRequest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hello_retry: bool,
 }
 
 impl LocalReport {
@@ -464,6 +488,8 @@ impl LocalReport {
             peer_closed: None,
             stack: crate::profile::Stack::Generic,
             truth: Truth::default(),
+            group: None,
+            hello_retry: false,
         }
     }
 }
@@ -558,6 +584,12 @@ pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
         LocalError::RenegotiationRefused => A::HandshakeFailure,
         LocalError::UnsupportedExtension { .. } => A::UnsupportedExtension,
         LocalError::PeerClosed | LocalError::Timeout => A::CloseNotify,
+        LocalError::Tls13 { alert, .. } => A::from(*alert),
+        // tlsim's choice (unverified): the second ServerHello-shaped message is unexpected
+        // to a client without the HelloRetryRequest state.
+        LocalError::HelloRetryUnsupported => A::UnexpectedMessage,
+        LocalError::NoCommonGroup => A::HandshakeFailure,
+        LocalError::DowngradeSentinel { .. } => A::IllegalParameter,
     }
 }
 

@@ -490,6 +490,27 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         Ok(out)
     }
 
+    /// For a caller that sends its own ClientHello (the TLS 1.2 engine offering TLS 1.3
+    /// and the older versions in one hello, as real stacks do): after [`Client13::start`],
+    /// `hello` (the whole handshake message) is the ClientHello that went out instead of
+    /// the one `start` built. It must carry this client's key shares (those of the hello
+    /// `start` returned); its random and legacy_session_id become the client's, and the
+    /// transcript starts from it.
+    pub fn replace_hello(&mut self, hello: &[u8]) -> Result<(), Tls13Error> {
+        if self.state != ClientState::WaitServerHello || self.retried {
+            return fail(AlertDescription::InternalError, "hello already answered");
+        }
+        let Some((hs::CLIENT_HELLO, body, whole, [])) = split_handshake(hello)? else {
+            return fail(AlertDescription::InternalError, "not one ClientHello");
+        };
+        let ch = ClientHello::from_bytes(body)?;
+        self.random = ch.random;
+        self.session_id = ch.session_id;
+        self.transcript = Transcript::new();
+        self.transcript.add(whole);
+        Ok(())
+    }
+
     pub fn is_connected(&self) -> bool {
         self.state == ClientState::Connected
     }

@@ -98,6 +98,12 @@ impl RecordDeframer {
         }))
     }
 
+    /// The bytes not yet popped as records (for a connection handing its input to another
+    /// record layer, as the TLS 1.2 engine does to TLS 1.3's after the hellos).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
     /// Bytes received but not yet returned as records.
     pub fn buffered(&self) -> usize {
         self.buf.len()

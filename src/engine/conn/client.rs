@@ -29,6 +29,11 @@ pub(in crate::engine) struct ClientHs {
     cert_requested: Option<Option<Vec<SignatureScheme>>>,
     /// The ticket of a NewSessionTicket, stored with the session at the end.
     new_ticket: Option<Vec<u8>>,
+    /// The profile enables TLS 1.3: the TLS 1.3 client holding the key shares of the
+    /// hello, until a ServerHello selecting TLS 1.3 takes it (`tls13::switch`).
+    tls13: Option<Box<crate::tls13::Client13<ChaCha20Rng>>>,
+    /// TLS 1.3 was offered in this hello (the downgrade sentinel is checked).
+    offered_tls13: bool,
 }
 
 /// Where the client's handshake is.
@@ -146,7 +151,7 @@ impl ClientHs {
             ext.push(ClientExtension::ExtendedMasterSecret);
         }
         ext.push(ClientExtension::RenegotiationInfo(Vec::new()));
-        let ch = ClientHello {
+        let mut ch = ClientHello {
             version: max_version.wire(),
             random: c.client_random,
             session_id: SessionId(session_id),
@@ -154,9 +159,35 @@ impl ClientHs {
             compression: vec![CompressionMethod::Null],
             extensions: ext,
         };
+        // TLS 1.3 in the same hello (RFC 8446 §4.1.2), as real stacks offer it.
+        let mut tls13 = None;
+        let mut failed = None;
+        if p.tls13(true) {
+            match super::tls13::offer(c, &mut ch) {
+                Ok(m) => tls13 = Some(m),
+                Err(e) => failed = Some(e),
+            }
+        }
         c.queue(HandshakePayload::ClientHello(ch.clone()));
-        c.flush_flight();
+        if let Some(m) = tls13.as_mut() {
+            let bytes = HandshakeMessage {
+                payload: HandshakePayload::ClientHello(ch.clone()),
+            }
+            .to_bytes();
+            if let Err(e) = m.replace_hello(&bytes) {
+                failed = Some(LocalError::Tls13 {
+                    alert: e.alert.to_u8(),
+                    reason: e.reason,
+                });
+            }
+        }
+        match failed {
+            Some(e) => c.fail(e),
+            None => c.flush_flight(),
+        }
         ClientHs {
+            offered_tls13: tls13.is_some(),
+            tls13,
             state: ClientState::ExpectServerHello,
             server_id: server_id.to_string(),
             offered: ch,
@@ -167,6 +198,16 @@ impl ClientHs {
             cert_requested: None,
             new_ticket: None,
         }
+    }
+
+    /// The hello offered TLS 1.3 and no ServerHello has taken the TLS 1.3 client yet.
+    pub(super) fn offers_tls13(&self) -> bool {
+        self.tls13.is_some() && matches!(self.state, ClientState::ExpectServerHello)
+    }
+
+    /// The TLS 1.3 client, for a ServerHello that selected TLS 1.3.
+    pub(super) fn take_tls13(&mut self) -> Option<Box<crate::tls13::Client13<ChaCha20Rng>>> {
+        self.tls13.take()
     }
 
     /// Whether the handshake resumes a session (false until ServerHello says so).
@@ -302,6 +343,17 @@ impl ClientHs {
         if sh.version > offered.version {
             return Err(LocalError::NoSharedVersion {
                 offered: offered.version.name().to_string(),
+            });
+        }
+        // RFC 8446 §4.1.3: a TLS 1.3 client that negotiated an older version "MUST check"
+        // the last 8 bytes of ServerHello.random and abort with illegal_parameter on the
+        // sentinel of a TLS 1.3 server.
+        if self.offered_tls13
+            && p.tls13_downgrade_check
+            && crate::wire::tls13::downgrade_sentinel(&sh.random).is_some()
+        {
+            return Err(LocalError::DowngradeSentinel {
+                version: sh.version.name().to_string(),
             });
         }
         let Some(info) = suite_info(sh.suite).filter(|_| offered.suites.contains(&sh.suite)) else {

@@ -70,6 +70,11 @@ impl ServerHs {
         }
     }
 
+    /// Waiting for the first ClientHello.
+    pub(super) fn expects_client_hello(&self) -> bool {
+        matches!(self.state, ServerState::ExpectClientHello)
+    }
+
     /// Whether the handshake resumes a session (false until ClientHello settles it).
     pub(super) fn resumed(&self) -> bool {
         matches!(&self.state, ServerState::Negotiated(neg, _) if neg.resumed)
@@ -254,6 +259,11 @@ impl ServerHs {
         }
         let mut server_random = [0u8; 32];
         c.rng.fill_bytes(&mut server_random);
+        // RFC 8446 §4.1.3: a server that enables TLS 1.3 and negotiates an older version
+        // says so in the last 8 bytes of its random.
+        if p.tls13(false) {
+            crate::wire::tls13::set_downgrade_sentinel(&mut server_random, version.wire());
+        }
         let hello_ems = ch.offers_ems();
 
         // Resumption: a ticket first (RFC 5077), else the session-ID cache.
