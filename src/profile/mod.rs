@@ -108,6 +108,9 @@ pub enum Tls13Group {
     /// The RFC 7919 finite-field groups.
     Ffdhe2048,
     Ffdhe3072,
+    Ffdhe4096,
+    Ffdhe6144,
+    Ffdhe8192,
 }
 
 impl Tls13Group {
@@ -119,16 +122,23 @@ impl Tls13Group {
             Self::Secp384r1 => N::Secp384r1,
             Self::Ffdhe2048 => N::Ffdhe2048,
             Self::Ffdhe3072 => N::Ffdhe3072,
+            Self::Ffdhe4096 => N::Ffdhe4096,
+            Self::Ffdhe6144 => N::Ffdhe6144,
+            Self::Ffdhe8192 => N::Ffdhe8192,
         }
     }
 
     /// The RFC 7919 group of an FFDHE entry, None for the elliptic curves.
-    pub fn ffdhe(self) -> Option<GroupId> {
-        match self {
-            Self::Ffdhe2048 => Some(GroupId::Ffdhe2048),
-            Self::Ffdhe3072 => Some(GroupId::Ffdhe3072),
-            _ => None,
-        }
+    pub fn ffdhe(self) -> Option<&'static crate::crypto::DhGroup> {
+        let bits = match self {
+            Self::Ffdhe2048 => 2048,
+            Self::Ffdhe3072 => 3072,
+            Self::Ffdhe4096 => 4096,
+            Self::Ffdhe6144 => 6144,
+            Self::Ffdhe8192 => 8192,
+            _ => return None,
+        };
+        crate::crypto::rfc7919_group(bits)
     }
 }
 

@@ -51,6 +51,25 @@ fn config(p: &Profile) -> Config13 {
             .unwrap_or_default(),
         compat_mode: p.tls13_middlebox_compat,
         send_ticket: p.tls13_tickets > 0,
+        ffdhe_z: match p.tls13_ffdhe_z {
+            crate::profile::Tls13FfdheZ::Pad => crate::tls13::FfdheZ::Pad,
+            crate::profile::Tls13FfdheZ::Strip => crate::tls13::FfdheZ::Strip,
+        },
+        psk_modes: p
+            .tls13_psk_modes
+            .iter()
+            .map(|m| match m {
+                crate::profile::PskMode::PskDheKe => PSK_DHE_KE,
+                crate::profile::PskMode::PskKe => PSK_KE,
+            })
+            .collect(),
+        // Tickets are issued, but the engine does not store or offer them yet (PSK
+        // resumption runs in the module and the bridge; the fleet's session store is TLS
+        // 1.2's), so a server's ticket key is drawn per connection.
+        resume: None,
+        ticket_key: None,
+        // Validated at most 604,800 s (RFC 8446 §4.6.1), so it fits.
+        ticket_lifetime: u32::try_from(p.tls13_ticket_lifetime_secs).unwrap_or(604_800),
     }
 }
 
