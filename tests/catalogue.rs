@@ -52,6 +52,12 @@ fn every_facts_row_is_a_profile_or_an_update() {
         "elb-2016-08",
         "elb-tls-1-2-2017-01",
         "elb-tls13-1-2-2021-06",
+        "elb-tls13-1-3-2021-06",
+        "java-11",
+        "java-17",
+        "java-21",
+        "java-26",
+        "gnutls-3.7",
     ] {
         let r = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(catalogue::unsourced(&r), Vec::<String>::new(), "{name}");
@@ -448,4 +454,76 @@ fn a_registry_overlay_that_breaks_a_wire_limit_is_refused_with_its_line() {
         e.contains("message_limit_client") && e.contains("t.reg:4"),
         "{e}"
     );
+}
+
+/// Every catalogue entry that enables TLS 1.3 in a role says where each of its TLS 1.3 knobs
+/// comes from, defaults included: a TLS 1.3 knob left at tlsim's default is a claim too.
+#[test]
+fn every_tls13_knob_of_a_tls13_entry_has_a_source() {
+    let cat = catalogue();
+    let mut tls13_entries = 0;
+    for e in cat.entries.iter().filter(|e| !e.is_abstract) {
+        let r = cat.resolve(&e.name).expect("resolves");
+        if !(r.profile.tls13(true) || r.profile.tls13(false)) {
+            continue;
+        }
+        tls13_entries += 1;
+        let rows = catalogue::knob_rows(&r);
+        let tls13_knobs: Vec<_> = rows.iter().filter(|k| k.knob.starts_with("tls13_")).collect();
+        assert_eq!(tls13_knobs.len(), 10, "the ten TLS 1.3 knobs of Profile");
+        for row in tls13_knobs {
+            let source = row.origin.as_ref().map(|o| o.source.trim()).unwrap_or("");
+            assert!(!source.is_empty(), "{}: {} has no source", e.name, row.knob);
+        }
+        for v in ["client_versions", "server_versions"] {
+            let row = rows.iter().find(|k| k.knob == v).expect(v);
+            if row.value.to_string().contains("tls1.3") {
+                let src = row.origin.as_ref().map(|o| o.source.as_str()).unwrap_or("");
+                assert!(!src.is_empty(), "{}: {v} enables TLS 1.3 without a source", e.name);
+                assert!(
+                    !src.contains("not negotiated by this engine"),
+                    "{}: {v}: {src}",
+                    e.name
+                );
+            }
+        }
+    }
+    assert!(tls13_entries >= 10, "{tls13_entries} entries enable TLS 1.3");
+}
+
+/// Issue 16's catalogue: which builds enable TLS 1.3 and how each encodes the TLS 1.3
+/// FFDHE secret.
+#[test]
+fn tls13_in_the_catalogue_follows_the_vendors() {
+    use tlsim::profile::{Tls13FfdheZ, Tls13Group};
+    let p = |n: &str| load(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+    for n in ["win2022", "win11", "openssl-1.1.1", "openssl-3.0", "java-11", "java-17"] {
+        assert!(p(n).tls13(true) && p(n).tls13(false), "{n} enables TLS 1.3");
+    }
+    for n in ["win2012r2", "win2016", "win2019", "win10-1903", "openssl-1.0.2", "java-8u161"] {
+        assert!(!p(n).tls13(true) && !p(n).tls13(false), "{n} has no TLS 1.3");
+    }
+    assert!(p("elb-tls13-1-2-2021-06").tls13(false));
+    assert!(!p("elb-tls-1-2-2017-01").tls13(false));
+    assert_eq!(
+        p("elb-tls13-1-3-2021-06").server_versions,
+        vec![tlsim::profile::TlsVersion::Tls13]
+    );
+    for n in ["java-11", "java-17", "java-21"] {
+        assert_eq!(p(n).tls13_ffdhe_z, Tls13FfdheZ::Strip, "{n}: JDK-8328046");
+    }
+    for n in ["java-26", "openssl-3.0", "gnutls-3.7", "win2022"] {
+        assert_eq!(p(n).tls13_ffdhe_z, Tls13FfdheZ::Pad, "{n}");
+    }
+    // FFDHE in TLS 1.3: OpenSSL 3 and Java offer it, OpenSSL 1.1.1 and Schannel do not.
+    for (n, ffdhe) in [
+        ("openssl-3.0", true),
+        ("java-17", true),
+        ("openssl-1.1.1", false),
+        ("win2022", false),
+    ] {
+        assert_eq!(p(n).tls13_groups.contains(&Tls13Group::Ffdhe2048), ffdhe, "{n}");
+    }
+    assert_eq!(p("openssl-3.0").tls13_key_shares, vec![Tls13Group::X25519]);
+    assert_eq!(p("openssl-3.0").tls13_tickets, 2);
 }
