@@ -52,6 +52,12 @@ fn every_facts_row_is_a_profile_or_an_update() {
         "elb-2016-08",
         "elb-tls-1-2-2017-01",
         "elb-tls13-1-2-2021-06",
+        "elb-tls13-1-3-2021-06",
+        "java-11",
+        "java-17",
+        "java-21",
+        "java-26",
+        "gnutls-3.7",
     ] {
         let r = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(catalogue::unsourced(&r), Vec::<String>::new(), "{name}");
@@ -412,7 +418,11 @@ fn a_utf16_cipher_order_file_parses_and_an_empty_one_is_refused() {
     assert_eq!(o.suites, vec![CipherSuite(0xC02F)]);
     let e = parse_cipher_order("Name\n----\n", "empty.txt").unwrap_err();
     assert!(e.to_string().contains("no cipher suite"), "{e}");
-    let e = parse_cipher_order("Name\n----\nTLS_AES_128_GCM_SHA256\n", "tls13.txt").unwrap_err();
+    // Only TLS 1.3 suites: since issue 16 they are an order of their own (tls13_suites);
+    // only the CCM pair, which tlsim does not model, leaves nothing.
+    let o = parse_cipher_order("Name\n----\nTLS_AES_128_GCM_SHA256\n", "tls13.txt").unwrap();
+    assert!(o.suites.is_empty() && o.tls13_suites.len() == 1);
+    let e = parse_cipher_order("Name\n----\nTLS_AES_128_CCM_SHA256\n", "ccm.txt").unwrap_err();
     assert!(e.to_string().contains("no cipher suite"), "{e}");
     let e = parse_cipher_order("AES128-SHA\n!AES128-SHA\n", "gone.txt").unwrap_err();
     assert!(e.to_string().starts_with("gone.txt:2:"), "{e}");
@@ -448,4 +458,167 @@ fn a_registry_overlay_that_breaks_a_wire_limit_is_refused_with_its_line() {
         e.contains("message_limit_client") && e.contains("t.reg:4"),
         "{e}"
     );
+}
+
+/// Every catalogue entry that enables TLS 1.3 in a role says where each of its TLS 1.3 knobs
+/// comes from, defaults included: a TLS 1.3 knob left at tlsim's default is a claim too.
+#[test]
+fn every_tls13_knob_of_a_tls13_entry_has_a_source() {
+    let cat = catalogue();
+    let mut tls13_entries = 0;
+    for e in cat.entries.iter().filter(|e| !e.is_abstract) {
+        let r = cat.resolve(&e.name).expect("resolves");
+        if !(r.profile.tls13(true) || r.profile.tls13(false)) {
+            continue;
+        }
+        tls13_entries += 1;
+        let rows = catalogue::knob_rows(&r);
+        let tls13_knobs: Vec<_> = rows
+            .iter()
+            .filter(|k| k.knob.starts_with("tls13_"))
+            .collect();
+        assert_eq!(tls13_knobs.len(), 10, "the ten TLS 1.3 knobs of Profile");
+        for row in tls13_knobs {
+            let source = row.origin.as_ref().map(|o| o.source.trim()).unwrap_or("");
+            assert!(!source.is_empty(), "{}: {} has no source", e.name, row.knob);
+        }
+        for v in ["client_versions", "server_versions"] {
+            let row = rows.iter().find(|k| k.knob == v).expect(v);
+            if row.value.to_string().contains("tls1.3") {
+                let src = row.origin.as_ref().map(|o| o.source.as_str()).unwrap_or("");
+                assert!(
+                    !src.is_empty(),
+                    "{}: {v} enables TLS 1.3 without a source",
+                    e.name
+                );
+                assert!(
+                    !src.contains("not negotiated by this engine"),
+                    "{}: {v}: {src}",
+                    e.name
+                );
+            }
+        }
+    }
+    assert!(
+        tls13_entries >= 10,
+        "{tls13_entries} entries enable TLS 1.3"
+    );
+}
+
+/// Issue 16's catalogue: which builds enable TLS 1.3 and how each encodes the TLS 1.3
+/// FFDHE secret.
+#[test]
+fn tls13_in_the_catalogue_follows_the_vendors() {
+    use tlsim::profile::{Tls13FfdheZ, Tls13Group};
+    let p = |n: &str| load(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+    for n in [
+        "win2022",
+        "win11",
+        "openssl-1.1.1",
+        "openssl-3.0",
+        "java-11",
+        "java-17",
+    ] {
+        assert!(p(n).tls13(true) && p(n).tls13(false), "{n} enables TLS 1.3");
+    }
+    for n in [
+        "win2012r2",
+        "win2016",
+        "win2019",
+        "win10-1903",
+        "openssl-1.0.2",
+        "java-8u161",
+    ] {
+        assert!(
+            !p(n).tls13(true) && !p(n).tls13(false),
+            "{n} has no TLS 1.3"
+        );
+    }
+    assert!(p("elb-tls13-1-2-2021-06").tls13(false));
+    assert!(!p("elb-tls-1-2-2017-01").tls13(false));
+    assert_eq!(
+        p("elb-tls13-1-3-2021-06").server_versions,
+        vec![tlsim::profile::TlsVersion::Tls13]
+    );
+    for n in ["java-11", "java-17", "java-21"] {
+        assert_eq!(p(n).tls13_ffdhe_z, Tls13FfdheZ::Strip, "{n}: JDK-8328046");
+    }
+    for n in ["java-26", "openssl-3.0", "gnutls-3.7", "win2022"] {
+        assert_eq!(p(n).tls13_ffdhe_z, Tls13FfdheZ::Pad, "{n}");
+    }
+    // FFDHE in TLS 1.3: OpenSSL 3 and Java offer it, OpenSSL 1.1.1 and Schannel do not.
+    for (n, ffdhe) in [
+        ("openssl-3.0", true),
+        ("java-17", true),
+        ("openssl-1.1.1", false),
+        ("win2022", false),
+    ] {
+        assert_eq!(
+            p(n).tls13_groups.contains(&Tls13Group::Ffdhe2048),
+            ffdhe,
+            "{n}"
+        );
+    }
+    assert_eq!(p("openssl-3.0").tls13_key_shares, vec![Tls13Group::X25519]);
+    assert_eq!(p("openssl-3.0").tls13_tickets, 2);
+}
+
+/// `Protocols\TLS 1.3\{Client,Server}` keys follow Microsoft Learn "TLS registry settings"
+/// as the other versions do: each role is its own key, `Enabled=0` turns the version off,
+/// and `DisabledByDefault=1` keeps it off for applications that do not ask for it by name
+/// (tlsim's peers never do); `Enabled=1` with `DisabledByDefault=0` turns it on.
+#[test]
+fn registry_tls13_keys_act_per_role_like_the_other_versions() {
+    use tlsim::profile::TlsVersion::*;
+    let apply = |build: &str, body: String| {
+        let bytes = reg(&body);
+        let o = schannel_settings(&parse_reg(&bytes, "t.reg").unwrap(), "t.reg").unwrap();
+        assert!(o.ignored.is_empty(), "{:?}", o.ignored);
+        let mut p = load(build).unwrap();
+        let changed = apply_registry(&mut p, &o);
+        (p, changed)
+    };
+    let (p, changed) = apply(
+        "win2022",
+        format!("[{SCH}\\Protocols\\TLS 1.3\\Client]\r\n\"DisabledByDefault\"=dword:00000001\r\n"),
+    );
+    assert_eq!(changed, ["client_versions"]);
+    assert_eq!(p.client_versions, vec![Tls10, Tls11, Tls12]);
+    assert!(p.tls13(false), "the Server key is another key");
+    let (p, _) = apply(
+        "win2022",
+        format!("[{SCH}\\Protocols\\TLS 1.3\\Server]\r\n\"Enabled\"=dword:00000000\r\n"),
+    );
+    assert!(!p.tls13(false) && p.tls13(true));
+    let (p, changed) = apply(
+        "win2019",
+        format!(
+            "[{SCH}\\Protocols\\TLS 1.3\\Client]\r\n\"Enabled\"=dword:00000001\r\n\
+             \"DisabledByDefault\"=dword:00000000\r\n"
+        ),
+    );
+    assert_eq!(changed, ["client_versions"]);
+    assert!(p.tls13(true) && !p.tls13(false));
+}
+
+/// A cipher-order file's TLS 1.3 suites become the profile's `tls13_suites`, in the file's
+/// order; its TLS 1.2 suites the TLS 1.2 lists (issue 16: they were skipped before).
+#[test]
+fn cipher_order_tls13_suites_apply_in_their_order() {
+    use tlsim::crypto::tls13::Tls13Suite;
+    let order = tlsim::profile::parse_cipher_order(
+        "Name\n----\nTLS_AES_128_GCM_SHA256\nTLS_AES_256_GCM_SHA384\n\
+         TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n",
+        "o.txt",
+    )
+    .unwrap();
+    let mut r = resolve("win2022").unwrap();
+    r.apply_cipher_order(&order, "o.txt").unwrap();
+    assert_eq!(
+        r.profile.tls13_suites,
+        vec![Tls13Suite::Aes128GcmSha256, Tls13Suite::Aes256GcmSha384]
+    );
+    assert_eq!(r.profile.client_suites, vec![CipherSuite(0xC02F)]);
+    assert_eq!(r.origins["tls13_suites"].set_by, "cipher-order o.txt");
+    assert!(r.ignored.is_empty(), "{:?}", r.ignored);
 }

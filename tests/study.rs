@@ -327,3 +327,47 @@ fn replay_ids_name_their_study() {
     let id: ReplayId = "study-m1:19:5:0:clients.0.0".parse().unwrap();
     assert!(tlsim::study::replay_id(&st, &id).is_err());
 }
+
+/// The `tls13` what-if turns TLS 1.3 on only where an administrator can: in the October
+/// 2019 fleet every client is a Windows build before Windows 11 / Server 2022, so none
+/// changes, and the notes say so; a server whose stack has TLS 1.3 gains it.
+#[test]
+fn tls13_what_if_changes_only_peers_that_have_tls13() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/october-2019-fleet.toml");
+    let sc = Scenario::load(&path).unwrap();
+    let (v, notes) = tlsim::study::variant_with_notes(&sc, "tls13").unwrap();
+    for (a, b) in sc.fleet.clients.iter().zip(&v.fleet.clients) {
+        assert_eq!(
+            a.profile.client_versions, b.profile.client_versions,
+            "{}",
+            a.label
+        );
+        assert!(!b.profile.tls13(true), "{}", a.label);
+    }
+    for b in &v.fleet.servers {
+        let has = b.profile.tls13(false);
+        match b.profile.name.as_str() {
+            n if n.starts_with("win")
+                || n.starts_with("openssl-1.0")
+                || n.starts_with("filezilla-server-0") =>
+            {
+                assert!(!has, "{n}")
+            }
+            n => assert!(has, "{n} gains TLS 1.3"),
+        }
+    }
+    let all = notes.join("\n");
+    for build in ["win2008r2", "win2012r2", "win2016", "win2019"] {
+        assert!(
+            all.contains(&format!("Windows build {build} has no TLS 1.3")),
+            "{all}"
+        );
+    }
+    assert!(all.contains("OpenSSL 1.0.x has no TLS 1.3"), "{all}");
+    // A Windows 11 / Server 2022 client can, and keeps its other versions.
+    let p = tlsim::profile::load("win10-1903").unwrap();
+    assert!(tlsim::study::tls13_unavailable(&p, Some("win10-1903")).is_some());
+    let p = tlsim::profile::load("win2022").unwrap();
+    assert!(tlsim::study::tls13_unavailable(&p, Some("win2022")).is_none());
+    assert!(v.name.ends_with("+tls13"));
+}

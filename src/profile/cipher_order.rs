@@ -10,14 +10,17 @@
 //!   rejected with an error naming the token.
 //!
 //! Both spellings are accepted in both forms (every token goes through
-//! [`crate::wire::suite_by_name`]). TLS 1.3 suites, signalling values and IANA suites that
-//! tlsim does not model (PSK, export, single DES, static DH/ECDH, anonymous) are skipped and
-//! reported with their line and the reason; any other unknown name is an error with a
-//! "did you mean" suggestion.
+//! [`crate::wire::suite_by_name`]). The TLS 1.3 suites tlsim models (RFC 8446 §B.4:
+//! `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384`, `TLS_CHACHA20_POLY1305_SHA256`) go
+//! into their own list, in their order (issue 16); the CCM pair, signalling values and IANA
+//! suites that tlsim does not model (PSK, export, single DES, static DH/ECDH, anonymous) are
+//! skipped and reported with their line and the reason; any other unknown name is an error
+//! with a "did you mean" suggestion.
 
 use serde::Serialize;
 
 use super::registry::RegError;
+use crate::crypto::tls13::Tls13Suite;
 use crate::wire::{suite_by_name, CipherSuite, SUITES};
 
 /// A parsed suite order.
@@ -27,6 +30,10 @@ pub struct CipherOrder {
     pub suites: Vec<CipherSuite>,
     /// The line of each suite in `suites`.
     pub lines: Vec<usize>,
+    /// TLS 1.3 suites in order of preference, each once (empty: the file lists none, and
+    /// the profile's TLS 1.3 suites stay as they are).
+    #[serde(with = "super::tls13_suite_names")]
+    pub tls13_suites: Vec<Tls13Suite>,
     /// Names that were skipped: the name as written, its line, and why.
     pub skipped: Vec<(String, usize, String)>,
 }
@@ -138,6 +145,7 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
     let mut out = CipherOrder::default();
     // `!NAME` removals are permanent, as in OpenSSL.
     let mut banned: Vec<CipherSuite> = Vec::new();
+    let mut banned13: Vec<Tls13Suite> = Vec::new();
     // Line of the last token, and of the last one that removed a suite.
     let (mut last_line, mut last_removal) = (0, None);
     let mut lines_seen = 0;
@@ -168,12 +176,33 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
                 return Err(err(format!("expected a suite name after `{tok}`")));
             }
             let up = name.to_ascii_uppercase();
+            if let Some(t) = super::tls13_suite_names::NAMES
+                .iter()
+                .find(|(_, n)| *n == up)
+                .map(|(t, _)| *t)
+            {
+                match op {
+                    None => {
+                        if !banned13.contains(&t) && !out.tls13_suites.contains(&t) {
+                            out.tls13_suites.push(t);
+                        }
+                    }
+                    Some(o) => {
+                        out.tls13_suites.retain(|x| *x != t);
+                        if o == b'!' {
+                            banned13.push(t);
+                        }
+                        last_removal = Some(lineno);
+                    }
+                }
+                continue;
+            }
             if TLS13.contains(&up.as_str()) {
                 if op.is_none() {
                     out.skipped.push((
                         name.to_string(),
                         lineno,
-                        "TLS 1.3 suite; tlsim models TLS 1.0-1.2".into(),
+                        "TLS 1.3 suite not modelled by tlsim (CCM)".into(),
                     ));
                 }
                 continue;
@@ -232,7 +261,7 @@ pub fn parse_cipher_order(text: &str, file: &str) -> Result<CipherOrder, RegErro
             }
         }
     }
-    if out.suites.is_empty() {
+    if out.suites.is_empty() && out.tls13_suites.is_empty() {
         let why = if let Some(l) = last_removal {
             format!("the removal on line {l} took out the last one")
         } else if out.skipped.is_empty() {
@@ -303,16 +332,13 @@ mod tests {
             o.suites,
             vec![cs(0xC02C), cs(0xC02F), cs(0xC027), cs(0x009F), cs(0x002F)]
         );
-        let skipped: Vec<(&str, usize)> = o.skipped.iter().map(|s| (s.0.as_str(), s.1)).collect();
+        // The TLS 1.3 suites, in their order (issue 16; they were skipped before).
         assert_eq!(
-            skipped,
-            vec![
-                ("TLS_AES_256_GCM_SHA384", 4),
-                ("TLS_AES_128_GCM_SHA256", 5),
-                ("TLS_PSK_WITH_AES_256_GCM_SHA384", 11),
-            ]
+            o.tls13_suites,
+            vec![Tls13Suite::Aes256GcmSha384, Tls13Suite::Aes128GcmSha256]
         );
-        assert!(o.skipped[0].2.contains("TLS 1.3"));
+        let skipped: Vec<(&str, usize)> = o.skipped.iter().map(|s| (s.0.as_str(), s.1)).collect();
+        assert_eq!(skipped, vec![("TLS_PSK_WITH_AES_256_GCM_SHA384", 11)]);
     }
 
     #[test]
@@ -323,7 +349,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.suites, vec![cs(0xC02F), cs(0x009F), cs(0x0016)]);
-        assert_eq!(o.skipped.len(), 1);
+        assert_eq!(o.tls13_suites, vec![Tls13Suite::Aes128GcmSha256]);
+        assert!(o.skipped.is_empty());
         // `-` allows re-adding, `!` does not.
         let o = parse_cipher_order("AES128-SHA:-AES128-SHA:AES128-SHA", "f").unwrap();
         assert_eq!(o.suites, vec![cs(0x002F)]);
@@ -357,6 +384,32 @@ mod tests {
         );
         let e = parse_cipher_order("ZZZ", "o.txt").unwrap_err();
         assert!(!e.message.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn cipher_order_tls13_suites_keep_their_order_and_removals() {
+        let o = parse_cipher_order(
+            "TLS_CHACHA20_POLY1305_SHA256\nTLS_AES_128_GCM_SHA256\ntls_aes_256_gcm_sha384\n\
+             TLS_AES_128_GCM_SHA256\n!TLS_AES_128_GCM_SHA256\nTLS_AES_128_GCM_SHA256\n",
+            "o13.txt",
+        )
+        .unwrap();
+        assert_eq!(
+            o.tls13_suites,
+            vec![
+                Tls13Suite::ChaCha20Poly1305Sha256,
+                Tls13Suite::Aes256GcmSha384
+            ]
+        );
+        assert!(o.suites.is_empty());
+        // Only the CCM pair: nothing tlsim models is left, as before.
+        let e = parse_cipher_order(
+            "TLS_AES_128_CCM_SHA256\nTLS_AES_128_CCM_8_SHA256\n",
+            "c.txt",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("no cipher suite"), "{e}");
+        assert!(e.message.contains("TLS 1.3 suite not modelled"), "{e}");
     }
 
     #[test]

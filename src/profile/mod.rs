@@ -565,6 +565,16 @@ impl Profile {
         }
     }
 
+    /// How this peer encodes the TLS 1.3 FFDHE shared secret Z for the key schedule: the one
+    /// reading of `tls13_ffdhe_z`, for the engine and for `study::theory` (issue 16).
+    pub fn tls13_z_encoding(&self) -> crate::crypto::PremasterEncoding {
+        use crate::crypto::PremasterEncoding as E;
+        match self.tls13_ffdhe_z {
+            Tls13FfdheZ::Pad => E::Keep,
+            Tls13FfdheZ::Strip => E::Strip,
+        }
+    }
+
     /// Whether this peer, as a server, answers with the extended master secret a
     /// ClientHello that does (`offered`) or does not offer it.
     pub fn negotiates_ems(&self, offered: bool) -> bool {
@@ -617,6 +627,15 @@ mod suite_names {
             })
             .collect()
     }
+}
+
+/// The TLS 1.3 suite of an RFC 8446 §B.4 name (`TLS_AES_128_GCM_SHA256`, any case), None
+/// for any other name.
+pub fn tls13_suite_by_name(name: &str) -> Option<Tls13Suite> {
+    tls13_suite_names::NAMES
+        .iter()
+        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .map(|(t, _)| *t)
 }
 
 /// TLS 1.3 suites as their RFC 8446 §B.4 names (`TLS_AES_128_GCM_SHA256`, …).

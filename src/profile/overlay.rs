@@ -235,15 +235,39 @@ pub(crate) fn apply_registry_detailed(
 /// each build's full supported set (a profile lists what is enabled), so the user's list
 /// is taken as authoritative. The server order leaves out the TLS_ECDHE_ECDSA_* and
 /// TLS_DHE_DSS_* suites: they need an ECDSA or DSA certificate, and tlsim's servers have
-/// RSA certificates (as the catalogue's lists, which leave them out). Returns the suites
-/// that were in neither list before.
+/// RSA certificates (as the catalogue's lists, which leave them out). TLS 1.3 suites in the
+/// order replace `tls13_suites`, in their order. A list of one kind only (an OpenSSL cipher
+/// string has no TLS 1.3 suites: OpenSSL sets those apart, `SSL_CTX_set_ciphersuites`)
+/// leaves the other kind's list as the profile has it; unlike Windows' "SSL Cipher Suite
+/// Order" policy, where a suite missing from the list is not used (Microsoft Learn "TLS
+/// Cipher Suites in Windows Server 2022 and later"). Returns the suites that were in
+/// neither list before.
 pub fn apply_cipher_order(profile: &mut Profile, order: &CipherOrder) -> Vec<String> {
-    let added = order
+    let mut added: Vec<String> = order
         .suites
         .iter()
         .filter(|s| !profile.client_suites.contains(s) && !profile.server_suites.contains(s))
         .map(|s| s.name())
         .collect();
+    // TLS 1.3 suites replace the profile's TLS 1.3 list when the order names any (issue 16).
+    if !order.tls13_suites.is_empty() {
+        added.extend(
+            order
+                .tls13_suites
+                .iter()
+                .filter(|s| !profile.tls13_suites.contains(s))
+                .filter_map(|s| {
+                    super::tls13_suite_names::NAMES
+                        .iter()
+                        .find(|(t, _)| t == s)
+                        .map(|(_, n)| n.to_string())
+                }),
+        );
+        profile.tls13_suites = order.tls13_suites.clone();
+    }
+    if order.suites.is_empty() {
+        return added;
+    }
     profile.client_suites = order.suites.clone();
     profile.server_suites = order
         .suites
@@ -325,7 +349,12 @@ impl Resolved {
         apply_cipher_order(&mut profile, order);
         profile.check().map_err(|m| format!("{file}: {m}"))?;
         self.profile = profile;
-        for knob in ["client_suites", "server_suites"] {
+        let knobs: &[&str] = match (order.suites.is_empty(), order.tls13_suites.is_empty()) {
+            (false, false) => &["client_suites", "server_suites", "tls13_suites"],
+            (false, true) => &["client_suites", "server_suites"],
+            (true, _) => &["tls13_suites"],
+        };
+        for knob in knobs.iter().copied() {
             self.origins.insert(
                 knob.to_string(),
                 Origin {

@@ -45,7 +45,7 @@ pub use state::{StateDir, LOCK, MARKER};
 use crate::crypto::{binomial_interval, PublicEncoding};
 use crate::engine::{HandshakeKind, Mechanism};
 use crate::net::{run_fleet, ConnRecord};
-use crate::profile::{LeadingZeros, Profile};
+use crate::profile::{LeadingZeros, Profile, Tls13Group};
 use crate::scenario::Scenario;
 use rand_core::RngCore;
 use serde::{Deserialize, Serialize};
@@ -780,6 +780,23 @@ pub fn theory(
     suite: &str,
     handshake: HandshakeKind,
 ) -> Option<f64> {
+    if crate::profile::tls13_suite_by_name(suite).is_some() {
+        // A TLS 1.3 cell: the FFDHE Z mismatch, on the one group the pair has in common
+        // (with several, the server's choice decides, and the cell does not say which).
+        if handshake == HandshakeKind::Resumed {
+            return None;
+        }
+        let common: Vec<Tls13Group> = client
+            .tls13_groups
+            .iter()
+            .copied()
+            .filter(|g| server.tls13_groups.contains(g))
+            .collect();
+        return match common.as_slice() {
+            [g] => tls13_ffdhe_theory(client, server, *g),
+            _ => None,
+        };
+    }
     let info = crate::wire::suite_by_name(suite)?;
     if !info.is_dhe() || handshake == HandshakeKind::Resumed {
         return None;
@@ -807,6 +824,21 @@ pub fn theory(
         0.0
     };
     Some(1.0 - (1.0 - p1) * (1.0 - p2) * (1.0 - p3))
+}
+
+/// The theoretical failure rate of a full TLS 1.3 handshake on `group` from the FFDHE Z
+/// encoding alone: RFC 8446 §7.4.1 pads Z to the length of p; a peer that strips it
+/// instead (Java before JDK-8328046, openssl/openssl issue 23728) derives other handshake
+/// keys exactly when Z has a zero top byte, with probability
+/// [`DhGroup::leading_zero_probability`](crate::crypto::DhGroup::leading_zero_probability)
+/// computed from p. 0 when both sides encode Z alike, None for an elliptic-curve group.
+/// The encodings are [`Profile::tls13_z_encoding`], the engine's own reading.
+pub fn tls13_ffdhe_theory(client: &Profile, server: &Profile, group: Tls13Group) -> Option<f64> {
+    let id = group.ffdhe()?;
+    if client.tls13_z_encoding() == server.tls13_z_encoding() {
+        return Some(0.0);
+    }
+    Some(crate::crypto::DhGroup::named(id).leading_zero_probability())
 }
 
 /// Merge shard results into the report. Every shard result is validated
@@ -934,9 +966,14 @@ pub fn merge(
 }
 
 /// The what-if variants of `--compare`: name and what each changes on every peer.
-pub const VARIANTS: [(&str, &str); 4] = [
+pub const VARIANTS: [(&str, &str); 5] = [
     ("no-dhe", "remove TLS_DHE_* from the clients' suite lists"),
     ("ems-on", "enable the Extended Master Secret on both sides"),
+    (
+        "tls13",
+        "enable TLS 1.3 on both sides, on every peer whose build has it (Windows before \
+         Windows 11 / Server 2022 and OpenSSL 1.0.x stay as they are)",
+    ),
     ("strip-zeros", "every peer strips Z's leading zero bytes"),
     ("pad-publics", "every peer pads its DH public values"),
 ];
@@ -996,6 +1033,9 @@ pub fn variant_with_notes(sc: &Scenario, name: &str) -> Result<(Scenario, Vec<St
             c.profile = Arc::new(p);
         }
     }
+    if name == "tls13" {
+        notes = tls13_what_if(&mut v);
+    }
     let edit = |f: &dyn Fn(&mut Profile), v: &mut Scenario| {
         for c in &mut v.fleet.clients {
             let mut p = (*c.profile).clone();
@@ -1025,6 +1065,8 @@ pub fn variant_with_notes(sc: &Scenario, name: &str) -> Result<(Scenario, Vec<St
             },
             &mut v,
         ),
+        // Done above, peer by peer: only builds that have TLS 1.3 can turn it on.
+        "tls13" => {}
         // Every peer strips Z's leading zeros (the KB4557473 fix everywhere).
         "strip-zeros" => edit(&|p| p.premaster_leading_zeros = LeadingZeros::Strip, &mut v),
         // Every peer pads its DH public values.
@@ -1066,6 +1108,80 @@ pub fn variant_with_notes(sc: &Scenario, name: &str) -> Result<(Scenario, Vec<St
     }
     v.name = format!("{}+{name}", sc.name);
     Ok((v, notes))
+}
+
+/// Why a peer cannot turn TLS 1.3 on by configuration, or None when it can: a Windows
+/// build before Windows 11 / Server 2022 (the catalogue's build entry at RTM has no
+/// `tls1.3`: Microsoft Learn "Protocols in TLS/SSL (Schannel SSP)"; Windows 10 had it on
+/// only in Insider Preview builds), and OpenSSL 1.0.x (TLS 1.3 arrived in OpenSSL 1.1.1).
+/// A peer that already enables TLS 1.3 in one role can in the other.
+pub fn tls13_unavailable(p: &Profile, windows_build: Option<&str>) -> Option<String> {
+    use crate::profile::Stack;
+    if p.tls13(true) || p.tls13(false) {
+        return None;
+    }
+    if let Some(b) = windows_build {
+        let cat = crate::profile::catalogue::catalogue();
+        let has = cat
+            .resolve(b)
+            .is_ok_and(|r| r.profile.tls13(true) || r.profile.tls13(false));
+        return (!has).then(|| {
+            format!(
+                "Windows build {b} has no TLS 1.3 (Schannel enables it from Windows 11 / \
+                 Server 2022 on; Windows 10 only in Insider Preview builds)"
+            )
+        });
+    }
+    match p.stack {
+        Stack::Schannel => {
+            Some("a Schannel profile without a Windows build that enables TLS 1.3".to_string())
+        }
+        Stack::OpenSsl10 => Some("OpenSSL 1.0.x has no TLS 1.3 (added in OpenSSL 1.1.1)".into()),
+        _ => None,
+    }
+}
+
+/// The `tls13` what-if: every peer that can adds `tls1.3` to its client and server
+/// versions (an administrator's change: a registry key on Windows 11 / Server 2022, a
+/// configuration line elsewhere); the others stay, and the notes name them and why.
+fn tls13_what_if(v: &mut Scenario) -> Vec<String> {
+    use crate::profile::TlsVersion;
+    let mut kept: Vec<(String, String)> = Vec::new();
+    let mut turn_on = |label: &str, profile: &mut Arc<Profile>, build: Option<&str>| {
+        if let Some(why) = tls13_unavailable(profile, build) {
+            let who = format!("{label} ({})", profile.name);
+            if !kept.iter().any(|(w, _)| *w == who) {
+                kept.push((who, why));
+            }
+            return;
+        }
+        let mut p = (**profile).clone();
+        for vs in [&mut p.client_versions, &mut p.server_versions] {
+            if !vs.contains(&TlsVersion::Tls13) {
+                vs.push(TlsVersion::Tls13);
+            }
+        }
+        *profile = Arc::new(p);
+    };
+    for (i, c) in v.fleet.clients.iter_mut().enumerate() {
+        let build = v.windows_builds.clients.get(i).cloned().flatten();
+        turn_on(
+            &format!("client {}", c.label),
+            &mut c.profile,
+            build.as_deref(),
+        );
+    }
+    for (i, s) in v.fleet.servers.iter_mut().enumerate() {
+        let build = v.windows_builds.servers.get(i).cloned().flatten();
+        turn_on(
+            &format!("server {}", s.label),
+            &mut s.profile,
+            build.as_deref(),
+        );
+    }
+    kept.into_iter()
+        .map(|(who, why)| format!("{who} keeps its versions: {why}"))
+        .collect()
 }
 
 /// Re-run the shard of a replay id with wire recording and return that connection. The
@@ -1167,4 +1283,74 @@ pub fn replay_from(
         .into());
     }
     replay_id(&Study::new(sc, &text, id.seed, id.shards), id)
+}
+
+#[cfg(test)]
+mod tls13_theory_tests {
+    use super::*;
+    use crate::crypto::{DhGroup, GroupId};
+    use crate::profile::Tls13FfdheZ;
+
+    fn peer(z: Tls13FfdheZ, groups: &[Tls13Group]) -> Profile {
+        Profile {
+            tls13_ffdhe_z: z,
+            tls13_groups: groups.to_vec(),
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn one_stripping_side_fails_at_the_leading_zero_rate_of_p() {
+        use Tls13FfdheZ::{Pad, Strip};
+        let g = [Tls13Group::Ffdhe2048, Tls13Group::Ffdhe3072];
+        let (java, openssl) = (peer(Strip, &g), peer(Pad, &g));
+        for (tg, id) in [
+            (Tls13Group::Ffdhe2048, GroupId::Ffdhe2048),
+            (Tls13Group::Ffdhe3072, GroupId::Ffdhe3072),
+        ] {
+            let want = DhGroup::named(id).leading_zero_probability();
+            assert_eq!(tls13_ffdhe_theory(&java, &openssl, tg), Some(want));
+            assert_eq!(tls13_ffdhe_theory(&openssl, &java, tg), Some(want));
+            // RFC 7919 primes have their top 64 bits set: Pr[Z < 2^(8(L-1))] is 1/256 to
+            // f64 precision (the exact rational is 2^(8(L-1)) / p).
+            assert!((want - 1.0 / 256.0).abs() < 1e-15, "{want}");
+            assert_eq!(tls13_ffdhe_theory(&java, &java, tg), Some(0.0));
+            assert_eq!(tls13_ffdhe_theory(&openssl, &openssl, tg), Some(0.0));
+        }
+        assert_eq!(
+            tls13_ffdhe_theory(&java, &openssl, Tls13Group::X25519),
+            None
+        );
+    }
+
+    #[test]
+    fn a_tls13_cell_has_the_ffdhe_theory_only_on_its_one_common_group() {
+        use Tls13FfdheZ::{Pad, Strip};
+        let pz = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
+        let client = peer(Strip, &[Tls13Group::Ffdhe2048]);
+        let server = peer(Pad, &[Tls13Group::X25519, Tls13Group::Ffdhe2048]);
+        let full = HandshakeKind::Full;
+        assert_eq!(
+            theory(&client, &server, "TLS_AES_256_GCM_SHA384", full),
+            Some(pz)
+        );
+        assert_eq!(
+            theory(
+                &client,
+                &server,
+                "TLS_AES_256_GCM_SHA384",
+                HandshakeKind::Resumed
+            ),
+            None
+        );
+        // Two groups in common: the server's choice decides, and the cell does not say.
+        let client2 = peer(Strip, &[Tls13Group::X25519, Tls13Group::Ffdhe2048]);
+        assert_eq!(
+            theory(&client2, &server, "TLS_AES_128_GCM_SHA256", full),
+            None
+        );
+        // An elliptic curve as the one common group: no Z mismatch.
+        let ec = peer(Strip, &[Tls13Group::X25519]);
+        assert_eq!(theory(&ec, &server, "TLS_AES_128_GCM_SHA256", full), None);
+    }
 }
