@@ -838,7 +838,7 @@ pub fn tls13_ffdhe_theory(client: &Profile, server: &Profile, group: Tls13Group)
     if client.tls13_z_encoding() == server.tls13_z_encoding() {
         return Some(0.0);
     }
-    Some(crate::crypto::DhGroup::named(id).leading_zero_probability())
+    Some(id.leading_zero_probability())
 }
 
 /// Merge shard results into the report. Every shard result is validated

@@ -51,9 +51,10 @@ fn config(p: &Profile) -> Config13 {
             .unwrap_or_default(),
         compat_mode: p.tls13_middlebox_compat,
         send_ticket: p.tls13_tickets > 0,
-        ffdhe_z: match p.tls13_ffdhe_z {
-            crate::profile::Tls13FfdheZ::Pad => crate::tls13::FfdheZ::Pad,
-            crate::profile::Tls13FfdheZ::Strip => crate::tls13::FfdheZ::Strip,
+        // The one reading of the knob, shared with `study::tls13_ffdhe_theory`.
+        ffdhe_z: match p.tls13_z_encoding() {
+            crate::crypto::PremasterEncoding::Strip => crate::tls13::FfdheZ::Strip,
+            _ => crate::tls13::FfdheZ::Pad,
         },
         psk_modes: p
             .tls13_psk_modes
