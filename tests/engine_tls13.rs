@@ -1,25 +1,101 @@
 //! Issue 16: the engine negotiates TLS 1.3 when both profiles enable it, TLS 1.2 otherwise,
 //! through the same `Connection` the pair, the fleet and the bridge drive.
 //!
-//! The catalogue does not enable "tls1.3" yet: these tests push it into the versions of
-//! real catalogue entries.
+//! Most tests push "tls1.3" into (or take it out of) the versions of real catalogue
+//! entries, so that they keep testing the engine whatever the catalogue says;
+//! `catalogue_pairs_negotiate_what_the_real_stacks_do` takes the entries as they are.
 
 use std::sync::Arc;
 
-use tlsim::engine::{Connection, Mechanism, Outcome, Pair, PeerState};
+use tlsim::engine::{Connection, HandshakeKind, Mechanism, Outcome, Pair, PeerState};
 use tlsim::profile::{load, Profile, Tls13Group, TlsVersion};
 use tlsim::seed::rng_for;
 use tlsim::wire::{ClientExtension, ClientHello, HandshakeMessage, HandshakePayload};
 
 fn with13(name: &str) -> Profile {
     let mut p = load(name).unwrap_or_else(|e| panic!("profile {name}: {e}"));
-    p.client_versions.push(TlsVersion::Tls13);
-    p.server_versions.push(TlsVersion::Tls13);
+    for v in [&mut p.client_versions, &mut p.server_versions] {
+        if !v.contains(&TlsVersion::Tls13) {
+            v.push(TlsVersion::Tls13);
+        }
+    }
     p
 }
 
+/// The entry without TLS 1.3.
 fn plain(name: &str) -> Profile {
-    load(name).unwrap_or_else(|e| panic!("profile {name}: {e}"))
+    let mut p = load(name).unwrap_or_else(|e| panic!("profile {name}: {e}"));
+    p.client_versions.retain(|v| *v != TlsVersion::Tls13);
+    p.server_versions.retain(|v| *v != TlsVersion::Tls13);
+    p
+}
+
+/// Issue 16's Done-when: catalogue pairs negotiate what the real stacks do, the entries
+/// as catalogued (Windows 11 / Server 2022 and OpenSSL 3 enable TLS 1.3; Windows 8.1 /
+/// Server 2012 R2 has none).
+#[test]
+fn catalogue_pairs_negotiate_what_the_real_stacks_do() {
+    for (c, s, want) in [
+        ("win2022", "openssl-3.0", "TLS 1.3"),
+        ("openssl-3.0", "win2022", "TLS 1.3"),
+        ("win2012r2", "openssl-3.0", "TLS 1.2"),
+        ("openssl-3.0", "win2012r2", "TLS 1.2"),
+    ] {
+        let o = Pair::new(load(c).unwrap(), load(s).unwrap(), 11)
+            .connect()
+            .outcome;
+        assert!(o.ok(), "{c} -> {s}: {o:#?}");
+        assert_eq!(o.version.as_deref(), Some(want), "{c} -> {s}");
+    }
+}
+
+/// The TLS 1.3 FFDHE Z mismatch, emergent: a padding client (OpenSSL 3) against a
+/// stripping server (Java before JDK-8328046) on ffdhe2048 fails exactly on the
+/// connections whose Z has a leading zero byte, each as `tls13-ffdhe-z-mismatch`; two
+/// padding peers never fail.
+#[test]
+fn tls13_ffdhe_z_mismatch_fails_exactly_where_z_has_a_leading_zero() {
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![Tls13Group::Ffdhe2048];
+        p
+    };
+    let client = only(with13("openssl-3.0"));
+    let strip = {
+        let mut p = only(with13("openssl-3.0"));
+        p.tls13_ffdhe_z = tlsim::profile::Tls13FfdheZ::Strip;
+        p
+    };
+    let (mut fails, mut zeros) = (0, 0);
+    // Seeds 0..600: enough that some Z has a leading zero byte (p ≈ 1/256).
+    for seed in 0..600 {
+        let o = Pair::new(client.clone(), strip.clone(), seed)
+            .connect()
+            .outcome;
+        let z = o.client.truth.tls13_ffdhe_z.expect("an FFDHE handshake");
+        assert!(!z.stripped);
+        assert_eq!(o.ok(), !z.leading_zero, "seed {seed}: {o:#?}");
+        if z.leading_zero {
+            zeros += 1;
+            assert_eq!(
+                o.mechanism,
+                Some(Mechanism::Tls13FfdheZMismatch),
+                "seed {seed}: {o:#?}"
+            );
+        }
+        if !o.ok() {
+            fails += 1;
+        }
+        let ok = Pair::new(client.clone(), client.clone(), seed)
+            .connect()
+            .outcome;
+        assert!(ok.ok(), "seed {seed}: {ok:#?}");
+    }
+    assert!(
+        zeros > 0,
+        "no leading zero in 600 seeds: the test proves nothing"
+    );
+    assert_eq!(fails, zeros);
 }
 
 fn summaries(run: &tlsim::engine::Run) -> Vec<String> {
@@ -290,4 +366,40 @@ fn measure_tls13_against_tls12() {
         let us = t.elapsed().as_micros() / n;
         println!("{label}: {us} µs per full handshake (pair, both sides)");
     }
+}
+
+/// PSK resumption through the engine (RFC 8446 §2.2, §4.2.11): the client keeps the
+/// server's NewSessionTickets and offers one on its next connection, in the one
+/// ClientHello beside its TLS 1.2 offer; the server accepts its own ticket, so the second
+/// and third connections are resumed (no Certificate on the wire). A server with another
+/// ticket key (another peer) cannot open the ticket: a full handshake, counted as a refused
+/// resumption like TLS 1.2's.
+#[test]
+fn tls13_tickets_resume_later_connections() {
+    let mut pair = Pair::new(load("win2022").unwrap(), load("openssl-3.0").unwrap(), 21);
+    let first = pair.connect();
+    assert!(first.outcome.ok(), "{:#?}", first.outcome);
+    assert_eq!(first.outcome.version.as_deref(), Some("TLS 1.3"));
+    assert_eq!(first.outcome.handshake, HandshakeKind::Full);
+    for _ in 0..2 {
+        let r = pair.connect();
+        assert!(r.outcome.ok(), "{:#?}", r.outcome);
+        assert_eq!(r.outcome.version.as_deref(), Some("TLS 1.3"));
+        assert_eq!(
+            r.outcome.handshake,
+            HandshakeKind::Resumed,
+            "{:#?}",
+            summaries(&r)
+        );
+        assert!(
+            !summaries(&r).iter().any(|s| s.contains("Certificate,")),
+            "{:#?}",
+            summaries(&r)
+        );
+    }
+    // Another server peer: another ticket key.
+    pair.server_state = PeerState::new(&mut rng_for(99, &[1]));
+    let r = pair.connect();
+    assert!(r.outcome.ok(), "{:#?}", r.outcome);
+    assert_eq!(r.outcome.handshake, HandshakeKind::ResumeRefused);
 }

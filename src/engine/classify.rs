@@ -150,6 +150,21 @@ fn diagnose(d: &LocalReport, c: &LocalReport, s: &LocalReport) -> (Mechanism, St
             let (ct, st) = (&c.truth, &s.truth);
             let same_z = ct.z.is_some() && ct.z == st.z;
             let pm_len = |t: &Truth| t.premaster.as_ref().map(|p| p.len());
+            if let (Some(cz), Some(sz)) = (ct.tls13_ffdhe_z, st.tls13_ffdhe_z) {
+                if cz.leading_zero && sz.leading_zero && cz.stripped != sz.stripped {
+                    let (stripper, padder) = if cz.stripped {
+                        ("client", "server")
+                    } else {
+                        ("server", "client")
+                    };
+                    return (
+                        Mechanism::Tls13FfdheZMismatch,
+                        format!(
+                            "TLS 1.3 FFDHE: Z had a leading zero byte; the {padder} padded it to the length of p (RFC 8446 §7.4.1), the {stripper} stripped it, so the handshake secrets differ and the {who} could not decrypt the peer's first protected record"
+                        ),
+                    );
+                }
+            }
             if same_z && ct.premaster != st.premaster && pm_len(ct) != pm_len(st) {
                 let keeper = if pm_len(ct) > pm_len(st) { "client" } else { "server" };
                 let stripper = if keeper == "client" { "server" } else { "client" };

@@ -435,7 +435,9 @@ impl Connection {
             return;
         }
         if let Role::Tls13(t) = &mut self.role {
-            return t.input(&mut self.common, bytes);
+            t.input(&mut self.common, bytes);
+            t.store_tickets(now, env);
+            return;
         }
         let Some(bytes) = self.sslv2_hello(bytes, env) else {
             return;
@@ -461,6 +463,7 @@ impl Connection {
             if let Role::Tls13(t) = &mut self.role {
                 let rest = self.common.record.deframer.take();
                 t.input(&mut self.common, &rest);
+                t.store_tickets(now, env);
                 break;
             }
         }
@@ -722,7 +725,7 @@ impl Connection {
             let resumed = self.resumed();
             Err(self.common.unexpected(&parsed.payload, resumed))
         } else {
-            if let Some(t) = tls13::switch(c, &mut self.role, &parsed.payload, &msg.raw) {
+            if let Some(t) = tls13::switch(c, &mut self.role, &parsed.payload, &msg.raw, env) {
                 match t {
                     Ok(t) => self.role = Role::Tls13(Box::new(t)),
                     Err(e) => c.fail(e),

@@ -191,6 +191,16 @@ pub enum Mechanism {
     /// parameters ... it MUST abort the handshake with either a handshake_failure or
     /// insufficient_security fatal alert").
     Tls13NoCommonGroup,
+    /// TLS 1.3 on an RFC 7919 FFDHE group: Z had a leading zero byte (about one handshake in
+    /// 256 on ffdhe2048, computed from p) and one side padded it to the length of p as RFC
+    /// 8446 §7.4.1 requires while the other stripped it as TLS 1.2 does, so their handshake
+    /// secrets differ and the first encrypted record (EncryptedExtensions) fails with
+    /// bad_record_mac. Knob: `tls13_ffdhe_z` (`Profile::tls13_z_encoding`), with an FFDHE
+    /// group in both sides' `tls13_groups`. Decided where the module computes the shared
+    /// secret (`Kex::agree` in src/tls13/mod.rs) and detected by the record layer
+    /// (src/crypto/record13.rs). Sources: openjdk/jdk PR 27343 (JDK-8328046, Java stripped
+    /// the zeros), openssl/openssl issue 23728 (random bad_record_mac against OpenSSL).
+    Tls13FfdheZMismatch,
     /// Bridge only: the handshake with the real peer completed but the application-data round
     /// trip did not. No knob. Decided in `engine::classify` (`Context::Bridge`) from what
     /// `bridge::drive` received. Source: none.
@@ -228,6 +238,7 @@ impl Mechanism {
         Tls13DowngradeDetected,
         Tls13HrrUnsupported,
         Tls13NoCommonGroup,
+        Tls13FfdheZMismatch,
         FtpsDataNotResumed,
         AppData,
         PeerAlert,
@@ -257,6 +268,7 @@ impl Mechanism {
             Tls13DowngradeDetected => "tls13-downgrade-detected",
             Tls13HrrUnsupported => "tls13-hrr-unsupported",
             Tls13NoCommonGroup => "tls13-no-common-group",
+            Tls13FfdheZMismatch => "tls13-ffdhe-z-mismatch",
             FtpsDataNotResumed => "ftps-data-not-resumed",
             AppData => "app-data",
             PeerAlert => "peer-alert",
@@ -370,7 +382,7 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), Mechanism::ALL.len());
         // as_str is an exhaustive match: a new variant missing from ALL fails here.
-        assert_eq!(Mechanism::ALL.len(), 24);
+        assert_eq!(Mechanism::ALL.len(), 25);
     }
 
     #[test]

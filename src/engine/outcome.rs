@@ -426,6 +426,19 @@ pub struct Truth {
     pub sent_public_len: Option<usize>,
     /// This side sent CertificateRequest in an abbreviated handshake.
     pub sent_cert_request_on_resume: bool,
+    /// TLS 1.3 on an FFDHE group: this side's Z and how it entered the key schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls13_ffdhe_z: Option<Tls13ZTruth>,
+}
+
+/// How one side's TLS 1.3 FFDHE shared secret Z entered its key schedule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tls13ZTruth {
+    /// Z had a leading zero byte.
+    pub leading_zero: bool,
+    /// This side stripped leading zero bytes (`tls13_ffdhe_z = "strip"`) instead of
+    /// padding Z to the length of p (RFC 8446 §7.4.1).
+    pub stripped: bool,
 }
 
 impl Truth {

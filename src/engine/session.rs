@@ -90,9 +90,14 @@ pub struct PeerState {
     ticket_key: [u8; 32],
     pub dh_key: Option<CachedDh>,
     pub ec_keys: BTreeMap<crate::crypto::Curve, CachedEc>,
+    /// TLS 1.3 tickets a client holds per server, oldest first, with the time each arrived.
+    tickets13: BTreeMap<String, VecDeque<(crate::tls13::Ticket13, Millis)>>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// TLS 1.3 tickets a client keeps per server (OpenSSL's server sends two per handshake).
+pub(crate) const TICKETS13_KEPT: usize = 4;
 
 impl PeerState {
     pub fn new<R: RngCore>(rng: &mut R) -> PeerState {
@@ -105,6 +110,7 @@ impl PeerState {
             ticket_key,
             dh_key: None,
             ec_keys: BTreeMap::new(),
+            tickets13: BTreeMap::new(),
         }
     }
 
@@ -155,6 +161,45 @@ impl PeerState {
     }
 
     // ---- client side ----
+
+    /// The key a TLS 1.3 server seals its tickets with: this peer's ticket key, so that
+    /// every connection of the peer accepts the tickets of the others.
+    pub fn ticket_key13(&self) -> [u8; 32] {
+        self.ticket_key
+    }
+
+    /// A TLS 1.3 client keeps a ticket it received from `server` (at most
+    /// [`TICKETS13_KEPT`] per server, the oldest dropped).
+    pub fn store_ticket13(&mut self, server: &str, t: crate::tls13::Ticket13, now: Millis) {
+        let q = self.tickets13.entry(server.to_string()).or_default();
+        q.push_back((t, now));
+        while q.len() > TICKETS13_KEPT {
+            q.pop_front();
+        }
+    }
+
+    /// A ticket to offer to `server` at `now`, used once (RFC 8446 §C.4: clients SHOULD NOT
+    /// reuse a ticket): the newest whose lifetime (the server's, RFC 8446 §4.6.1) and this
+    /// client's `lifetime_secs` have not run out, with its age set. Expired ones are dropped.
+    pub fn take_ticket13(
+        &mut self,
+        server: &str,
+        now: Millis,
+        lifetime_secs: u64,
+    ) -> Option<crate::tls13::Ticket13> {
+        let q = self.tickets13.get_mut(server)?;
+        while let Some((mut t, at)) = q.pop_back() {
+            let age = now.saturating_sub(at);
+            let limit = u64::from(t.lifetime)
+                .min(lifetime_secs)
+                .saturating_mul(1000);
+            if age <= limit {
+                t.age_ms = u32::try_from(age).unwrap_or(u32::MAX);
+                return Some(t);
+            }
+        }
+        None
+    }
 
     pub fn client_store(&mut self, server: &str, s: Session) {
         self.client.insert(server.to_string(), s);

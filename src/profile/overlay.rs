@@ -354,7 +354,7 @@ impl Resolved {
             (false, true) => &["client_suites", "server_suites"],
             (true, _) => &["tls13_suites"],
         };
-        for knob in knobs.iter().copied() {
+        for &knob in knobs {
             self.origins.insert(
                 knob.to_string(),
                 Origin {

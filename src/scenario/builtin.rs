@@ -20,6 +20,7 @@ macro_rules! builtin {
 builtin!(
     "ftps-after-october-2019",
     "iis-ephemeral-key-reuse",
+    "java-tls13-ffdhe",
     "kb4557473-sqlserver",
     "lossy-wan",
     "m1-dh-premaster-zeros",
@@ -32,6 +33,7 @@ builtin!(
     "m7-message-limits",
     "m8-no-shared-cipher",
     "m9-dh-group-too-small",
+    "modern-fleet-tls13",
     "october-2019-fleet",
     "workaround-disable-dhe",
     "workaround-enable-ems",

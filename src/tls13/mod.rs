@@ -108,6 +108,13 @@ pub struct Config13 {
     /// Server: ticket_lifetime in seconds (RFC 8446 §4.6.1; at most 604800). A ticket whose
     /// age (from the client's obfuscated_ticket_age) exceeds it is refused.
     pub ticket_lifetime: u32,
+    /// The simulated mode's modelled CertificateVerify: a keyed digest of the signed
+    /// content and the leaf certificate, 256 bytes like an RSA-2048 signature, in place of
+    /// RSA-PSS (one real signature per handshake would dominate a simulated fleet, as the
+    /// TLS 1.2 engine's modelled ServerKeyExchange signature avoids). Both sides must agree;
+    /// bridge mode and tests against real stacks keep it off. The key exchange, key
+    /// schedule and records stay real either way.
+    pub modelled_signatures: bool,
 }
 
 impl Default for Config13 {
@@ -124,8 +131,29 @@ impl Default for Config13 {
             resume: None,
             ticket_key: None,
             ticket_lifetime: 7200,
+            modelled_signatures: false,
         }
     }
+}
+
+/// An RFC 7919 finite-field group.
+fn is_ffdhe(g: NamedGroup) -> bool {
+    matches!(
+        g,
+        NamedGroup::Ffdhe2048
+            | NamedGroup::Ffdhe3072
+            | NamedGroup::Ffdhe4096
+            | NamedGroup::Ffdhe6144
+            | NamedGroup::Ffdhe8192
+    )
+}
+
+/// The modelled CertificateVerify signature over `content` by the holder of `leaf`.
+fn modelled_cv(leaf: &[u8], scheme: SignatureScheme, content: &[u8]) -> Vec<u8> {
+    crate::crypto::model_cert::modelled_signature(
+        b"tls13 cv",
+        &[leaf, &scheme.to_u16().to_be_bytes(), content],
+    )
 }
 
 /// Which handshake happened, for tests and reports.
@@ -352,6 +380,8 @@ pub struct Client13<R: RngCore + CryptoRng> {
     group: Option<NamedGroup>,
     hs: Option<HandshakeSecrets>,
     server_key: Option<rsa::RsaPublicKey>,
+    /// The server's leaf certificate (for a modelled CertificateVerify).
+    server_leaf: Vec<u8>,
     ap: Option<ApplicationSecrets>,
     resumption_master: Vec<u8>,
     /// Tickets received after the handshake.
@@ -359,6 +389,15 @@ pub struct Client13<R: RngCore + CryptoRng> {
 }
 
 impl<R: RngCore + CryptoRng> Client13<R> {
+    /// Once this side computed an FFDHE shared secret: whether its Z had a leading zero
+    /// byte (the connections on which a padding and a stripping peer disagree, RFC 8446
+    /// §7.4.1). None before, or on an elliptic-curve group.
+    pub fn ffdhe_z_leading_zero(&self) -> Option<bool> {
+        self.group
+            .filter(|g| is_ffdhe(*g))
+            .map(|_| self.z_leading_zero)
+    }
+
     pub fn new(cfg: Config13, mut rng: R) -> Self {
         let mut random = [0u8; 32];
         rng.fill_bytes(&mut random);
@@ -388,6 +427,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             group: None,
             hs: None,
             server_key: None,
+            server_leaf: Vec::new(),
             ap: None,
             resumption_master: Vec::new(),
             tickets: Vec::new(),
@@ -442,21 +482,27 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         };
         let mut msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
         if let Some(t) = &offer {
-            // §4.2.11.2: the binder is an HMAC over the transcript through the ClientHello
-            // truncated before the binders list (after an HRR, ClientHello1's message_hash
-            // and the HRR come first).
-            let alg = t.suite.hash();
-            let blen = alg.len();
-            let cut = msg.len() - (2 + 1 + blen);
-            let hash = self.transcript.hash_with(alg, &msg[..cut]);
-            let bk = binder_key(alg, &early_secret(alg, Some(&t.psk)), true);
-            let binder = psk_binder(alg, &bk, &hash);
-            let at = msg.len() - blen;
-            msg[at..].copy_from_slice(&binder);
+            self.bind(t, &mut msg);
             self.psk_offered = true;
         }
         self.transcript.add(&msg);
         Ok(msg)
+    }
+
+    /// §4.2.11.2: the binder is an HMAC over the transcript through the ClientHello
+    /// truncated before the binders list (after an HRR, ClientHello1's message_hash and the
+    /// HRR come first). `msg` ends with the one binder (pre_shared_key is the last
+    /// extension), which is overwritten; returns it.
+    fn bind(&self, t: &Ticket13, msg: &mut [u8]) -> Vec<u8> {
+        let alg = t.suite.hash();
+        let blen = alg.len();
+        let cut = msg.len().saturating_sub(2 + 1 + blen);
+        let hash = self.transcript.hash_with(alg, &msg[..cut]);
+        let bk = binder_key(alg, &early_secret(alg, Some(&t.psk)), true);
+        let binder = psk_binder(alg, &bk, &hash);
+        let at = msg.len().saturating_sub(blen);
+        msg[at..].copy_from_slice(&binder);
+        binder
     }
 
     /// The ticket to offer: the configured one when its suite is offered (and, after an
@@ -496,7 +542,12 @@ impl<R: RngCore + CryptoRng> Client13<R> {
     /// the one `start` built. It must carry this client's key shares (those of the hello
     /// `start` returned); its random and legacy_session_id become the client's, and the
     /// transcript starts from it.
-    pub fn replace_hello(&mut self, hello: &[u8]) -> Result<(), Tls13Error> {
+    ///
+    /// When this client offers a PSK, `hello` must end with its pre_shared_key extension
+    /// (RFC 8446 §4.2.11: the last extension) holding a binder of the right length; the
+    /// binder is computed over `hello` and returned, for the caller to write into the hello
+    /// it sends (the last bytes of the message).
+    pub fn replace_hello(&mut self, hello: &[u8]) -> Result<Option<Vec<u8>>, Tls13Error> {
         if self.state != ClientState::WaitServerHello || self.retried {
             return fail(AlertDescription::InternalError, "hello already answered");
         }
@@ -507,8 +558,18 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         self.random = ch.random;
         self.session_id = ch.session_id;
         self.transcript = Transcript::new();
-        self.transcript.add(whole);
-        Ok(())
+        let mut msg = whole.to_vec();
+        let binder = self
+            .psk_offer()
+            .filter(|_| self.psk_offered)
+            .map(|t| self.bind(&t, &mut msg));
+        self.transcript.add(&msg);
+        Ok(binder)
+    }
+
+    /// The tickets received so far (drained), for the caller's session store.
+    pub fn take_tickets(&mut self) -> Vec<Ticket13> {
+        std::mem::take(&mut self.tickets)
     }
 
     pub fn is_connected(&self) -> bool {
@@ -611,11 +672,14 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                 let Some(leaf) = entries.first() else {
                     return fail(AlertDescription::DecodeError, "empty certificate_list");
                 };
-                self.server_key =
-                    Some(rsa_public_key(&leaf.cert_data).map_err(|r| Tls13Error {
-                        alert: AlertDescription::BadCertificate,
-                        reason: r,
-                    })?);
+                self.server_leaf = leaf.cert_data.clone();
+                if !self.cfg.modelled_signatures {
+                    self.server_key =
+                        Some(rsa_public_key(&leaf.cert_data).map_err(|r| Tls13Error {
+                            alert: AlertDescription::BadCertificate,
+                            reason: r,
+                        })?);
+                }
                 self.transcript.add(whole);
                 self.state = S::WaitCertificateVerify;
                 Ok(())
@@ -627,8 +691,14 @@ impl<R: RngCore + CryptoRng> Client13<R> {
                     return fail(AlertDescription::DecodeError, "CertificateVerify");
                 };
                 let content = certificate_verify_content(true, &self.transcript.hash(self.hash()));
-                let key = self.server_key.clone().expect("set with the Certificate");
-                if !verify_pss(&key, scheme, &content, &signature) {
+                let ok = match &self.server_key {
+                    _ if self.cfg.modelled_signatures => {
+                        signature == modelled_cv(&self.server_leaf, scheme, &content)
+                    }
+                    Some(key) => verify_pss(key, scheme, &content, &signature),
+                    None => false,
+                };
+                if !ok {
                     return fail(
                         AlertDescription::DecryptError,
                         format!("CertificateVerify ({scheme}) does not verify"),
@@ -920,6 +990,15 @@ pub struct Server13<R: RngCore + CryptoRng> {
 }
 
 impl<R: RngCore + CryptoRng> Server13<R> {
+    /// Once this side computed an FFDHE shared secret: whether its Z had a leading zero
+    /// byte (the connections on which a padding and a stripping peer disagree, RFC 8446
+    /// §7.4.1). None before, or on an elliptic-curve group.
+    pub fn ffdhe_z_leading_zero(&self) -> Option<bool> {
+        self.group
+            .filter(|g| is_ffdhe(*g))
+            .map(|_| self.z_leading_zero)
+    }
+
     pub fn new(cfg: Config13, certs: Vec<Vec<u8>>, key: rsa::RsaPrivateKey, mut rng: R) -> Self {
         let ticket_key = cfg.ticket_key.unwrap_or_else(|| {
             let mut k = [0u8; 32];
@@ -1280,7 +1359,15 @@ impl<R: RngCore + CryptoRng> Server13<R> {
             );
         };
         let content = certificate_verify_content(true, &self.transcript.hash(alg));
-        let signature = sign_pss(&self.key, scheme, &content, &mut self.rng);
+        let signature = if self.cfg.modelled_signatures {
+            modelled_cv(
+                self.certs.first().map_or(&[][..], |c| c.as_slice()),
+                scheme,
+                &content,
+            )
+        } else {
+            sign_pss(&self.key, scheme, &content, &mut self.rng)
+        };
         add(
             &mut self.transcript,
             Message13::CertificateVerify { scheme, signature },

@@ -470,3 +470,27 @@ fn psk_resumption_after_hello_retry_request() {
     assert_eq!(s.negotiated(), Some(n));
     exchange(&mut c, &mut s);
 }
+
+/// The simulated mode's modelled CertificateVerify: two modelled sides connect; a modelled
+/// client rejects a real RSA-PSS signature (and a real client a modelled one) with
+/// decrypt_error, as a wrong signature is (RFC 8446 §4.4.3).
+#[test]
+fn modelled_certificate_verify_is_checked() {
+    let modelled = Config13 {
+        modelled_signatures: true,
+        ..Config13::default()
+    };
+    let mut c = client(modelled.clone(), 7);
+    let mut s = server(modelled.clone(), 7);
+    handshake_in_memory(&mut c, &mut s).unwrap();
+    assert!(c.is_connected() && s.is_connected());
+    for (cc, sc) in [
+        (modelled.clone(), Config13::default()),
+        (Config13::default(), modelled),
+    ] {
+        let mut c = client(cc, 8);
+        let mut s = server(sc, 8);
+        let e = handshake_in_memory(&mut c, &mut s).unwrap_err();
+        assert_eq!(e.alert, AlertDescription::DecryptError, "{e}");
+    }
+}

@@ -163,24 +163,39 @@ impl ClientHs {
         let mut tls13 = None;
         let mut failed = None;
         if p.tls13(true) {
-            match super::tls13::offer(c, &mut ch) {
+            // A TLS 1.3 ticket from this server, offered as a PSK (RFC 8446 §4.2.11).
+            let ticket = (p.client_resumes && p.client_cache_secs > 0)
+                .then(|| env.take_ticket13(server_id, c.now, p.client_cache_secs))
+                .flatten();
+            match super::tls13::offer(c, &mut ch, ticket) {
                 Ok(m) => tls13 = Some(m),
                 Err(e) => failed = Some(e),
             }
         }
-        c.queue(HandshakePayload::ClientHello(ch.clone()));
         if let Some(m) = tls13.as_mut() {
             let bytes = HandshakeMessage {
                 payload: HandshakePayload::ClientHello(ch.clone()),
             }
             .to_bytes();
-            if let Err(e) = m.replace_hello(&bytes) {
-                failed = Some(LocalError::Tls13 {
-                    alert: e.alert.to_u8(),
-                    reason: e.reason,
-                });
+            match m.replace_hello(&bytes) {
+                // The PSK binder over this hello: the last bytes of its last extension,
+                // pre_shared_key.
+                Ok(Some(binder)) => {
+                    if let Some(ClientExtension::Unknown { data, .. }) = ch.extensions.last_mut() {
+                        let at = data.len().saturating_sub(binder.len());
+                        data[at..].copy_from_slice(&binder);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(LocalError::Tls13 {
+                        alert: e.alert.to_u8(),
+                        reason: e.reason,
+                    })
+                }
             }
         }
+        c.queue(HandshakePayload::ClientHello(ch.clone()));
         match failed {
             Some(e) => c.fail(e),
             None => c.flush_flight(),
@@ -201,6 +216,10 @@ impl ClientHs {
     }
 
     /// The hello offered TLS 1.3 and no ServerHello has taken the TLS 1.3 client yet.
+    pub(super) fn server_id(&self) -> &str {
+        &self.server_id
+    }
+
     pub(super) fn offers_tls13(&self) -> bool {
         self.tls13.is_some() && matches!(self.state, ClientState::ExpectServerHello)
     }

@@ -36,6 +36,8 @@ pub(in crate::engine) struct Conn13 {
     m: Machine,
     /// Received bytes that are not yet a whole record.
     inbuf: Vec<u8>,
+    /// A client's server identity, under which it keeps the server's tickets.
+    server_id: String,
 }
 
 /// The module's configuration from a profile's TLS 1.3 knobs.
@@ -71,6 +73,8 @@ fn config(p: &Profile) -> Config13 {
         ticket_key: None,
         // Validated at most 604,800 s (RFC 8446 §4.6.1), so it fits.
         ticket_lifetime: u32::try_from(p.tls13_ticket_lifetime_secs).unwrap_or(604_800),
+        // Set by the caller from the connection's crypto mode.
+        modelled_signatures: false,
     }
 }
 
@@ -114,12 +118,15 @@ pub(super) fn suite_name(s: crate::crypto::tls13::Tls13Suite) -> &'static str {
 pub(super) fn offer(
     c: &mut Common,
     ch: &mut ClientHello,
+    ticket: Option<crate::tls13::Ticket13>,
 ) -> Result<Box<Client13<Rng13>>, LocalError> {
     let p = c.profile.clone();
     let rng = rng13(c);
     // One supported_groups list for every version, as real stacks send: a TLS 1.2 curve
     // it lists can be asked for by a HelloRetryRequest too.
     let mut cfg = config(&p);
+    cfg.modelled_signatures = matches!(c.crypto, CryptoMode::Modelled(_));
+    cfg.resume = ticket;
     for e in &ch.extensions {
         if let ClientExtension::SupportedGroups(g) = e {
             cfg.groups.extend(
@@ -237,12 +244,18 @@ fn reframe(typ: ContentType, fragment: &[u8]) -> Vec<u8> {
 impl Conn13 {
     /// The client's TLS 1.3 handshake after a ServerHello or HelloRetryRequest selecting
     /// TLS 1.3 (`raw`: the message), which it reads at once.
-    pub(super) fn client(c: &mut Common, m: Box<Client13<Rng13>>, raw: &[u8]) -> Conn13 {
+    pub(super) fn client(
+        c: &mut Common,
+        m: Box<Client13<Rng13>>,
+        raw: &[u8],
+        server_id: String,
+    ) -> Conn13 {
         c.record.version = Some(ProtocolVersion::TLSv1_3);
         c.report.version = Some(ProtocolVersion::TLSv1_3.name().to_string());
         let mut me = Conn13 {
             m: Machine::Client(m),
             inbuf: Vec::new(),
+            server_id,
         };
         me.input(c, &reframe(ContentType::Handshake, raw));
         me
@@ -250,25 +263,33 @@ impl Conn13 {
 
     /// The server's TLS 1.3 handshake for a ClientHello offering TLS 1.3 (`raw`: the
     /// message), answered at once.
-    pub(super) fn server(c: &mut Common, raw: &[u8]) -> Conn13 {
+    pub(super) fn server(c: &mut Common, raw: &[u8], ticket_key: [u8; 32]) -> Conn13 {
         let p = c.profile.clone();
-        let id = match &c.crypto {
-            CryptoMode::Real(r) => r.0.clone(),
-            CryptoMode::Modelled(_) => Arc::new(test_identity().clone()),
+        // The simulated mode sends the profile's modelled chain (its sizes matter to
+        // message limits) with a modelled CertificateVerify; the module still holds a
+        // key, the bundled test key, which it then never uses.
+        let modelled = matches!(c.crypto, CryptoMode::Modelled(_));
+        let (chain, key) = match &c.crypto {
+            CryptoMode::Real(r) => (r.0.cert_chain.clone(), r.0.key.clone()),
+            CryptoMode::Modelled(_) => (c.crypto.server_chain(&p), None),
         };
         c.record.version = Some(ProtocolVersion::TLSv1_3);
         c.report.version = Some(ProtocolVersion::TLSv1_3.name().to_string());
         let rng = rng13(c);
-        let key = id.key.clone().unwrap_or_else(|| {
+        let key = key.unwrap_or_else(|| {
             test_identity()
                 .key
                 .clone()
                 .expect("the bundled test identity has a key")
         });
-        let s = Server13::new(config(&p), id.cert_chain.clone(), key, rng);
+        let mut cfg = config(&p);
+        cfg.modelled_signatures = modelled;
+        cfg.ticket_key = Some(ticket_key);
+        let s = Server13::new(cfg, chain, key, rng);
         let mut me = Conn13 {
             m: Machine::Server(Box::new(s)),
             inbuf: Vec::new(),
+            server_id: String::new(),
         };
         me.input(c, &reframe(ContentType::Handshake, raw));
         me
@@ -319,10 +340,17 @@ impl Conn13 {
                 Machine::Client(m) => m.receive(&rec),
                 Machine::Server(m) => m.receive(&rec),
             };
+            self.note_z(c);
             match r {
                 Ok(out) => {
                     let label = match (&self.m, was_connected) {
                         (Machine::Server(_), false) if self.connected() => "{NewSessionTicket}",
+                        // A PSK resumption sends no Certificate (RFC 8446 §2.2).
+                        (Machine::Server(m), false)
+                            if m.negotiated().is_some_and(|n| n.resumed) =>
+                        {
+                            "{EncryptedExtensions, Finished}"
+                        }
                         (Machine::Server(_), false) => {
                             "{EncryptedExtensions, Certificate, CertificateVerify, Finished}"
                         }
@@ -353,6 +381,29 @@ impl Conn13 {
         }
     }
 
+    /// The truth of this side's FFDHE Z, once computed.
+    fn note_z(&self, c: &mut Common) {
+        let lz = match &self.m {
+            Machine::Client(m) => m.ffdhe_z_leading_zero(),
+            Machine::Server(m) => m.ffdhe_z_leading_zero(),
+        };
+        if let Some(leading_zero) = lz {
+            c.report.truth.tls13_ffdhe_z = Some(crate::engine::outcome::Tls13ZTruth {
+                leading_zero,
+                stripped: c.profile.tls13_z_encoding() == crate::crypto::PremasterEncoding::Strip,
+            });
+        }
+    }
+
+    /// A client keeps the tickets the server sent, for later connections.
+    pub(super) fn store_tickets(&mut self, now: Millis, env: &mut PeerState) {
+        if let Machine::Client(m) = &mut self.m {
+            for t in m.take_tickets() {
+                env.store_ticket13(&self.server_id, t, now);
+            }
+        }
+    }
+
     fn completed(&mut self, c: &mut Common) {
         let n = match &self.m {
             Machine::Client(m) => m.negotiated(),
@@ -360,8 +411,16 @@ impl Conn13 {
         };
         if let Some(n) = n {
             c.report.suite = Some(suite_name(n.suite).to_string());
-            c.report.group = Some(n.group.to_string());
+            // A psk_ke resumption has no key exchange.
+            c.report.group =
+                (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
             c.report.hello_retry = n.hello_retry;
+            // Like TLS 1.2: resumed, or a ticket offered and refused (full handshake).
+            if n.resumed {
+                c.report.kind = HandshakeKind::Resumed;
+            } else if n.psk_rejected {
+                c.report.kind = HandshakeKind::ResumeRefused;
+            }
         }
         c.complete();
     }
@@ -443,6 +502,7 @@ pub(super) fn switch(
     role: &mut Role,
     parsed: &HandshakePayload,
     raw: &[u8],
+    env: &PeerState,
 ) -> Option<Result<Conn13, LocalError>> {
     match (role, parsed) {
         (Role::Client(hs), HandshakePayload::ServerHello(sh)) if hs.offers_tls13() => {
@@ -456,7 +516,8 @@ pub(super) fn switch(
                 return Some(Err(LocalError::HelloRetryUnsupported));
             }
             let m = hs.take_tls13()?;
-            Some(Ok(Conn13::client(c, m, raw)))
+            let server_id = hs.server_id().to_string();
+            Some(Ok(Conn13::client(c, m, raw, server_id)))
         }
         (Role::Server(hs), HandshakePayload::ClientHello(ch))
             if hs.expects_client_hello() && c.profile.tls13(false) =>
@@ -477,7 +538,7 @@ pub(super) fn switch(
             {
                 return Some(Err(LocalError::NoCommonGroup));
             }
-            Some(Ok(Conn13::server(c, raw)))
+            Some(Ok(Conn13::server(c, raw, env.ticket_key13())))
         }
         _ => None,
     }
