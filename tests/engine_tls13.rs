@@ -333,6 +333,15 @@ fn the_fleet_negotiates_per_pair() {
             "{}",
             r.client_host
         );
+        // The second connection of each peer resumes: in TLS 1.3 from the ticket the
+        // server sent after the first one's Finished (RFC 8446 §4.6.1), which the fleet's
+        // client reads after its handshake completes.
+        let want = if r.index == 0 {
+            HandshakeKind::Full
+        } else {
+            HandshakeKind::Resumed
+        };
+        assert_eq!(r.outcome.handshake, want, "{} #{}", r.client_host, r.index);
     }
     let json = |rs: &[tlsim::net::ConnRecord]| {
         rs.iter()

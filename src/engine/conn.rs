@@ -299,6 +299,16 @@ impl Connection {
         self.common.phase == Phase::Closed
     }
 
+    /// A TLS 1.3 client whose handshake is complete: the server's NewSessionTickets come
+    /// after the client's Finished (RFC 8446 §4.6.1), so a driver that wants the client to
+    /// resume later reads on (the tickets are kept as they arrive, in
+    /// [`Connection::handle_input`]).
+    pub fn awaits_tickets(&self) -> bool {
+        self.common.side == Side::Client
+            && self.is_handshake_complete()
+            && matches!(self.role, Role::Tls13(_))
+    }
+
     /// Turns the per-record summary text of [`Transmit`] on or off (on by default); a study
     /// that records no wire log turns it off to save the formatting.
     pub fn with_summaries(mut self, on: bool) -> Self {

@@ -210,8 +210,11 @@ impl PeerState {
         (now.saturating_sub(s.created) < lifetime_secs * 1000).then(|| s.clone())
     }
 
+    /// Forget everything held for `server`: the TLS 1.2 session and the TLS 1.3 tickets
+    /// (an application that starts afresh, e.g. a new process).
     pub fn client_forget(&mut self, server: &str) {
         self.client.remove(server);
+        self.tickets13.remove(server);
     }
 
     // ---- ephemeral key reuse (M11) ----
@@ -323,5 +326,27 @@ mod tests {
             "another server's key"
         );
         assert!(st.open_ticket(&t, 20_000, 10).is_none(), "expired");
+    }
+
+    #[test]
+    fn forgetting_a_server_drops_its_tls13_tickets_too() {
+        let mut st = PeerState::new(&mut crate::seed::rng_for(1, &[]));
+        let ticket = |n: u8| crate::tls13::Ticket13 {
+            ticket: vec![n; 8],
+            psk: vec![n; 32],
+            lifetime: 7200,
+            age_add: 0,
+            suite: crate::crypto::tls13::Tls13Suite::Aes128GcmSha256,
+            age_ms: 0,
+        };
+        st.store_ticket13("web:443", ticket(1), 0);
+        st.store_ticket13("db:443", ticket(2), 0);
+        st.client_forget("web:443");
+        assert!(st.take_ticket13("web:443", 10, 7200).is_none());
+        let kept = st
+            .take_ticket13("db:443", 10, 7200)
+            .expect("another server's ticket");
+        assert_eq!(kept.ticket, vec![2; 8]);
+        assert_eq!(kept.age_ms, 10);
     }
 }

@@ -169,7 +169,7 @@ async fn run_peer(p: Peer, ctx: HostCtx) {
                         fault,
                         rng_at(ctx.seed, Purpose::ClientStream, &conn_path),
                     );
-                    drive(&mut conn, &mut s, &env, &mut wire).await;
+                    drive(&mut conn, &mut s, &env, &mut wire, ctx.timeout).await;
                     drop(s);
                 }
                 Ok(Err(_)) => conn.handle_close(now_ms(), CloseKind::Rst),

@@ -63,13 +63,15 @@ pub(super) fn deadline_passed(conn: &mut Connection, at: Millis) {
 }
 
 /// Move one engine's bytes over a framed stream until its handshake completes, it
-/// closes, the peer closes, or its deadline passes. The transport is up: the engine's
-/// timers run from now.
+/// closes, the peer closes, or its deadline passes; a TLS 1.3 client then reads the
+/// server's tickets for at most `linger` ms ([`read_tickets`]). The transport is up: the
+/// engine's timers run from now.
 pub(super) async fn drive(
     conn: &mut Connection,
     s: &mut FramedStream,
     env: &RefCell<PeerState>,
     wire: &mut Option<Vec<WireEvent>>,
+    linger: Millis,
 ) {
     let anchor = Anchor::now();
     conn.restart_timers(anchor.ms);
@@ -107,13 +109,39 @@ pub(super) async fn drive(
             s.close(k).await;
             return;
         }
-        if conn.is_handshake_complete() || conn.is_closed() {
+        if conn.is_closed() {
+            return;
+        }
+        if conn.is_handshake_complete() {
+            if conn.awaits_tickets() {
+                read_tickets(conn, s, env, linger).await;
+            }
             return;
         }
         match until_deadline(conn, anchor, s.recv()).await {
             Ok(Frame::Data(b)) => conn.handle_input(now_ms(), &b, &mut env.borrow_mut()),
             Ok(Frame::Closed(k)) => conn.handle_close(now_ms(), k),
             Err(at) => deadline_passed(conn, at),
+        }
+    }
+}
+
+/// A TLS 1.3 client after its Finished: read what the server sends next (its
+/// NewSessionTickets, RFC 8446 §4.6.1; the engine keeps them) until the server closes the
+/// connection, or `linger` ms have passed (the fleet's handshake timeout: a server that
+/// neither sends nor closes, behind a partition or a crash, leaves it with no tickets). A
+/// real client reads them the same way, with its first response.
+async fn read_tickets(
+    conn: &mut Connection,
+    s: &mut FramedStream,
+    env: &RefCell<PeerState>,
+    linger: Millis,
+) {
+    let until = tokio::time::Instant::now() + Duration::from_millis(linger);
+    while !conn.is_closed() {
+        match tokio::time::timeout_at(until, s.recv()).await {
+            Ok(Frame::Data(b)) => conn.handle_input(now_ms(), &b, &mut env.borrow_mut()),
+            Ok(Frame::Closed(_)) | Err(_) => return,
         }
     }
 }

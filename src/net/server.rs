@@ -163,7 +163,8 @@ async fn serve(stream: turmoil::net::TcpStream, ctx: Rc<ServerCtx>, n: u64) {
         connection: None,
     });
     let mut wire = ctx.record.then(Vec::new);
-    drive(&mut conn, &mut s, &ctx.env, &mut wire).await;
+    // A server never reads after its handshake (it has nothing to wait for).
+    drive(&mut conn, &mut s, &ctx.env, &mut wire, 0).await;
     let report = conn.take_report();
     let cr = conn.client_random();
     // FTPS data channel: the server checks that the TLS session was resumed from a control
