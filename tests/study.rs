@@ -371,3 +371,30 @@ fn tls13_what_if_changes_only_peers_that_have_tls13() {
     assert!(tlsim::study::tls13_unavailable(&p, Some("win2022")).is_none());
     assert!(v.name.ends_with("+tls13"));
 }
+
+/// Issue 16: a padding TLS 1.3 client against a stripping TLS 1.3 server on ffdhe2048 fails
+/// at the rate computed from p (the leading-zero probability of Z), inside the study's
+/// 99.9% interval, and every failure is the Z mismatch.
+#[test]
+fn tls13_ffdhe_padding_client_against_stripping_server_matches_theory() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/study-tls13-ffdhe.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let sc = Scenario::load(&path).unwrap();
+    let st = Study::new(sc, &text, 3, SHARDS);
+    let shards = st.run(&all(), 2, None, false, &|_| {}).unwrap();
+    let r = merge(&shards, Some(&st.scenario), 5).unwrap();
+    assert_eq!(r.cells.len(), 1, "one cell: failures keep their suite");
+    let cell = &r.cells[0];
+    let p = DhGroup::named(GroupId::Ffdhe2048).leading_zero_probability();
+    assert_eq!(cell.theory, Some(p));
+    println!(
+        "{} failures in {}, theory {p:.5}",
+        cell.failures, cell.attempts
+    );
+    assert!(cell.failures > 0);
+    assert_eq!(cell.verdict.as_deref(), Some("consistent"));
+    assert_eq!(r.connections, SHARDS as u64 * 400);
+    let json = r.json();
+    assert!(json.contains("tls13-ffdhe-z-mismatch"), "{json}");
+    assert!(!json.contains("dh-premaster-zeros"), "{json}");
+}

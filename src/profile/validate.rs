@@ -424,8 +424,9 @@ impl Profile {
                 bad(
                     "tls13_key_shares",
                     format!(
-                        "{g:?} is not in tls13_groups: each KeyShareEntry must be for a group in \
-                         supported_groups (RFC 8446 §4.2.8)"
+                        "{} is not in tls13_groups: each KeyShareEntry must be for a group in \
+                         supported_groups (RFC 8446 §4.2.8)",
+                        g.wire()
                     ),
                 );
             }

@@ -341,6 +341,7 @@ impl Conn13 {
                 Machine::Server(m) => m.receive(&rec),
             };
             self.note_z(c);
+            self.note_negotiated(c);
             match r {
                 Ok(out) => {
                     let label = match (&self.m, was_connected) {
@@ -395,6 +396,22 @@ impl Conn13 {
         }
     }
 
+    /// The suite and group, as soon as the hellos chose them (the ServerHello is in the
+    /// clear): a handshake that fails after it, as a Z mismatch does, is reported under
+    /// the suite it negotiated, as in TLS 1.2.
+    fn note_negotiated(&self, c: &mut Common) {
+        let n = match &self.m {
+            Machine::Client(m) => m.negotiated(),
+            Machine::Server(m) => m.negotiated(),
+        };
+        if let Some(n) = n {
+            c.report.suite = Some(suite_name(n.suite).to_string());
+            // A psk_ke resumption has no key exchange.
+            c.report.group =
+                (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
+        }
+    }
+
     /// A client keeps the tickets the server sent, for later connections.
     pub(super) fn store_tickets(&mut self, now: Millis, env: &mut PeerState) {
         if let Machine::Client(m) = &mut self.m {
@@ -409,11 +426,8 @@ impl Conn13 {
             Machine::Client(m) => m.negotiated(),
             Machine::Server(m) => m.negotiated(),
         };
+        self.note_negotiated(c);
         if let Some(n) = n {
-            c.report.suite = Some(suite_name(n.suite).to_string());
-            // A psk_ke resumption has no key exchange.
-            c.report.group =
-                (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
             c.report.hello_retry = n.hello_retry;
             // Like TLS 1.2: resumed, or a ticket offered and refused (full handshake).
             if n.resumed {
