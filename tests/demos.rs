@@ -28,7 +28,8 @@ fn demo_list_is_complete() {
             "ftps-data-channel",
             "message-limit",
             "no-shared-cipher",
-            "kb4557473"
+            "kb4557473",
+            "tls13-ffdhe"
         ]
     );
     assert!(render("nope", DemoOptions::default()).is_err());
@@ -57,6 +58,11 @@ fn demo_message_limit() {
 #[test]
 fn demo_no_shared_cipher() {
     demo("no-shared-cipher");
+}
+
+#[test]
+fn demo_tls13_ffdhe() {
+    demo("tls13-ffdhe");
 }
 
 #[test]

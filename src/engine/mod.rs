@@ -16,7 +16,7 @@ pub use conn::{Connection, Timeouts, Timer, Transmit};
 pub use mechanism::Mechanism;
 pub use outcome::{
     Close, CloseKind, HandshakeKind, LocalError, LocalReport, MessageKind, Outcome, Secret, Side,
-    Status, Truth,
+    Status, Tls13ZTruth, Truth,
 };
 pub use real::{
     RealCrypto, TEST_CERT_DER, TEST_CERT_PEM, TEST_CLIENT_CERT_DER, TEST_CLIENT_CERT_PEM,

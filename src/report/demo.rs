@@ -12,7 +12,7 @@ use super::words::vendor_texts;
 use crate::crypto::to_hex;
 use crate::engine::{LocalReport, Mechanism, Outcome, Pair, Run, Secret, Side};
 use crate::profile::builtin::builtin;
-use crate::profile::{load, EmsResumption, Profile, Stack};
+use crate::profile::{load, EmsResumption, Profile, Stack, Tls13Group};
 use crate::wire::{suite_by_name, AlertDescription};
 use std::fmt::Write as _;
 
@@ -42,6 +42,10 @@ pub const DEMOS: &[(&str, &str)] = &[
     (
         "kb4557473",
         "KB4557473: Server 2012 R2 client, SQL Server on Server 2019, \"forcibly closed\"",
+    ),
+    (
+        "tls13-ffdhe",
+        "TLS 1.3: Java 17 strips Z's leading zero where RFC 8446 pads it; OpenSSL 3 fails 1 in ~256",
     ),
 ];
 
@@ -160,6 +164,7 @@ pub fn run(name: &str, n: &mut dyn Narrator, opts: DemoOptions) -> Result<(), St
         "message-limit" => message_limit(n),
         m if m == Mechanism::NoSharedCipher.as_str() => no_shared_cipher(n),
         "kb4557473" => kb4557473(n),
+        "tls13-ffdhe" => tls13_ffdhe(n, opts.connections),
         other => Err(format!(
             "unknown demo {other:?}; the demos are: {}",
             DEMOS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -218,8 +223,8 @@ fn views(n: &mut dyn Narrator, o: &Outcome) {
 
 /// The same two reports in each stack's words (`report::words`): what an administrator of
 /// a Windows, OpenSSL, Java, GnuTLS, NSS peer or of curl would read for this failure.
-fn vocabularies(n: &mut dyn Narrator, o: &Outcome) {
-    n.say("The test profiles above speak only the RFC's words. The same two reports, as the administrator of each real stack would read them (each text's source is in src/report/words/):");
+fn vocabularies(n: &mut dyn Narrator, o: &Outcome, intro: &str) {
+    n.say(&format!("{intro}The same two reports, as the administrator of each real stack would read them (each text's source is in src/report/words/):"));
     let mut t = String::new();
     for stack in Stack::ALL.into_iter().filter(|s| *s != Stack::Generic) {
         for r in [&o.client, &o.server] {
@@ -324,7 +329,7 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
         o.explanation
     ));
     views(n, o);
-    vocabularies(n, o);
+    vocabularies(n, o, "The test profiles above speak only the RFC's words. ");
     n.pause();
 
     n.heading(&format!("{connections} connections"));
@@ -365,6 +370,95 @@ fn dhe_leading_zero(n: &mut dyn Narrator, connections: u64) -> Result<(), String
         if other > 0 { format!(" ({other} others failed for other reasons)") } else { String::new() },
         failed as f64 / connections.max(1) as f64,
         theory
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- tls13-ffdhe
+
+/// `name` from the catalogue with TLS 1.3 on ffdhe2048 only, and no resumption (every
+/// connection computes a fresh Z).
+fn ffdhe13(name: &str) -> Result<Profile, String> {
+    let mut p = prof(name)?;
+    p.tls13_groups = vec![Tls13Group::Ffdhe2048];
+    p.tls13_key_shares = vec![Tls13Group::Ffdhe2048];
+    p.client_resumes = false;
+    Ok(p)
+}
+
+fn z_rule(t: Option<&crate::engine::Tls13ZTruth>) -> &'static str {
+    match t {
+        Some(t) if t.stripped => "stripped it",
+        Some(_) => "kept it (padded Z to the length of p)",
+        None => "-",
+    }
+}
+
+fn tls13_ffdhe(n: &mut dyn Narrator, connections: u64) -> Result<(), String> {
+    let client = ffdhe13("java-17")?;
+    let server = ffdhe13("openssl-3.0")?;
+    let group = Tls13Group::Ffdhe2048
+        .ffdhe()
+        .ok_or("ffdhe2048 has no RFC 7919 group")?;
+    n.heading("TLS 1.3 FFDHE: the same leading zero, the opposite rule");
+    n.say(&format!(
+        "TLS 1.2 strips the leading zero bytes of the DHE shared secret Z (RFC 5246 §8.1.2; the dhe-leading-zero demo). TLS 1.3 does the opposite: \"For finite field groups, the conventional Diffie-Hellman computation is performed. The resulting shared secret is used directly, but it is left-padded with zeros to the size of the prime\" (RFC 8446 §7.4.1). OpenSSL 3.0 pads. Java's TLS 1.3 stripped the zeros as in TLS 1.2 until JDK-8328046 (openjdk/jdk PR 27343, 2025), which openssl/openssl issue 23728 reported as random bad_record_mac. Here a Java 17 client and an OpenSSL 3.0 server, both limited to ffdhe2048 ({}-bit p), make fresh TLS 1.3 connections until one fails.",
+        group.bits()
+    ));
+    let (seed, run) = first_failure(&client, &server, 5000)?;
+    let o = &run.outcome;
+    n.say(&format!(
+        "Seed {seed} is the first failing connection ({}). Its ladder:",
+        or_dash(o.version.as_deref())
+    ));
+    n.block(&ladder(&run.wire, o));
+    n.pause();
+
+    n.heading("One Z, two secrets");
+    let (ct, st) = (
+        o.client.truth.tls13_ffdhe_z.as_ref(),
+        o.server.truth.tls13_ffdhe_z.as_ref(),
+    );
+    n.say(&format!(
+        "Both sides computed the same Z from the key shares, and it began with a zero byte (client: {}, server: {}). The client {}; the server {}. Z is the input keying material of HKDF-Extract for the handshake secret (RFC 8446 §7.1), so one byte less changes the handshake traffic keys entirely. {} It sends {}.",
+        ct.map_or("-", |t| if t.leading_zero { "yes" } else { "no" }),
+        st.map_or("-", |t| if t.leading_zero { "yes" } else { "no" }),
+        z_rule(ct),
+        z_rule(st),
+        match o.detected_by {
+            Some(Side::Client) => "The server's EncryptedExtensions is the first record protected with them: the client cannot decrypt it (the AEAD tag check fails).",
+            Some(Side::Server) => "The client's Finished is the first record the server opens with them: the server cannot decrypt it (the AEAD tag check fails).",
+            None => "Neither side reported the failure.",
+        },
+        alert_text(o.alert),
+    ));
+    views(n, o);
+    vocabularies(n, o, "");
+    n.pause();
+
+    n.heading(&format!("{connections} connections"));
+    let theory = group.leading_zero_probability();
+    n.say(&format!(
+        "The rate is the TLS 1.2 one, computed exactly from p: {theory:.6} (about 1 in {:.1}). {connections} fresh connections between the same two peers:",
+        1.0 / theory
+    ));
+    let mut pair = Pair::new(client.clone(), server.clone(), seed);
+    let (mut failed, mut other) = (0u64, 0u64);
+    for _ in 0..connections {
+        let o = pair.connect().outcome;
+        if o.mechanism == Some(Mechanism::Tls13FfdheZMismatch) {
+            failed += 1;
+        } else if !o.ok() {
+            other += 1;
+        }
+    }
+    n.block(&format!(
+        "{connections:>7} connections  {failed:>4} failed  rate {:.5}  (theory {theory:.5})",
+        failed as f64 / connections.max(1) as f64
+    ));
+    n.say(&format!(
+        "{failed} of {connections} failed with tls13-ffdhe-z-mismatch{}. The fix is on either side: a Java with JDK-8328046 (catalogue java-26) pads as OpenSSL does, and an ECDHE group (x25519, secp256r1: every catalogue client predicts one) has no such choice to make.",
+        if other > 0 { format!(" ({other} others failed for other reasons)") } else { String::new() },
     ));
     Ok(())
 }

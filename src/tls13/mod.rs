@@ -576,6 +576,19 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         self.state == ClientState::Connected
     }
 
+    /// The handshake message the client waits for next (None once connected).
+    pub fn awaiting(&self) -> Option<crate::wire::HandshakeType> {
+        use crate::wire::HandshakeType as T;
+        match self.state {
+            ClientState::Start | ClientState::WaitServerHello => Some(T::ServerHello),
+            ClientState::WaitEncryptedExtensions => Some(T::EncryptedExtensions),
+            ClientState::WaitCertificate => Some(T::Certificate),
+            ClientState::WaitCertificateVerify => Some(T::CertificateVerify),
+            ClientState::WaitFinished => Some(T::Finished),
+            ClientState::Connected => None,
+        }
+    }
+
     pub fn negotiated(&self) -> Option<Negotiated13> {
         Some(Negotiated13 {
             suite: self.suite?,
@@ -1028,6 +1041,16 @@ impl<R: RngCore + CryptoRng> Server13<R> {
 
     pub fn is_connected(&self) -> bool {
         self.state == ServerState::Connected
+    }
+
+    /// The handshake message the server waits for next (None once connected).
+    pub fn awaiting(&self) -> Option<crate::wire::HandshakeType> {
+        use crate::wire::HandshakeType as T;
+        match self.state {
+            ServerState::WaitClientHello | ServerState::WaitClientHello2 => Some(T::ClientHello),
+            ServerState::WaitFinished => Some(T::Finished),
+            ServerState::Connected => None,
+        }
     }
 
     pub fn negotiated(&self) -> Option<Negotiated13> {

@@ -92,12 +92,14 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Handshake message type (RFC 5246 §7.4, RFC 5077 §3.3).
+    /// Handshake message type (RFC 5246 §7.4, RFC 5077 §3.3, RFC 8446 §4).
     HandshakeType: u8, to_u8, u8 {
         HelloRequest = 0 => "hello_request",
         ClientHello = 1 => "client_hello",
         ServerHello = 2 => "server_hello",
         NewSessionTicket = 4 => "new_session_ticket",
+        /// TLS 1.3 only (RFC 8446 §4.3.1); a TLS 1.2 parser reads it as an unknown message.
+        EncryptedExtensions = 8 => "encrypted_extensions",
         Certificate = 11 => "certificate",
         ServerKeyExchange = 12 => "server_key_exchange",
         CertificateRequest = 13 => "certificate_request",

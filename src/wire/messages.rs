@@ -557,7 +557,10 @@ impl HandshakePayload {
             HandshakeType::NewSessionTicket => {
                 HandshakePayload::NewSessionTicket(NewSessionTicketPayload::read(r)?)
             }
-            HandshakeType::Unknown(t) => HandshakePayload::Unknown(t, r.rest().to_vec()),
+            // TLS 1.3's messages are the tls13 module's; here they are unknown, as before.
+            t @ (HandshakeType::EncryptedExtensions | HandshakeType::Unknown(_)) => {
+                HandshakePayload::Unknown(t.to_u8(), r.rest().to_vec())
+            }
         };
         r.expect_empty()?;
         Ok(p)

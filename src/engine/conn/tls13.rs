@@ -304,11 +304,11 @@ impl Conn13 {
 
     /// What this side waits for, for reports of a failure it did not detect itself.
     pub(super) fn expected(&self) -> MessageKind {
-        match (&self.m, self.connected()) {
-            (_, true) => MessageKind::APPLICATION_DATA,
-            (Machine::Client(_), false) => MessageKind::Handshake(HandshakeType::ServerHello),
-            (Machine::Server(_), false) => MessageKind::Handshake(HandshakeType::Finished),
-        }
+        let awaiting = match &self.m {
+            Machine::Client(m) => m.awaiting(),
+            Machine::Server(m) => m.awaiting(),
+        };
+        awaiting.map_or(MessageKind::APPLICATION_DATA, MessageKind::Handshake)
     }
 
     /// Bytes from the peer.
