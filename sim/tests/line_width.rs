@@ -89,6 +89,7 @@ fn demos_and_profiles_fit() {
         "message-limit",
         "no-shared-cipher",
         "kb4557473",
+        "tls13-ffdhe",
     ] {
         let args = ["demo", demo, "--no-pause", "--connections", "2000"];
         assert_fits(&args, &text(&args));
