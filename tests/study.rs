@@ -369,6 +369,10 @@ fn tls13_what_if_changes_only_peers_that_have_tls13() {
     assert!(tlsim::study::tls13_unavailable(&p, Some("win10-1903")).is_some());
     let p = tlsim::profile::load("win2022").unwrap();
     assert!(tlsim::study::tls13_unavailable(&p, Some("win2022")).is_none());
+    let java8 = tlsim::profile::load("java-8u161").unwrap();
+    assert!(tlsim::study::tls13_unavailable(&java8, None).is_some());
+    let java11 = tlsim::profile::load("java-11").unwrap();
+    assert!(tlsim::study::tls13_unavailable(&java11, None).is_none());
     assert!(v.name.ends_with("+tls13"));
 }
 

@@ -1113,7 +1113,8 @@ pub fn variant_with_notes(sc: &Scenario, name: &str) -> Result<(Scenario, Vec<St
 /// Why a peer cannot turn TLS 1.3 on by configuration, or None when it can: a Windows
 /// build before Windows 11 / Server 2022 (the catalogue's build entry at RTM has no
 /// `tls1.3`: Microsoft Learn "Protocols in TLS/SSL (Schannel SSP)"; Windows 10 had it on
-/// only in Insider Preview builds), and OpenSSL 1.0.x (TLS 1.3 arrived in OpenSSL 1.1.1).
+/// only in Insider Preview builds), OpenSSL 1.0.x (TLS 1.3 arrived in OpenSSL 1.1.1) and
+/// Java 8 as catalogued (8u161; TLS 1.3 is JDK 11's, JEP 332).
 /// A peer that already enables TLS 1.3 in one role can in the other.
 pub fn tls13_unavailable(p: &Profile, windows_build: Option<&str>) -> Option<String> {
     use crate::profile::Stack;
@@ -1137,6 +1138,13 @@ pub fn tls13_unavailable(p: &Profile, windows_build: Option<&str>) -> Option<Str
             Some("a Schannel profile without a Windows build that enables TLS 1.3".to_string())
         }
         Stack::OpenSsl10 => Some("OpenSSL 1.0.x has no TLS 1.3 (added in OpenSSL 1.1.1)".into()),
+        // JEP 332 (https://openjdk.org/jeps/332) delivered TLS 1.3 in JDK 11; the Java 8
+        // backport came with 8u261 (2020-07), after the catalogue's 8u161.
+        Stack::Jsse if p.name.starts_with("java-8") => Some(
+            "Java 8 before 8u261 has no TLS 1.3 (JEP 332 delivered it in JDK 11; \
+             unverified: the backport's first Java 8 update, 8u261)"
+                .into(),
+        ),
         _ => None,
     }
 }
