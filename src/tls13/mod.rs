@@ -348,6 +348,92 @@ const SIG_ALGS: [SignatureScheme; 4] = [
     SignatureScheme::RsaPkcs1Sha256,
 ];
 
+/// Reads the peer's Finished and checks its verify_data: the HMAC, under the finished key
+/// of `base_key` (the peer's handshake traffic secret), of the transcript so far (RFC 8446
+/// §4.4.4). A wrong one is decrypt_error (§4.4.4: "MUST terminate the connection with a
+/// \"decrypt_error\" alert").
+fn check_finished(
+    alg: HashAlg,
+    body: &[u8],
+    base_key: &[u8],
+    transcript: &Transcript,
+    peer: &str,
+) -> Result<(), Tls13Error> {
+    let Message13::Finished(v) = Message13::read_body(hs::FINISHED, body, alg.len())? else {
+        return fail(AlertDescription::DecodeError, "Finished");
+    };
+    if v != verify_data(alg, base_key, &transcript.hash(alg)) {
+        return fail(
+            AlertDescription::DecryptError,
+            format!("{peer} Finished does not verify"),
+        );
+    }
+    Ok(())
+}
+
+/// The methods client and server share, over their fields of the same names (`suite`,
+/// `group`, `retried`, `z_leading_zero`, `resumed`, `psk_rejected`, `rec`) and their own
+/// `is_connected` and `handle` (one handshake message).
+macro_rules! common_methods {
+    ($side:ident) => {
+        impl<R: RngCore + CryptoRng> $side<R> {
+            /// What the handshake chose, once the hellos are done.
+            pub fn negotiated(&self) -> Option<Negotiated13> {
+                Some(Negotiated13 {
+                    suite: self.suite?,
+                    group: self.group?,
+                    hello_retry: self.retried,
+                    z_leading_zero: self.z_leading_zero,
+                    resumed: self.resumed.is_some(),
+                    psk_mode: self.resumed,
+                    psk_rejected: self.psk_rejected,
+                })
+            }
+
+            /// Application data received so far (drained).
+            pub fn take_app_data(&mut self) -> Vec<u8> {
+                std::mem::take(&mut self.rec.app_in)
+            }
+
+            pub fn peer_closed(&self) -> bool {
+                self.rec.closed
+            }
+
+            /// Protects application data for sending.
+            pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+                if !self.is_connected() {
+                    return fail(AlertDescription::InternalError, "not connected");
+                }
+                let mut out = Vec::new();
+                self.rec.seal(23, data, &mut out)?;
+                Ok(out)
+            }
+
+            /// A protected close_notify alert.
+            pub fn close(&mut self) -> Result<Vec<u8>, Tls13Error> {
+                let mut out = Vec::new();
+                self.rec.seal(21, &[1, 0], &mut out)?;
+                Ok(out)
+            }
+
+            /// Feeds received bytes; returns the bytes to send in answer.
+            pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Tls13Error> {
+                self.rec.inbuf.extend_from_slice(bytes);
+                let mut out = Vec::new();
+                loop {
+                    let Incoming::Handshake(typ, body, whole) = self.rec.next_handshake()? else {
+                        return Ok(out);
+                    };
+                    self.handle(typ, &body, &whole, &mut out)?;
+                }
+            }
+        }
+    };
+}
+
+common_methods!(Client13);
+common_methods!(Server13);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientState {
     Start,
@@ -586,56 +672,6 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             ClientState::WaitCertificateVerify => Some(T::CertificateVerify),
             ClientState::WaitFinished => Some(T::Finished),
             ClientState::Connected => None,
-        }
-    }
-
-    pub fn negotiated(&self) -> Option<Negotiated13> {
-        Some(Negotiated13 {
-            suite: self.suite?,
-            group: self.group?,
-            hello_retry: self.retried,
-            z_leading_zero: self.z_leading_zero,
-            resumed: self.resumed.is_some(),
-            psk_mode: self.resumed,
-            psk_rejected: self.psk_rejected,
-        })
-    }
-
-    /// Application data received so far (drained).
-    pub fn take_app_data(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.rec.app_in)
-    }
-
-    pub fn peer_closed(&self) -> bool {
-        self.rec.closed
-    }
-
-    /// Protects application data for sending.
-    pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Tls13Error> {
-        if !self.is_connected() {
-            return fail(AlertDescription::InternalError, "not connected");
-        }
-        let mut out = Vec::new();
-        self.rec.seal(23, data, &mut out)?;
-        Ok(out)
-    }
-
-    /// A protected close_notify alert.
-    pub fn close(&mut self) -> Result<Vec<u8>, Tls13Error> {
-        let mut out = Vec::new();
-        self.rec.seal(21, &[1, 0], &mut out)?;
-        Ok(out)
-    }
-
-    /// Feeds received bytes; returns the bytes to send in answer.
-    pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Tls13Error> {
-        self.rec.inbuf.extend_from_slice(bytes);
-        let mut out = Vec::new();
-        loop {
-            let Incoming::Handshake(typ, body, whole) = self.rec.next_handshake()? else {
-                return Ok(out);
-            };
-            self.handle(typ, &body, &whole, &mut out)?;
         }
     }
 
@@ -881,15 +917,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         let suite = self.suite.expect("set by ServerHello");
         let alg = suite.hash();
         let hs_s = self.hs.clone().expect("set by ServerHello");
-        let Message13::Finished(v) = Message13::read_body(hs::FINISHED, body, alg.len())? else {
-            return fail(AlertDescription::DecodeError, "Finished");
-        };
-        if v != verify_data(alg, &hs_s.server, &self.transcript.hash(alg)) {
-            return fail(
-                AlertDescription::DecryptError,
-                "server Finished does not verify",
-            );
-        }
+        check_finished(alg, body, &hs_s.server, &self.transcript, "server")?;
         self.transcript.add(whole);
         let ap =
             ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
@@ -1053,63 +1081,22 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         }
     }
 
-    pub fn negotiated(&self) -> Option<Negotiated13> {
-        Some(Negotiated13 {
-            suite: self.suite?,
-            group: self.group?,
-            hello_retry: self.retried,
-            z_leading_zero: self.z_leading_zero,
-            resumed: self.resumed.is_some(),
-            psk_mode: self.resumed,
-            psk_rejected: self.psk_rejected,
-        })
-    }
-
-    pub fn take_app_data(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.rec.app_in)
-    }
-
-    pub fn peer_closed(&self) -> bool {
-        self.rec.closed
-    }
-
-    pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Tls13Error> {
-        if !self.is_connected() {
-            return fail(AlertDescription::InternalError, "not connected");
-        }
-        let mut out = Vec::new();
-        self.rec.seal(23, data, &mut out)?;
-        Ok(out)
-    }
-
-    pub fn close(&mut self) -> Result<Vec<u8>, Tls13Error> {
-        let mut out = Vec::new();
-        self.rec.seal(21, &[1, 0], &mut out)?;
-        Ok(out)
-    }
-
-    pub fn receive(&mut self, bytes: &[u8]) -> Result<Vec<u8>, Tls13Error> {
-        self.rec.inbuf.extend_from_slice(bytes);
-        let mut out = Vec::new();
-        loop {
-            let Incoming::Handshake(typ, body, whole) = self.rec.next_handshake()? else {
-                return Ok(out);
-            };
-            match (self.state, typ) {
-                (
-                    ServerState::WaitClientHello | ServerState::WaitClientHello2,
-                    hs::CLIENT_HELLO,
-                ) => self.client_hello(&body, &whole, &mut out)?,
-                (ServerState::WaitFinished, hs::FINISHED) => {
-                    self.client_finished(&body, &whole, &mut out)?
-                }
-                (state, t) => {
-                    return fail(
-                        AlertDescription::UnexpectedMessage,
-                        format!("handshake type {t} in state {state:?}"),
-                    )
-                }
+    fn handle(
+        &mut self,
+        typ: u8,
+        body: &[u8],
+        whole: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Tls13Error> {
+        match (self.state, typ) {
+            (ServerState::WaitClientHello | ServerState::WaitClientHello2, hs::CLIENT_HELLO) => {
+                self.client_hello(body, whole, out)
             }
+            (ServerState::WaitFinished, hs::FINISHED) => self.client_finished(body, whole, out),
+            (state, t) => fail(
+                AlertDescription::UnexpectedMessage,
+                format!("handshake type {t} in state {state:?}"),
+            ),
         }
     }
 
@@ -1407,15 +1394,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
         let suite = self.suite.expect("set by ClientHello");
         let alg = suite.hash();
         let hs_s = self.hs.clone().expect("set by ClientHello");
-        let Message13::Finished(v) = Message13::read_body(hs::FINISHED, body, alg.len())? else {
-            return fail(AlertDescription::DecodeError, "Finished");
-        };
-        if v != verify_data(alg, &hs_s.client, &self.transcript.hash(alg)) {
-            return fail(
-                AlertDescription::DecryptError,
-                "client Finished does not verify",
-            );
-        }
+        check_finished(alg, body, &hs_s.client, &self.transcript, "client")?;
         self.transcript.add(whole);
         let ap = self.ap.clone().expect("derived with the server Finished");
         self.rec.read = Some(layer(suite, &ap.client));
