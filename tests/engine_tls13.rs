@@ -412,3 +412,61 @@ fn tls13_tickets_resume_later_connections() {
     assert!(r.outcome.ok(), "{:#?}", r.outcome);
     assert_eq!(r.outcome.handshake, HandshakeKind::ResumeRefused);
 }
+
+/// A TLS 1.3 server that restarts has a new ticket key (its state is made at boot): the
+/// tickets its clients hold from before cannot be opened, and their next connection falls
+/// back to a full handshake, counted as refused like a TLS 1.2 session the server lost.
+const RESTART: &str = r#"description = "a TLS 1.3 server restarts between two connections of each client"
+
+[network]
+latency_ms = [1, 2]
+
+[[server]]
+host = "web"
+profile = "openssl-3.0"
+
+[[client]]
+host = "c"
+profile = "openssl-3.0"
+peers = 2
+connections = 4
+interval_ms = 500
+targets = ["web:443"]
+
+[[fault]]
+kind = "crash"
+host = "web"
+at_ms = 1200
+restart_ms = 1300
+"#;
+
+#[test]
+fn tickets_from_before_a_server_restart_are_refused() {
+    let sc = tlsim::scenario::Scenario::parse(RESTART, "restart.toml", "restart", None)
+        .expect("the scenario parses");
+    let records = tlsim::net::run_fleet(&sc.fleet).expect("the fleet runs");
+    let mut kinds: Vec<(u32, u32, HandshakeKind)> = records
+        .iter()
+        .map(|r| {
+            assert!(r.outcome.ok(), "{:#?}", r.outcome);
+            assert_eq!(r.outcome.version.as_deref(), Some("TLS 1.3"));
+            (r.peer, r.index, r.outcome.handshake)
+        })
+        .collect();
+    kinds.sort_by_key(|k| (k.0, k.1));
+    for peer in 0..2 {
+        let of_peer: Vec<HandshakeKind> =
+            kinds.iter().filter(|k| k.0 == peer).map(|k| k.2).collect();
+        // Connections at about 0, 500, 1000 ms, the restart at 1,200-1,300 ms, then 1,500.
+        assert_eq!(
+            of_peer,
+            [
+                HandshakeKind::Full,
+                HandshakeKind::Resumed,
+                HandshakeKind::Resumed,
+                HandshakeKind::ResumeRefused
+            ],
+            "peer {peer}"
+        );
+    }
+}
