@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tlsim::engine::{Connection, HandshakeKind, Mechanism, Outcome, Pair, PeerState};
 use tlsim::profile::{load, Profile, Tls13Group, TlsVersion};
 use tlsim::seed::rng_for;
-use tlsim::wire::{ClientExtension, ClientHello, HandshakeMessage, HandshakePayload};
+use tlsim::wire::{HandshakeMessage, HandshakePayload};
 
 fn with13(name: &str) -> Profile {
     let mut p = load(name).unwrap_or_else(|e| panic!("profile {name}: {e}"));
@@ -187,25 +187,6 @@ fn one_side_without_tls13_negotiates_tls12() {
     }
 }
 
-/// Removes supported_versions from a ClientHello record: the middlebox of RFC 8446 §4.1.3
-/// (a TLS-inspecting proxy that rewrites hellos it does not understand).
-fn strip_supported_versions(record: &[u8]) -> Vec<u8> {
-    let msg = HandshakeMessage::read(&mut tlsim::wire::Reader::new(&record[5..]), true).unwrap();
-    let HandshakePayload::ClientHello(mut ch) = msg.payload else {
-        panic!("not a ClientHello")
-    };
-    ch.extensions
-        .retain(|e| !matches!(e, ClientExtension::Unknown { typ: 43, .. }));
-    let body = HandshakeMessage {
-        payload: HandshakePayload::ClientHello(ClientHello { ..ch }),
-    }
-    .to_bytes();
-    let mut out = vec![22, 3, 1];
-    out.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
-    out.extend_from_slice(&body);
-    out
-}
-
 fn downgraded(client: Profile, server: Profile) -> Outcome {
     let (c, s) = (Arc::new(client), Arc::new(server));
     let mut cs = PeerState::new(&mut rng_for(6, &[9]));
@@ -213,7 +194,10 @@ fn downgraded(client: Profile, server: Profile) -> Outcome {
     let mut cl = Connection::client(c, "s", rng_for(6, &[0]), 0, &mut cs);
     let mut sv = Connection::server(s, rng_for(6, &[1]), 0);
     let hello = cl.poll_transmit().unwrap();
-    sv.handle_input(1, &strip_supported_versions(&hello.bytes), &mut ss);
+    // The middlebox of RFC 8446 §4.1.3 (the `strip-supported-versions` fault of a fleet).
+    let stripped = tlsim::wire::tls13::strip_supported_versions(&hello.bytes)
+        .expect("a ClientHello record with supported_versions");
+    sv.handle_input(1, &stripped, &mut ss);
     for _ in 0..16 {
         let mut moved = false;
         while let Some(t) = sv.poll_transmit() {

@@ -20,6 +20,11 @@ pub enum ConnFault {
     Slow { ms: u64 },
     /// The client stalls this long before its first write.
     Stall { ms: u64 },
+    /// A middlebox on the path removes supported_versions from the client's ClientHello
+    /// (a TLS-inspecting proxy that rewrites hellos it does not understand): the server
+    /// sees a TLS 1.2 hello, and a TLS 1.3 client checks the downgrade sentinel of a TLS 1.3
+    /// server's answer (RFC 8446 §4.1.3).
+    StripSupportedVersions,
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! A framed, fault-injecting wrapper around a turmoil TCP stream. Frames carry the TLS
 //! bytes and an explicit reset, because turmoil's TCP has no application-level RST; the
-//! seeded fault (drop, reset, slow, stall) is applied to this side's writes.
+//! seeded fault (drop, reset, slow, stall, a middlebox's rewritten ClientHello) is applied
+//! to this side's writes.
 
 use super::faults::ConnFault;
 use crate::engine::CloseKind;
@@ -84,12 +85,19 @@ impl FramedStream {
             }
             _ => {}
         }
-        self.first_write = false;
+        let first = std::mem::replace(&mut self.first_write, false);
         if self.black_hole {
             return Ok(());
         }
         let mut through: Vec<u8> = Vec::with_capacity(records.iter().map(Vec::len).sum());
-        for bytes in records {
+        for (i, bytes) in records.iter().enumerate() {
+            let rewritten = match self.fault {
+                Some(ConnFault::StripSupportedVersions) if first && i == 0 => {
+                    crate::wire::tls13::strip_supported_versions(bytes)
+                }
+                _ => None,
+            };
+            let bytes = rewritten.as_ref().unwrap_or(bytes);
             self.sent += bytes.len() as u64;
             match self.fault {
                 Some(ConnFault::DropAfter { bytes: n }) if self.sent > n => {

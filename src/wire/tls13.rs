@@ -88,6 +88,40 @@ pub fn set_downgrade_sentinel(random: &mut Random, version: ProtocolVersion) {
     }
 }
 
+/// A ClientHello record with its supported_versions extension removed, as a
+/// TLS-inspecting middlebox that rewrites hellos it does not understand leaves it: the
+/// server then sees a TLS 1.2 ClientHello, and a TLS 1.3 server answering it with TLS 1.2
+/// writes the downgrade sentinel (RFC 8446 §4.1.3). None when `record` is not one whole
+/// ClientHello record, or has no supported_versions (nothing to rewrite).
+pub fn strip_supported_versions(record: &[u8]) -> Option<Vec<u8>> {
+    if record.len() < 5 || record[0] != 22 {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([record[3], record[4]]));
+    if record.len() != 5 + len {
+        return None;
+    }
+    let msg = super::HandshakeMessage::read(&mut Reader::new(&record[5..]), true).ok()?;
+    let super::HandshakePayload::ClientHello(mut ch) = msg.payload else {
+        return None;
+    };
+    let before = ch.extensions.len();
+    ch.extensions.retain(
+        |e| !matches!(e, ClientExtension::Unknown { typ, .. } if *typ == ext::SUPPORTED_VERSIONS),
+    );
+    if ch.extensions.len() == before {
+        return None;
+    }
+    let body = super::HandshakeMessage {
+        payload: super::HandshakePayload::ClientHello(ch),
+    }
+    .to_bytes();
+    let mut out = record[..3].to_vec();
+    out.extend_from_slice(&u16::try_from(body.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
 pub fn is_hello_retry_request(sh: &ServerHello) -> bool {
     sh.random == HRR_RANDOM
 }

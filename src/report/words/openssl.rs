@@ -64,6 +64,11 @@ fn reason_for(e: &LocalError) -> Option<Reason> {
         LocalError::Decode { .. } => r(0x9F, "length mismatch"),
         LocalError::UnsupportedExtension { .. } => r(0xD9, "unsolicited extension"),
         LocalError::BadSignature => r(0x7B, "bad signature"),
+        // The TLS 1.3 downgrade sentinel (RFC 8446 §4.1.3), ssl_choose_client_version in
+        // ssl/statem/statem_lib.c; seen on 127.0.0.1 with OpenSSL 3.0.19's s_client behind
+        // a proxy that removed supported_versions: `error:0A000175:SSL
+        // routines:ssl_choose_client_version:inappropriate fallback`.
+        LocalError::DowngradeSentinel { .. } => r(0x175, "inappropriate fallback"),
         _ => return None,
     })
 }
