@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tlsim::engine::{Connection, HandshakeKind, Mechanism, Outcome, Pair, PeerState};
 use tlsim::profile::{load, Profile, Tls13Group, TlsVersion};
 use tlsim::seed::rng_for;
-use tlsim::wire::{HandshakeMessage, HandshakePayload};
+use tlsim::wire::{ClientExtension, ClientHello, HandshakeMessage, HandshakePayload};
 
 fn with13(name: &str) -> Profile {
     let mut p = load(name).unwrap_or_else(|e| panic!("profile {name}: {e}"));
@@ -155,6 +155,34 @@ fn hello_retry_request_when_the_predicted_share_is_not_wanted() {
     assert!(o.client.hello_retry && o.server.hello_retry);
     assert_eq!(o.client.group.as_deref(), Some("secp256r1"));
     assert!(summaries(&run).contains(&"HelloRetryRequest".to_string()));
+    // RFC 8446 §4.1.2: the second ClientHello is the first with key_share replaced (here
+    // no cookie, no PSK): the same suites, TLS 1.2's included, and the same extensions.
+    let hellos: Vec<ClientHello> = run
+        .wire
+        .iter()
+        .filter(|w| w.from == tlsim::engine::Side::Client && w.bytes.get(..1) == Some(&[22]))
+        .filter_map(|w| {
+            let m = HandshakeMessage::read(&mut tlsim::wire::Reader::new(&w.bytes[5..]), true);
+            match m.ok()?.payload {
+                HandshakePayload::ClientHello(ch) => Some(ch),
+                _ => None,
+            }
+        })
+        .collect();
+    assert_eq!(hellos.len(), 2, "two ClientHellos");
+    let (first, second) = (&hellos[0], &hellos[1]);
+    assert_eq!(first.suites, second.suites);
+    assert_eq!(first.random, second.random);
+    assert_eq!(first.session_id, second.session_id);
+    let without_key_share = |ch: &ClientHello| -> Vec<ClientExtension> {
+        ch.extensions
+            .iter()
+            .filter(|e| !matches!(e, ClientExtension::Unknown { typ: 51, .. }))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(without_key_share(first), without_key_share(second));
+    assert_ne!(first.extensions, second.extensions, "a new key_share");
 
     // The same pair with a client that cannot answer a HelloRetryRequest.
     c.tls13_client_handles_hrr = false;

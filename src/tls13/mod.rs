@@ -348,6 +348,35 @@ const SIG_ALGS: [SignatureScheme; 4] = [
     SignatureScheme::RsaPkcs1Sha256,
 ];
 
+/// The second ClientHello after a HelloRetryRequest, from the first one a caller sent
+/// (RFC 8446 §4.1.2: "the client MUST send the same ClientHello without modification,
+/// except as follows": key_share replaced, early_data removed, a cookie added, the
+/// pre_shared_key updated, padding optional). `own` are the extensions this client would
+/// send now; its key_share, cookie and pre_shared_key are taken from them (the
+/// pre_shared_key last, §4.2.11), everything else from `first`, in its order.
+fn second_hello(first: &ClientHello, own: Vec<ClientExtension>) -> ClientHello {
+    use crate::wire::tls13::ext;
+    let typ = |e: &ClientExtension| match e {
+        ClientExtension::Unknown { typ, .. } => Some(*typ),
+        _ => None,
+    };
+    let take = |t: u16| own.iter().find(|e| typ(e) == Some(t)).cloned();
+    let mut extensions = Vec::new();
+    for e in &first.extensions {
+        match typ(e) {
+            Some(ext::KEY_SHARE) => extensions.extend(take(ext::KEY_SHARE)),
+            Some(ext::EARLY_DATA | ext::COOKIE | ext::PRE_SHARED_KEY) => {}
+            _ => extensions.push(e.clone()),
+        }
+    }
+    extensions.extend(take(ext::COOKIE));
+    extensions.extend(take(ext::PRE_SHARED_KEY));
+    ClientHello {
+        extensions,
+        ..first.clone()
+    }
+}
+
 /// Reads the peer's Finished and checks its verify_data: the HMAC, under the finished key
 /// of `base_key` (the peer's handshake traffic secret), of the transcript so far (RFC 8446
 /// §4.4.4). A wrong one is decrypt_error (§4.4.4: "MUST terminate the connection with a
@@ -455,6 +484,9 @@ pub struct Client13<R: RngCore + CryptoRng> {
     random: [u8; 32],
     session_id: SessionId,
     shares: Vec<Kex>,
+    /// The ClientHello a caller sent instead of this client's own
+    /// ([`Client13::replace_hello`]): a second ClientHello after an HRR repeats it.
+    first_hello: Option<ClientHello>,
     z_leading_zero: bool,
     psk_offered: bool,
     resumed: Option<u8>,
@@ -504,6 +536,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             session_id,
             shares: Vec::new(),
             z_leading_zero: false,
+            first_hello: None,
             psk_offered: false,
             resumed: None,
             psk_rejected: false,
@@ -553,18 +586,23 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             }),
         };
         extensions.extend(e13.to_extensions());
-        let ch = ClientHello {
-            version: ProtocolVersion::TLSv1_2,
-            random: self.random,
-            session_id: self.session_id.clone(),
-            suites: self
-                .cfg
-                .suites
-                .iter()
-                .map(|s| CipherSuite(s.id()))
-                .collect(),
-            compression: vec![CompressionMethod::Null],
-            extensions,
+        let ch = match &self.first_hello {
+            // §4.1.2: after an HRR the client sends the same ClientHello, with key_share
+            // replaced, a cookie added, early_data removed and pre_shared_key updated.
+            Some(first) => second_hello(first, extensions),
+            None => ClientHello {
+                version: ProtocolVersion::TLSv1_2,
+                random: self.random,
+                session_id: self.session_id.clone(),
+                suites: self
+                    .cfg
+                    .suites
+                    .iter()
+                    .map(|s| CipherSuite(s.id()))
+                    .collect(),
+                compression: vec![CompressionMethod::Null],
+                extensions,
+            },
         };
         let mut msg = handshake_message(hs::CLIENT_HELLO, &ch.to_bytes());
         if let Some(t) = &offer {
@@ -642,7 +680,8 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         };
         let ch = ClientHello::from_bytes(body)?;
         self.random = ch.random;
-        self.session_id = ch.session_id;
+        self.session_id = ch.session_id.clone();
+        self.first_hello = Some(ch);
         self.transcript = Transcript::new();
         let mut msg = whole.to_vec();
         let binder = self
