@@ -6,19 +6,22 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use tlsim::report::printed::Printed;
+use tlsim::study::{ReportFormat, StudyError};
 
 /// No line of text output is wider than this (prose is wrapped, tables are built to fit).
 const WIDTH: usize = 100;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorWhen {
+    #[default]
     Auto,
     Always,
     Never,
 }
 
 /// The options every command takes, before or after its name.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct UiArgs {
     /// Print the results as JSON instead of text; its "format" field names the output and
     /// its version (docs/json.md, docs/schema/).
@@ -55,12 +58,7 @@ pub fn init(a: UiArgs) {
 }
 
 fn get() -> &'static UiArgs {
-    UI.get_or_init(|| UiArgs {
-        json: false,
-        quiet: false,
-        verbose: false,
-        color: ColorWhen::Auto,
-    })
+    UI.get_or_init(UiArgs::default)
 }
 
 /// Whether results are printed as JSON.
@@ -115,11 +113,31 @@ pub fn found(failures: bool) -> ExitCode {
     ExitCode::from(u8::from(failures))
 }
 
+/// A command's result on stdout, as JSON with `--json` (its notes on stderr), else as text;
+/// and the exit status it makes.
+pub fn print(r: &impl Printed) -> Result<ExitCode, StudyError> {
+    if json() {
+        note(&r.notes());
+        print!("{}", r.to_json()?);
+    } else {
+        text(&r.to_text());
+    }
+    Ok(found(r.found()))
+}
+
+/// A study report in its format: text wrapped like all text, JSON and CSV as they are.
+pub fn report(format: ReportFormat, out: &str) {
+    match format {
+        ReportFormat::Text => text(out),
+        _ => print!("{out}"),
+    }
+}
+
 /// The exit status of a command's result: 2 for bad input, 70 for a bug.
-pub fn exit(result: Result<ExitCode, tlsim::study::StudyError>) -> ExitCode {
+pub fn exit(result: Result<ExitCode, StudyError>) -> ExitCode {
     match result {
         Ok(code) => code,
-        Err(tlsim::study::StudyError::Input(e)) => {
+        Err(StudyError::Input(e)) => {
             eprintln!("{}: {e}", paint("error", true));
             ExitCode::from(2)
         }
