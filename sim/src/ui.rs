@@ -1,13 +1,13 @@
 //! What every command shares: `--json`, `-q`, `-v`, `--color`, where text, JSON and notes
 //! go, the exit status, and the progress bar of studies.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use tlsim::report::printed::Printed;
 use tlsim::study::{ReportFormat, StudyError};
+use tlsim::text::HelpTable;
 
 /// No line of text output is wider than this (prose is wrapped, tables are built to fit).
 const WIDTH: usize = 100;
@@ -213,39 +213,20 @@ impl tlsim::study::Progress for Bar {
 
 /// `cmd` with the descriptions and option help of help/flags.txt, at every level.
 pub fn with_help(cmd: clap::Command) -> clap::Command {
-    fn apply(mut cmd: clap::Command, path: &str, t: &BTreeMap<&str, String>) -> clap::Command {
-        let ids: Vec<String> = cmd
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .collect();
-        for id in ids {
-            let text = t
-                .get(format!("{path}.{id}").as_str())
-                .or(t.get(format!("*.{id}").as_str()));
-            if let Some(text) = text.cloned() {
-                cmd = cmd.mut_arg(id, |a| a.help(text));
-            }
-        }
-        let subs: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        for name in subs {
-            let p = if path.is_empty() {
-                name.clone()
-            } else {
-                format!("{path} {name}")
+    fn apply(cmd: clap::Command, path: &str, t: &HelpTable) -> clap::Command {
+        cmd.mut_args(|a| match t.option(path, a.get_id().as_str()) {
+            Some(text) => a.help(text.to_string()),
+            None => a,
+        })
+        .mut_subcommands(|s| {
+            let (p, about) = t.subcommand(path, s.get_name());
+            let s = match about {
+                Some(about) => s.about(about.to_string()),
+                None => s,
             };
-            cmd = cmd.mut_subcommand(&name, |s| {
-                let s = match t.get(p.as_str()) {
-                    Some(about) => s.about(about.clone()),
-                    None => s,
-                };
-                apply(s, &p, t)
-            });
-        }
-        cmd
+            apply(s, &p, t)
+        })
     }
-    let table = tlsim::text::help_table(include_str!("../help/flags.txt"));
+    let table = HelpTable::new(include_str!("../help/flags.txt"));
     apply(cmd.max_term_width(100), "", &table)
 }
