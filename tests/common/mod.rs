@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits, ServeOptions};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
-use tlsim::engine::{Mechanism, RealCrypto};
+use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
 use tlsim::profile::Profile;
 use tlsim::wire::suite_by_name;
 
@@ -362,6 +362,21 @@ pub fn check_m1(v: &[BridgeOutcome], peer_alerts: bool, ctx: &str) -> (usize, Ve
         }
     }
     (v.iter().filter(|o| !o.ok()).count(), alerts)
+}
+
+/// M5 as each real client shows it: the first connection completes; the second, resumed,
+/// fails after the tlsim server sent CertificateRequest in the abbreviated handshake, with
+/// unexpected_message (10) received or the transport closed. `out` is the client's output.
+pub fn check_m5(v: &[BridgeOutcome], out: &str) {
+    assert!(v[0].ok(), "{v:#?}\n{out}");
+    let o = &v[1];
+    assert_eq!(o.handshake, HandshakeKind::Resumed, "{o:#?}");
+    assert!(!o.ok());
+    assert!(o.local.truth.sent_cert_request_on_resume);
+    assert!(
+        o.alert_received.map(|a| a.to_u8()) == Some(10) || o.transport.is_some(),
+        "{o:#?}"
+    );
 }
 
 /// The M1 rate over `n` connections on ffdhe2048: (p, expected, 99.9% interval).
