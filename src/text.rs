@@ -106,6 +106,34 @@ pub fn help_table(src: &str) -> std::collections::BTreeMap<&str, String> {
     m
 }
 
+/// The texts of a [`help_table`], looked up by command path (`"bridge connect"`) and
+/// option id.
+pub struct HelpTable<'a>(std::collections::BTreeMap<&'a str, String>);
+
+impl<'a> HelpTable<'a> {
+    pub fn new(src: &'a str) -> HelpTable<'a> {
+        HelpTable(help_table(src))
+    }
+
+    /// The path of subcommand `name` of the command at `path` (empty for the top), and its
+    /// description (`bridge connect: …`).
+    pub fn subcommand(&self, path: &str, name: &str) -> (String, Option<&str>) {
+        let p = match path {
+            "" => name.to_string(),
+            _ => format!("{path} {name}"),
+        };
+        let about = self.0.get(p.as_str()).map(String::as_str);
+        (p, about)
+    }
+
+    /// The help of option `id` of the command at `path` (`run.seed`), else the help of every
+    /// option `id` (`*.seed`).
+    pub fn option(&self, path: &str, id: &str) -> Option<&str> {
+        let get = |key: String| self.0.get(key.as_str()).map(String::as_str);
+        get(format!("{path}.{id}")).or_else(|| get(format!("*.{id}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +182,14 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t["study"], "Run a study in shards.");
         assert_eq!(t["*.seed"], "The seed");
+        let t = HelpTable::new("bridge connect: Connect\n*.seed: The seed\nrun.seed: Its seed\n");
+        assert_eq!(
+            t.subcommand("bridge", "connect"),
+            ("bridge connect".into(), Some("Connect"))
+        );
+        assert_eq!(t.subcommand("", "run"), ("run".into(), None));
+        assert_eq!(t.option("run", "seed"), Some("Its seed"));
+        assert_eq!(t.option("study", "seed"), Some("The seed"));
+        assert_eq!(t.option("study", "out"), None);
     }
 }

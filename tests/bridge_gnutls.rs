@@ -9,10 +9,9 @@
 
 mod common;
 
-use common::{data, free_port, have, Server};
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{data, free_port, have, run_client_holding, Server};
+use std::process::Command;
+use std::time::Duration;
 use tlsim::bridge::BridgeOutcome;
 use tlsim::profile::{Profile, TlsVersion};
 
@@ -150,49 +149,11 @@ fn connect(s: &Server, p: Profile, count: u64) -> Vec<BridgeOutcome> {
     common::connect(&s.addr(), p, count, false, 15, false)
 }
 
-/// One `gnutls-cli` run against `port`, `input` on its stdin kept open until the echo came
-/// back (gnutls-cli closes on EOF); returns its stdout and stderr.
-fn gnutls_cli(port: u16, args: &[String], input: &str) -> String {
-    let mut child = Command::new("gnutls-cli")
-        .args(["--port", &port.to_string(), "--insecure"])
-        .args(args)
-        .arg("127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn gnutls-cli");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    let mut out = String::new();
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    // Bounded: 2 s for the handshake and the echo, then close stdin.
-    let until = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-        if Instant::now() + Duration::from_secs(18) > until {
-            break;
-        }
-    }
-    drop(stdin);
-    while child.try_wait().unwrap().is_none() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    out.push_str(&reader.join().unwrap());
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    out
+/// One `gnutls-cli` run against `port`, `input` on its stdin kept open for 2 s (gnutls-cli
+/// closes on EOF), bounded to 20 s; returns its stdout and stderr.
+fn gnutls_cli_run(port: u16, args: &[String], input: &str) -> String {
+    let cmd = common::gnutls_cli(port, args);
+    run_client_holding(cmd, input, Duration::from_secs(2), 20).0
 }
 
 /// A tlsim server (in a thread) for one connection per `gnutls-cli` run; returns the
@@ -202,7 +163,7 @@ fn serve(p: Profile, clients: &[Vec<String>], input: &str) -> (Vec<BridgeOutcome
     common::serve(p, count, 15, |port| {
         clients
             .iter()
-            .map(|args| gnutls_cli(port, args, input))
+            .map(|args| gnutls_cli_run(port, args, input))
             .collect()
     })
 }

@@ -9,10 +9,9 @@
 
 mod common;
 
-use common::{data, free_port, have, profile, Server, TempDir};
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{data, free_port, have, profile, run_client, Server, TempDir};
+use std::process::Command;
+use std::time::Instant;
 use tlsim::bridge::{kept_leading_zero, BridgeOutcome, Detector};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
 use tlsim::engine::{HandshakeKind, Mechanism};
@@ -239,54 +238,15 @@ fn serve_case_v(
     common::serve(p, count, 9, |port| {
         clients
             .iter()
-            .map(|args| s_client(port, version, args, input))
+            .map(|args| s_client_run(port, version, args, input))
             .collect()
     })
 }
 
-/// One `openssl s_client -ign_eof` run against `port`, `input` on its stdin; returns its
-/// stdout, then its stderr.
-fn s_client(port: u16, version: &str, args: &[String], input: &str) -> String {
-    let mut child = Command::new("openssl")
-        .arg("s_client")
-        .args([
-            "-connect",
-            &format!("127.0.0.1:{port}"),
-            version,
-            "-ign_eof",
-        ])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn openssl s_client");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    // Bounded wait: s_client exits when the tlsim server closes.
-    let until = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    out
+/// One `openssl s_client -ign_eof` run against `port`, `input` on its stdin, bounded to
+/// 20 s (it exits when the tlsim server closes); returns its stdout and stderr.
+fn s_client_run(port: u16, version: &str, args: &[String], input: &str) -> String {
+    run_client(common::s_client(port, version, args), input, 20).0
 }
 
 fn sc(args: &[&str]) -> Vec<String> {

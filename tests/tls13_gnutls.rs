@@ -9,7 +9,9 @@ mod common;
 use std::net::TcpListener;
 use std::process::Command;
 
-use common::{data, free_port, have, run_client, tls13_connect, tls13_serve_one, Conn13, Server};
+use common::{
+    data, free_port, gnutls_cli, have, run_client, tls13_connect, tls13_serve_one, Conn13, Server,
+};
 use tlsim::tls13::{Config13, Ticket13};
 use tlsim::wire::tls13::{PSK_DHE_KE, PSK_KE};
 use tlsim::wire::NamedGroup;
@@ -121,10 +123,7 @@ fn cli_run(cfg: Config13, conns: u64, args: &[&str]) -> Option<(Vec<Conn13>, Str
             .map(|i| tls13_serve_one(&listener, cfg.clone(), 90 + i))
             .collect::<Vec<_>>()
     });
-    let mut cmd = Command::new("gnutls-cli");
-    cmd.args(["-p", &port.to_string(), "127.0.0.1", "--insecure"])
-        .args(args);
-    let (out, _) = run_client(cmd, "ping from gnutls\n", 30);
+    let (out, _) = run_client(gnutls_cli(port, args), "ping from gnutls\n", 30);
     Some((server.join().unwrap(), out))
 }
 

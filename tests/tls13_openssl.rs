@@ -9,7 +9,9 @@ mod common;
 use std::net::TcpListener;
 use std::process::Command;
 
-use common::{data, have, run_client, tls13_connect, tls13_serve_one, Conn13, Server, TempDir};
+use common::{
+    data, have, run_client, s_client, tls13_connect, tls13_serve_one, Conn13, Server, TempDir,
+};
 use tlsim::crypto::tls13::Tls13Suite;
 use tlsim::tls13::{Config13, Ticket13};
 use tlsim::wire::tls13::{PSK_DHE_KE, PSK_KE};
@@ -131,12 +133,7 @@ fn s_client_once(cfg: Config13, seed: u64, args: &[&str]) -> (Conn13, String) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || tls13_serve_one(&listener, cfg, seed));
-    let mut cmd = Command::new("openssl");
-    cmd.arg("s_client")
-        .args(["-connect", &format!("127.0.0.1:{port}")])
-        .args(["-tls1_3", "-ign_eof"])
-        .args(args);
-    let (out, _) = run_client(cmd, "ping from openssl\n", 30);
+    let (out, _) = run_client(s_client(port, "-tls1_3", args), "ping from openssl\n", 30);
     (server.join().unwrap(), out)
 }
 

@@ -7,7 +7,7 @@ use tlsim::bridge::{
     BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand, DEFAULT_MAX_CONNECTIONS,
 };
 use tlsim::report::bridge;
-use tlsim::report::output::{format, versioned};
+use tlsim::study::StudyError;
 
 #[derive(clap::Subcommand)]
 pub enum BridgeCommand {
@@ -86,32 +86,17 @@ pub struct ServeArgs {
     overlays: BridgeOverlays,
 }
 
-/// With --json, each line is one object: `{"listening": ADDR}` (serve), one per
-/// connection, then `{"summary": …}`; each carries the format.
+/// An event of the run: its stderr lines, then its stdout (`tlsim::report::bridge`).
 fn show(e: BridgeEvent) {
-    match e {
-        BridgeEvent::Notes(n) => eprint!("{n}"),
-        BridgeEvent::Listening(addr) => {
-            eprintln!("listening on {addr}");
-            if ui::json() {
-                json_line(serde_json::json!({ "listening": addr.to_string() }));
-            }
-        }
-        BridgeEvent::Outcome(o) if ui::json() => {
-            println!("{}", versioned(format::BRIDGE, o, false))
-        }
-        BridgeEvent::Outcome(o) => ui::text(&bridge::outcome_text(o)),
-    }
+    eprint!("{}", bridge::event_stderr(&e));
+    // An event's JSON is of fields it always has: printing it cannot fail.
+    let _ = ui::print(&e);
 }
 
-fn json_line(v: serde_json::Value) {
-    println!("{}", versioned(format::BRIDGE, &v, false));
-}
-
-pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
+pub fn run(cmd: BridgeCommand) -> Result<ExitCode, StudyError> {
     match cmd {
         BridgeCommand::Connect(a) => {
-            let s = ConnectCommand {
+            let c = ConnectCommand {
                 addr: a.addr,
                 profile: a.overlays.over(&a.client_profile),
                 suite: a.suite,
@@ -119,17 +104,11 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 resume: a.resume,
                 seed: a.seed,
                 http: a.http,
-            }
-            .run(&mut show)?;
-            if ui::json() {
-                json_line(serde_json::json!({ "summary": s }));
-            } else {
-                ui::text(&bridge::summary_text(&s));
-            }
-            Ok(ui::found(s.failures > 0 || s.attempts == 0))
+            };
+            ui::print(&c.run(&mut show)?)
         }
         BridgeCommand::Serve(a) => {
-            let s = ServeCommand {
+            let c = ServeCommand {
                 port: a.port,
                 profile: a.overlays.over(&a.server_profile),
                 count: a.count,
@@ -138,14 +117,8 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 handshake_timeout: a.handshake_timeout,
                 timeout: a.timeout,
                 idle_exit: a.idle_exit,
-            }
-            .run(&mut show)?;
-            if ui::json() {
-                json_line(serde_json::json!({ "summary": s }));
-            } else {
-                ui::text(&bridge::serve_summary_text(&s));
-            }
-            Ok(ui::found(s.connections.failures > 0))
+            };
+            ui::print(&c.run(&mut show)?)
         }
     }
 }

@@ -6,9 +6,9 @@ use clap::{Args, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use tlsim::bench::{Bench, BenchOptions};
-use tlsim::profile::catalogue;
 use tlsim::report::demo::{self, DemoOptions};
 use tlsim::report::output::{format, versioned};
+use tlsim::report::printed::{DemoList, ProfileDiff, ProfileList, ProfileShown};
 use tlsim::report::{profiles, steps};
 use tlsim::study::StudyError;
 
@@ -32,39 +32,19 @@ enum ProfilesCommand {
     Diff { a: String, b: String },
 }
 
-pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, String> {
+pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, StudyError> {
     match args.command {
-        None if ui::json() => {
-            println!(
-                "{}",
-                versioned(format::PROFILES, &steps::profiles_json(), true)
-            )
-        }
-        None => ui::text(&profiles::list_text()),
+        None => ui::print(&ProfileList),
         Some(ProfilesCommand::Show {
             name,
             registry,
             cipher_order,
         }) => {
             let r = profiles::resolve_shown(&name, registry.as_deref(), cipher_order.as_deref())?;
-            if ui::json() {
-                println!("{:#}", tlsim::profile::to_json(&r));
-            } else {
-                ui::text(&profiles::show_text(&r));
-            }
+            ui::print(&ProfileShown(r))
         }
-        Some(ProfilesCommand::Diff { a, b }) => {
-            let (ra, rb) = (catalogue::resolve(&a)?, catalogue::resolve(&b)?);
-            let d = catalogue::diff(&ra, &rb);
-            if ui::json() {
-                let v = serde_json::json!({ "a": a, "b": b, "knobs": d });
-                println!("{}", versioned(format::PROFILE_DIFF, &v, true));
-            } else {
-                ui::text(&profiles::diff_text(&a, &b, &d));
-            }
-        }
+        Some(ProfilesCommand::Diff { a, b }) => ui::print(&ProfileDiff::new(a, b)?),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Args)]
@@ -86,13 +66,7 @@ pub fn bench(a: BenchArgs) -> Result<ExitCode, StudyError> {
     if !ui::json() {
         ui::text(&bench.intro());
     }
-    let r = bench.run()?;
-    if ui::json() {
-        println!("{}", versioned(format::BENCH, &r.json(), true));
-    } else {
-        ui::text(&r.text());
-    }
-    Ok(ExitCode::SUCCESS)
+    ui::print(&bench.run()?)
 }
 
 #[derive(Args)]
@@ -112,13 +86,12 @@ fn wait_for_enter() {
     let _ = std::io::stdin().lock().read_line(&mut line);
 }
 
-pub fn demo(a: DemoArgs) -> Result<ExitCode, String> {
+pub fn demo(a: DemoArgs) -> Result<ExitCode, StudyError> {
     let opts = DemoOptions {
         connections: a.connections,
     };
     match (a.name, ui::json()) {
-        (None, false) => ui::text(&demo::list_text()),
-        (None, true) => println!("{}", versioned(format::DEMOS, &steps::demos_json(), true)),
+        (None, _) => return ui::print(&DemoList),
         (Some(name), true) => {
             let v = steps::demo_json(&name, opts)?;
             println!("{}", versioned(format::DEMO, &v, true));

@@ -5,7 +5,7 @@ use crate::args::{Capture, OverlayArgs};
 use crate::ui;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tlsim::report::output::{format, versioned};
+use tlsim::report::printed::ReplayShown;
 use tlsim::report::ReplayCommand;
 use tlsim::study::{merge_files, ReplayId, ReportFormat, StudyCommand, StudyError, MAX_THREADS};
 
@@ -67,12 +67,13 @@ pub struct ReplayArgs {
 
 pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
     let command_line = std::iter::once("tlsim".to_string()).chain(std::env::args().skip(1));
+    let format = ReportFormat::from_flags(ui::json(), a.csv);
     let done = StudyCommand {
         scenario: a.scenario,
         connections: a.connections,
         seed: a.seed,
         threads: a.threads,
-        format: ReportFormat::from_flags(ui::json(), a.csv),
+        format,
         out: a.out,
         shard: a.shard,
         resume: a.resume,
@@ -84,10 +85,8 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
         command_line: command_line.collect::<Vec<_>>().join(" "),
     }
     .run(&ui::Bar::default())?;
-    match done.output {
-        Some(out) if !ui::json() && !a.csv => ui::text(&out),
-        Some(out) => print!("{out}"),
-        None => {}
+    if let Some(out) = done.output {
+        ui::report(format, &out);
     }
     Ok(ui::found(done.found))
 }
@@ -95,16 +94,12 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
 pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, StudyError> {
     let report = merge_files(&a.files, a.scenario.as_deref(), &a.overlays.files())?;
     let format = ReportFormat::from_flags(ui::json(), a.csv);
-    let out = report.render(format, &[]);
-    match format {
-        ReportFormat::Text => ui::text(&out),
-        _ => print!("{out}"),
-    }
+    ui::report(format, &report.render(format, &[]));
     Ok(ui::found(report.found()))
 }
 
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, StudyError> {
-    let rec = ReplayCommand {
+    let record = ReplayCommand {
         id: a.id.parse::<ReplayId>()?,
         scenario: a.scenario,
         overlays: a.overlays.files(),
@@ -112,10 +107,9 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, StudyError> {
         capture: a.capture.files(),
     }
     .run(&ui::Bar::default())?;
-    if ui::json() {
-        println!("{}", versioned(format::CONNECTION, &rec.outcome, true));
-    } else {
-        ui::text(&tlsim::report::ladder::replay_text(&a.id, &rec, a.ladder));
-    }
-    Ok(ui::found(!rec.outcome.ok()))
+    ui::print(&ReplayShown {
+        id: a.id,
+        record,
+        ladder: a.ladder,
+    })
 }

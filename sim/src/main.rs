@@ -14,8 +14,7 @@ mod ui;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
-use tlsim::report::ladder;
-use tlsim::report::output::{format, versioned};
+use tlsim::report::printed::{FlagshipShown, HandshakeShown};
 use tlsim::study::StudyError;
 
 /// A command's examples (help/NAME.txt) followed by the exit statuses every command shares.
@@ -127,10 +126,10 @@ fn main() -> ExitCode {
             Some(Command::Study(a)) => cmd_study::study(a),
             Some(Command::Replay(a)) => cmd_study::replay(a),
             Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
-            Some(Command::Profiles(a)) => cmd_misc::profiles(a).map_err(StudyError::Input),
-            Some(Command::Bridge(c)) => cmd_bridge::run(c).map_err(StudyError::Input),
+            Some(Command::Profiles(a)) => cmd_misc::profiles(a),
+            Some(Command::Bridge(c)) => cmd_bridge::run(c),
             Some(Command::Bench(a)) => cmd_misc::bench(a),
-            Some(Command::Demo(a)) => cmd_misc::demo(a).map_err(StudyError::Input),
+            Some(Command::Demo(a)) => cmd_misc::demo(a),
         })
     });
     run.unwrap_or(ExitCode::from(ui::BUG))
@@ -149,17 +148,9 @@ fn flagship() -> Result<ExitCode, StudyError> {
     if !ui::json() {
         ui::text(&f.intro(threads()));
     }
-    let r = f.run(threads(), &ui::Bar::default())?;
-    if ui::json() {
-        print!("{}", r.json());
-    } else {
-        ui::text(&format!(
-            "{}{}",
-            r.text(),
-            r.next_steps(t0.elapsed().as_secs_f64())
-        ));
-    }
-    Ok(ui::found(r.report.totals().failures > 0))
+    let report = f.run(threads(), &ui::Bar::default())?;
+    let seconds = t0.elapsed().as_secs_f64();
+    ui::print(&FlagshipShown { report, seconds })
 }
 
 fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
@@ -168,13 +159,8 @@ fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
         seed: a.seed,
         overlays: a.overlays.files(),
         capture: a.capture.files(),
-    }
-    .run(&ui::Bar::default())?;
-    match ui::json() {
-        true => println!("{}", r.json()?),
-        false => ui::text(&r.text()),
-    }
-    Ok(ui::found(r.found()))
+    };
+    ui::print(&r.run(&ui::Bar::default())?)
 }
 
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
@@ -195,23 +181,10 @@ fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
         capture: a.capture.files(),
     }
     .run(&ui::Bar::default())?;
-    // Beside JSON lines on stdout, the notes go to stderr.
-    if ui::json() {
-        ui::note(&notes);
-    } else if !notes.is_empty() {
-        ui::text(&format!("{notes}\n"));
-    }
-    for (i, run) in runs.iter().enumerate() {
-        if ui::json() {
-            println!("{}", versioned(format::CONNECTION, &run.outcome, false));
-        } else {
-            ui::text(&ladder::connection_text(
-                i,
-                &run.wire,
-                &run.outcome,
-                a.ladder,
-            ));
-        }
-    }
-    Ok(ui::found(!runs.iter().all(|r| r.outcome.ok())))
+    let ladder = a.ladder;
+    ui::print(&HandshakeShown {
+        runs,
+        notes,
+        ladder,
+    })
 }

@@ -1,24 +1,27 @@
 //! What every command shares: `--json`, `-q`, `-v`, `--color`, where text, JSON and notes
 //! go, the exit status, and the progress bar of studies.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use tlsim::report::printed::Printed;
+use tlsim::study::{ReportFormat, StudyError};
+use tlsim::text::HelpTable;
 
 /// No line of text output is wider than this (prose is wrapped, tables are built to fit).
 const WIDTH: usize = 100;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorWhen {
+    #[default]
     Auto,
     Always,
     Never,
 }
 
 /// The options every command takes, before or after its name.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct UiArgs {
     /// Print the results as JSON instead of text; its "format" field names the output and
     /// its version (docs/json.md, docs/schema/).
@@ -55,12 +58,7 @@ pub fn init(a: UiArgs) {
 }
 
 fn get() -> &'static UiArgs {
-    UI.get_or_init(|| UiArgs {
-        json: false,
-        quiet: false,
-        verbose: false,
-        color: ColorWhen::Auto,
-    })
+    UI.get_or_init(UiArgs::default)
 }
 
 /// Whether results are printed as JSON.
@@ -115,11 +113,31 @@ pub fn found(failures: bool) -> ExitCode {
     ExitCode::from(u8::from(failures))
 }
 
+/// A command's result on stdout, as JSON with `--json` (its notes on stderr), else as text;
+/// and the exit status it makes.
+pub fn print(r: &impl Printed) -> Result<ExitCode, StudyError> {
+    if json() {
+        note(&r.notes());
+        print!("{}", r.to_json()?);
+    } else {
+        text(&r.to_text());
+    }
+    Ok(found(r.found()))
+}
+
+/// A study report in its format: text wrapped like all text, JSON and CSV as they are.
+pub fn report(format: ReportFormat, out: &str) {
+    match format {
+        ReportFormat::Text => text(out),
+        _ => print!("{out}"),
+    }
+}
+
 /// The exit status of a command's result: 2 for bad input, 70 for a bug.
-pub fn exit(result: Result<ExitCode, tlsim::study::StudyError>) -> ExitCode {
+pub fn exit(result: Result<ExitCode, StudyError>) -> ExitCode {
     match result {
         Ok(code) => code,
-        Err(tlsim::study::StudyError::Input(e)) => {
+        Err(StudyError::Input(e)) => {
             eprintln!("{}: {e}", paint("error", true));
             ExitCode::from(2)
         }
@@ -195,39 +213,20 @@ impl tlsim::study::Progress for Bar {
 
 /// `cmd` with the descriptions and option help of help/flags.txt, at every level.
 pub fn with_help(cmd: clap::Command) -> clap::Command {
-    fn apply(mut cmd: clap::Command, path: &str, t: &BTreeMap<&str, String>) -> clap::Command {
-        let ids: Vec<String> = cmd
-            .get_arguments()
-            .map(|a| a.get_id().to_string())
-            .collect();
-        for id in ids {
-            let text = t
-                .get(format!("{path}.{id}").as_str())
-                .or(t.get(format!("*.{id}").as_str()));
-            if let Some(text) = text.cloned() {
-                cmd = cmd.mut_arg(id, |a| a.help(text));
-            }
-        }
-        let subs: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        for name in subs {
-            let p = if path.is_empty() {
-                name.clone()
-            } else {
-                format!("{path} {name}")
+    fn apply(cmd: clap::Command, path: &str, t: &HelpTable) -> clap::Command {
+        cmd.mut_args(|a| match t.option(path, a.get_id().as_str()) {
+            Some(text) => a.help(text.to_string()),
+            None => a,
+        })
+        .mut_subcommands(|s| {
+            let (p, about) = t.subcommand(path, s.get_name());
+            let s = match about {
+                Some(about) => s.about(about.to_string()),
+                None => s,
             };
-            cmd = cmd.mut_subcommand(&name, |s| {
-                let s = match t.get(p.as_str()) {
-                    Some(about) => s.about(about.clone()),
-                    None => s,
-                };
-                apply(s, &p, t)
-            });
-        }
-        cmd
+            apply(s, &p, t)
+        })
     }
-    let table = tlsim::text::help_table(include_str!("../help/flags.txt"));
+    let table = HelpTable::new(include_str!("../help/flags.txt"));
     apply(cmd.max_term_width(100), "", &table)
 }

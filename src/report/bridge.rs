@@ -1,7 +1,9 @@
 //! Bridge runs as text (`tlsim bridge connect|serve`): one connection's outcome, the
 //! summary of a run, and the summary of a serve session however it ended.
 
-use crate::bridge::{BridgeOutcome, ServeSummary, Summary};
+use super::output::format;
+use super::printed::{line, Printed};
+use crate::bridge::{BridgeEvent, BridgeOutcome, ServeSummary, Summary};
 
 /// One bridged connection: its outcome line, then the explanation indented.
 pub fn outcome_text(o: &BridgeOutcome) -> String {
@@ -74,4 +76,62 @@ pub fn serve_summary_text(s: &ServeSummary) -> String {
         c.resumed,
         s.ended.name()
     )
+}
+
+/// What an event of a bridge run prints on stderr, whatever `-q` says: the overlays' notes,
+/// and the address `serve` listens on.
+pub fn event_stderr(e: &BridgeEvent) -> String {
+    match e {
+        BridgeEvent::Notes(n) => n.clone(),
+        BridgeEvent::Listening(addr) => format!("listening on {addr}\n"),
+        BridgeEvent::Outcome(_) => String::new(),
+    }
+}
+
+/// With `--json`, each line is one object: `{"listening": ADDR}` (serve), one per
+/// connection, then `{"summary": …}`; each carries the format.
+impl Printed for BridgeEvent<'_> {
+    fn to_json(&self) -> Result<String, String> {
+        Ok(match self {
+            BridgeEvent::Notes(_) => String::new(),
+            BridgeEvent::Listening(addr) => {
+                let v = serde_json::json!({ "listening": addr.to_string() });
+                line(format::BRIDGE, &v, false)
+            }
+            BridgeEvent::Outcome(o) => line(format::BRIDGE, o, false),
+        })
+    }
+    fn to_text(&self) -> String {
+        match self {
+            BridgeEvent::Outcome(o) => outcome_text(o),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Printed for Summary {
+    fn to_json(&self) -> Result<String, String> {
+        let v = serde_json::json!({ "summary": self });
+        Ok(line(format::BRIDGE, &v, false))
+    }
+    fn to_text(&self) -> String {
+        summary_text(self)
+    }
+    /// A run fails when a connection failed, or when none was attempted.
+    fn found(&self) -> bool {
+        self.failures > 0 || self.attempts == 0
+    }
+}
+
+impl Printed for ServeSummary {
+    fn to_json(&self) -> Result<String, String> {
+        let v = serde_json::json!({ "summary": self });
+        Ok(line(format::BRIDGE, &v, false))
+    }
+    fn to_text(&self) -> String {
+        serve_summary_text(self)
+    }
+    fn found(&self) -> bool {
+        self.connections.failures > 0
+    }
 }

@@ -10,6 +10,7 @@ pub mod ladder;
 pub mod output;
 pub mod pcap;
 pub mod plot;
+pub mod printed;
 pub mod profiles;
 mod run;
 pub mod steps;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tlsim::bridge::{self, kept_leading_zero, AppScript, BridgeOutcome, Limits, ServeOptions};
 use tlsim::crypto::{binomial_interval, DhGroup, GroupId};
-use tlsim::engine::{Mechanism, RealCrypto};
+use tlsim::engine::{HandshakeKind, Mechanism, RealCrypto};
 use tlsim::profile::Profile;
 use tlsim::wire::suite_by_name;
 
@@ -150,7 +150,18 @@ impl Drop for Server {
 
 /// Run a real client to completion (bounded: killed after `secs`), `input` on its stdin;
 /// returns its stdout and stderr together and whether it exited successfully.
-pub fn run_client(mut cmd: Command, input: &str, secs: u64) -> (String, bool) {
+pub fn run_client(cmd: Command, input: &str, secs: u64) -> (String, bool) {
+    run_client_holding(cmd, input, Duration::ZERO, secs)
+}
+
+/// [`run_client`], with its stdin kept open for `hold` after `input` (or until it exits): a
+/// client that closes on end of input (gnutls-cli) then waits for the peer's answer.
+pub fn run_client_holding(
+    mut cmd: Command,
+    input: &str,
+    hold: Duration,
+    secs: u64,
+) -> (String, bool) {
     use std::io::Write;
     let dir = TempDir::new("client");
     let log = dir.0.join("client.log");
@@ -161,18 +172,24 @@ pub fn run_client(mut cmd: Command, input: &str, secs: u64) -> (String, bool) {
         .stderr(out)
         .spawn()
         .expect("spawn client");
-    if let Some(mut stdin) = child.stdin.take() {
+    let mut stdin = child.stdin.take();
+    if let Some(stdin) = stdin.as_mut() {
         let _ = stdin.write_all(input.as_bytes());
     }
-    let until = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let until = start + Duration::from_secs(secs);
     let mut exited = false;
     while Instant::now() < until {
         if let Ok(Some(_)) = child.try_wait() {
             exited = true;
             break;
         }
+        if start.elapsed() >= hold {
+            stdin = None;
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
+    drop(stdin);
     if !exited {
         let _ = child.kill();
     }
@@ -181,6 +198,25 @@ pub fn run_client(mut cmd: Command, input: &str, secs: u64) -> (String, bool) {
     let success = exited && status.is_ok_and(|s| s.success());
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     (text, success)
+}
+
+/// `openssl s_client -connect 127.0.0.1:PORT VERSION -ign_eof` (`-tls1_2`, `-tls1_3`), then
+/// `args`.
+pub fn s_client<S: AsRef<std::ffi::OsStr>>(port: u16, version: &str, args: &[S]) -> Command {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args([version, "-ign_eof"])
+        .args(args);
+    cmd
+}
+
+/// `gnutls-cli --insecure -p PORT`, then `args`, then the host 127.0.0.1.
+pub fn gnutls_cli<S: AsRef<std::ffi::OsStr>>(port: u16, args: &[S]) -> Command {
+    let mut cmd = Command::new("gnutls-cli");
+    cmd.args(["--insecure", "-p", &port.to_string()])
+        .args(args)
+        .arg("127.0.0.1");
+    cmd
 }
 
 /// A built-in profile offering (and accepting) one suite only.
@@ -326,6 +362,21 @@ pub fn check_m1(v: &[BridgeOutcome], peer_alerts: bool, ctx: &str) -> (usize, Ve
         }
     }
     (v.iter().filter(|o| !o.ok()).count(), alerts)
+}
+
+/// M5 as each real client shows it: the first connection completes; the second, resumed,
+/// fails after the tlsim server sent CertificateRequest in the abbreviated handshake, with
+/// unexpected_message (10) received or the transport closed. `out` is the client's output.
+pub fn check_m5(v: &[BridgeOutcome], out: &str) {
+    assert!(v[0].ok(), "{v:#?}\n{out}");
+    let o = &v[1];
+    assert_eq!(o.handshake, HandshakeKind::Resumed, "{o:#?}");
+    assert!(!o.ok());
+    assert!(o.local.truth.sent_cert_request_on_resume);
+    assert!(
+        o.alert_received.map(|a| a.to_u8()) == Some(10) || o.transport.is_some(),
+        "{o:#?}"
+    );
 }
 
 /// The M1 rate over `n` connections on ffdhe2048: (p, expected, 99.9% interval).
