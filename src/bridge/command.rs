@@ -67,7 +67,7 @@ impl ConnectCommand {
         }
         let mut p = self.profile.load(on)?;
         if let Some(name) = &self.suite {
-            p.client_suites = vec![bridge_suite(name)?.suite];
+            bridge_suite(name)?.restrict(&mut p);
         }
         let opts = ConnectOptions {
             count: self.count,

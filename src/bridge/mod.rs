@@ -23,6 +23,7 @@ use crate::engine::{
     classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
     MessageKind, Millis, PeerState, RealCrypto, Side, Status, Timeouts, Timer,
 };
+use crate::crypto::tls13::Tls13Suite;
 use crate::profile::{Profile, TlsVersion};
 use crate::seed::rng_for;
 use crate::wire::{suite_info, AlertDescription, SuiteInfo, SUITES};
@@ -216,10 +217,12 @@ fn bridge_suite_names() -> String {
 }
 
 /// Keep only the suites and versions bridge mode can run (TLS 1.0–1.2: SSL 3.0's MAC and
-/// key derivation are not implemented), and refuse (before any connection) a profile that
+/// key derivation are not implemented; TLS 1.3 with its three suites, RFC 8446 §B.4, run by
+/// [`crate::tls13`] behind the engine), and refuse (before any connection) a profile that
 /// would have nothing to offer in `role`: a client's list as its ClientHello would carry it
-/// (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version), a server's list
-/// usable in a version it enables.
+/// (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version below 1.3), a
+/// server's list usable in a version it enables. A profile enabling TLS 1.3 with a TLS 1.3
+/// suite is usable even when none of its TLS 1.0–1.2 suites is.
 pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
     let ok = |s: &crate::wire::CipherSuite| suite_info(*s).is_some_and(Connection::real_suite_ok);
     p.client_suites.retain(ok);
@@ -234,28 +237,37 @@ pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
         Side::Client => p.max_legacy_client_version() == Some(TlsVersion::Tls12),
         Side::Server => versions.contains(&TlsVersion::Tls12),
     };
-    let usable = suites
-        .iter()
-        .filter_map(|s| suite_info(*s))
-        .any(|i| tls12 || !i.tls12_only);
-    if !usable || versions.is_empty() {
+    let legacy = versions.iter().any(|v| *v <= TlsVersion::Tls12);
+    let usable12 = legacy
+        && suites
+            .iter()
+            .filter_map(|s| suite_info(*s))
+            .any(|i| tls12 || !i.tls12_only);
+    let usable13 = p.tls13(role == Side::Client) && !p.tls13_suites.is_empty();
+    if !usable12 && !usable13 {
         return Err(format!(
-            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.0-1.2 (the GCM and SHA-256/384 suites with TLS 1.2 only)",
+            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.0-1.2 (the GCM and SHA-256/384 suites with TLS 1.2 only), and {} with TLS 1.3",
             p.name,
             if role == Side::Client { "offer" } else { "accept" },
-            match (suites.is_empty(), versions.is_empty()) {
+            match (suites.is_empty(), legacy) {
+                _ if p.tls13(role == Side::Client) => "TLS 1.3 is enabled with no TLS 1.3 suite, and no TLS 1.0-1.2 suite is usable",
+                (_, false) => "no TLS 1.0-1.3 version is enabled",
                 (true, _) => "none of its suites is supported",
-                (false, true) => "no TLS 1.0-1.2 version is enabled",
-                (false, false) => "its suites need TLS 1.2, which it does not use",
+                (false, true) => "its suites need TLS 1.2, which it does not use",
             },
-            bridge_suite_names()
+            bridge_suite_names(),
+            Tls13Suite::ALL.map(Tls13Suite::name).join(", ")
         ));
     }
     Ok(p)
 }
 
-/// A suite named on the command line, refused unless bridge mode can run it.
-pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
+/// A suite named on the command line: a TLS 1.3 one (RFC 8446 §B.4 name), or a TLS 1.0–1.2
+/// one refused unless bridge mode can run it.
+pub fn bridge_suite(name: &str) -> Result<BridgeSuite, String> {
+    if let Some(s) = crate::profile::tls13_suite_by_name(name) {
+        return Ok(BridgeSuite::Tls13(s));
+    }
     let info =
         crate::wire::suite_by_name(name).ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
     if !Connection::real_suite_ok(info) {
@@ -265,7 +277,29 @@ pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
             bridge_suite_names()
         ));
     }
-    Ok(info)
+    Ok(BridgeSuite::Legacy(info))
+}
+
+/// A suite `--suite` names: TLS 1.3's or an older version's.
+#[derive(Debug, Clone, Copy)]
+pub enum BridgeSuite {
+    Tls13(Tls13Suite),
+    Legacy(&'static SuiteInfo),
+}
+
+impl BridgeSuite {
+    /// `p` offering (or accepting) this suite only, in its version family; the other
+    /// family's list is left as the profile has it.
+    pub fn restrict(self, p: &mut Profile) {
+        match self {
+            BridgeSuite::Tls13(s) => {
+                p.tls13_suites = vec![s];
+            }
+            BridgeSuite::Legacy(i) => {
+                p.client_suites = vec![i.suite];
+            }
+        }
+    }
 }
 
 /// True when this side's Z had a leading zero byte and it kept it in the pre-master secret

@@ -273,6 +273,13 @@ impl Connection {
     /// ClientHello, queued at construction, is the same in both modes.)
     pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
         self.common.crypto = CryptoMode::Real(Real(real));
+        // A TLS 1.3 client made with the hello checks the server's real RSA-PSS
+        // CertificateVerify from now on.
+        if let Role::Client(hs) = &mut self.role {
+            if let Some(m) = hs.tls13_mut() {
+                m.set_modelled_signatures(false);
+            }
+        }
         self
     }
 

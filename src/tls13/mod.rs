@@ -567,6 +567,13 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         Ok(binder)
     }
 
+    /// Check the server's CertificateVerify as a real RSA-PSS signature (false) or as a
+    /// modelled one (true), for a client made before its connection chose its crypto mode
+    /// (the engine's ClientHello is queued at construction, bridge mode is set after).
+    pub fn set_modelled_signatures(&mut self, modelled: bool) {
+        self.cfg.modelled_signatures = modelled;
+    }
+
     /// The tickets received so far (drained), for the caller's session store.
     pub fn take_tickets(&mut self) -> Vec<Ticket13> {
         std::mem::take(&mut self.tickets)

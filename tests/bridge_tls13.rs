@@ -1,0 +1,116 @@
+//! Bridge mode in TLS 1.3 (RFC 8446): the engine's [`tlsim::engine::Connection`] with real
+//! crypto, as `tlsim bridge connect|serve` runs it (`tlsim::bridge::connect` / `serve_on`),
+//! against real OpenSSL 3 (`s_server -tls1_3`, `s_client -tls1_3`) and GnuTLS
+//! (`gnutls-serv` / `gnutls-cli --priority NORMAL:-VERS-ALL:+VERS-TLS1.3`) over loopback:
+//! full handshakes, HelloRetryRequest (the server wants a group the client sent no share
+//! for) and PSK resumption (RFC 8446 §4.2.11) on a later connection of the same run. Each
+//! test prints "skipped: <tool> not found" and returns when its peer is missing.
+
+mod common;
+
+use common::{data, free_port, have, run_client, Server, TempDir};
+use std::process::Command;
+use tlsim::bridge::BridgeOutcome;
+use tlsim::engine::HandshakeKind;
+use tlsim::profile::{Profile, TlsVersion};
+
+/// `openssl-3.0` (TLS 1.2 and 1.3) with only TLS 1.3 enabled: bridge mode must accept a
+/// profile with no TLS 1.0–1.2 version at all.
+fn tls13_only() -> Profile {
+    let mut p = tlsim::profile::load("openssl-3.0").unwrap();
+    p.client_versions = vec![TlsVersion::Tls13];
+    p.server_versions = vec![TlsVersion::Tls13];
+    p
+}
+
+/// `openssl s_server -tls1_3` on a free port (killed on drop).
+fn s_server(args: &[&str]) -> Option<Server> {
+    if !have("openssl", "version") {
+        return None;
+    }
+    let port = free_port();
+    let mut cmd = Command::new("openssl");
+    cmd.arg("s_server")
+        .args(["-accept", &format!("127.0.0.1:{port}")])
+        .args(["-cert", &data("cert.pem"), "-key", &data("key.pem")])
+        .arg("-tls1_3")
+        .args(args);
+    Some(Server::start(cmd, "ACCEPT", port, None))
+}
+
+fn assert_tls13(o: &BridgeOutcome, kind: HandshakeKind, hrr: bool, log: &str) {
+    assert!(o.ok(), "{o:#?}\npeer: {log}");
+    assert_eq!(o.version.as_deref(), Some("TLS 1.3"), "{o:#?}");
+    assert_eq!(o.handshake, kind, "{o:#?}\npeer: {log}");
+    assert_eq!(o.local.hello_retry, hrr, "{o:#?}\npeer: {log}");
+}
+
+/// tlsim bridge client → `s_server -tls1_3 -www`: two connections in one run; the second
+/// resumes with a ticket of the first (the bridge client keeps the tickets across its
+/// connections). OpenSSL's status page says "New" then "Reused".
+fn client_www_case(p: Profile, server_args: &[&str], hrr: bool) {
+    let mut args = vec!["-www"];
+    args.extend_from_slice(server_args);
+    let Some(s) = s_server(&args) else {
+        return;
+    };
+    let v = common::connect(&s.addr(), p, 2, true, 13, true);
+    let log = s.output();
+    assert_tls13(&v[0], HandshakeKind::Full, hrr, &log);
+    // psk_dhe_ke: the resuming hello predicts the same share, so the same HRR follows.
+    assert_tls13(&v[1], HandshakeKind::Resumed, hrr, &log);
+    let page0 = &v[0].app_received;
+    let page1 = &v[1].app_received;
+    let suite = v[0].suite.clone().unwrap();
+    let openssl_suite = format!("New, TLSv1.3, Cipher is {suite}");
+    assert!(page0.contains(&openssl_suite), "{page0}");
+    assert!(
+        page1.contains(&format!("Reused, TLSv1.3, Cipher is {suite}")),
+        "{page1}"
+    );
+    println!("s_server -www, connection 0: {}", status_lines(page0));
+    println!("s_server -www, connection 1: {}", status_lines(page1));
+}
+
+/// The lines of OpenSSL's `-www` page that name the session.
+fn status_lines(page: &str) -> String {
+    page.lines()
+        .filter(|l| {
+            l.starts_with("New, ") || l.starts_with("Reused, ") || l.starts_with("Shared groups")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[test]
+fn client_full_and_resumed_vs_openssl() {
+    client_www_case(tls13_only(), &[], false);
+}
+
+/// The client predicts X25519 (its one key share); s_server takes P-256 only and sends a
+/// HelloRetryRequest.
+#[test]
+fn client_hello_retry_vs_openssl() {
+    client_www_case(tls13_only(), &["-groups", "P-256"], true);
+}
+
+/// Each TLS 1.3 suite, chosen by the server, with the profile's TLS 1.2 offer beside it
+/// (the default `openssl-3.0` profile offers both versions in one ClientHello).
+#[test]
+fn client_each_suite_vs_openssl() {
+    for suite in [
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    ] {
+        let Some(s) = s_server(&["-rev", "-ciphersuites", suite]) else {
+            return;
+        };
+        let p = tlsim::profile::load("openssl-3.0").unwrap();
+        let v = common::connect(&s.addr(), p, 1, false, 14, false);
+        assert_tls13(&v[0], HandshakeKind::Full, false, &s.output());
+        assert_eq!(v[0].suite.as_deref(), Some(suite));
+        // s_server -rev answers the line reversed.
+        assert!(v[0].app_received.contains("gnip egdirb mislt"), "{v:#?}");
+    }
+}
