@@ -114,3 +114,141 @@ fn client_each_suite_vs_openssl() {
         assert!(v[0].app_received.contains("gnip egdirb mislt"), "{v:#?}");
     }
 }
+
+/// One `openssl s_client -tls1_3 -ign_eof` run against a tlsim bridge server on `port`,
+/// a line on its stdin; its stdout and stderr.
+fn s_client(port: u16, args: &[&str]) -> String {
+    let mut cmd = Command::new("openssl");
+    cmd.arg("s_client")
+        .args(["-connect", &format!("127.0.0.1:{port}"), "-tls1_3", "-ign_eof"])
+        .args(args);
+    run_client(cmd, "hello tlsim\n", 20).0
+}
+
+/// `openssl s_client -tls1_3` → tlsim bridge server: a full handshake that writes its
+/// session (`-sess_out`), then one resuming it (`-sess_in`) with the tlsim server's ticket;
+/// with `client_groups` leading with a group the server does not take, both start with a
+/// HelloRetryRequest.
+fn server_case(server: Profile, client_groups: &str, hrr: bool) {
+    if !have("openssl", "version") {
+        return;
+    }
+    let dir = TempDir::new("sess13");
+    let sess = dir.file("sess.pem");
+    let (v, outs) = common::serve(server, 2, 21, |port| {
+        [
+            s_client(port, &["-groups", client_groups, "-sess_out", &sess]),
+            s_client(port, &["-groups", client_groups, "-sess_in", &sess]),
+        ]
+    });
+    assert_tls13(&v[0], HandshakeKind::Full, hrr, &outs[0]);
+    assert_tls13(&v[1], HandshakeKind::Resumed, hrr, &outs[1]);
+    let suite = v[0].suite.clone().unwrap();
+    for (o, out, word) in [(&v[0], &outs[0], "New"), (&v[1], &outs[1], "Reused")] {
+        assert_eq!(o.app_received, "hello tlsim\n");
+        let line = format!("{word}, TLSv1.3, Cipher is {suite}");
+        assert!(out.contains(&line), "{out}");
+        let temp = out.lines().find(|l| l.starts_with("Server Temp Key"));
+        println!("s_client: {line}; {}", temp.unwrap_or("(no Server Temp Key line)"));
+    }
+}
+
+#[test]
+fn server_full_and_resumed_vs_openssl() {
+    server_case(tls13_only(), "X25519:P-256", false);
+}
+
+/// s_client sends a share for X25519 only; the tlsim server takes P-256 only.
+#[test]
+fn server_hello_retry_vs_openssl() {
+    let mut p = tlsim::profile::load("openssl-3.0").unwrap();
+    p.tls13_groups = vec![tlsim::profile::Tls13Group::Secp256r1];
+    server_case(p, "X25519:P-256", true);
+}
+
+const GNUTLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+
+/// `gnutls-serv --echo` in TLS 1.3 only, with `priority` after [`GNUTLS13`].
+fn gnutls_serv(priority: &str) -> Option<Server> {
+    if !have("gnutls-serv", "--version") {
+        return None;
+    }
+    let port = free_port();
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["--echo", "-p", &port.to_string()])
+        .args(["--x509certfile", &data("cert.pem")])
+        .args(["--x509keyfile", &data("key.pem")])
+        .arg(format!("--priority={GNUTLS13}{priority}"));
+    Some(Server::start(cmd, "listening", port, None))
+}
+
+/// tlsim bridge client → gnutls-serv: two connections, the second resumed from the
+/// first's ticket.
+fn gnutls_client_case(priority: &str, hrr: bool) {
+    let Some(s) = gnutls_serv(priority) else {
+        return;
+    };
+    let v = common::connect(&s.addr(), tls13_only(), 2, true, 31, false);
+    let log = s.output();
+    assert_tls13(&v[0], HandshakeKind::Full, hrr, &log);
+    assert_tls13(&v[1], HandshakeKind::Resumed, hrr, &log);
+    for o in &v {
+        assert_eq!(o.app_received, "tlsim bridge ping\n");
+    }
+    println!(
+        "gnutls-serv{priority}: {:?} {:?} hrr={hrr}; log: {}",
+        v[0].suite,
+        v[0].local.group,
+        log.lines()
+            .filter(|l| l.contains("Description") || l.contains("resumed"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+}
+
+#[test]
+fn client_full_and_resumed_vs_gnutls() {
+    gnutls_client_case("", false);
+}
+
+/// The client predicts X25519; gnutls-serv takes P-256 only.
+#[test]
+fn client_hello_retry_vs_gnutls() {
+    gnutls_client_case(":-GROUP-ALL:+GROUP-SECP256R1", true);
+}
+
+/// `gnutls-cli -r` → tlsim bridge server: the second connection resumes with the tlsim
+/// server's ticket. `server` groups chosen against gnutls-cli's two key shares (X25519
+/// and P-256): P-384 needs a HelloRetryRequest.
+fn gnutls_server_case(server: Profile, hrr: bool) {
+    if !have("gnutls-cli", "--version") {
+        return;
+    }
+    let (v, out) = common::serve(server, 2, 41, |port| {
+        let mut cmd = Command::new("gnutls-cli");
+        cmd.args(["-p", &port.to_string(), "127.0.0.1", "--insecure", "-r"])
+            .arg(format!("--priority={GNUTLS13}"));
+        run_client(cmd, "ping from gnutls\n", 30).0
+    });
+    assert_tls13(&v[0], HandshakeKind::Full, hrr, &out);
+    assert_tls13(&v[1], HandshakeKind::Resumed, hrr, &out);
+    assert_eq!(v[1].app_received, "ping from gnutls\n");
+    assert!(out.contains("This is a resumed session"), "{out}");
+    let said: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("Description") || l.contains("resumed") || l.contains("Version"))
+        .collect();
+    println!("gnutls-cli: {}", said.join(" | "));
+}
+
+#[test]
+fn server_full_and_resumed_vs_gnutls() {
+    gnutls_server_case(tls13_only(), false);
+}
+
+#[test]
+fn server_hello_retry_vs_gnutls() {
+    let mut p = tls13_only();
+    p.tls13_groups = vec![tlsim::profile::Tls13Group::Secp384r1];
+    gnutls_server_case(p, true);
+}
