@@ -10,7 +10,8 @@ mod common;
 
 use common::{data, free_port, have, run_client, Server, TempDir};
 use std::process::Command;
-use tlsim::bridge::BridgeOutcome;
+use std::time::Duration;
+use tlsim::bridge::{BridgeEvent, BridgeOutcome, BridgeProfile, ConnectCommand, ServeCommand};
 use tlsim::engine::HandshakeKind;
 use tlsim::profile::{Profile, TlsVersion};
 
@@ -310,4 +311,122 @@ fn jsse_client_resumes_vs_server() {
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines.iter().all(|l| l.contains(" ok ")), "{out}");
     println!("JSSE client: {}", lines.join(" | "));
+}
+
+// ------------------------------------------------------------------ key logs (--keylog)
+
+/// The lines of an NSS key log, sorted (OpenSSL and tlsim write them in different orders).
+fn sorted_lines(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut v: Vec<String> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+fn bridge_profile_spec() -> BridgeProfile {
+    BridgeProfile {
+        spec: "openssl-3.0".into(),
+        registry: None,
+        cipher_order: None,
+    }
+}
+
+/// `tlsim bridge serve --keylog` (ServeCommand) ← `openssl s_client -tls1_3 -keylogfile`:
+/// the two files hold the same lines (the four traffic secrets and EXPORTER_SECRET), for a
+/// full and for a HelloRetryRequest handshake.
+#[test]
+fn server_keylog_equals_openssl_s_client() {
+    if !have("openssl", "version") {
+        return;
+    }
+    // s_client sends one key share, for its first group: X448, which tlsim does not
+    // implement, brings a HelloRetryRequest for P-384.
+    for (groups, hrr) in [("X25519", false), ("X448:P-384", true)] {
+        let dir = TempDir::new("keylog-s");
+        let (ours, theirs) = (dir.file("tlsim.keys"), dir.file("openssl.keys"));
+        let cmd = ServeCommand {
+            port: 0,
+            profile: bridge_profile_spec(),
+            count: Some(1),
+            seed: 71,
+            max_connections: 4,
+            handshake_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            idle_exit: Some(Duration::from_secs(20)),
+            keylog: Some(ours.clone().into()),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            let mut outcomes = Vec::new();
+            let r = cmd.run(&mut |e| match e {
+                BridgeEvent::Listening(a) => tx.send(a.port()).unwrap(),
+                BridgeEvent::Outcome(o) => outcomes.push(o.clone()),
+                BridgeEvent::Notes(_) => {}
+            });
+            (r, outcomes)
+        });
+        let port = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        let out = s_client(port, &["-groups", groups, "-keylogfile", &theirs]);
+        let (r, outcomes) = server.join().unwrap();
+        let summary = r.unwrap();
+        assert_eq!(summary.connections.ok, 1, "{outcomes:#?}\n{out}");
+        assert_eq!(outcomes[0].local.hello_retry, hrr);
+        let (a, b) = (sorted_lines(&ours), sorted_lines(&theirs));
+        assert_eq!(a.len(), 5, "{a:#?}");
+        assert_eq!(a, b, "tlsim's key log differs from OpenSSL's\n{out}");
+        println!(
+            "{groups}: hrr={}; OpenSSL's and tlsim's key logs equal, labels: {}",
+            outcomes[0].local.hello_retry,
+            a.iter()
+                .map(|l| l.split(' ').next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+/// `tlsim bridge connect --keylog` (ConnectCommand) → `openssl s_server -keylogfile`, in
+/// TLS 1.3 (five lines) and in TLS 1.2 (one CLIENT_RANDOM line): the same lines.
+#[test]
+fn client_keylog_equals_openssl_s_server() {
+    if !have("openssl", "version") {
+        return;
+    }
+    for version in ["-tls1_3", "-tls1_2"] {
+        let dir = TempDir::new("keylog-c");
+        let (ours, theirs) = (dir.file("tlsim.keys"), dir.file("openssl.keys"));
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.arg("s_server")
+            .args(["-accept", &format!("127.0.0.1:{port}")])
+            .args(["-cert", &data("cert.pem"), "-key", &data("key.pem")])
+            .args([version, "-rev", "-keylogfile", &theirs]);
+        let s = Server::start(cmd, "ACCEPT", port, None);
+        let c = ConnectCommand {
+            addr: s.addr(),
+            profile: bridge_profile_spec(),
+            suite: None,
+            count: 1,
+            resume: false,
+            seed: 72,
+            http: false,
+            keylog: Some(ours.clone().into()),
+        };
+        let summary = c.run(&mut |_| {}).unwrap();
+        assert_eq!(summary.ok, 1, "{}", s.output());
+        // s_server writes its lines as the handshake goes; give it the connection's end.
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while sorted_lines(&theirs).len() < sorted_lines(&ours).len()
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (a, b) = (sorted_lines(&ours), sorted_lines(&theirs));
+        assert_eq!(a.len(), if version == "-tls1_3" { 5 } else { 1 }, "{a:#?}");
+        assert_eq!(a, b, "{version}: tlsim's key log differs from OpenSSL's");
+    }
 }

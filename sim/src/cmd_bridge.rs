@@ -37,6 +37,8 @@ pub struct ConnectArgs {
     seed: u64,
     #[arg(long)]
     http: bool,
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -82,6 +84,8 @@ pub struct ServeArgs {
     timeout: Duration,
     #[arg(long, value_name = "SECS", value_parser = tlsim::text::seconds)]
     idle_exit: Option<Duration>,
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -119,6 +123,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 resume: a.resume,
                 seed: a.seed,
                 http: a.http,
+                keylog: a.keylog,
             }
             .run(&mut show)?;
             if ui::json() {
@@ -138,6 +143,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 handshake_timeout: a.handshake_timeout,
                 timeout: a.timeout,
                 idle_exit: a.idle_exit,
+                keylog: a.keylog,
             }
             .run(&mut show)?;
             if ui::json() {

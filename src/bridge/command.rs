@@ -8,7 +8,9 @@ use super::{
 };
 use crate::engine::{RealCrypto, Side};
 use crate::profile::{apply_files, notes_text, resolve, OverlayKind, Profile};
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +60,8 @@ pub struct ConnectCommand {
     pub seed: u64,
     /// Send an HTTP GET ([`AppScript::http_get`]) instead of a ping line.
     pub http: bool,
+    /// Write each connection's NSS key log lines here (`--keylog`).
+    pub keylog: Option<PathBuf>,
 }
 
 impl ConnectCommand {
@@ -79,7 +83,12 @@ impl ConnectCommand {
             },
             limits: Limits::default(),
         };
-        let v = connect(&self.addr, p, &opts, |o| on(BridgeEvent::Outcome(o)))?;
+        let mut keys = KeyLog::create(self.keylog.as_deref())?;
+        let v = connect(&self.addr, p, &opts, |o| {
+            keys.add(o);
+            on(BridgeEvent::Outcome(o))
+        })?;
+        keys.result()?;
         Ok(Summary::from_outcomes(&v))
     }
 }
@@ -96,6 +105,8 @@ pub struct ServeCommand {
     pub handshake_timeout: Duration,
     pub timeout: Duration,
     pub idle_exit: Option<Duration>,
+    /// Write each connection's NSS key log lines here (`--keylog`).
+    pub keylog: Option<PathBuf>,
 }
 
 impl ServeCommand {
@@ -120,6 +131,7 @@ impl ServeCommand {
             max_connections: self.max_connections,
             idle_exit: self.idle_exit,
         };
+        let mut keys = KeyLog::create(self.keylog.as_deref())?;
         let listener = bind(self.port)?;
         let addr = listener
             .local_addr()
@@ -128,8 +140,47 @@ impl ServeCommand {
         on(BridgeEvent::Listening(addr));
         let real = Arc::new(RealCrypto::test_server());
         let report = serve_on(&listener, p, real, &opts, stop, |o| {
+            keys.add(o);
             on(BridgeEvent::Outcome(o))
         })?;
+        keys.result()?;
         Ok(report.summary(self.max_connections))
+    }
+}
+
+/// `--keylog FILE`: the NSS key log (SSLKEYLOGFILE format) of a bridge run, each
+/// connection's lines appended as it ends, so Wireshark (or `tshark -o
+/// tls.keylog_file:FILE`) decrypts a capture of the run.
+struct KeyLog {
+    file: Option<(std::fs::File, String)>,
+    /// The first write error, reported when the run ends.
+    error: Option<String>,
+}
+
+impl KeyLog {
+    fn create(path: Option<&Path>) -> Result<KeyLog, String> {
+        let file = match path {
+            None => None,
+            Some(p) => {
+                let name = p.display().to_string();
+                let f = std::fs::File::create(p).map_err(|e| format!("--keylog {name}: {e}"))?;
+                Some((f, name))
+            }
+        };
+        Ok(KeyLog { file, error: None })
+    }
+
+    fn add(&mut self, o: &BridgeOutcome) {
+        if let Some((f, name)) = &mut self.file {
+            if self.error.is_none() && !o.key_log.is_empty() {
+                if let Err(e) = f.write_all(o.key_log.as_bytes()).and_then(|_| f.flush()) {
+                    self.error = Some(format!("--keylog {name}: {e}"));
+                }
+            }
+        }
+    }
+
+    fn result(self) -> Result<(), String> {
+        self.error.map_or(Ok(()), Err)
     }
 }

@@ -130,6 +130,10 @@ pub struct BridgeOutcome {
     /// Socket-level problem (timeout, connection refused), if any.
     pub transport: Option<String>,
     pub local: LocalReport,
+    /// The connection's NSS key log lines (`--keylog`; [`Connection::key_log`]): TLS 1.3's
+    /// traffic secrets or TLS 1.0–1.2's `CLIENT_RANDOM`; empty when none was derived.
+    #[serde(skip)]
+    pub key_log: String,
 }
 
 /// Who detected a bridged connection's failure.
@@ -547,6 +551,7 @@ fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutco
         app_received: String::from_utf8_lossy(&received).into_owned(),
         transport,
         local,
+        key_log: crate::report::pcap::keylog_tls13(&conn.key_log()),
     }
 }
 

@@ -914,26 +914,27 @@ impl<R: RngCore + CryptoRng> Client13<R> {
 
     /// The secrets for an SSLKEYLOGFILE (NSS key log format labels), once known.
     pub fn key_log(&self) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
-        let mut v = Vec::new();
-        if let Some(h) = &self.hs {
-            v.push((
-                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-                self.random,
-                h.client.clone(),
-            ));
-            v.push((
-                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-                self.random,
-                h.server.clone(),
-            ));
-        }
-        if let Some(a) = &self.ap {
-            v.push(("CLIENT_TRAFFIC_SECRET_0", self.random, a.client.clone()));
-            v.push(("SERVER_TRAFFIC_SECRET_0", self.random, a.server.clone()));
-            v.push(("EXPORTER_SECRET", self.random, a.exporter.clone()));
-        }
-        v
+        key_log(self.random, self.hs.as_ref(), self.ap.as_ref())
     }
+}
+
+/// NSS key log entries (label, client random, secret) from the secrets derived so far.
+fn key_log(
+    random: [u8; 32],
+    hs: Option<&HandshakeSecrets>,
+    ap: Option<&ApplicationSecrets>,
+) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+    let mut v = Vec::new();
+    if let Some(h) = hs {
+        v.push(("CLIENT_HANDSHAKE_TRAFFIC_SECRET", random, h.client.clone()));
+        v.push(("SERVER_HANDSHAKE_TRAFFIC_SECRET", random, h.server.clone()));
+    }
+    if let Some(a) = ap {
+        v.push(("CLIENT_TRAFFIC_SECRET_0", random, a.client.clone()));
+        v.push(("SERVER_TRAFFIC_SECRET_0", random, a.server.clone()));
+        v.push(("EXPORTER_SECRET", random, a.exporter.clone()));
+    }
+    v
 }
 
 fn rsa_public_key(der: &[u8]) -> Result<rsa::RsaPublicKey, String> {
@@ -997,6 +998,12 @@ pub struct Server13<R: RngCore + CryptoRng> {
 }
 
 impl<R: RngCore + CryptoRng> Server13<R> {
+    /// The secrets for an SSLKEYLOGFILE, once known, under the connection's
+    /// `client_random` (as [`Client13::key_log`]).
+    pub fn key_log(&self, client_random: [u8; 32]) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        key_log(client_random, self.hs.as_ref(), self.ap.as_ref())
+    }
+
     /// Once this side computed an FFDHE shared secret: whether its Z had a leading zero
     /// byte (the connections on which a padding and a stripping peer disagree, RFC 8446
     /// §7.4.1). None before, or on an elliptic-curve group.

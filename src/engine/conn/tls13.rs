@@ -395,6 +395,14 @@ impl Conn13 {
         }
     }
 
+    /// The NSS key log entries known so far (`client_random`: the connection's).
+    pub(super) fn key_log(&self, client_random: [u8; 32]) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        match &self.m {
+            Machine::Client(m) => m.key_log(),
+            Machine::Server(m) => m.key_log(client_random),
+        }
+    }
+
     /// A client keeps the tickets the server sent, for later connections.
     pub(super) fn store_tickets(&mut self, now: Millis, env: &mut PeerState) {
         if let Machine::Client(m) = &mut self.m {
