@@ -430,3 +430,28 @@ fn client_keylog_equals_openssl_s_server() {
         assert_eq!(a, b, "{version}: tlsim's key log differs from OpenSSL's");
     }
 }
+
+// ------------------------------------------------------------------ alerts from the peer
+
+/// s_server requires a client certificate (`-Verify 1 -verify_return_error`); the tlsim
+/// client answers the CertificateRequest with an empty Certificate, and OpenSSL sends
+/// certificate_required (116, RFC 8446 §4.4.2.4 / §6.2), encrypted under its traffic keys.
+/// The outcome names that alert as the peer's, not a protocol error of tlsim's.
+#[test]
+fn encrypted_alert_from_openssl_is_named() {
+    let Some(s) = s_server(&["-rev", "-Verify", "1", "-verify_return_error"]) else {
+        return;
+    };
+    let v = common::connect(&s.addr(), tls13_only(), 1, false, 81, false);
+    let o = &v[0];
+    let log = s.output();
+    println!("s_server: {}", log.lines().filter(|l| l.contains("error")).collect::<Vec<_>>().join(" | "));
+    println!("tlsim: {:?} {:?} {}", o.outcome, o.mechanism, o.explanation);
+    assert!(!o.ok(), "{o:#?}");
+    assert_eq!(o.alert_received.map(|a| a.to_u8()), Some(116), "{o:#?}\n{log}");
+    assert_eq!(o.detected_by, Some(tlsim::bridge::Detector::Peer), "{o:#?}");
+    assert_ne!(o.mechanism.map(|m| m.to_string()), Some("protocol-error".into()), "{o:#?}");
+    // tlsim sends nothing back to a fatal alert (RFC 8446 §6.2).
+    assert_eq!(o.local.alert_sent, None, "{o:#?}");
+    assert!(log.contains("peer did not return a certificate"), "{log}");
+}

@@ -46,6 +46,17 @@ pub struct Tls13Error {
     pub reason: String,
 }
 
+/// How a [`Tls13Error`]'s reason starts when the error is a fatal alert the peer sent.
+const PEER_ALERT: &str = "peer sent alert";
+
+impl Tls13Error {
+    /// The alert the peer sent, when this error is one (this side then sends none back,
+    /// RFC 8446 §6.2); None when this side found the error.
+    pub fn peer_alert(&self) -> Option<AlertDescription> {
+        self.reason.starts_with(PEER_ALERT).then_some(self.alert)
+    }
+}
+
 fn fail<T>(alert: AlertDescription, reason: impl Into<String>) -> Result<T, Tls13Error> {
     Err(Tls13Error {
         alert,
@@ -296,7 +307,7 @@ impl Records {
                     let desc = content.get(1).copied().unwrap_or(0);
                     return fail(
                         AlertDescription::from(desc),
-                        format!("peer sent alert {}", AlertDescription::from(desc)),
+                        format!("{PEER_ALERT} {}", AlertDescription::from(desc)),
                     );
                 }
                 t => {

@@ -362,6 +362,13 @@ impl Conn13 {
                 Err(e) => {
                     let at = self.expected();
                     c.report.at = Some(at);
+                    if let Some(desc) = e.peer_alert() {
+                        // An encrypted fatal alert from the peer: its verdict, as a
+                        // plaintext one above; nothing is sent back (RFC 8446 §6.2).
+                        c.report.alert_received = Some(desc);
+                        c.phase = Phase::Closed;
+                        return;
+                    }
                     return c.fail(local(e));
                 }
             }
