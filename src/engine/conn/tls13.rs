@@ -341,6 +341,7 @@ impl Conn13 {
                 Machine::Server(m) => m.receive(&rec),
             };
             self.note_z(c);
+            self.note_negotiated(c);
             match r {
                 Ok(out) => {
                     let label = match (&self.m, was_connected) {
@@ -419,7 +420,9 @@ impl Conn13 {
         }
     }
 
-    fn completed(&mut self, c: &mut Common) {
+    /// What the hellos chose, in the report as soon as it is known (a handshake that fails
+    /// after the ServerHello, as on a Z mismatch, reports its suite and group).
+    fn note_negotiated(&self, c: &mut Common) {
         let n = match &self.m {
             Machine::Client(m) => m.negotiated(),
             Machine::Server(m) => m.negotiated(),
@@ -430,6 +433,16 @@ impl Conn13 {
             c.report.group =
                 (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
             c.report.hello_retry = n.hello_retry;
+        }
+    }
+
+    fn completed(&mut self, c: &mut Common) {
+        self.note_negotiated(c);
+        let n = match &self.m {
+            Machine::Client(m) => m.negotiated(),
+            Machine::Server(m) => m.negotiated(),
+        };
+        if let Some(n) = n {
             // Like TLS 1.2: resumed, or a ticket offered and refused (full handshake).
             if n.resumed {
                 c.report.kind = HandshakeKind::Resumed;
