@@ -26,6 +26,11 @@ fn tls13_only() -> Profile {
 
 /// `openssl s_server -tls1_3` on a free port (killed on drop).
 fn s_server(args: &[&str]) -> Option<Server> {
+    s_server_v("-tls1_3", args)
+}
+
+/// `openssl s_server` with one version (`-tls1_3`, `-tls1_2`).
+fn s_server_v(version: &str, args: &[&str]) -> Option<Server> {
     if !have("openssl", "version") {
         return None;
     }
@@ -34,7 +39,7 @@ fn s_server(args: &[&str]) -> Option<Server> {
     cmd.arg("s_server")
         .args(["-accept", &format!("127.0.0.1:{port}")])
         .args(["-cert", &data("cert.pem"), "-key", &data("key.pem")])
-        .arg("-tls1_3")
+        .arg(version)
         .args(args);
     Some(Server::start(cmd, "ACCEPT", port, None))
 }
@@ -358,6 +363,7 @@ fn server_keylog_equals_openssl_s_client() {
             timeout: Duration::from_secs(10),
             idle_exit: Some(Duration::from_secs(20)),
             keylog: Some(ours.clone().into()),
+            pcap: None,
         };
         let (tx, rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
@@ -415,6 +421,7 @@ fn client_keylog_equals_openssl_s_server() {
             seed: 72,
             http: false,
             keylog: Some(ours.clone().into()),
+            pcap: None,
         };
         let summary = c.run(&mut |_| {}).unwrap();
         assert_eq!(summary.ok, 1, "{}", s.output());
@@ -454,4 +461,64 @@ fn encrypted_alert_from_openssl_is_named() {
     // tlsim sends nothing back to a fatal alert (RFC 8446 §6.2).
     assert_eq!(o.local.alert_sent, None, "{o:#?}");
     assert!(log.contains("peer did not return a certificate"), "{log}");
+}
+
+// ------------------------------------------------------------------ pcaps (--pcap)
+
+/// `tlsim bridge connect --pcap --keylog` against `s_server -rev`, TLS 1.3 and TLS 1.2,
+/// two connections (the second resumed): `tshark -o tls.keylog_file:` decrypts the capture
+/// (TLS 1.3: the Certificate, CertificateVerify, Finished and the tickets appear; TLS 1.2:
+/// the Finished messages), with no malformed packet.
+#[test]
+fn bridge_pcap_decrypts_in_tshark() {
+    if !have("openssl", "version") || !have("tshark", "--version") {
+        return;
+    }
+    for (version, want) in [
+        (
+            "-tls1_3",
+            &[
+                "Encrypted Extensions, Certificate, Certificate Verify, Finished",
+                "Change Cipher Spec, Finished",
+                "New Session Ticket",
+            ][..],
+        ),
+        ("-tls1_2", &["Finished"][..]),
+    ] {
+        let dir = TempDir::new("pcap");
+        let (keys, pcap) = (dir.file("keys.log"), dir.file("run.pcap"));
+        let Some(s) = s_server_v(version, &["-rev"]) else {
+            return;
+        };
+        let c = ConnectCommand {
+            addr: s.addr(),
+            profile: bridge_profile_spec(),
+            suite: None,
+            count: 2,
+            resume: true,
+            seed: 91,
+            http: false,
+            keylog: Some(keys.clone().into()),
+            pcap: Some(pcap.clone().into()),
+        };
+        let summary = c.run(&mut |_| {}).unwrap();
+        assert_eq!((summary.ok, summary.resumed), (2, 1), "{}", s.output());
+        let out = Command::new("tshark")
+            .args(["-r", &pcap, "-o", &format!("tls.keylog_file:{keys}"), "-Y", "tls"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for w in want {
+            assert!(text.contains(w), "{version}: no {w:?} in\n{text}");
+        }
+        assert!(!text.contains("Malformed"), "{text}");
+        // Without the key log the handshake stays encrypted.
+        let plain = Command::new("tshark")
+            .args(["-r", &pcap, "-Y", "tls"])
+            .output()
+            .unwrap();
+        let plain = String::from_utf8_lossy(&plain.stdout);
+        assert!(!plain.contains(want[0]), "{plain}");
+        println!("{version}:\n{text}");
+    }
 }

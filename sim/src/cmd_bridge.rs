@@ -39,6 +39,8 @@ pub struct ConnectArgs {
     http: bool,
     #[arg(long, value_name = "FILE")]
     keylog: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -86,6 +88,8 @@ pub struct ServeArgs {
     idle_exit: Option<Duration>,
     #[arg(long, value_name = "FILE")]
     keylog: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -124,6 +128,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 seed: a.seed,
                 http: a.http,
                 keylog: a.keylog,
+                pcap: a.pcap,
             }
             .run(&mut show)?;
             if ui::json() {
@@ -144,6 +149,7 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, String> {
                 timeout: a.timeout,
                 idle_exit: a.idle_exit,
                 keylog: a.keylog,
+                pcap: a.pcap,
             }
             .run(&mut show)?;
             if ui::json() {

@@ -62,6 +62,8 @@ pub struct ConnectCommand {
     pub http: bool,
     /// Write each connection's NSS key log lines here (`--keylog`).
     pub keylog: Option<PathBuf>,
+    /// Write a capture of the run here (`--pcap`).
+    pub pcap: Option<PathBuf>,
 }
 
 impl ConnectCommand {
@@ -84,11 +86,17 @@ impl ConnectCommand {
             limits: Limits::default(),
         };
         let mut keys = KeyLog::create(self.keylog.as_deref())?;
+        let pcap = Pcap::create(self.pcap.as_deref())?;
         let v = connect(&self.addr, p, &opts, |o| {
             keys.add(o);
             on(BridgeEvent::Outcome(o))
         })?;
         keys.result()?;
+        let port = std::net::ToSocketAddrs::to_socket_addrs(self.addr.as_str())
+            .ok()
+            .and_then(|mut a| a.next())
+            .map_or(443, |a| a.port());
+        pcap.write(&v, port)?;
         Ok(Summary::from_outcomes(&v))
     }
 }
@@ -107,6 +115,8 @@ pub struct ServeCommand {
     pub idle_exit: Option<Duration>,
     /// Write each connection's NSS key log lines here (`--keylog`).
     pub keylog: Option<PathBuf>,
+    /// Write a capture of the connections served here (`--pcap`), once the run ends.
+    pub pcap: Option<PathBuf>,
 }
 
 impl ServeCommand {
@@ -132,6 +142,7 @@ impl ServeCommand {
             idle_exit: self.idle_exit,
         };
         let mut keys = KeyLog::create(self.keylog.as_deref())?;
+        let pcap = Pcap::create(self.pcap.as_deref())?;
         let listener = bind(self.port)?;
         let addr = listener
             .local_addr()
@@ -144,6 +155,7 @@ impl ServeCommand {
             on(BridgeEvent::Outcome(o))
         })?;
         keys.result()?;
+        pcap.write(&report.outcomes, addr.port())?;
         Ok(report.summary(self.max_connections))
     }
 }
@@ -182,5 +194,34 @@ impl KeyLog {
 
     fn result(self) -> Result<(), String> {
         self.error.map_or(Ok(()), Err)
+    }
+}
+
+/// `--pcap FILE`: a capture of a bridge run (libpcap, [`crate::report::pcap`]) from what
+/// crossed each socket, written when the run ends; the file is created at the start, so an
+/// unwritable path fails before any connection.
+struct Pcap(Option<(std::fs::File, String)>);
+
+impl Pcap {
+    fn create(path: Option<&Path>) -> Result<Pcap, String> {
+        Ok(Pcap(match path {
+            None => None,
+            Some(p) => {
+                let name = p.display().to_string();
+                let f = std::fs::File::create(p).map_err(|e| format!("--pcap {name}: {e}"))?;
+                Some((f, name))
+            }
+        }))
+    }
+
+    fn write(self, outcomes: &[BridgeOutcome], server_port: u16) -> Result<(), String> {
+        let Some((mut f, name)) = self.0 else {
+            return Ok(());
+        };
+        let conns: Vec<_> = outcomes.iter().map(|o| o.flights.clone()).collect();
+        let bytes = crate::report::pcap::capture_flights(&conns, server_port);
+        f.write_all(&bytes)
+            .and_then(|_| f.flush())
+            .map_err(|e| format!("--pcap {name}: {e}"))
     }
 }

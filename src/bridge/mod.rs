@@ -25,6 +25,7 @@ use crate::engine::{
 };
 use crate::crypto::tls13::Tls13Suite;
 use crate::profile::{Profile, TlsVersion};
+use crate::report::pcap::Flight;
 use crate::seed::rng_for;
 use crate::wire::{suite_info, AlertDescription, SuiteInfo, SUITES};
 use serde::Serialize;
@@ -134,6 +135,10 @@ pub struct BridgeOutcome {
     /// traffic secrets or TLS 1.0–1.2's `CLIENT_RANDOM`; empty when none was derived.
     #[serde(skip)]
     pub key_log: String,
+    /// What crossed the socket, both ways, timed from the start of the run (`--pcap`,
+    /// [`crate::report::pcap::capture_flights`]).
+    #[serde(skip)]
+    pub flights: Vec<Flight>,
 }
 
 /// Who detected a bridged connection's failure.
@@ -329,10 +334,35 @@ fn lock(state: &Mutex<PeerState>) -> MutexGuard<'_, PeerState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Send what the engine has queued. Returns Err on a socket error, Ok(true) if it closed.
-fn flush(stream: &mut TcpStream, conn: &mut Connection) -> Result<bool, String> {
+/// Note what crossed the socket (`--pcap`): bytes or a close from one side at `now`, merged
+/// into that side's flight at the same millisecond.
+fn record(cap: &mut Vec<Flight>, from: Side, now: Millis, bytes: &[u8], close: Option<CloseKind>) {
+    match cap.last_mut() {
+        Some(f) if f.from == from && f.time_ms == now && f.close.is_none() => {
+            f.bytes.extend_from_slice(bytes);
+            f.close = close;
+        }
+        _ => cap.push(Flight {
+            from,
+            time_ms: now,
+            bytes: bytes.to_vec(),
+            close,
+        }),
+    }
+}
+
+/// Send what the engine has queued (noted in `cap` at `now`). Returns Err on a socket
+/// error, Ok(true) if it closed.
+fn flush(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    cap: &mut Vec<Flight>,
+    now: Millis,
+) -> Result<bool, String> {
     let mut closed = false;
+    let side = conn.side();
     while let Some(t) = conn.poll_transmit() {
+        record(cap, side, now, &t.bytes, t.close);
         if !t.bytes.is_empty() {
             stream
                 .write_all(&t.bytes)
@@ -358,6 +388,8 @@ struct Driven {
     received: Vec<u8>,
     sent: Vec<u8>,
     transport: Option<String>,
+    /// What crossed the socket, both ways.
+    flights: Vec<Flight>,
 }
 
 /// Drive one connection over `stream` until it ends, one of the engine's deadlines passes
@@ -371,13 +403,23 @@ fn drive(
     script: &AppScript,
     stop: Option<&AtomicBool>,
 ) -> Driven {
-    let mut sent = Vec::new();
-    let (received, transport) =
-        drive_loop(stream, conn, state, clock, limits, script, stop, &mut sent);
+    let (mut sent, mut flights) = (Vec::new(), Vec::new());
+    let (received, transport) = drive_loop(
+        stream,
+        conn,
+        state,
+        clock,
+        limits,
+        script,
+        stop,
+        &mut sent,
+        &mut flights,
+    );
     Driven {
         received,
         sent,
         transport,
+        flights,
     }
 }
 
@@ -391,7 +433,9 @@ fn drive_loop(
     script: &AppScript,
     stop: Option<&AtomicBool>,
     sent: &mut Vec<u8>,
+    cap: &mut Vec<Flight>,
 ) -> (Vec<u8>, Option<String>) {
+    let peer = conn.side().peer();
     conn.restart_timers(clock.now());
     let _ = stream.set_read_timeout(Some(limits.io_timeout));
     let _ = stream.set_write_timeout(Some(limits.per_connection));
@@ -409,7 +453,7 @@ fn drive_loop(
         .saturating_mul(4)
         .saturating_add(1000);
     for _ in 0..max_iter {
-        match flush(stream, conn) {
+        match flush(stream, conn, cap, clock.now()) {
             Err(e) => return (received, Some(e)),
             Ok(true) => {
                 // Drain briefly so the peer's last alert (if any) is read, then stop.
@@ -417,7 +461,10 @@ fn drive_loop(
                 while Instant::now() < until {
                     match stream.read(&mut buf) {
                         Ok(0) | Err(_) => break,
-                        Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
+                        Ok(n) => {
+                            record(cap, peer, clock.now(), &buf[..n], None);
+                            conn.handle_input(clock.now(), &buf[..n], &mut lock(state))
+                        }
                     }
                 }
                 received.extend(conn.take_app_data());
@@ -475,13 +522,19 @@ fn drive_loop(
                     format!("connection deadline of {:?} passed", limits.per_connection)
                 }
             };
-            let _ = flush(stream, conn);
+            let _ = flush(stream, conn, cap, now);
             let _ = stream.shutdown(Shutdown::Both);
             return (received, Some(what));
         }
         match stream.read(&mut buf) {
-            Ok(0) => conn.handle_close(clock.now(), CloseKind::Fin),
-            Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
+            Ok(0) => {
+                record(cap, peer, clock.now(), &[], Some(CloseKind::Fin));
+                conn.handle_close(clock.now(), CloseKind::Fin)
+            }
+            Ok(n) => {
+                record(cap, peer, clock.now(), &buf[..n], None);
+                conn.handle_input(clock.now(), &buf[..n], &mut lock(state))
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e)
@@ -490,6 +543,7 @@ fn drive_loop(
                     ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
                 ) =>
             {
+                record(cap, peer, clock.now(), &[], Some(CloseKind::Rst));
                 conn.handle_close(clock.now(), CloseKind::Rst)
             }
             Err(e) => return (received, Some(format!("read: {e}"))),
@@ -500,7 +554,7 @@ fn drive_loop(
             // queued its fatal alert. What the engine queued goes out before the socket is
             // shut; what arrived counts.
             received.extend(conn.take_app_data());
-            let transport = flush(stream, conn).err();
+            let transport = flush(stream, conn, cap, clock.now()).err();
             let _ = stream.shutdown(Shutdown::Write);
             return (received, transport);
         }
@@ -513,6 +567,7 @@ fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutco
         received,
         sent,
         transport,
+        flights,
     } = d;
     let local = conn.report().clone();
     // The real peer has no report: the classifier reads it from what tlsim received.
@@ -552,6 +607,7 @@ fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutco
         transport,
         local,
         key_log: crate::report::pcap::keylog_tls13(&conn.key_log()),
+        flights,
     }
 }
 
@@ -637,6 +693,7 @@ pub fn connect(
                     received: Vec::new(),
                     sent: Vec::new(),
                     transport: Some(format!("connect: {e}")),
+                    flights: Vec::new(),
                 },
                 false,
             ),
