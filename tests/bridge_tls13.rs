@@ -126,7 +126,12 @@ fn client_each_suite_vs_openssl() {
 fn s_client(port: u16, args: &[&str]) -> String {
     let mut cmd = Command::new("openssl");
     cmd.arg("s_client")
-        .args(["-connect", &format!("127.0.0.1:{port}"), "-tls1_3", "-ign_eof"])
+        .args([
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-tls1_3",
+            "-ign_eof",
+        ])
         .args(args);
     run_client(cmd, "hello tlsim\n", 20).0
 }
@@ -155,7 +160,10 @@ fn server_case(server: Profile, client_groups: &str, hrr: bool) {
         let line = format!("{word}, TLSv1.3, Cipher is {suite}");
         assert!(out.contains(&line), "{out}");
         let temp = out.lines().find(|l| l.starts_with("Server Temp Key"));
-        println!("s_client: {line}; {}", temp.unwrap_or("(no Server Temp Key line)"));
+        println!(
+            "s_client: {line}; {}",
+            temp.unwrap_or("(no Server Temp Key line)")
+        );
     }
 }
 
@@ -452,12 +460,26 @@ fn encrypted_alert_from_openssl_is_named() {
     let v = common::connect(&s.addr(), tls13_only(), 1, false, 81, false);
     let o = &v[0];
     let log = s.output();
-    println!("s_server: {}", log.lines().filter(|l| l.contains("error")).collect::<Vec<_>>().join(" | "));
+    println!(
+        "s_server: {}",
+        log.lines()
+            .filter(|l| l.contains("error"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     println!("tlsim: {:?} {:?} {}", o.outcome, o.mechanism, o.explanation);
     assert!(!o.ok(), "{o:#?}");
-    assert_eq!(o.alert_received.map(|a| a.to_u8()), Some(116), "{o:#?}\n{log}");
+    assert_eq!(
+        o.alert_received.map(|a| a.to_u8()),
+        Some(116),
+        "{o:#?}\n{log}"
+    );
     assert_eq!(o.detected_by, Some(tlsim::bridge::Detector::Peer), "{o:#?}");
-    assert_ne!(o.mechanism.map(|m| m.to_string()), Some("protocol-error".into()), "{o:#?}");
+    assert_ne!(
+        o.mechanism.map(|m| m.to_string()),
+        Some("protocol-error".into()),
+        "{o:#?}"
+    );
     // tlsim sends nothing back to a fatal alert (RFC 8446 §6.2).
     assert_eq!(o.local.alert_sent, None, "{o:#?}");
     assert!(log.contains("peer did not return a certificate"), "{log}");
@@ -504,7 +526,14 @@ fn bridge_pcap_decrypts_in_tshark() {
         let summary = c.run(&mut |_| {}).unwrap();
         assert_eq!((summary.ok, summary.resumed), (2, 1), "{}", s.output());
         let out = Command::new("tshark")
-            .args(["-r", &pcap, "-o", &format!("tls.keylog_file:{keys}"), "-Y", "tls"])
+            .args([
+                "-r",
+                &pcap,
+                "-o",
+                &format!("tls.keylog_file:{keys}"),
+                "-Y",
+                "tls",
+            ])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);

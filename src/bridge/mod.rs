@@ -19,11 +19,11 @@ mod signals;
 pub use command::{BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand};
 pub use signals::stop_on_signals;
 
+use crate::crypto::tls13::Tls13Suite;
 use crate::engine::{
     classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
     MessageKind, Millis, PeerState, RealCrypto, Side, Status, Timeouts, Timer,
 };
-use crate::crypto::tls13::Tls13Suite;
 use crate::profile::{Profile, TlsVersion};
 use crate::report::pcap::Flight;
 use crate::seed::rng_for;

@@ -404,7 +404,10 @@ impl Conn13 {
     }
 
     /// The NSS key log entries known so far (`client_random`: the connection's).
-    pub(super) fn key_log(&self, client_random: [u8; 32]) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+    pub(super) fn key_log(
+        &self,
+        client_random: [u8; 32],
+    ) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
         match &self.m {
             Machine::Client(m) => m.key_log(),
             Machine::Server(m) => m.key_log(client_random),

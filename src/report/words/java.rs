@@ -116,9 +116,18 @@ mod tests {
     #[test]
     fn aead_failures_are_the_ciphers_tag_mismatch() {
         for (suite, want) in [
-            ("TLS_AES_128_GCM_SHA256", "\"javax.net.ssl.SSLException: Tag mismatch!\""),
-            ("TLS_AES_256_GCM_SHA384", "\"javax.net.ssl.SSLException: Tag mismatch!\""),
-            ("TLS_CHACHA20_POLY1305_SHA256", "\"javax.net.ssl.SSLException: Tag mismatch\""),
+            (
+                "TLS_AES_128_GCM_SHA256",
+                "\"javax.net.ssl.SSLException: Tag mismatch!\"",
+            ),
+            (
+                "TLS_AES_256_GCM_SHA384",
+                "\"javax.net.ssl.SSLException: Tag mismatch!\"",
+            ),
+            (
+                "TLS_CHACHA20_POLY1305_SHA256",
+                "\"javax.net.ssl.SSLException: Tag mismatch\"",
+            ),
             (
                 "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
                 "\"javax.net.ssl.SSLException: Tag mismatch!\"",
