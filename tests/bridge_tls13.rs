@@ -459,6 +459,13 @@ fn encrypted_alert_from_openssl_is_named() {
     };
     let v = common::connect(&s.addr(), tls13_only(), 1, false, 81, false);
     let o = &v[0];
+    // s_server prints its error after the alert went out: wait for it (bounded).
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while !s.output().contains("peer did not return a certificate")
+        && std::time::Instant::now() < until
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = s.output();
     println!(
         "s_server: {}",
