@@ -558,3 +558,40 @@ fn bridge_pcap_decrypts_in_tshark() {
         println!("{version}:\n{text}");
     }
 }
+
+/// `--suite` keeps to its version family: a TLS 1.3 suite offers TLS 1.3 only, a TLS 1.2
+/// suite drops TLS 1.3, so against a server doing both the connection runs the suite asked.
+#[test]
+fn suite_option_picks_its_version() {
+    // No version flag: s_server does TLS 1.2 and 1.3.
+    let Some(s) = s_server_v("-rev", &[]) else {
+        return;
+    };
+    for (suite, version) in [
+        ("TLS_CHACHA20_POLY1305_SHA256", "TLS 1.3"),
+        ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS 1.2"),
+    ] {
+        let mut got = Vec::new();
+        let c = ConnectCommand {
+            addr: s.addr(),
+            profile: bridge_profile_spec(),
+            suite: Some(suite.into()),
+            count: 1,
+            resume: false,
+            seed: 93,
+            http: false,
+            keylog: None,
+            pcap: None,
+        };
+        let summary = c
+            .run(&mut |e| {
+                if let BridgeEvent::Outcome(o) = e {
+                    got.push(o.clone())
+                }
+            })
+            .unwrap();
+        assert_eq!(summary.ok, 1, "{got:#?}\n{}", s.output());
+        assert_eq!(got[0].suite.as_deref(), Some(suite));
+        assert_eq!(got[0].version.as_deref(), Some(version));
+    }
+}

@@ -73,7 +73,7 @@ impl ConnectCommand {
         }
         let mut p = self.profile.load(on)?;
         if let Some(name) = &self.suite {
-            bridge_suite(name)?.restrict(&mut p);
+            bridge_suite(name)?.restrict(&mut p)?;
         }
         let opts = ConnectOptions {
             count: self.count,

@@ -297,17 +297,28 @@ pub enum BridgeSuite {
 }
 
 impl BridgeSuite {
-    /// `p` offering (or accepting) this suite only, in its version family; the other
-    /// family's list is left as the profile has it.
-    pub fn restrict(self, p: &mut Profile) {
+    /// `p` as a client offering this suite only, in its version family: a TLS 1.3 suite
+    /// offers TLS 1.3 only (refused for a profile without it), an older suite drops TLS
+    /// 1.3 from the offer, so the connection runs the suite asked for or fails.
+    pub fn restrict(self, p: &mut Profile) -> Result<(), String> {
         match self {
             BridgeSuite::Tls13(s) => {
+                if !p.tls13(true) {
+                    return Err(format!(
+                        "cipher suite {} is TLS 1.3's, and profile {} does not enable TLS 1.3",
+                        s.name(),
+                        p.name
+                    ));
+                }
                 p.tls13_suites = vec![s];
+                p.client_versions = vec![TlsVersion::Tls13];
             }
             BridgeSuite::Legacy(i) => {
                 p.client_suites = vec![i.suite];
+                p.client_versions.retain(|v| *v != TlsVersion::Tls13);
             }
         }
+        Ok(())
     }
 }
 
