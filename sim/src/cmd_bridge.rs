@@ -37,6 +37,10 @@ pub struct ConnectArgs {
     seed: u64,
     #[arg(long)]
     http: bool,
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -82,6 +86,10 @@ pub struct ServeArgs {
     timeout: Duration,
     #[arg(long, value_name = "SECS", value_parser = tlsim::text::seconds)]
     idle_exit: Option<Duration>,
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
     #[command(flatten)]
     overlays: BridgeOverlays,
 }
@@ -104,6 +112,8 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, StudyError> {
                 resume: a.resume,
                 seed: a.seed,
                 http: a.http,
+                keylog: a.keylog,
+                pcap: a.pcap,
             };
             ui::print(&c.run(&mut show)?)
         }
@@ -117,6 +127,8 @@ pub fn run(cmd: BridgeCommand) -> Result<ExitCode, StudyError> {
                 handshake_timeout: a.handshake_timeout,
                 timeout: a.timeout,
                 idle_exit: a.idle_exit,
+                keylog: a.keylog,
+                pcap: a.pcap,
             };
             ui::print(&c.run(&mut show)?)
         }

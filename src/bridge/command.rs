@@ -8,7 +8,9 @@ use super::{
 };
 use crate::engine::{RealCrypto, Side};
 use crate::profile::{apply_files, notes_text, resolve, OverlayKind, Profile};
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +60,10 @@ pub struct ConnectCommand {
     pub seed: u64,
     /// Send an HTTP GET ([`AppScript::http_get`]) instead of a ping line.
     pub http: bool,
+    /// Write each connection's NSS key log lines here (`--keylog`).
+    pub keylog: Option<PathBuf>,
+    /// Write a capture of the run here (`--pcap`).
+    pub pcap: Option<PathBuf>,
 }
 
 impl ConnectCommand {
@@ -67,7 +73,7 @@ impl ConnectCommand {
         }
         let mut p = self.profile.load(on)?;
         if let Some(name) = &self.suite {
-            p.client_suites = vec![bridge_suite(name)?.suite];
+            bridge_suite(name)?.restrict(&mut p)?;
         }
         let opts = ConnectOptions {
             count: self.count,
@@ -79,7 +85,18 @@ impl ConnectCommand {
             },
             limits: Limits::default(),
         };
-        let v = connect(&self.addr, p, &opts, |o| on(BridgeEvent::Outcome(o)))?;
+        let mut keys = KeyLog::create(self.keylog.as_deref())?;
+        let pcap = Pcap::create(self.pcap.as_deref())?;
+        let v = connect(&self.addr, p, &opts, |o| {
+            keys.add(o);
+            on(BridgeEvent::Outcome(o))
+        })?;
+        keys.result()?;
+        let port = std::net::ToSocketAddrs::to_socket_addrs(self.addr.as_str())
+            .ok()
+            .and_then(|mut a| a.next())
+            .map_or(443, |a| a.port());
+        pcap.write(&v, port)?;
         Ok(Summary::from_outcomes(&v))
     }
 }
@@ -96,6 +113,10 @@ pub struct ServeCommand {
     pub handshake_timeout: Duration,
     pub timeout: Duration,
     pub idle_exit: Option<Duration>,
+    /// Write each connection's NSS key log lines here (`--keylog`).
+    pub keylog: Option<PathBuf>,
+    /// Write a capture of the connections served here (`--pcap`), once the run ends.
+    pub pcap: Option<PathBuf>,
 }
 
 impl ServeCommand {
@@ -120,6 +141,8 @@ impl ServeCommand {
             max_connections: self.max_connections,
             idle_exit: self.idle_exit,
         };
+        let mut keys = KeyLog::create(self.keylog.as_deref())?;
+        let pcap = Pcap::create(self.pcap.as_deref())?;
         let listener = bind(self.port)?;
         let addr = listener
             .local_addr()
@@ -128,8 +151,77 @@ impl ServeCommand {
         on(BridgeEvent::Listening(addr));
         let real = Arc::new(RealCrypto::test_server());
         let report = serve_on(&listener, p, real, &opts, stop, |o| {
+            keys.add(o);
             on(BridgeEvent::Outcome(o))
         })?;
+        keys.result()?;
+        pcap.write(&report.outcomes, addr.port())?;
         Ok(report.summary(self.max_connections))
+    }
+}
+
+/// `--keylog FILE`: the NSS key log (SSLKEYLOGFILE format) of a bridge run, each
+/// connection's lines appended as it ends, so Wireshark (or `tshark -o
+/// tls.keylog_file:FILE`) decrypts a capture of the run.
+struct KeyLog {
+    file: Option<(std::fs::File, String)>,
+    /// The first write error, reported when the run ends.
+    error: Option<String>,
+}
+
+impl KeyLog {
+    fn create(path: Option<&Path>) -> Result<KeyLog, String> {
+        let file = match path {
+            None => None,
+            Some(p) => {
+                let name = p.display().to_string();
+                let f = std::fs::File::create(p).map_err(|e| format!("--keylog {name}: {e}"))?;
+                Some((f, name))
+            }
+        };
+        Ok(KeyLog { file, error: None })
+    }
+
+    fn add(&mut self, o: &BridgeOutcome) {
+        if let Some((f, name)) = &mut self.file {
+            if self.error.is_none() && !o.key_log.is_empty() {
+                if let Err(e) = f.write_all(o.key_log.as_bytes()).and_then(|_| f.flush()) {
+                    self.error = Some(format!("--keylog {name}: {e}"));
+                }
+            }
+        }
+    }
+
+    fn result(self) -> Result<(), String> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+/// `--pcap FILE`: a capture of a bridge run (libpcap, [`crate::report::pcap`]) from what
+/// crossed each socket, written when the run ends; the file is created at the start, so an
+/// unwritable path fails before any connection.
+struct Pcap(Option<(std::fs::File, String)>);
+
+impl Pcap {
+    fn create(path: Option<&Path>) -> Result<Pcap, String> {
+        Ok(Pcap(match path {
+            None => None,
+            Some(p) => {
+                let name = p.display().to_string();
+                let f = std::fs::File::create(p).map_err(|e| format!("--pcap {name}: {e}"))?;
+                Some((f, name))
+            }
+        }))
+    }
+
+    fn write(self, outcomes: &[BridgeOutcome], server_port: u16) -> Result<(), String> {
+        let Some((mut f, name)) = self.0 else {
+            return Ok(());
+        };
+        let conns: Vec<_> = outcomes.iter().map(|o| o.flights.clone()).collect();
+        let bytes = crate::report::pcap::capture_flights(&conns, server_port);
+        f.write_all(&bytes)
+            .and_then(|_| f.flush())
+            .map_err(|e| format!("--pcap {name}: {e}"))
     }
 }

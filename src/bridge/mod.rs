@@ -19,11 +19,13 @@ mod signals;
 pub use command::{BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand};
 pub use signals::stop_on_signals;
 
+use crate::crypto::tls13::Tls13Suite;
 use crate::engine::{
     classify, Close, CloseKind, Connection, Context, HandshakeKind, LocalReport, Mechanism,
     MessageKind, Millis, PeerState, RealCrypto, Side, Status, Timeouts, Timer,
 };
 use crate::profile::{Profile, TlsVersion};
+use crate::report::pcap::Flight;
 use crate::seed::rng_for;
 use crate::wire::{suite_info, AlertDescription, SuiteInfo, SUITES};
 use serde::Serialize;
@@ -129,6 +131,14 @@ pub struct BridgeOutcome {
     /// Socket-level problem (timeout, connection refused), if any.
     pub transport: Option<String>,
     pub local: LocalReport,
+    /// The connection's NSS key log lines (`--keylog`; [`Connection::key_log`]): TLS 1.3's
+    /// traffic secrets or TLS 1.0–1.2's `CLIENT_RANDOM`; empty when none was derived.
+    #[serde(skip)]
+    pub key_log: String,
+    /// What crossed the socket, both ways, timed from the start of the run (`--pcap`,
+    /// [`crate::report::pcap::capture_flights`]).
+    #[serde(skip)]
+    pub flights: Vec<Flight>,
 }
 
 /// Who detected a bridged connection's failure.
@@ -216,10 +226,12 @@ fn bridge_suite_names() -> String {
 }
 
 /// Keep only the suites and versions bridge mode can run (TLS 1.0–1.2: SSL 3.0's MAC and
-/// key derivation are not implemented), and refuse (before any connection) a profile that
+/// key derivation are not implemented; TLS 1.3 with its three suites, RFC 8446 §B.4, run by
+/// [`crate::tls13`] behind the engine), and refuse (before any connection) a profile that
 /// would have nothing to offer in `role`: a client's list as its ClientHello would carry it
-/// (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version), a server's list
-/// usable in a version it enables.
+/// (TLS 1.2-only suites dropped when TLS 1.2 is not its highest version below 1.3), a
+/// server's list usable in a version it enables. A profile enabling TLS 1.3 with a TLS 1.3
+/// suite is usable even when none of its TLS 1.0–1.2 suites is.
 pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
     let ok = |s: &crate::wire::CipherSuite| suite_info(*s).is_some_and(Connection::real_suite_ok);
     p.client_suites.retain(ok);
@@ -234,28 +246,37 @@ pub fn bridge_profile(mut p: Profile, role: Side) -> Result<Profile, String> {
         Side::Client => p.max_legacy_client_version() == Some(TlsVersion::Tls12),
         Side::Server => versions.contains(&TlsVersion::Tls12),
     };
-    let usable = suites
-        .iter()
-        .filter_map(|s| suite_info(*s))
-        .any(|i| tls12 || !i.tls12_only);
-    if !usable || versions.is_empty() {
+    let legacy = versions.iter().any(|v| *v <= TlsVersion::Tls12);
+    let usable12 = legacy
+        && suites
+            .iter()
+            .filter_map(|s| suite_info(*s))
+            .any(|i| tls12 || !i.tls12_only);
+    let usable13 = p.tls13(role == Side::Client) && !p.tls13_suites.is_empty();
+    if !usable12 && !usable13 {
         return Err(format!(
-            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.0-1.2 (the GCM and SHA-256/384 suites with TLS 1.2 only)",
+            "profile {}: no cipher suite left to {} in bridge mode ({}); bridge mode supports only {} with TLS 1.0-1.2 (the GCM and SHA-256/384 suites with TLS 1.2 only), and {} with TLS 1.3",
             p.name,
             if role == Side::Client { "offer" } else { "accept" },
-            match (suites.is_empty(), versions.is_empty()) {
+            match (suites.is_empty(), legacy) {
+                _ if p.tls13(role == Side::Client) => "TLS 1.3 is enabled with no TLS 1.3 suite, and no TLS 1.0-1.2 suite is usable",
+                (_, false) => "no TLS 1.0-1.3 version is enabled",
                 (true, _) => "none of its suites is supported",
-                (false, true) => "no TLS 1.0-1.2 version is enabled",
-                (false, false) => "its suites need TLS 1.2, which it does not use",
+                (false, true) => "its suites need TLS 1.2, which it does not use",
             },
-            bridge_suite_names()
+            bridge_suite_names(),
+            Tls13Suite::ALL.map(Tls13Suite::name).join(", ")
         ));
     }
     Ok(p)
 }
 
-/// A suite named on the command line, refused unless bridge mode can run it.
-pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
+/// A suite named on the command line: a TLS 1.3 one (RFC 8446 §B.4 name), or a TLS 1.0–1.2
+/// one refused unless bridge mode can run it.
+pub fn bridge_suite(name: &str) -> Result<BridgeSuite, String> {
+    if let Some(s) = crate::profile::tls13_suite_by_name(name) {
+        return Ok(BridgeSuite::Tls13(s));
+    }
     let info =
         crate::wire::suite_by_name(name).ok_or_else(|| format!("unknown cipher suite {name:?}"))?;
     if !Connection::real_suite_ok(info) {
@@ -265,7 +286,40 @@ pub fn bridge_suite(name: &str) -> Result<&'static SuiteInfo, String> {
             bridge_suite_names()
         ));
     }
-    Ok(info)
+    Ok(BridgeSuite::Legacy(info))
+}
+
+/// A suite `--suite` names: TLS 1.3's or an older version's.
+#[derive(Debug, Clone, Copy)]
+pub enum BridgeSuite {
+    Tls13(Tls13Suite),
+    Legacy(&'static SuiteInfo),
+}
+
+impl BridgeSuite {
+    /// `p` as a client offering this suite only, in its version family: a TLS 1.3 suite
+    /// offers TLS 1.3 only (refused for a profile without it), an older suite drops TLS
+    /// 1.3 from the offer, so the connection runs the suite asked for or fails.
+    pub fn restrict(self, p: &mut Profile) -> Result<(), String> {
+        match self {
+            BridgeSuite::Tls13(s) => {
+                if !p.tls13(true) {
+                    return Err(format!(
+                        "cipher suite {} is TLS 1.3's, and profile {} does not enable TLS 1.3",
+                        s.name(),
+                        p.name
+                    ));
+                }
+                p.tls13_suites = vec![s];
+                p.client_versions = vec![TlsVersion::Tls13];
+            }
+            BridgeSuite::Legacy(i) => {
+                p.client_suites = vec![i.suite];
+                p.client_versions.retain(|v| *v != TlsVersion::Tls13);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// True when this side's Z had a leading zero byte and it kept it in the pre-master secret
@@ -291,10 +345,35 @@ fn lock(state: &Mutex<PeerState>) -> MutexGuard<'_, PeerState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Send what the engine has queued. Returns Err on a socket error, Ok(true) if it closed.
-fn flush(stream: &mut TcpStream, conn: &mut Connection) -> Result<bool, String> {
+/// Note what crossed the socket (`--pcap`): bytes or a close from one side at `now`, merged
+/// into that side's flight at the same millisecond.
+fn record(cap: &mut Vec<Flight>, from: Side, now: Millis, bytes: &[u8], close: Option<CloseKind>) {
+    match cap.last_mut() {
+        Some(f) if f.from == from && f.time_ms == now && f.close.is_none() => {
+            f.bytes.extend_from_slice(bytes);
+            f.close = close;
+        }
+        _ => cap.push(Flight {
+            from,
+            time_ms: now,
+            bytes: bytes.to_vec(),
+            close,
+        }),
+    }
+}
+
+/// Send what the engine has queued (noted in `cap` at `now`). Returns Err on a socket
+/// error, Ok(true) if it closed.
+fn flush(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    cap: &mut Vec<Flight>,
+    now: Millis,
+) -> Result<bool, String> {
     let mut closed = false;
+    let side = conn.side();
     while let Some(t) = conn.poll_transmit() {
+        record(cap, side, now, &t.bytes, t.close);
         if !t.bytes.is_empty() {
             stream
                 .write_all(&t.bytes)
@@ -320,6 +399,8 @@ struct Driven {
     received: Vec<u8>,
     sent: Vec<u8>,
     transport: Option<String>,
+    /// What crossed the socket, both ways.
+    flights: Vec<Flight>,
 }
 
 /// Drive one connection over `stream` until it ends, one of the engine's deadlines passes
@@ -333,13 +414,23 @@ fn drive(
     script: &AppScript,
     stop: Option<&AtomicBool>,
 ) -> Driven {
-    let mut sent = Vec::new();
-    let (received, transport) =
-        drive_loop(stream, conn, state, clock, limits, script, stop, &mut sent);
+    let (mut sent, mut flights) = (Vec::new(), Vec::new());
+    let (received, transport) = drive_loop(
+        stream,
+        conn,
+        state,
+        clock,
+        limits,
+        script,
+        stop,
+        &mut sent,
+        &mut flights,
+    );
     Driven {
         received,
         sent,
         transport,
+        flights,
     }
 }
 
@@ -353,7 +444,9 @@ fn drive_loop(
     script: &AppScript,
     stop: Option<&AtomicBool>,
     sent: &mut Vec<u8>,
+    cap: &mut Vec<Flight>,
 ) -> (Vec<u8>, Option<String>) {
+    let peer = conn.side().peer();
     conn.restart_timers(clock.now());
     let _ = stream.set_read_timeout(Some(limits.io_timeout));
     let _ = stream.set_write_timeout(Some(limits.per_connection));
@@ -371,7 +464,7 @@ fn drive_loop(
         .saturating_mul(4)
         .saturating_add(1000);
     for _ in 0..max_iter {
-        match flush(stream, conn) {
+        match flush(stream, conn, cap, clock.now()) {
             Err(e) => return (received, Some(e)),
             Ok(true) => {
                 // Drain briefly so the peer's last alert (if any) is read, then stop.
@@ -379,7 +472,10 @@ fn drive_loop(
                 while Instant::now() < until {
                     match stream.read(&mut buf) {
                         Ok(0) | Err(_) => break,
-                        Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
+                        Ok(n) => {
+                            record(cap, peer, clock.now(), &buf[..n], None);
+                            conn.handle_input(clock.now(), &buf[..n], &mut lock(state))
+                        }
                     }
                 }
                 received.extend(conn.take_app_data());
@@ -437,13 +533,19 @@ fn drive_loop(
                     format!("connection deadline of {:?} passed", limits.per_connection)
                 }
             };
-            let _ = flush(stream, conn);
+            let _ = flush(stream, conn, cap, now);
             let _ = stream.shutdown(Shutdown::Both);
             return (received, Some(what));
         }
         match stream.read(&mut buf) {
-            Ok(0) => conn.handle_close(clock.now(), CloseKind::Fin),
-            Ok(n) => conn.handle_input(clock.now(), &buf[..n], &mut lock(state)),
+            Ok(0) => {
+                record(cap, peer, clock.now(), &[], Some(CloseKind::Fin));
+                conn.handle_close(clock.now(), CloseKind::Fin)
+            }
+            Ok(n) => {
+                record(cap, peer, clock.now(), &buf[..n], None);
+                conn.handle_input(clock.now(), &buf[..n], &mut lock(state))
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e)
@@ -452,6 +554,7 @@ fn drive_loop(
                     ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
                 ) =>
             {
+                record(cap, peer, clock.now(), &[], Some(CloseKind::Rst));
                 conn.handle_close(clock.now(), CloseKind::Rst)
             }
             Err(e) => return (received, Some(format!("read: {e}"))),
@@ -462,7 +565,7 @@ fn drive_loop(
             // queued its fatal alert. What the engine queued goes out before the socket is
             // shut; what arrived counts.
             received.extend(conn.take_app_data());
-            let transport = flush(stream, conn).err();
+            let transport = flush(stream, conn, cap, clock.now()).err();
             let _ = stream.shutdown(Shutdown::Write);
             return (received, transport);
         }
@@ -475,6 +578,7 @@ fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutco
         received,
         sent,
         transport,
+        flights,
     } = d;
     let local = conn.report().clone();
     // The real peer has no report: the classifier reads it from what tlsim received.
@@ -513,6 +617,8 @@ fn finish(index: u64, conn: &Connection, d: Driven, app_ok: bool) -> BridgeOutco
         app_received: String::from_utf8_lossy(&received).into_owned(),
         transport,
         local,
+        key_log: crate::report::pcap::keylog_tls13(&conn.key_log()),
+        flights,
     }
 }
 
@@ -598,6 +704,7 @@ pub fn connect(
                     received: Vec::new(),
                     sent: Vec::new(),
                     transport: Some(format!("connect: {e}")),
+                    flights: Vec::new(),
                 },
                 false,
             ),

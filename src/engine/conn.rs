@@ -273,6 +273,13 @@ impl Connection {
     /// ClientHello, queued at construction, is the same in both modes.)
     pub fn with_real_crypto(mut self, real: Arc<RealCrypto>) -> Self {
         self.common.crypto = CryptoMode::Real(Real(real));
+        // A TLS 1.3 client made with the hello checks the server's real RSA-PSS
+        // CertificateVerify from now on.
+        if let Role::Client(hs) = &mut self.role {
+            if let Some(m) = hs.tls13_mut() {
+                m.set_modelled_signatures(false);
+            }
+        }
         self
     }
 
@@ -280,6 +287,19 @@ impl Connection {
     /// with an RSA certificate (the only key bridge mode holds), AES-GCM or AES-CBC records.
     pub(crate) fn real_suite_ok(info: &SuiteInfo) -> bool {
         crypto::real_suite_ok(info)
+    }
+
+    /// This connection's secrets for an NSS key log (label, client random, secret), once
+    /// known: in TLS 1.3 the traffic secrets of RFC 8446 §7.1
+    /// (`CLIENT_HANDSHAKE_TRAFFIC_SECRET` … `EXPORTER_SECRET`), in TLS 1.0–1.2 the master
+    /// secret (`CLIENT_RANDOM`). Format them with [`crate::report::pcap::keylog_tls13`].
+    pub fn key_log(&self) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        let random = self.common.client_random;
+        match (&self.role, &self.common.report.truth.master) {
+            (Role::Tls13(t), _) => t.key_log(random),
+            (_, Some(m)) => vec![("CLIENT_RANDOM", random, m.0.clone())],
+            _ => Vec::new(),
+        }
     }
 
     pub fn side(&self) -> Side {

@@ -8,13 +8,13 @@ use crate::bridge::{BridgeEvent, BridgeOutcome, ServeSummary, Summary};
 /// One bridged connection: its outcome line, then the explanation indented.
 pub fn outcome_text(o: &BridgeOutcome) -> String {
     format!(
-        "connection {}: {} ({}), {} {}, EMS {}{}\n  {}\n",
+        "connection {}: {} ({}), {} {}, {}{}\n  {}\n",
         o.index.saturating_add(1),
         o.outcome,
         o.handshake,
         o.version.as_deref().unwrap_or("-"),
         o.suite.as_deref().unwrap_or("-"),
-        if o.ems { "yes" } else { "no" },
+        key_exchange(o),
         o.mechanism
             .map(|m| match o.alert {
                 Some(a) => format!(", mechanism {m}, alert {} ({})", a.to_u8(), a.name()),
@@ -23,6 +23,19 @@ pub fn outcome_text(o: &BridgeOutcome) -> String {
             .unwrap_or_default(),
         o.explanation
     )
+}
+
+/// TLS 1.0–1.2: whether EMS was used (RFC 7627); TLS 1.3, which has no EMS (its key
+/// schedule hashes the transcript, RFC 8446 §7.1): the group, and a HelloRetryRequest.
+fn key_exchange(o: &BridgeOutcome) -> String {
+    if o.version.as_deref() != Some("TLS 1.3") {
+        return format!("EMS {}", if o.ems { "yes" } else { "no" });
+    }
+    let group = o.local.group.as_deref().unwrap_or("no group (psk_ke)");
+    match o.local.hello_retry {
+        true => format!("{group} after a HelloRetryRequest"),
+        false => group.to_string(),
+    }
 }
 
 /// The summary line of `tlsim bridge connect`.

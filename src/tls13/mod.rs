@@ -46,6 +46,17 @@ pub struct Tls13Error {
     pub reason: String,
 }
 
+/// How a [`Tls13Error`]'s reason starts when the error is a fatal alert the peer sent.
+const PEER_ALERT: &str = "peer sent alert";
+
+impl Tls13Error {
+    /// The alert the peer sent, when this error is one (this side then sends none back,
+    /// RFC 8446 §6.2); None when this side found the error.
+    pub fn peer_alert(&self) -> Option<AlertDescription> {
+        self.reason.starts_with(PEER_ALERT).then_some(self.alert)
+    }
+}
+
 fn fail<T>(alert: AlertDescription, reason: impl Into<String>) -> Result<T, Tls13Error> {
     Err(Tls13Error {
         alert,
@@ -296,7 +307,7 @@ impl Records {
                     let desc = content.get(1).copied().unwrap_or(0);
                     return fail(
                         AlertDescription::from(desc),
-                        format!("peer sent alert {}", AlertDescription::from(desc)),
+                        format!("{PEER_ALERT} {}", AlertDescription::from(desc)),
                     );
                 }
                 t => {
@@ -692,6 +703,13 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         Ok(binder)
     }
 
+    /// Check the server's CertificateVerify as a real RSA-PSS signature (false) or as a
+    /// modelled one (true), for a client made before its connection chose its crypto mode
+    /// (the engine's ClientHello is queued at construction, bridge mode is set after).
+    pub fn set_modelled_signatures(&mut self, modelled: bool) {
+        self.cfg.modelled_signatures = modelled;
+    }
+
     /// The tickets received so far (drained), for the caller's session store.
     pub fn take_tickets(&mut self) -> Vec<Ticket13> {
         std::mem::take(&mut self.tickets)
@@ -987,26 +1005,27 @@ impl<R: RngCore + CryptoRng> Client13<R> {
 
     /// The secrets for an SSLKEYLOGFILE (NSS key log format labels), once known.
     pub fn key_log(&self) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
-        let mut v = Vec::new();
-        if let Some(h) = &self.hs {
-            v.push((
-                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-                self.random,
-                h.client.clone(),
-            ));
-            v.push((
-                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-                self.random,
-                h.server.clone(),
-            ));
-        }
-        if let Some(a) = &self.ap {
-            v.push(("CLIENT_TRAFFIC_SECRET_0", self.random, a.client.clone()));
-            v.push(("SERVER_TRAFFIC_SECRET_0", self.random, a.server.clone()));
-            v.push(("EXPORTER_SECRET", self.random, a.exporter.clone()));
-        }
-        v
+        key_log(self.random, self.hs.as_ref(), self.ap.as_ref())
     }
+}
+
+/// NSS key log entries (label, client random, secret) from the secrets derived so far.
+fn key_log(
+    random: [u8; 32],
+    hs: Option<&HandshakeSecrets>,
+    ap: Option<&ApplicationSecrets>,
+) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+    let mut v = Vec::new();
+    if let Some(h) = hs {
+        v.push(("CLIENT_HANDSHAKE_TRAFFIC_SECRET", random, h.client.clone()));
+        v.push(("SERVER_HANDSHAKE_TRAFFIC_SECRET", random, h.server.clone()));
+    }
+    if let Some(a) = ap {
+        v.push(("CLIENT_TRAFFIC_SECRET_0", random, a.client.clone()));
+        v.push(("SERVER_TRAFFIC_SECRET_0", random, a.server.clone()));
+        v.push(("EXPORTER_SECRET", random, a.exporter.clone()));
+    }
+    v
 }
 
 fn rsa_public_key(der: &[u8]) -> Result<rsa::RsaPublicKey, String> {
@@ -1070,6 +1089,12 @@ pub struct Server13<R: RngCore + CryptoRng> {
 }
 
 impl<R: RngCore + CryptoRng> Server13<R> {
+    /// The secrets for an SSLKEYLOGFILE, once known, under the connection's
+    /// `client_random` (as [`Client13::key_log`]).
+    pub fn key_log(&self, client_random: [u8; 32]) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        key_log(client_random, self.hs.as_ref(), self.ap.as_ref())
+    }
+
     /// Once this side computed an FFDHE shared secret: whether its Z had a leading zero
     /// byte (the connections on which a padding and a stripping peer disagree, RFC 8446
     /// §7.4.1). None before, or on an elliptic-curve group.

@@ -119,7 +119,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Alert description (RFC 5246 §7.2, RFC 7507 for inappropriate_fallback).
+    /// Alert description (RFC 5246 §7.2, RFC 7507 for inappropriate_fallback, RFC 8446 §6.2
+    /// for TLS 1.3's).
     AlertDescription: u8, to_u8, u8 {
         CloseNotify = 0 => "close_notify",
         UnexpectedMessage = 10 => "unexpected_message",
@@ -146,7 +147,14 @@ wire_enum! {
         InappropriateFallback = 86 => "inappropriate_fallback",
         UserCanceled = 90 => "user_canceled",
         NoRenegotiation = 100 => "no_renegotiation",
+        // RFC 8446 §6.2: TLS 1.3's alerts (the 1.2 ones above keep their numbers).
+        MissingExtension = 109 => "missing_extension",
         UnsupportedExtension = 110 => "unsupported_extension",
+        UnrecognizedName = 112 => "unrecognized_name",
+        BadCertificateStatusResponse = 113 => "bad_certificate_status_response",
+        UnknownPskIdentity = 115 => "unknown_psk_identity",
+        CertificateRequired = 116 => "certificate_required",
+        NoApplicationProtocol = 120 => "no_application_protocol",
     }
 }
 

@@ -224,6 +224,11 @@ impl ClientHs {
         self.tls13.is_some() && matches!(self.state, ClientState::ExpectServerHello)
     }
 
+    /// The TLS 1.3 client waiting for the ServerHello, if this hello offers TLS 1.3.
+    pub(super) fn tls13_mut(&mut self) -> Option<&mut crate::tls13::Client13<ChaCha20Rng>> {
+        self.tls13.as_deref_mut()
+    }
+
     /// The TLS 1.3 client, for a ServerHello that selected TLS 1.3.
     pub(super) fn take_tls13(&mut self) -> Option<Box<crate::tls13::Client13<ChaCha20Rng>>> {
         self.tls13.take()

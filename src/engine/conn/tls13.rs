@@ -363,6 +363,13 @@ impl Conn13 {
                 Err(e) => {
                     let at = self.expected();
                     c.report.at = Some(at);
+                    if let Some(desc) = e.peer_alert() {
+                        // An encrypted fatal alert from the peer: its verdict, as a
+                        // plaintext one above; nothing is sent back (RFC 8446 §6.2).
+                        c.report.alert_received = Some(desc);
+                        c.phase = Phase::Closed;
+                        return;
+                    }
                     return c.fail(local(e));
                 }
             }
@@ -396,19 +403,14 @@ impl Conn13 {
         }
     }
 
-    /// The suite and group, as soon as the hellos chose them (the ServerHello is in the
-    /// clear): a handshake that fails after it, as a Z mismatch does, is reported under
-    /// the suite it negotiated, as in TLS 1.2.
-    fn note_negotiated(&self, c: &mut Common) {
-        let n = match &self.m {
-            Machine::Client(m) => m.negotiated(),
-            Machine::Server(m) => m.negotiated(),
-        };
-        if let Some(n) = n {
-            c.report.suite = Some(suite_name(n.suite).to_string());
-            // A psk_ke resumption has no key exchange.
-            c.report.group =
-                (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
+    /// The NSS key log entries known so far (`client_random`: the connection's).
+    pub(super) fn key_log(
+        &self,
+        client_random: [u8; 32],
+    ) -> Vec<(&'static str, [u8; 32], Vec<u8>)> {
+        match &self.m {
+            Machine::Client(m) => m.key_log(),
+            Machine::Server(m) => m.key_log(client_random),
         }
     }
 
@@ -421,14 +423,29 @@ impl Conn13 {
         }
     }
 
-    fn completed(&mut self, c: &mut Common) {
+    /// What the hellos chose, in the report as soon as it is known (a handshake that fails
+    /// after the ServerHello, as on a Z mismatch, reports its suite and group).
+    fn note_negotiated(&self, c: &mut Common) {
         let n = match &self.m {
             Machine::Client(m) => m.negotiated(),
             Machine::Server(m) => m.negotiated(),
         };
-        self.note_negotiated(c);
         if let Some(n) = n {
+            c.report.suite = Some(suite_name(n.suite).to_string());
+            // A psk_ke resumption has no key exchange.
+            c.report.group =
+                (n.group != crate::wire::NamedGroup::Unknown(0)).then(|| n.group.to_string());
             c.report.hello_retry = n.hello_retry;
+        }
+    }
+
+    fn completed(&mut self, c: &mut Common) {
+        self.note_negotiated(c);
+        let n = match &self.m {
+            Machine::Client(m) => m.negotiated(),
+            Machine::Server(m) => m.negotiated(),
+        };
+        if let Some(n) = n {
             // Like TLS 1.2: resumed, or a ticket offered and refused (full handshake).
             if n.resumed {
                 c.report.kind = HandshakeKind::Resumed;

@@ -102,6 +102,13 @@ fn alert_reason(a: AlertDescription) -> Option<&'static str> {
         A::UserCanceled => "tlsv1 alert user cancelled",
         A::NoRenegotiation => "tlsv1 alert no renegotiation",
         A::UnsupportedExtension => "tlsv1 unsupported extension",
+        // TLS 1.3's (RFC 8446 §6.2), read with `openssl errstr` on OpenSSL 3.0.
+        A::MissingExtension => "tlsv13 alert missing extension",
+        A::UnrecognizedName => "tlsv1 unrecognized name",
+        A::BadCertificateStatusResponse => "tlsv1 bad certificate status response",
+        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity",
+        A::CertificateRequired => "tlsv13 alert certificate required",
+        A::NoApplicationProtocol => "tlsv1 alert no application protocol",
         A::CloseNotify | A::Unknown(_) => return None,
     })
 }
