@@ -35,6 +35,7 @@ builtin!(
     "m9-dh-group-too-small",
     "modern-fleet-tls13",
     "october-2019-fleet",
+    "tls13-middlebox-downgrade",
     "workaround-disable-dhe",
     "workaround-enable-ems",
 );
