@@ -9,8 +9,7 @@
 
 mod common;
 
-use common::{data, free_port, have, run_client_holding, Server};
-use std::process::Command;
+use common::{data, gnutls_serv, have, run_client_holding, Server};
 use std::time::Duration;
 use tlsim::bridge::BridgeOutcome;
 use tlsim::profile::{Profile, TlsVersion};
@@ -130,19 +129,6 @@ fn cases() -> Vec<Case> {
         });
     }
     v
-}
-
-/// `gnutls-serv --echo` on a free port (killed on drop).
-fn gnutls_serv(priority: &str, args: &[&str]) -> Server {
-    let port = free_port();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--port", &port.to_string()])
-        .args(["--x509certfile", &data("cert.pem")])
-        .args(["--x509keyfile", &data("key.pem")])
-        .args(["--dhparams", &data("ffdhe2048.pem")])
-        .args(["--priority", priority, "--echo"])
-        .args(args);
-    Server::start(cmd, "listening on IPv4", port, None)
 }
 
 fn connect(s: &Server, p: Profile, count: u64) -> Vec<BridgeOutcome> {

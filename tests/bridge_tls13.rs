@@ -184,16 +184,8 @@ const GNUTLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 
 /// `gnutls-serv --echo` in TLS 1.3 only, with `priority` after [`GNUTLS13`].
 fn gnutls_serv(priority: &str) -> Option<Server> {
-    if !have("gnutls-serv", "--version") {
-        return None;
-    }
-    let port = free_port();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--echo", "-p", &port.to_string()])
-        .args(["--x509certfile", &data("cert.pem")])
-        .args(["--x509keyfile", &data("key.pem")])
-        .arg(format!("--priority={GNUTLS13}{priority}"));
-    Some(Server::start(cmd, "listening", port, None))
+    have("gnutls-serv", "--version")
+        .then(|| common::gnutls_serv(&format!("{GNUTLS13}{priority}"), &[]))
 }
 
 /// tlsim bridge client → gnutls-serv: two connections, the second resumed from the

@@ -31,20 +31,6 @@ fn kx_of(suite: &str) -> &'static str {
     }
 }
 
-/// `gnutls-serv --echo` on a free port (it binds every interface; only loopback is used),
-/// without client-certificate request (`-a`), ffdhe2048 for DHE.
-fn gnutls_serv(priority: &str, extra: &[&str]) -> Server {
-    let port = free_port();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["-p", &port.to_string(), "--echo", "-a"])
-        .args(["--x509certfile", &data("cert.pem")])
-        .args(["--x509keyfile", &data("key.pem")])
-        .args(["--dhparams", &data("ffdhe2048.pem")])
-        .arg(format!("--priority={priority}"))
-        .args(extra);
-    Server::start(cmd, "Echo Server listening on IPv4", port, None)
-}
-
 /// `gnutls-cli` with the priority string `priority`, then `extra`.
 fn gnutls_cli_prio(port: u16, priority: &str, extra: &[&str]) -> Command {
     let priority = format!("--priority={priority}");
@@ -77,7 +63,7 @@ fn client_dhe_ecdhe_ems_on_and_off() {
             (false, "rfc-strict", false),
             (true, "no-ems", false),
         ] {
-            let s = gnutls_serv(&prio(kx_of(suite), serv_ems), &[]);
+            let s = gnutls_serv(&prio(kx_of(suite), serv_ems), &["-a"]);
             let v = connect(&s.addr(), profile(prof, suite), 2, false, 7, false);
             for o in &v {
                 assert!(o.ok(), "{suite} {prof}: {o:#?}\n{}", s.output());
@@ -111,7 +97,7 @@ fn client_resumption_session_id_and_ticket() {
             ),
             (true, "no-ems", true, ["full", "resumed", "resumed"]),
         ] {
-            let s = gnutls_serv(&prio("DHE-RSA", serv_ems), &[flag]);
+            let s = gnutls_serv(&prio("DHE-RSA", serv_ems), &["-a", flag]);
             let mut p = profile(prof, DHE128);
             if legacy {
                 p.ems_resumption = tlsim::profile::EmsResumption::Legacy;
@@ -131,7 +117,7 @@ fn client_keep_zeros_failures_are_m1_strip_never_fails() {
     if !have("gnutls-serv", "--version") {
         return;
     }
-    let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
+    let s = gnutls_serv(&prio("DHE-RSA", true), &["-a"]);
     let v = connect(
         &s.addr(),
         profile("keep-zeros", DHE256),
@@ -162,7 +148,7 @@ fn client_m2_gnutls_sends_short_ys_and_accepts_short_yc() {
     if !have("gnutls-serv", "--version") {
         return;
     }
-    let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
+    let s = gnutls_serv(&prio("DHE-RSA", true), &["-a"]);
     let failed = |v: &[BridgeOutcome]| v.iter().any(|o| !o.ok());
     let v = connect_until(
         &s.addr(),
@@ -346,7 +332,7 @@ fn long_client_keep_zeros_rate() {
     if !have("gnutls-serv", "--version") {
         return;
     }
-    let s = gnutls_serv(&prio("DHE-RSA", true), &[]);
+    let s = gnutls_serv(&prio("DHE-RSA", true), &["-a"]);
     long_client_m1(&s.addr(), "gnutls-serv", "gnutls-serv", long_n(), false);
 }
 

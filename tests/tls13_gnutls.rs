@@ -7,28 +7,16 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Command;
 
-use common::{
-    data, free_port, gnutls_cli, have, run_client, tls13_connect, tls13_serve_one, Conn13, Server,
-};
+use common::{gnutls_cli, have, run_client, tls13_connect, tls13_serve_one, Conn13, Server};
 use tlsim::tls13::{Config13, Ticket13};
 use tlsim::wire::tls13::{PSK_DHE_KE, PSK_KE};
 use tlsim::wire::NamedGroup;
 
 const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 
-fn gnutls_serv(priority: &str) -> Option<Server> {
-    if !have("gnutls-serv", "--version") {
-        return None;
-    }
-    let port = free_port();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--echo", "-p", &port.to_string()])
-        .args(["--x509certfile", &data("cert.pem")])
-        .args(["--x509keyfile", &data("key.pem")])
-        .arg(format!("--priority={priority}"));
-    Some(Server::start(cmd, "listening", port, None))
+fn gnutls_serv13(priority: &str) -> Option<Server> {
+    have("gnutls-serv", "--version").then(|| common::gnutls_serv(priority, &[]))
 }
 
 fn all_groups() -> Config13 {
@@ -45,7 +33,7 @@ fn all_groups() -> Config13 {
 
 /// tlsim client → gnutls-serv --echo with `priority`.
 fn client_case(priority: &str, cfg: Config13, want_group: NamedGroup, want_hrr: bool) {
-    let Some(srv) = gnutls_serv(priority) else {
+    let Some(srv) = gnutls_serv13(priority) else {
         return;
     };
     let c = tls13_connect(&srv.addr(), cfg, 80, "ping from tlsim\n");
@@ -83,7 +71,7 @@ fn client_psk_resumption_both_modes() {
         (TLS13.to_string(), PSK_DHE_KE, true),
         (TLS13.to_string(), PSK_KE, false),
     ] {
-        let Some(srv) = gnutls_serv(&prio) else {
+        let Some(srv) = gnutls_serv13(&prio) else {
             return;
         };
         // gnutls-serv issues no ticket to a client offering psk_ke only: the ticket comes

@@ -210,6 +210,21 @@ pub fn s_client<S: AsRef<std::ffi::OsStr>>(port: u16, version: &str, args: &[S])
     cmd
 }
 
+/// `gnutls-serv --echo` on a free port (it binds every interface; the tests use loopback
+/// only) with the bundled certificate and key, ffdhe2048 for DHE, `--priority=priority`,
+/// then `extra` (e.g. `-a`: no CertificateRequest); killed on drop.
+pub fn gnutls_serv(priority: &str, extra: &[&str]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["--echo", "-p", &port.to_string()])
+        .args(["--x509certfile", &data("cert.pem")])
+        .args(["--x509keyfile", &data("key.pem")])
+        .args(["--dhparams", &data("ffdhe2048.pem")])
+        .arg(format!("--priority={priority}"))
+        .args(extra);
+    Server::start(cmd, "listening", port, None)
+}
+
 /// `gnutls-cli --insecure -p PORT`, then `args`, then the host 127.0.0.1.
 pub fn gnutls_cli<S: AsRef<std::ffi::OsStr>>(port: u16, args: &[S]) -> Command {
     let mut cmd = Command::new("gnutls-cli");
