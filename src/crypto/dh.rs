@@ -168,7 +168,7 @@ fn build_named(id: GroupId) -> DhGroup {
 }
 
 /// Left-pads `bytes` with zeros to `len` bytes (returns them unchanged when already longer).
-fn left_pad(bytes: Vec<u8>, len: usize) -> Vec<u8> {
+pub(crate) fn left_pad(bytes: Vec<u8>, len: usize) -> Vec<u8> {
     if bytes.len() >= len {
         return bytes;
     }

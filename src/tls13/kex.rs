@@ -6,7 +6,7 @@ use num_bigint::BigUint;
 use p384::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::{CryptoRng, RngCore};
 
-use crate::crypto::{rfc7919_group, Curve, DhGroup, DhKeyPair, EcdhKeyPair};
+use crate::crypto::{left_pad, rfc7919_group, Curve, DhGroup, DhKeyPair, EcdhKeyPair};
 use crate::wire::{AlertDescription, NamedGroup};
 
 use super::Tls13Error;
@@ -158,13 +158,4 @@ impl Kex {
             z_leading_zero: false,
         })
     }
-}
-
-fn left_pad(bytes: Vec<u8>, len: usize) -> Vec<u8> {
-    if bytes.len() >= len {
-        return bytes;
-    }
-    let mut out = vec![0u8; len - bytes.len()];
-    out.extend_from_slice(&bytes);
-    out
 }
