@@ -59,13 +59,17 @@ pub type RecordCosts = Vec<(&'static str, f64)>;
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct BenchOptions {
     /// Connections through the study path (rounded up to whole shards of the scenario).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 4000))]
     pub connections: u64,
     /// Handshakes of the real OpenSSL loop.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 300))]
     pub openssl_handshakes: u32,
     /// Timed runs of the study path, each with and without the cost probes; medians are
     /// reported (at least 1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 3))]
     pub repeat: u32,
 }
 

@@ -7,7 +7,9 @@
 //! ([`scenario`]), Monte-Carlo studies ([`study`]), reports ([`report`]), the bridge to real
 //! stacks ([`bridge`]), the benchmark ([`bench`]), the fuzz harness ([`fuzz`]) and the TLS 1.3
 //! handshake being built beside the TLS 1.2 engine ([`tls13`]). The
-//! `tlsim` command (crate `sim/`) is a thin layer over it: clap and printing.
+//! `tlsim` command (crate `sim/`) is a thin layer over it: clap and printing. With feature
+//! `cli`, the command structs (`study::StudyCommand`, `report::RunCommand`, …) derive
+//! `clap::Args`, so the command and a user's own tool declare each option once.
 //!
 //! The surface is curated: each module keeps its submodules private and re-exports what it
 //! offers, except the namespaces that are an API of their own (`profile::catalogue`, the

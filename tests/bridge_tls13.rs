@@ -11,7 +11,7 @@ mod common;
 use common::{data, free_port, have, run_client, Server, TempDir};
 use std::process::Command;
 use std::time::Duration;
-use tlsim::bridge::{BridgeEvent, BridgeOutcome, BridgeProfile, ConnectCommand, ServeCommand};
+use tlsim::bridge::{BridgeEvent, BridgeOutcome, BridgeOverlays, ConnectCommand, ServeCommand};
 use tlsim::engine::HandshakeKind;
 use tlsim::profile::{Profile, TlsVersion};
 
@@ -332,14 +332,6 @@ fn sorted_lines(path: &str) -> Vec<String> {
     v
 }
 
-fn bridge_profile_spec() -> BridgeProfile {
-    BridgeProfile {
-        spec: "openssl-3.0".into(),
-        registry: None,
-        cipher_order: None,
-    }
-}
-
 /// `tlsim bridge serve --keylog` (ServeCommand) ← `openssl s_client -tls1_3 -keylogfile`:
 /// the two files hold the same lines (the four traffic secrets and EXPORTER_SECRET), for a
 /// full and for a HelloRetryRequest handshake.
@@ -355,7 +347,7 @@ fn server_keylog_equals_openssl_s_client() {
         let (ours, theirs) = (dir.file("tlsim.keys"), dir.file("openssl.keys"));
         let cmd = ServeCommand {
             port: 0,
-            profile: bridge_profile_spec(),
+            server_profile: "openssl-3.0".into(),
             count: Some(1),
             seed: 71,
             max_connections: 4,
@@ -364,6 +356,7 @@ fn server_keylog_equals_openssl_s_client() {
             idle_exit: Some(Duration::from_secs(20)),
             keylog: Some(ours.clone().into()),
             pcap: None,
+            overlays: BridgeOverlays::default(),
         };
         let (tx, rx) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
@@ -414,7 +407,7 @@ fn client_keylog_equals_openssl_s_server() {
         let s = Server::start(cmd, "ACCEPT", port, None);
         let c = ConnectCommand {
             addr: s.addr(),
-            profile: bridge_profile_spec(),
+            client_profile: "openssl-3.0".into(),
             suite: None,
             count: 1,
             resume: false,
@@ -422,6 +415,7 @@ fn client_keylog_equals_openssl_s_server() {
             http: false,
             keylog: Some(ours.clone().into()),
             pcap: None,
+            overlays: BridgeOverlays::default(),
         };
         let summary = c.run(&mut |_| {}).unwrap();
         assert_eq!(summary.ok, 1, "{}", s.output());
@@ -513,7 +507,7 @@ fn bridge_pcap_decrypts_in_tshark() {
         };
         let c = ConnectCommand {
             addr: s.addr(),
-            profile: bridge_profile_spec(),
+            client_profile: "openssl-3.0".into(),
             suite: None,
             count: 2,
             resume: true,
@@ -521,6 +515,7 @@ fn bridge_pcap_decrypts_in_tshark() {
             http: false,
             keylog: Some(keys.clone().into()),
             pcap: Some(pcap.clone().into()),
+            overlays: BridgeOverlays::default(),
         };
         let summary = c.run(&mut |_| {}).unwrap();
         assert_eq!((summary.ok, summary.resumed), (2, 1), "{}", s.output());
@@ -566,7 +561,7 @@ fn suite_option_picks_its_version() {
         let mut got = Vec::new();
         let c = ConnectCommand {
             addr: s.addr(),
-            profile: bridge_profile_spec(),
+            client_profile: "openssl-3.0".into(),
             suite: Some(suite.into()),
             count: 1,
             resume: false,
@@ -574,6 +569,7 @@ fn suite_option_picks_its_version() {
             http: false,
             keylog: None,
             pcap: None,
+            overlays: BridgeOverlays::default(),
         };
         let summary = c
             .run(&mut |e| {

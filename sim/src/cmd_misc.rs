@@ -20,7 +20,7 @@ pub struct ProfilesArgs {
 
 #[derive(Subcommand)]
 enum ProfilesCommand {
-    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
+    #[command(after_help = after_help!("profiles"))]
     Show {
         name: String,
         #[arg(long, value_name = "FILE")]
@@ -28,7 +28,7 @@ enum ProfilesCommand {
         #[arg(long, value_name = "FILE")]
         cipher_order: Option<String>,
     },
-    #[command(after_help = concat!(include_str!("../help/profiles.txt"), include_str!("../help/exit.txt")))]
+    #[command(after_help = after_help!("profiles"))]
     Diff { a: String, b: String },
 }
 
@@ -47,22 +47,8 @@ pub fn profiles(args: ProfilesArgs) -> Result<ExitCode, StudyError> {
     }
 }
 
-#[derive(Args)]
-pub struct BenchArgs {
-    #[arg(long, default_value_t = 4000)]
-    pub connections: u64,
-    #[arg(long, default_value_t = 300)]
-    pub openssl_handshakes: u32,
-    #[arg(long, default_value_t = 3)]
-    pub repeat: u32,
-}
-
-pub fn bench(a: BenchArgs) -> Result<ExitCode, StudyError> {
-    let bench = Bench::new(BenchOptions {
-        connections: a.connections,
-        openssl_handshakes: a.openssl_handshakes,
-        repeat: a.repeat,
-    })?;
+pub fn bench(opts: BenchOptions) -> Result<ExitCode, StudyError> {
+    let bench = Bench::new(opts)?;
     if !ui::json() {
         ui::text(&bench.intro());
     }
@@ -74,8 +60,8 @@ pub struct DemoArgs {
     name: Option<String>,
     #[arg(long)]
     no_pause: bool,
-    #[arg(long, default_value_t = 10_000)]
-    connections: u64,
+    #[command(flatten)]
+    opts: DemoOptions,
 }
 
 /// At the end of a demo step on a terminal: wait for Enter.
@@ -87,9 +73,7 @@ fn wait_for_enter() {
 }
 
 pub fn demo(a: DemoArgs) -> Result<ExitCode, StudyError> {
-    let opts = DemoOptions {
-        connections: a.connections,
-    };
+    let opts = a.opts;
     match (a.name, ui::json()) {
         (None, _) => return ui::print(&DemoList),
         (Some(name), true) => {

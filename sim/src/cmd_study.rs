@@ -1,88 +1,59 @@
 //! `tlsim study`, `tlsim replay` and `tlsim merge`: their options and what they print;
 //! sizing, running, merging and replaying are `tlsim::study`'s.
 
-use crate::args::{Capture, OverlayArgs};
 use crate::ui;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tlsim::report::output::Capture;
 use tlsim::report::printed::ReplayShown;
 use tlsim::report::ReplayCommand;
-use tlsim::study::{merge_files, ReplayId, ReportFormat, StudyCommand, StudyError, MAX_THREADS};
+use tlsim::scenario::OverlayFiles;
+use tlsim::study::{merge_files, ReplayId, ReportFormat, StudyCommand, StudyError};
 
+/// `tlsim study`: the library's command, and `--csv`.
 #[derive(clap::Args)]
 pub struct StudyArgs {
-    pub scenario: PathBuf,
-    #[arg(long, default_value_t = 20_000)]
-    pub connections: u64,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    #[arg(long, default_value_t = crate::threads().min(MAX_THREADS), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
-    pub threads: usize,
-    #[arg(long, conflicts_with = "json")]
-    pub csv: bool,
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    #[arg(long, value_name = "i/n")]
-    pub shard: Option<String>,
-    #[arg(long)]
-    pub resume: bool,
-    #[arg(long, value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-    #[arg(long, num_args = 1.., value_name = "VARIANT")]
-    pub compare: Vec<String>,
-    #[arg(long, value_name = "FILE.svg")]
-    pub plot: Option<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
     #[command(flatten)]
-    pub overlays: OverlayArgs,
+    command: StudyCommand,
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
 }
 
 #[derive(clap::Args)]
 pub struct MergeArgs {
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    files: Vec<PathBuf>,
     #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    scenario: Option<PathBuf>,
     #[arg(long, conflicts_with = "json")]
-    pub csv: bool,
+    csv: bool,
     #[command(flatten)]
-    pub overlays: OverlayArgs,
+    overlays: OverlayFiles,
 }
 
+/// `tlsim replay`: the id as typed (it is parsed, and printed back, by the command).
 #[derive(clap::Args)]
 pub struct ReplayArgs {
-    pub id: String,
+    id: String,
     #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    scenario: Option<PathBuf>,
     #[arg(long)]
-    pub ladder: bool,
+    ladder: bool,
     #[arg(long, default_value_t = 443)]
-    pub port: u16,
+    port: u16,
     #[command(flatten)]
-    pub capture: Capture,
+    capture: Capture,
     #[command(flatten)]
-    pub overlays: OverlayArgs,
+    overlays: OverlayFiles,
 }
 
 pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
     let command_line = std::iter::once("tlsim".to_string()).chain(std::env::args().skip(1));
     let format = ReportFormat::from_flags(ui::json(), a.csv);
     let done = StudyCommand {
-        scenario: a.scenario,
-        connections: a.connections,
-        seed: a.seed,
-        threads: a.threads,
         format,
-        out: a.out,
-        shard: a.shard,
-        resume: a.resume,
-        state_dir: a.state_dir,
-        compare: a.compare,
-        plot: a.plot,
-        html: a.html,
-        overlays: a.overlays.files(),
         command_line: command_line.collect::<Vec<_>>().join(" "),
+        ..a.command
     }
     .run(&ui::Bar::default())?;
     if let Some(out) = done.output {
@@ -92,7 +63,7 @@ pub fn study(a: StudyArgs) -> Result<ExitCode, StudyError> {
 }
 
 pub fn merge_cmd(a: MergeArgs) -> Result<ExitCode, StudyError> {
-    let report = merge_files(&a.files, a.scenario.as_deref(), &a.overlays.files())?;
+    let report = merge_files(&a.files, a.scenario.as_deref(), &a.overlays)?;
     let format = ReportFormat::from_flags(ui::json(), a.csv);
     ui::report(format, &report.render(format, &[]));
     Ok(ui::found(report.found()))
@@ -102,9 +73,9 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, StudyError> {
     let record = ReplayCommand {
         id: a.id.parse::<ReplayId>()?,
         scenario: a.scenario,
-        overlays: a.overlays.files(),
+        overlays: a.overlays,
         port: a.port,
-        capture: a.capture.files(),
+        capture: a.capture,
     }
     .run(&ui::Bar::default())?;
     ui::print(&ReplayShown {

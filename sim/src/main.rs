@@ -6,17 +6,6 @@
     clippy::cast_possible_wrap
 )]
 
-mod args;
-mod cmd_bridge;
-mod cmd_misc;
-mod cmd_study;
-mod ui;
-
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use std::process::ExitCode;
-use tlsim::report::printed::{FlagshipShown, HandshakeShown};
-use tlsim::study::StudyError;
-
 /// A command's examples (help/NAME.txt) followed by the exit statuses every command shares.
 macro_rules! after_help {
     ($name:literal) => {
@@ -26,6 +15,16 @@ macro_rules! after_help {
         )
     };
 }
+
+mod cmd_bridge;
+mod cmd_misc;
+mod cmd_study;
+mod ui;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::process::ExitCode;
+use tlsim::report::printed::{FlagshipShown, HandshakeShown};
+use tlsim::study::StudyError;
 
 /// mimalloc instead of the system allocator: a study allocates and frees many small buffers
 /// per connection, and glibc's malloc/free were about 5 % of a DHE study's time
@@ -55,7 +54,7 @@ enum Command {
     #[command(after_help = after_help!("profiles"))]
     Profiles(cmd_misc::ProfilesArgs),
     #[command(after_help = after_help!("run"))]
-    Run(RunArgs),
+    Run(tlsim::report::RunCommand),
     #[command(after_help = after_help!("study"))]
     Study(cmd_study::StudyArgs),
     #[command(after_help = after_help!("replay"))]
@@ -63,38 +62,20 @@ enum Command {
     #[command(after_help = after_help!("merge"))]
     Merge(cmd_study::MergeArgs),
     #[command(after_help = after_help!("bench"))]
-    Bench(cmd_misc::BenchArgs),
+    Bench(tlsim::bench::BenchOptions),
     #[command(subcommand, after_help = after_help!("bridge"))]
     Bridge(cmd_bridge::BridgeCommand),
     #[command(after_help = after_help!("demo"))]
     Demo(cmd_misc::DemoArgs),
 }
 
-#[derive(clap::Args)]
-struct RunArgs {
-    scenario: std::path::PathBuf,
-    #[arg(long)]
-    seed: Option<u64>,
-    #[command(flatten)]
-    capture: args::Capture,
-    #[command(flatten)]
-    overlays: args::OverlayArgs,
-}
-
+/// `tlsim handshake`: the library's command and how to draw it.
 #[derive(clap::Args)]
 struct HandshakeArgs {
     #[command(flatten)]
-    peers: args::Peers,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    #[arg(long)]
-    resume: bool,
+    command: tlsim::report::HandshakeCommand,
     #[arg(long)]
     ladder: bool,
-    #[arg(long, default_value_t = 443)]
-    port: u16,
-    #[command(flatten)]
-    capture: args::Capture,
 }
 
 /// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (v2 and v3; libmimalloc-sys exports
@@ -122,22 +103,17 @@ fn main() -> ExitCode {
         ui::exit(match cli.command {
             None => flagship(),
             Some(Command::Handshake(a)) => handshake(a),
-            Some(Command::Run(a)) => run(a),
+            Some(Command::Run(c)) => c.run(&ui::Bar::default()).and_then(|r| ui::print(&r)),
             Some(Command::Study(a)) => cmd_study::study(a),
             Some(Command::Replay(a)) => cmd_study::replay(a),
             Some(Command::Merge(a)) => cmd_study::merge_cmd(a),
             Some(Command::Profiles(a)) => cmd_misc::profiles(a),
             Some(Command::Bridge(c)) => cmd_bridge::run(c),
-            Some(Command::Bench(a)) => cmd_misc::bench(a),
+            Some(Command::Bench(o)) => cmd_misc::bench(o),
             Some(Command::Demo(a)) => cmd_misc::demo(a),
         })
     });
     run.unwrap_or(ExitCode::from(ui::BUG))
-}
-
-/// The threads a study uses by default: one per core.
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `tlsim` with no arguments: the flagship study (`tlsim::study::flagship`). It exits 1: it
@@ -145,42 +121,17 @@ fn threads() -> usize {
 fn flagship() -> Result<ExitCode, StudyError> {
     let t0 = std::time::Instant::now();
     let f = tlsim::study::Flagship::new()?;
+    let threads = tlsim::study::default_threads();
     if !ui::json() {
-        ui::text(&f.intro(threads()));
+        ui::text(&f.intro(threads));
     }
-    let report = f.run(threads(), &ui::Bar::default())?;
+    let report = f.run(threads, &ui::Bar::default())?;
     let seconds = t0.elapsed().as_secs_f64();
     ui::print(&FlagshipShown { report, seconds })
 }
 
-fn run(a: RunArgs) -> Result<ExitCode, StudyError> {
-    let r = tlsim::report::RunCommand {
-        scenario: a.scenario,
-        seed: a.seed,
-        overlays: a.overlays.files(),
-        capture: a.capture.files(),
-    };
-    ui::print(&r.run(&ui::Bar::default())?)
-}
-
 fn handshake(a: HandshakeArgs) -> Result<ExitCode, StudyError> {
-    let p = a.peers;
-    let (runs, notes) = tlsim::report::HandshakeCommand {
-        peers: tlsim::profile::PairSetup {
-            client: p.client_profile,
-            server: p.server_profile,
-            client_registry: p.client_registry,
-            client_cipher_order: p.client_cipher_order,
-            server_registry: p.server_registry,
-            server_cipher_order: p.server_cipher_order,
-            suite: p.suite,
-        },
-        seed: a.seed,
-        resume: a.resume,
-        port: a.port,
-        capture: a.capture.files(),
-    }
-    .run(&ui::Bar::default())?;
+    let (runs, notes) = a.command.run(&ui::Bar::default())?;
     let ladder = a.ladder;
     ui::print(&HandshakeShown {
         runs,

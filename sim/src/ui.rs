@@ -12,14 +12,6 @@ use tlsim::text::HelpTable;
 /// No line of text output is wider than this (prose is wrapped, tables are built to fit).
 const WIDTH: usize = 100;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ColorWhen {
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
-
 /// The options every command takes, before or after its name.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct UiArgs {
@@ -48,7 +40,7 @@ pub struct UiArgs {
         default_value = "auto",
         display_order = 903
     )]
-    pub color: ColorWhen,
+    pub color: clap::ColorChoice,
 }
 
 static UI: OnceLock<UiArgs> = OnceLock::new();
@@ -69,9 +61,9 @@ pub fn json() -> bool {
 /// Whether stdout gets colour: `--color`, else a terminal and no `NO_COLOR`.
 pub fn colour() -> bool {
     match get().color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => {
+        clap::ColorChoice::Always => true,
+        clap::ColorChoice::Never => false,
+        clap::ColorChoice::Auto => {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     }
@@ -215,6 +207,14 @@ impl tlsim::study::Progress for Bar {
 pub fn with_help(cmd: clap::Command) -> clap::Command {
     fn apply(cmd: clap::Command, path: &str, t: &HelpTable) -> clap::Command {
         cmd.mut_args(|a| match t.option(path, a.get_id().as_str()) {
+            // `--registry` and `--cipher-order` over a scenario's peers: --help says how
+            // PEER= selects them.
+            Some(text) if a.get_value_names().is_some_and(|v| v[0] == "[PEER=]FILE") => {
+                a.help(text.to_string()).long_help(format!(
+                    "{text} {}",
+                    include_str!("../help/overlay_peers.txt")
+                ))
+            }
             Some(text) => a.help(text.to_string()),
             None => a,
         })

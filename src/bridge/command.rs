@@ -25,19 +25,21 @@ pub enum BridgeEvent<'a> {
     Outcome(&'a BridgeOutcome),
 }
 
-/// The bridge's one profile: a name or file, with a registry export and a cipher order over
-/// it (`--registry`, `--cipher-order`).
-#[derive(Debug, Clone)]
-pub struct BridgeProfile {
-    pub spec: String,
+/// A registry export and a cipher order over the bridge's one profile (`--registry`,
+/// `--cipher-order`).
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct BridgeOverlays {
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub registry: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub cipher_order: Option<String>,
 }
 
-impl BridgeProfile {
-    /// The profile with the overlays applied, and their notes.
-    fn load(&self, on: &mut dyn FnMut(BridgeEvent)) -> Result<Profile, String> {
-        let mut r = resolve(&self.spec)?;
+impl BridgeOverlays {
+    /// Profile `spec` (a name or file) with the overlays applied, and their notes.
+    fn load(&self, spec: &str, on: &mut dyn FnMut(BridgeEvent)) -> Result<Profile, String> {
+        let mut r = resolve(spec)?;
         let files = [
             (OverlayKind::Registry, self.registry.as_deref()),
             (OverlayKind::CipherOrder, self.cipher_order.as_deref()),
@@ -50,20 +52,40 @@ impl BridgeProfile {
 
 /// `tlsim bridge connect`: a tlsim client against a real server.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ConnectCommand {
     pub addr: String,
-    pub profile: BridgeProfile,
+    /// The client profile: a name or a file.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            alias = "profile",
+            default_value = "rfc-strict",
+            value_name = "NAME|FILE"
+        )
+    )]
+    pub client_profile: String,
     /// The one suite to offer, instead of the profile's list.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub suite: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub count: u64,
+    #[cfg_attr(feature = "cli", arg(long))]
     pub resume: bool,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub seed: u64,
     /// Send an HTTP GET ([`AppScript::http_get`]) instead of a ping line.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub http: bool,
     /// Write each connection's NSS key log lines here (`--keylog`).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub keylog: Option<PathBuf>,
     /// Write a capture of the run here (`--pcap`).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub pcap: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub overlays: BridgeOverlays,
 }
 
 impl ConnectCommand {
@@ -71,7 +93,7 @@ impl ConnectCommand {
         if self.count == 0 {
             return Err("--count must be at least 1".into());
         }
-        let mut p = self.profile.load(on)?;
+        let mut p = self.overlays.load(&self.client_profile, on)?;
         if let Some(name) = &self.suite {
             bridge_suite(name)?.restrict(&mut p)?;
         }
@@ -104,19 +126,43 @@ impl ConnectCommand {
 /// `tlsim bridge serve`: a tlsim server real clients connect to, until `count` connections,
 /// `idle_exit` or SIGINT/SIGTERM.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ServeCommand {
     pub port: u16,
-    pub profile: BridgeProfile,
+    /// The server profile: a name or a file.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            alias = "profile",
+            default_value = "rfc-strict",
+            value_name = "NAME|FILE"
+        )
+    )]
+    pub server_profile: String,
+    #[cfg_attr(feature = "cli", arg(long))]
     pub count: Option<u64>,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub seed: u64,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = super::DEFAULT_MAX_CONNECTIONS))]
     pub max_connections: usize,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "SECS", default_value = "5",
+        value_parser = crate::text::seconds))]
     pub handshake_timeout: Duration,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "SECS", default_value = "10",
+        value_parser = crate::text::seconds))]
     pub timeout: Duration,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "SECS",
+        value_parser = crate::text::seconds))]
     pub idle_exit: Option<Duration>,
     /// Write each connection's NSS key log lines here (`--keylog`).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub keylog: Option<PathBuf>,
     /// Write a capture of the connections served here (`--pcap`), once the run ends.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub pcap: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub overlays: BridgeOverlays,
 }
 
 impl ServeCommand {
@@ -127,7 +173,7 @@ impl ServeCommand {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
-        let p = self.profile.load(on)?;
+        let p = self.overlays.load(&self.server_profile, on)?;
         // Check the profile before binding, so a bad one fails with nothing listening.
         let p = bridge_profile(p, Side::Server)?;
         let opts = ServeOptions {

@@ -16,7 +16,7 @@
 
 mod command;
 mod signals;
-pub use command::{BridgeEvent, BridgeProfile, ConnectCommand, ServeCommand};
+pub use command::{BridgeEvent, BridgeOverlays, ConnectCommand, ServeCommand};
 pub use signals::stop_on_signals;
 
 use crate::crypto::tls13::Tls13Suite;

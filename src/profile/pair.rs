@@ -6,14 +6,38 @@ use super::{apply_files, resolve, OverlayKind, Profile};
 
 /// Names and files as a command line gives them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct PairSetup {
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "client-profile",
+            id = "client_profile",
+            default_value = "rfc-strict",
+            value_name = "NAME|FILE"
+        )
+    )]
     pub client: String,
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "server-profile",
+            id = "server_profile",
+            default_value = "rfc-strict",
+            value_name = "NAME|FILE"
+        )
+    )]
     pub server: String,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub client_registry: Option<String>,
-    pub client_cipher_order: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub server_registry: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
+    pub client_cipher_order: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub server_cipher_order: Option<String>,
     /// Offer only this suite (IANA or OpenSSL name).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub suite: Option<String>,
 }
 

@@ -142,8 +142,10 @@ pub fn wrap(text: &str, width: usize) -> String {
 
 /// Knobs of a demo run.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct DemoOptions {
     /// How many connections the dhe-leading-zero demo runs to show the rate.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10_000))]
     pub connections: u64,
 }
 

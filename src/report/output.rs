@@ -171,8 +171,11 @@ mod tests {
 
 /// The capture files a command was asked for (`--pcap`, `--keylog`).
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Capture {
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub pcap: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub keylog: Option<PathBuf>,
 }
 

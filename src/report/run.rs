@@ -14,12 +14,16 @@ use std::path::PathBuf;
 
 /// `tlsim run`: a scenario file with overlays, its fleet run once.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct RunCommand {
     pub scenario: PathBuf,
     /// The seed instead of the scenario's.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub seed: Option<u64>,
-    pub overlays: OverlayFiles,
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub capture: Capture,
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub overlays: OverlayFiles,
 }
 
 /// What a [`RunCommand`] ran and found.
@@ -78,12 +82,18 @@ impl RunDone {
 /// `tlsim handshake`: one connection (and with `resume`, a second one resuming it) between
 /// two profiles, in memory.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct HandshakeCommand {
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub peers: PairSetup,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1))]
     pub seed: u64,
+    #[cfg_attr(feature = "cli", arg(long))]
     pub resume: bool,
     /// The server's TCP port in the capture.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 443))]
     pub port: u16,
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub capture: Capture,
 }
 

@@ -97,8 +97,11 @@ pub struct PeerOverlay {
 /// `[PEER=]FILE` (see [`PeerSelector::split`]), not read yet: [`OverlayFiles::load`] reads
 /// them when a command needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct OverlayFiles {
+    #[cfg_attr(feature = "cli", arg(long, value_name = "[PEER=]FILE"))]
     pub registry: Vec<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "[PEER=]FILE"))]
     pub cipher_order: Vec<String>,
 }
 

@@ -5,31 +5,52 @@
 
 use super::{
     merge, replay_needs, Outputs, Plan, PlanOptions, Progress, ReportFormat, ShardFile, ShardSpec,
-    StateDir, StudyError, StudyHeader, WhatIf,
+    StateDir, StudyError, StudyHeader, WhatIf, MAX_THREADS,
 };
 use crate::report::output;
 use crate::scenario::{open_with_overlays, OverlayFiles};
 use std::path::{Path, PathBuf};
 
+/// The threads a study uses by default: one per core, at most [`MAX_THREADS`].
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+}
+
 /// A `tlsim study` command line.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct StudyCommand {
     pub scenario: PathBuf,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 20_000))]
     pub connections: u64,
+    #[cfg_attr(feature = "cli", arg(long))]
     pub seed: Option<u64>,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = default_threads(),
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024)))]
     pub threads: usize,
+    /// Set by the command from `--json` and `--csv`.
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub format: ReportFormat,
     /// Where the report (or, with `shard`, the shard results) goes instead of the output.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub out: Option<PathBuf>,
     /// `--shard i/n`, as given.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "i/n"))]
     pub shard: Option<String>,
+    #[cfg_attr(feature = "cli", arg(long))]
     pub resume: bool,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DIR"))]
     pub state_dir: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", arg(long, num_args = 1.., value_name = "VARIANT"))]
     pub compare: Vec<String>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE.svg"))]
     pub plot: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
     pub html: Option<PathBuf>,
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub overlays: OverlayFiles,
-    /// The command line, shown in the HTML report.
+    /// The command line, shown in the HTML report (set by the command).
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub command_line: String,
 }
 

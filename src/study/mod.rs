@@ -33,7 +33,7 @@ pub use check::{
     human_bytes, list_shards, read_capped, read_capped_file, MAX_SAVED_SHARD_BYTES, MAX_SHARDS,
     MAX_SHARD_FILE_BYTES, MAX_THREADS, SHARD_RESULT_BYTES,
 };
-pub use command::{StudyCommand, StudyDone};
+pub use command::{default_threads, StudyCommand, StudyDone};
 pub use files::{merge_files, read_shard_file};
 pub use flagship::{Flagship, FlagshipReport, FLAGSHIP_FORMAT};
 pub use plan::{Outputs, Plan, PlanOptions};

@@ -9,9 +9,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The output formats of a study report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReportFormat {
     /// The table `tlsim study` prints.
+    #[default]
     Text,
     /// Pretty-printed JSON of the whole report, with a final newline.
     Json,
