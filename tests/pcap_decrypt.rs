@@ -172,6 +172,59 @@ fn tls13_pcaps_decrypt_with_their_key_log() {
     }
 }
 
+/// `tlsim handshake --pcap --keylog` and `tlsim run --pcap --keylog` of TLS 1.3 peers: the
+/// engine's connections (in memory and in a fleet) log their TLS 1.3 secrets, so the
+/// capture decrypts. Before, only TLS 1.2 master secrets were logged and the TLS 1.3
+/// connections stayed opaque.
+#[test]
+fn engine_tls13_connections_decrypt_with_their_key_log() {
+    if !have_tshark() {
+        println!("skipped: tshark not found");
+        return;
+    }
+    let p = tlsim::profile::load("openssl-3.0").unwrap();
+    let mut pair = Pair::new(p.clone(), p, 3);
+    let runs = [pair.connect(), pair.connect()];
+    assert_eq!(runs[0].outcome.version.as_deref(), Some("TLS 1.3"));
+    let keys = keylog_runs(&runs);
+    assert_eq!(
+        keys.matches("CLIENT_HANDSHAKE_TRAFFIC_SECRET ").count(),
+        2,
+        "{keys}"
+    );
+    let (with, without) = check("engine-tls13", capture(&runs, 443), keys);
+    // The full handshake's Certificate and both handshakes' EncryptedExtensions.
+    assert_eq!(count(&with, 8), 2, "{with:?}");
+    assert_eq!(count(&with, 11), 1, "{with:?}");
+    assert_eq!(count(&without, 8), 0, "{without:?}");
+
+    let d = dir();
+    let (f, k) = (d.join("fleet-tls13.pcap"), d.join("fleet-tls13.keys"));
+    let cmd = tlsim::report::RunCommand {
+        scenario: "scenarios/modern-fleet-tls13.toml".into(),
+        seed: None,
+        capture: tlsim::report::output::Capture {
+            pcap: Some(f.clone()),
+            keylog: Some(k.clone()),
+        },
+        overlays: Default::default(),
+    };
+    let done = cmd.run(&()).unwrap();
+    let tls13 = (done.records.iter())
+        .filter(|r| r.outcome.version.as_deref() == Some("TLS 1.3"))
+        .count();
+    assert!(tls13 > 0);
+    let keys = std::fs::read_to_string(&k).unwrap();
+    assert_eq!(keys.matches("SERVER_TRAFFIC_SECRET_0 ").count(), tls13);
+    let with = handshake_types(&f, Some(&k));
+    assert_eq!(
+        count(&with, 8),
+        tls13,
+        "an EncryptedExtensions per TLS 1.3 connection"
+    );
+    assert_eq!(count(&handshake_types(&f, None), 8), 0);
+}
+
 /// The pcap and the key log of a TLS 1.3 exchange are the same bytes for the same seed.
 #[test]
 fn tls13_capture_is_deterministic() {

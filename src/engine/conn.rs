@@ -338,7 +338,14 @@ impl Connection {
 
     /// Moves this side's report out (the connection keeps an empty one); for callers done
     /// with the connection.
+    /// The report, taken out of the connection; a TLS 1.3 connection that records its
+    /// wire (`with_summaries`) adds its key log secrets to the truth.
     pub fn take_report(&mut self) -> LocalReport {
+        if let (Role::Tls13(t), true) = (&self.role, self.common.summaries) {
+            let keys = t.key_log(self.common.client_random);
+            self.common.report.truth.tls13_key_log =
+                keys.into_iter().map(|(l, _, s)| (l, s)).collect();
+        }
         let blank = LocalReport {
             stack: self.common.report.stack,
             ..LocalReport::new(self.common.report.side)

@@ -129,7 +129,7 @@ impl Pair {
         }
         self.now = now;
         Run {
-            outcome: Outcome::from_reports(c.report().clone(), s.report().clone()),
+            outcome: Outcome::from_reports(c.take_report(), s.take_report()),
             wire,
         }
     }

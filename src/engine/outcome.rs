@@ -429,6 +429,11 @@ pub struct Truth {
     /// TLS 1.3 on an FFDHE group: this side's Z and how it entered the key schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls13_ffdhe_z: Option<Tls13ZTruth>,
+    /// TLS 1.3: this side's secrets for an NSS key log (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`
+    /// … `EXPORTER_SECRET`, RFC 8446 §7.1), when the connection recorded its wire
+    /// (`--pcap`/`--keylog`); never in JSON.
+    #[serde(skip)]
+    pub tls13_key_log: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// How one side's TLS 1.3 FFDHE shared secret Z entered its key schedule.

@@ -575,8 +575,8 @@ pub fn capture_fleet(fleet: &crate::net::Fleet, records: &[crate::net::ConnRecor
     })
 }
 
-/// The NSS key log of fleet connections: a line (with its newline) for each recorded
-/// connection whose client derived a master secret.
+/// The NSS key log of fleet connections: the lines (each with its newline) of each
+/// recorded connection whose client derived its secrets ([`keylog_of`]).
 pub fn keylog_records(records: &[crate::net::ConnRecord]) -> String {
     records
         .iter()
@@ -631,10 +631,18 @@ pub fn keylog_tls13(secrets: &[(&str, [u8; 32], Vec<u8>)]) -> String {
     s
 }
 
-/// [`keylog_line`] from a connection's wire records and outcome (a fleet's `ConnRecord`).
+/// [`keylog_line`] from a connection's wire records and outcome (a fleet's `ConnRecord`);
+/// for TLS 1.3, the client's five secret lines ([`keylog_tls13`]), without a final newline.
 pub fn keylog_of(wire: &[WireEvent], outcome: &crate::engine::Outcome) -> Option<String> {
     let random = client_random(wire)?;
-    let master = outcome.client.truth.master.as_ref()?;
+    let truth = &outcome.client.truth;
+    if !truth.tls13_key_log.is_empty() {
+        let secrets: Vec<_> = (truth.tls13_key_log.iter())
+            .map(|(label, secret)| (*label, random, secret.clone()))
+            .collect();
+        return Some(keylog_tls13(&secrets).trim_end().to_string());
+    }
+    let master = truth.master.as_ref()?;
     let mut s = String::from("CLIENT_RANDOM ");
     for b in random {
         let _ = write!(s, "{b:02x}");
