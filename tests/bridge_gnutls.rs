@@ -253,3 +253,33 @@ fn client_auth_both_ways_vs_gnutls() {
         }
     }
 }
+
+/// RFC 5746 §3.6: gnutls-cli with `%DISABLE_SAFE_RENEGOTIATION` sends neither the
+/// renegotiation_info extension nor the SCSV; a tlsim server must then not answer with
+/// renegotiation_info. Before, it always did, and GnuTLS 3.7.9 refused the handshake:
+/// "*** Fatal error: An illegal TLS extension was received." (alert 110,
+/// unsupported_extension, RFC 5246 §7.4.1.4). With a client that signals it, the server
+/// still answers (GnuTLS lists "safe renegotiation" among its "- Options:").
+#[test]
+fn server_answers_renegotiation_info_only_when_gnutls_cli_signals_it() {
+    if missing("gnutls-cli") {
+        return;
+    }
+    let p = common::profile("rfc-strict", common::ECDHE128);
+    let prio = "NORMAL:-VERS-TLS1.3";
+    let (v, outs) = serve(
+        p,
+        &[
+            sv(&["--priority", &format!("{prio}:%DISABLE_SAFE_RENEGOTIATION")]),
+            sv(&["--priority", prio]),
+        ],
+        "gnutls line\n",
+    );
+    for (o, out) in v.iter().zip(&outs) {
+        assert!(o.ok(), "{o:#?}\n{out}");
+        assert!(!out.contains("illegal TLS extension"), "{out}");
+        assert!(out.contains("gnutls line"), "{out}");
+    }
+    assert!(outs[1].contains("safe renegotiation,"), "{}", outs[1]);
+    assert!(!outs[0].contains("safe renegotiation,"), "{}", outs[0]);
+}

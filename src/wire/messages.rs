@@ -104,6 +104,15 @@ impl ClientHello {
         })
     }
 
+    /// RFC 5746 §3.6: the client signals secure renegotiation, with the renegotiation_info
+    /// extension or the TLS_EMPTY_RENEGOTIATION_INFO_SCSV suite; only then does a server
+    /// answer with renegotiation_info (§3.6, and RFC 5246 §7.4.1.4: no unsolicited
+    /// extensions).
+    pub fn signals_secure_renegotiation(&self) -> bool {
+        self.renegotiation_info().is_some()
+            || (self.suites).contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+    }
+
     pub fn offers_ems(&self) -> bool {
         self.has_ext(ExtensionType::ExtendedMasterSecret)
     }

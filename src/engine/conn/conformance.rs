@@ -176,6 +176,37 @@ fn server_hello_echoes_ec_point_formats_only_when_offered() {
     }
 }
 
+/// RFC 5746 §3.6: renegotiation_info in the ServerHello only when the ClientHello signalled
+/// secure renegotiation, with the extension or with TLS_EMPTY_RENEGOTIATION_INFO_SCSV; a
+/// client that sent neither (GnuTLS with %DISABLE_SAFE_RENEGOTIATION, SSL 3.0-era stacks)
+/// gets no unsolicited extension (RFC 5246 §7.4.1.4).
+#[test]
+fn server_hello_answers_renegotiation_info_only_when_signalled() {
+    let p = profile(|_| {});
+    for (ext, scsv) in [(true, false), (false, true), (false, false)] {
+        let mut ch = fresh_client_hello(p.clone());
+        if !ext {
+            (ch.extensions).retain(|e| e.ext_type() != ExtensionType::RenegotiationInfo);
+        }
+        if scsv {
+            ch.suites
+                .push(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+        }
+        let mut st = PeerState::new(&mut rng_for(8, &[10]));
+        let mut s = Connection::server(p.clone(), rng_for(8, &[1]), 0);
+        s.handle_input(1, &hello_record(ch), &mut st);
+        let msgs = handshake_messages(&records(&drain(&mut s)));
+        let Some(HandshakePayload::ServerHello(sh)) = msgs.first().map(|m| &m.payload) else {
+            panic!("no ServerHello: {msgs:?}");
+        };
+        assert_eq!(
+            sh.has_ext(ExtensionType::RenegotiationInfo),
+            ext || scsv,
+            "extension {ext}, SCSV {scsv}: {sh:?}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------ defect 2
 
 /// A corrupted application-data record after the handshake: the receiver sends a fatal

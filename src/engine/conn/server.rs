@@ -318,7 +318,7 @@ impl ServerHs {
             resumed: false,
             ticket_acked,
         };
-        let mut ext = vec![ServerExtension::RenegotiationInfo(Vec::new())];
+        let mut ext = renegotiation_info(&ch);
         if ems {
             ext.push(ServerExtension::ExtendedMasterSecret);
         }
@@ -522,6 +522,7 @@ impl ServerHs {
         c.set_negotiated(version.wire(), info);
         c.report.kind = HandshakeKind::Resumed;
         let hello_ems = ch.offers_ems();
+        let mut ext = renegotiation_info(&ch);
         // Echo the client's session ID to signal resumption (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
         let neg = Negotiated {
             version: version.wire(),
@@ -533,7 +534,6 @@ impl ServerHs {
             resumed: true,
             ticket_acked: false,
         };
-        let mut ext = vec![ServerExtension::RenegotiationInfo(Vec::new())];
         if p.negotiates_ems(hello_ems) {
             ext.push(ServerExtension::ExtendedMasterSecret);
         }
@@ -609,6 +609,15 @@ impl ServerHs {
         } else {
             ServerStep::Ccs(master)
         })
+    }
+}
+
+/// The ServerHello's first extensions: an empty renegotiation_info when the client signalled
+/// secure renegotiation (RFC 5746 §3.6), else none.
+fn renegotiation_info(ch: &ClientHello) -> Vec<ServerExtension> {
+    match ch.signals_secure_renegotiation() {
+        true => vec![ServerExtension::RenegotiationInfo(Vec::new())],
+        false => Vec::new(),
     }
 }
 
