@@ -380,6 +380,17 @@ fn bridge(
                     ),
                 )
             }
+            // M5 seen from a misbehaving tlsim server: what it sent is its own truth, and the
+            // real client's unexpected_message is what it really sent.
+            (None | Some(LocalError::PeerClosed), Some(AlertDescription::UnexpectedMessage))
+                if local.truth.sent_cert_request_on_resume =>
+            {
+                (
+                    Some(Mechanism::CertRequestOnResume),
+                    peer,
+                    "tlsim sent CertificateRequest in an abbreviated handshake (not RFC 5246 compliant); the peer answered unexpected_message (10)".into(),
+                )
+            }
             (None | Some(LocalError::PeerClosed), Some(a)) => (
                 Some(Mechanism::PeerAlert),
                 peer,

@@ -392,6 +392,10 @@ pub fn check_m5(v: &[BridgeOutcome], out: &str) {
         o.alert_received.map(|a| a.to_u8()) == Some(10) || o.transport.is_some(),
         "{o:#?}"
     );
+    if o.alert_received.is_some() {
+        // The bridge names M5 from its own truth and the peer's real alert.
+        assert_eq!(o.mechanism, Some(Mechanism::CertRequestOnResume), "{o:#?}");
+    }
 }
 
 /// The M1 rate over `n` connections on ffdhe2048: (p, expected, 99.9% interval).
