@@ -146,6 +146,18 @@ fn hello_record(ch: ClientHello) -> Vec<u8> {
     .to_bytes()
 }
 
+/// The ServerHello a fresh server of profile `p` answers `ch` with.
+fn server_hello(p: Arc<Profile>, ch: ClientHello) -> ServerHello {
+    let mut st = PeerState::new(&mut rng_for(8, &[10]));
+    let mut s = Connection::server(p, rng_for(8, &[1]), 0);
+    s.handle_input(1, &hello_record(ch), &mut st);
+    let msgs = handshake_messages(&records(&drain(&mut s)));
+    match msgs.into_iter().next().map(|m| m.payload) {
+        Some(HandshakePayload::ServerHello(sh)) => sh,
+        other => panic!("no ServerHello: {other:?}"),
+    }
+}
+
 // ------------------------------------------------------------------ defect 1
 
 /// RFC 8422 §5.2, RFC 5246 §7.4.1.4: ec_point_formats in the ServerHello only when the
@@ -160,13 +172,7 @@ fn server_hello_echoes_ec_point_formats_only_when_offered() {
             ch.extensions
                 .retain(|e| e.ext_type() != ExtensionType::EcPointFormats);
         }
-        let mut st = PeerState::new(&mut rng_for(8, &[10]));
-        let mut s = Connection::server(p.clone(), rng_for(8, &[1]), 0);
-        s.handle_input(1, &hello_record(ch), &mut st);
-        let msgs = handshake_messages(&records(&drain(&mut s)));
-        let Some(HandshakePayload::ServerHello(sh)) = msgs.first().map(|m| &m.payload) else {
-            panic!("no ServerHello: {msgs:?}");
-        };
+        let sh = server_hello(p.clone(), ch);
         assert!(suite_info(sh.suite).is_some_and(|i| i.is_ecdhe()), "{sh:?}");
         assert_eq!(
             sh.has_ext(ExtensionType::EcPointFormats),
@@ -192,13 +198,7 @@ fn server_hello_answers_renegotiation_info_only_when_signalled() {
             ch.suites
                 .push(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
         }
-        let mut st = PeerState::new(&mut rng_for(8, &[10]));
-        let mut s = Connection::server(p.clone(), rng_for(8, &[1]), 0);
-        s.handle_input(1, &hello_record(ch), &mut st);
-        let msgs = handshake_messages(&records(&drain(&mut s)));
-        let Some(HandshakePayload::ServerHello(sh)) = msgs.first().map(|m| &m.payload) else {
-            panic!("no ServerHello: {msgs:?}");
-        };
+        let sh = server_hello(p.clone(), ch);
         assert_eq!(
             sh.has_ext(ExtensionType::RenegotiationInfo),
             ext || scsv,
