@@ -420,6 +420,13 @@ pub struct Profile {
     /// sentinel in ServerHello.random and aborts with illegal_parameter when it is there
     /// (RFC 8446 §4.1.3: a MUST).
     pub tls13_downgrade_check: bool,
+    /// As a TLS 1.3 client, sends a fatal alert after the ServerHello and before its own
+    /// Finished in plaintext: its write keys change only when it writes its second flight
+    /// (OpenSSL 1.1.1 to 3.1). False: protected under its client handshake traffic keys,
+    /// installed with the ServerHello (RFC 8446 §5, §7.3; JSSE, GnuTLS, NSS). A peer that
+    /// derived other keys (an FFDHE `Z` mismatch) cannot decrypt such an alert and reports
+    /// bad_record_mac itself. Observed on loopback: docs/tls13-alerts.md.
+    pub tls13_client_plaintext_alerts: bool,
 }
 
 impl Default for Profile {
@@ -502,6 +509,7 @@ impl Default for Profile {
             tls13_psk_modes: vec![PskMode::PskDheKe],
             tls13_middlebox_compat: true,
             tls13_downgrade_check: true,
+            tls13_client_plaintext_alerts: false,
         }
     }
 }
