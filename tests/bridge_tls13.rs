@@ -744,3 +744,59 @@ fn client_alert_before_finished_reads_as_openssl_says() {
         );
     }
 }
+
+/// docs/tls13-alerts.md, the receiving side of a plaintext alert: `openssl s_client
+/// -verify_return_error` does not trust the bundled certificate and sends unknown_ca in
+/// plaintext after the server's flight. Real gnutls-serv 3.7 opens it as a protected record
+/// and fails with "Decryption has failed."; tlsim predicts the same words for its
+/// `gnutls-3.7` server given an `openssl-3.0` client's plaintext alert (simulated on the Z
+/// mismatch, the failure that makes the client alert at that point).
+#[test]
+fn plaintext_alert_from_openssl_reads_as_gnutls_says() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let Some(s) = gnutls_serv("") else {
+        return;
+    };
+    let out = s_client(s.port, &["-verify_return_error"]);
+    assert!(out.contains("certificate verify failed"), "{out}");
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while !s.output().contains("Error in handshake") && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = s.output();
+
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p
+    };
+    let client = only(tls13_only());
+    let mut server = only(tlsim::profile::load("gnutls-3.7").unwrap());
+    server.client_versions = vec![TlsVersion::Tls13];
+    server.server_versions = vec![TlsVersion::Tls13];
+    server.tls13_ffdhe_z = tlsim::profile::Tls13FfdheZ::Strip;
+    let o = (0..3000)
+        .map(|seed| {
+            tlsim::engine::Pair::new(client.clone(), server.clone(), seed)
+                .connect()
+                .outcome
+        })
+        .find(|o| !o.ok())
+        .expect("a Z mismatch in 3000 seeds");
+    let words = tlsim::report::words::vendor_texts(&o.server);
+    // "GNUTLS_E_DECRYPTION_FAILED (-24) \"Decryption has failed.\"": the quoted text is
+    // what gnutls-serv prints.
+    let predicted = words
+        .iter()
+        .find_map(|w| w.text.split('"').nth(1))
+        .unwrap_or_else(|| panic!("no GnuTLS text in {words:?}"))
+        .to_string();
+    let printed: Vec<&str> = log.lines().filter(|l| l.contains("Error in")).collect();
+    println!("gnutls-serv: {printed:?}; tlsim predicts {predicted:?}");
+    assert!(
+        printed.iter().any(|l| l.contains(&predicted)),
+        "gnutls-serv printed {printed:?}, tlsim predicts {predicted:?}\n{log}"
+    );
+}

@@ -587,3 +587,73 @@ fn a_client_alert_before_its_finished_is_protected_as_its_stack_does() {
         );
     }
 }
+
+/// docs/tls13-alerts.md: an OpenSSL 3.0 client's plaintext alert (after the server's flight)
+/// reaches servers that hold its handshake keys. OpenSSL reads it; GnuTLS, JSSE and NSS
+/// open it as a protected record and fail, each with its own alert and words
+/// (`tls13_server_plaintext_alert`).
+#[test]
+fn a_plaintext_alert_after_the_server_flight_reads_as_the_server_stack_does() {
+    use tlsim::engine::LocalError;
+    use tlsim::profile::{Tls13FfdheZ, Tls13PlaintextAlert};
+    use tlsim::wire::AlertDescription as A;
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![Tls13Group::Ffdhe2048];
+        p.client_resumes = false;
+        p
+    };
+    let client = only(with13("openssl-3.0"));
+    for (server, knob, want) in [
+        ("openssl-3.0", Tls13PlaintextAlert::Read, None),
+        (
+            "gnutls-3.7",
+            Tls13PlaintextAlert::BadRecordMac,
+            Some((A::BadRecordMac, "Decryption has failed.")),
+        ),
+        (
+            "java-17",
+            Tls13PlaintextAlert::HandshakeFailure,
+            Some((
+                A::HandshakeFailure,
+                "Insufficient buffer remaining for AEAD cipher fragment (2)",
+            )),
+        ),
+    ] {
+        let mut s = only(with13(server));
+        assert_eq!(s.tls13_server_plaintext_alert, knob, "{server}");
+        // A stripping server, so that the padding client fails on EncryptedExtensions.
+        s.tls13_ffdhe_z = Tls13FfdheZ::Strip;
+        let run = z_mismatch_runs(&client, &s, 1).remove(0);
+        let o = &run.outcome;
+        assert_eq!(
+            sent_after_server_hello(&run, tlsim::engine::Side::Client),
+            vec![(21, 7)],
+            "{server}"
+        );
+        match want {
+            None => {
+                assert_eq!(o.server.alert_received, Some(A::BadRecordMac), "{o:#?}");
+                assert_eq!(o.server.error, None, "{o:#?}");
+            }
+            Some((alert, words)) => {
+                assert_eq!(o.server.alert_received, None, "{server}: {o:#?}");
+                assert_eq!(
+                    o.server.error,
+                    Some(LocalError::PlaintextAlert {
+                        alert: alert.to_u8()
+                    }),
+                    "{server}: {o:#?}"
+                );
+                assert_eq!(o.server.alert_sent, Some(alert), "{server}");
+                let texts = tlsim::report::words::vendor_texts(&o.server);
+                assert!(
+                    texts.iter().any(|t| t.text.contains(words)),
+                    "{server}: {texts:?}"
+                );
+                // The mechanism stays the client's finding.
+                assert_eq!(o.mechanism, Some(Mechanism::Tls13FfdheZMismatch));
+            }
+        }
+    }
+}

@@ -326,6 +326,20 @@ impl Conn13 {
             if rec[0] == 21 && len == 2 {
                 let desc = AlertDescription::from(rec[6]);
                 let expected = self.expected();
+                // A server that sent its flight holds the client's handshake keys: only some
+                // stacks read a plaintext alert then (docs/tls13-alerts.md).
+                let refusal = c.profile.tls13_server_plaintext_alert.refusal();
+                if let (Machine::Server(_), Some(alert)) = (&self.m, refusal) {
+                    if expected == MessageKind::Handshake(HandshakeType::Finished) {
+                        c.report.at = Some(expected);
+                        return self.fail(
+                            c,
+                            LocalError::PlaintextAlert {
+                                alert: alert.to_u8(),
+                            },
+                        );
+                    }
+                }
                 if desc == AlertDescription::CloseNotify && c.phase == Phase::Connected {
                     self.close(c);
                     c.phase = Phase::Closed;
