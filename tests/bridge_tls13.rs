@@ -583,3 +583,216 @@ fn suite_option_picks_its_version() {
         assert_eq!(got[0].version.as_deref(), Some(version));
     }
 }
+
+// ------------------------------------------------------------------ alerts tlsim sends
+
+/// A one-connection TCP relay on loopback between a client and `upstream` that flips the
+/// last byte (in the AEAD tag) of the server's first protected record (EncryptedExtensions)
+/// and, with `garble_alert`, of the client's first protected record too (its alert, which a
+/// server holding other keys, as on an FFDHE Z mismatch, cannot decrypt). Returns its
+/// address.
+fn tag_flipping_relay(upstream: String, garble_alert: bool) -> String {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let Ok((client, _)) = listener.accept() else {
+            return;
+        };
+        let Ok(server) = TcpStream::connect(&upstream) else {
+            return;
+        };
+        let pump = |mut from: TcpStream, mut to: TcpStream, flip: bool| {
+            std::thread::spawn(move || {
+                let _ = from.set_read_timeout(Some(Duration::from_secs(10)));
+                let (mut buf, mut done) = (Vec::new(), !flip);
+                let mut chunk = [0u8; 16384];
+                while let Ok(n) = from.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let mut out = Vec::new();
+                    while buf.len() >= 5 {
+                        let len = 5 + usize::from(u16::from_be_bytes([buf[3], buf[4]]));
+                        if buf.len() < len {
+                            break;
+                        }
+                        let mut rec: Vec<u8> = buf.drain(..len).collect();
+                        if rec[0] == 23 && !done {
+                            done = true;
+                            *rec.last_mut().unwrap() ^= 1;
+                        }
+                        out.extend_from_slice(&rec);
+                    }
+                    if to.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+                let _ = to.shutdown(Shutdown::Write);
+            })
+        };
+        let a = pump(
+            client.try_clone().unwrap(),
+            server.try_clone().unwrap(),
+            garble_alert,
+        );
+        let b = pump(server, client, true);
+        let _ = (a.join(), b.join());
+    });
+    addr
+}
+
+/// The OpenSSL 3 error tlsim predicts, as its code and reason ("0A000119", "decryption
+/// failed or bad record mac"): the words of `report::words` without the function name and
+/// file position that the real s_server adds.
+fn openssl_code_and_reason(words: &[tlsim::report::words::VendorText]) -> (String, String) {
+    let text = words
+        .iter()
+        .find(|w| w.text.contains("error:0A"))
+        .unwrap_or_else(|| panic!("no OpenSSL 3 error in {words:?}"))
+        .text
+        .trim_matches('"')
+        .to_string();
+    let code = text["error:".len()..text.find(":SSL routines").unwrap()].to_string();
+    let reason = text.split("routines::").nth(1).unwrap();
+    let reason = reason
+        .split(":SSL alert number")
+        .next()
+        .unwrap()
+        .to_string();
+    (code, reason)
+}
+
+/// What tlsim predicts an OpenSSL 3.0 server says when a client with `client`'s alert
+/// behaviour aborts on the server's first protected record under keys the server does not
+/// share (the FFDHE Z mismatch, the first one in the simulated seeds).
+fn predicted_server_words(plaintext_alerts: bool) -> (String, String) {
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p
+    };
+    let mut client = only(tls13_only());
+    client.tls13_ffdhe_z = tlsim::profile::Tls13FfdheZ::Strip;
+    client.tls13_client_plaintext_alerts = plaintext_alerts;
+    let server = only(tlsim::profile::load("openssl-3.0").unwrap());
+    for seed in 0..3000 {
+        let o = tlsim::engine::Pair::new(client.clone(), server.clone(), seed)
+            .connect()
+            .outcome;
+        if !o.ok() {
+            return openssl_code_and_reason(&tlsim::report::words::vendor_texts(&o.server));
+        }
+    }
+    panic!("no Z mismatch in 3000 seeds");
+}
+
+/// docs/tls13-alerts.md against real OpenSSL 3.0 (s_server): the tlsim client fails on a
+/// corrupted EncryptedExtensions, after the ServerHello and before its Finished, and sends
+/// bad_record_mac as its profile says:
+/// - in plaintext (OpenSSL's own behaviour, openssl-3.0's catalogue value): s_server reads
+///   it, with legacy_record_version 0x0303 (a 0x0304 one it refuses as "wrong version
+///   number");
+/// - protected under the client handshake keys after a change_cipher_spec (JSSE, GnuTLS,
+///   NSS): s_server decrypts and reads it;
+/// - protected, and garbled on the way as under keys s_server does not share (the FFDHE Z
+///   mismatch of openssl/openssl issue 23728): s_server cannot decrypt it and prints
+///   "decryption failed or bad record mac".
+///
+/// Each time, s_server's printed error is the one tlsim predicts for the OpenSSL 3.0
+/// server of the simulated Z mismatch with the same client behaviour.
+#[test]
+fn client_alert_before_finished_reads_as_openssl_says() {
+    for (plaintext, garble) in [(true, false), (false, false), (false, true)] {
+        let Some(s) = s_server(&["-rev"]) else {
+            return;
+        };
+        let relay = tag_flipping_relay(s.addr(), garble);
+        let mut p = tls13_only();
+        p.tls13_client_plaintext_alerts = plaintext;
+        let v = common::connect(&relay, p, 1, false, 91, false);
+        let o = &v[0];
+        assert!(!o.ok(), "{o:#?}");
+        assert_eq!(
+            o.local.error,
+            Some(tlsim::engine::LocalError::BadRecordMac),
+            "{o:#?}"
+        );
+        // The prediction: a readable alert (plaintext, or protected under shared keys) is
+        // "sslv3 alert bad record mac"; the garbled one is the Z mismatch's.
+        let (code, reason) = if garble {
+            predicted_server_words(false)
+        } else {
+            predicted_server_words(true)
+        };
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while !s.output().contains(&reason) && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let log = s.output();
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains("error:")).collect();
+        println!("plaintext={plaintext} garbled={garble}: s_server: {errors:?}; tlsim predicts {code} {reason:?}");
+        assert!(
+            errors.iter().any(|l| l.contains(&code) && l.contains(&reason)),
+            "plaintext={plaintext} garbled={garble}: s_server printed {errors:?}, tlsim predicts {code} {reason:?}"
+        );
+    }
+}
+
+/// docs/tls13-alerts.md, the receiving side of a plaintext alert: `openssl s_client
+/// -verify_return_error` does not trust the bundled certificate and sends unknown_ca in
+/// plaintext after the server's flight. Real gnutls-serv 3.7 opens it as a protected record
+/// and fails with "Decryption has failed."; tlsim predicts the same words for its
+/// `gnutls-3.7` server given an `openssl-3.0` client's plaintext alert (simulated on the Z
+/// mismatch, the failure that makes the client alert at that point).
+#[test]
+fn plaintext_alert_from_openssl_reads_as_gnutls_says() {
+    if !have("openssl", "version") {
+        return;
+    }
+    let Some(s) = gnutls_serv("") else {
+        return;
+    };
+    let out = s_client(s.port, &["-verify_return_error"]);
+    assert!(out.contains("certificate verify failed"), "{out}");
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while !s.output().contains("Error in handshake") && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = s.output();
+
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![tlsim::profile::Tls13Group::Ffdhe2048];
+        p
+    };
+    let client = only(tls13_only());
+    let mut server = only(tlsim::profile::load("gnutls-3.7").unwrap());
+    server.client_versions = vec![TlsVersion::Tls13];
+    server.server_versions = vec![TlsVersion::Tls13];
+    server.tls13_ffdhe_z = tlsim::profile::Tls13FfdheZ::Strip;
+    let o = (0..3000)
+        .map(|seed| {
+            tlsim::engine::Pair::new(client.clone(), server.clone(), seed)
+                .connect()
+                .outcome
+        })
+        .find(|o| !o.ok())
+        .expect("a Z mismatch in 3000 seeds");
+    let words = tlsim::report::words::vendor_texts(&o.server);
+    // "GNUTLS_E_DECRYPTION_FAILED (-24) \"Decryption has failed.\"": the quoted text is
+    // what gnutls-serv prints.
+    let predicted = words
+        .iter()
+        .find_map(|w| w.text.split('"').nth(1))
+        .unwrap_or_else(|| panic!("no GnuTLS text in {words:?}"))
+        .to_string();
+    let printed: Vec<&str> = log.lines().filter(|l| l.contains("Error in")).collect();
+    println!("gnutls-serv: {printed:?}; tlsim predicts {predicted:?}");
+    assert!(
+        printed.iter().any(|l| l.contains(&predicted)),
+        "gnutls-serv printed {printed:?}, tlsim predicts {predicted:?}\n{log}"
+    );
+}

@@ -477,7 +477,7 @@ fn every_tls13_knob_of_a_tls13_entry_has_a_source() {
             .iter()
             .filter(|k| k.knob.starts_with("tls13_"))
             .collect();
-        assert_eq!(tls13_knobs.len(), 10, "the ten TLS 1.3 knobs of Profile");
+        assert_eq!(tls13_knobs.len(), 12, "the twelve TLS 1.3 knobs of Profile");
         for row in tls13_knobs {
             let source = row.origin.as_ref().map(|o| o.source.trim()).unwrap_or("");
             assert!(!source.is_empty(), "{}: {} has no source", e.name, row.knob);

@@ -482,3 +482,178 @@ fn tickets_from_before_a_server_restart_are_refused() {
         );
     }
 }
+
+/// The first connections of a Java 17 client (stripping Z, JDK-8328046) to an OpenSSL 3.0
+/// server, both limited to ffdhe2048, that fail on the Z mismatch.
+fn z_mismatch_runs(client: &Profile, server: &Profile, want: usize) -> Vec<tlsim::engine::Run> {
+    let mut runs = Vec::new();
+    for seed in 0..3000 {
+        let run = Pair::new(client.clone(), server.clone(), seed).connect();
+        if run.outcome.mechanism == Some(Mechanism::Tls13FfdheZMismatch) {
+            runs.push(run);
+            if runs.len() == want {
+                break;
+            }
+        }
+    }
+    assert_eq!(runs.len(), want, "Z mismatches in 3000 seeds");
+    runs
+}
+
+/// The records one side sent after the first ServerHello: (outer content type, length).
+fn sent_after_server_hello(
+    run: &tlsim::engine::Run,
+    from: tlsim::engine::Side,
+) -> Vec<(u8, usize)> {
+    run.wire
+        .iter()
+        .skip_while(|w| w.summary != "ServerHello")
+        .filter(|w| w.from == from && !w.bytes.is_empty())
+        .map(|w| (w.bytes[0], w.bytes.len()))
+        .collect()
+}
+
+/// docs/tls13-alerts.md: a client that fails after the ServerHello and before its own
+/// Finished protects its alert under its client handshake keys as JSSE, GnuTLS and NSS do
+/// (a change_cipher_spec first in compatibility mode), or sends it in plaintext as OpenSSL
+/// 3.0 does (`tls13_client_plaintext_alerts`). On a Z mismatch the server holds other keys:
+/// it cannot decrypt a protected alert and fails with bad_record_mac itself, in its own
+/// words (OpenSSL: "decryption failed or bad record mac", observed with s_server); a
+/// plaintext alert it reads ("sslv3 alert bad record mac").
+#[test]
+fn a_client_alert_before_its_finished_is_protected_as_its_stack_does() {
+    use tlsim::engine::{LocalError, Side};
+    use tlsim::wire::AlertDescription;
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![Tls13Group::Ffdhe2048];
+        p.client_resumes = false;
+        p
+    };
+    let java = only(with13("java-17"));
+    let server = only(with13("openssl-3.0"));
+    assert!(!java.tls13_client_plaintext_alerts);
+    for run in z_mismatch_runs(&java, &server, 2) {
+        let o = &run.outcome;
+        assert_eq!(o.detected_by, Some(Side::Client), "{o:#?}");
+        // ChangeCipherSpec, then the alert: 2 bytes + inner type + 16-byte tag.
+        assert_eq!(
+            sent_after_server_hello(&run, Side::Client),
+            vec![(20, 6), (23, 5 + 2 + 1 + 16)],
+            "{:#?}",
+            summaries(&run)
+        );
+        assert_eq!(o.server.alert_received, None, "{o:#?}");
+        assert_eq!(o.server.error, Some(LocalError::BadRecordMac), "{o:#?}");
+        assert_eq!(o.server.alert_sent, Some(AlertDescription::BadRecordMac));
+        // The server's own alert is protected too (under its application keys).
+        assert_eq!(
+            sent_after_server_hello(&run, Side::Server).last(),
+            Some(&(23, 24))
+        );
+    }
+
+    // The same client with OpenSSL's behaviour: a plaintext alert the server reads.
+    let mut plain = java.clone();
+    plain.tls13_client_plaintext_alerts = true;
+    for run in z_mismatch_runs(&plain, &server, 2) {
+        let o = &run.outcome;
+        assert_eq!(sent_after_server_hello(&run, Side::Client), vec![(21, 7)]);
+        // RFC 8446 §5.1: legacy_record_version 0x0303.
+        let alert = run
+            .wire
+            .iter()
+            .find(|w| w.from == Side::Client && w.bytes.first() == Some(&21))
+            .expect("the alert");
+        assert_eq!(alert.bytes, [21, 3, 3, 0, 2, 2, 20]);
+        assert_eq!(
+            o.server.alert_received,
+            Some(AlertDescription::BadRecordMac),
+            "{o:#?}"
+        );
+        assert_eq!(o.server.error, None, "{o:#?}");
+    }
+
+    // OpenSSL 3.0 as the client (catalogue: plaintext), against a stripping server.
+    let openssl = only(with13("openssl-3.0"));
+    assert!(openssl.tls13_client_plaintext_alerts);
+    let mut strip = server.clone();
+    strip.tls13_ffdhe_z = tlsim::profile::Tls13FfdheZ::Strip;
+    for run in z_mismatch_runs(&openssl, &strip, 1) {
+        assert_eq!(sent_after_server_hello(&run, Side::Client), vec![(21, 7)]);
+        assert_eq!(
+            run.outcome.server.alert_received,
+            Some(AlertDescription::BadRecordMac)
+        );
+    }
+}
+
+/// docs/tls13-alerts.md: an OpenSSL 3.0 client's plaintext alert (after the server's flight)
+/// reaches servers that hold its handshake keys. OpenSSL reads it; GnuTLS, JSSE and NSS
+/// open it as a protected record and fail, each with its own alert and words
+/// (`tls13_server_plaintext_alert`).
+#[test]
+fn a_plaintext_alert_after_the_server_flight_reads_as_the_server_stack_does() {
+    use tlsim::engine::LocalError;
+    use tlsim::profile::{Tls13FfdheZ, Tls13PlaintextAlert};
+    use tlsim::wire::AlertDescription as A;
+    let only = |mut p: Profile| {
+        p.tls13_groups = vec![Tls13Group::Ffdhe2048];
+        p.tls13_key_shares = vec![Tls13Group::Ffdhe2048];
+        p.client_resumes = false;
+        p
+    };
+    let client = only(with13("openssl-3.0"));
+    for (server, knob, want) in [
+        ("openssl-3.0", Tls13PlaintextAlert::Read, None),
+        (
+            "gnutls-3.7",
+            Tls13PlaintextAlert::BadRecordMac,
+            Some((A::BadRecordMac, "Decryption has failed.")),
+        ),
+        (
+            "java-17",
+            Tls13PlaintextAlert::HandshakeFailure,
+            Some((
+                A::HandshakeFailure,
+                "Insufficient buffer remaining for AEAD cipher fragment (2)",
+            )),
+        ),
+    ] {
+        let mut s = only(with13(server));
+        assert_eq!(s.tls13_server_plaintext_alert, knob, "{server}");
+        // A stripping server, so that the padding client fails on EncryptedExtensions.
+        s.tls13_ffdhe_z = Tls13FfdheZ::Strip;
+        let run = z_mismatch_runs(&client, &s, 1).remove(0);
+        let o = &run.outcome;
+        assert_eq!(
+            sent_after_server_hello(&run, tlsim::engine::Side::Client),
+            vec![(21, 7)],
+            "{server}"
+        );
+        match want {
+            None => {
+                assert_eq!(o.server.alert_received, Some(A::BadRecordMac), "{o:#?}");
+                assert_eq!(o.server.error, None, "{o:#?}");
+            }
+            Some((alert, words)) => {
+                assert_eq!(o.server.alert_received, None, "{server}: {o:#?}");
+                assert_eq!(
+                    o.server.error,
+                    Some(LocalError::PlaintextAlert {
+                        alert: alert.to_u8()
+                    }),
+                    "{server}: {o:#?}"
+                );
+                assert_eq!(o.server.alert_sent, Some(alert), "{server}");
+                let texts = tlsim::report::words::vendor_texts(&o.server);
+                assert!(
+                    texts.iter().any(|t| t.text.contains(words)),
+                    "{server}: {texts:?}"
+                );
+                // The mechanism stays the client's finding.
+                assert_eq!(o.mechanism, Some(Mechanism::Tls13FfdheZMismatch));
+            }
+        }
+    }
+}

@@ -835,6 +835,28 @@ impl Common {
     }
 
     fn fail_with(&mut self, err: LocalError, alert: Option<AlertDescription>) {
+        self.fail_sending(err, alert, |c, a| {
+            let body = Alert {
+                level: AlertLevel::Fatal,
+                description: a,
+            }
+            .to_bytes();
+            c.push_record(
+                ContentType::Alert,
+                body,
+                format!("Alert(fatal, {})", a.name()),
+            );
+        });
+    }
+
+    /// [`Common::fail_with`], the alert's record(s) queued by `send` (a TLS 1.3 connection
+    /// has the module protect it under its current keys).
+    fn fail_sending(
+        &mut self,
+        err: LocalError,
+        alert: Option<AlertDescription>,
+        send: impl FnOnce(&mut Common, AlertDescription),
+    ) {
         if self.phase == Phase::Closed {
             return;
         }
@@ -843,16 +865,7 @@ impl Common {
         match (self.profile.close_style(self.side == Side::Client), alert) {
             (FatalClose::Alert, Some(a)) => {
                 self.report.alert_sent = Some(a);
-                let body = Alert {
-                    level: AlertLevel::Fatal,
-                    description: a,
-                }
-                .to_bytes();
-                self.push_record(
-                    ContentType::Alert,
-                    body,
-                    format!("Alert(fatal, {})", a.name()),
-                );
+                send(self, a);
                 self.push_close(CloseKind::Fin);
             }
             (FatalClose::Rst, _) => self.push_close(CloseKind::Rst),

@@ -407,6 +407,12 @@ pub enum LocalError {
     DowngradeSentinel {
         version: String,
     },
+    /// TLS 1.3: a server holding the client's handshake keys got a plaintext alert record
+    /// (an OpenSSL client's, RFC 8446 §5) and refuses it, with `alert`
+    /// (`Profile::tls13_server_plaintext_alert`).
+    PlaintextAlert {
+        alert: u8,
+    },
 }
 
 /// The secrets and facts one side computed: the ground truth behind an outcome.
@@ -608,6 +614,7 @@ pub(super) fn alert_for(err: &LocalError) -> AlertDescription {
         LocalError::HelloRetryUnsupported => A::UnexpectedMessage,
         LocalError::NoCommonGroup => A::HandshakeFailure,
         LocalError::DowngradeSentinel { .. } => A::IllegalParameter,
+        LocalError::PlaintextAlert { alert } => A::from(*alert),
     }
 }
 

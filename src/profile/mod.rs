@@ -155,6 +155,38 @@ pub enum Tls13FfdheZ {
     Strip,
 }
 
+/// What a TLS 1.3 server does with a plaintext alert record that arrives after its flight,
+/// while it holds the client's handshake keys (an OpenSSL client's alert,
+/// `tls13_client_plaintext_alerts`). Observed on 127.0.0.1: docs/tls13-alerts.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tls13PlaintextAlert {
+    /// Reads it as the client's alert (OpenSSL: `ENC_READ_STATE_ALLOW_PLAIN_ALERTS`).
+    Read,
+    /// Refuses the record with unexpected_message (RFC 8446 §5: an unexpected record type;
+    /// NSS, SSL_ERROR_RX_UNEXPECTED_RECORD_TYPE).
+    UnexpectedMessage,
+    /// Opens it as a protected record, fails, and sends bad_record_mac (GnuTLS: "Decryption
+    /// has failed.").
+    BadRecordMac,
+    /// Opens it as a protected record, fails, and sends handshake_failure (JSSE: a
+    /// BadPaddingException during the handshake).
+    HandshakeFailure,
+}
+
+impl Tls13PlaintextAlert {
+    /// The alert a refusing server sends; None for [`Tls13PlaintextAlert::Read`].
+    pub fn refusal(self) -> Option<crate::wire::AlertDescription> {
+        use crate::wire::AlertDescription as A;
+        match self {
+            Tls13PlaintextAlert::Read => None,
+            Tls13PlaintextAlert::UnexpectedMessage => Some(A::UnexpectedMessage),
+            Tls13PlaintextAlert::BadRecordMac => Some(A::BadRecordMac),
+            Tls13PlaintextAlert::HandshakeFailure => Some(A::HandshakeFailure),
+        }
+    }
+}
+
 /// A `psk_key_exchange_modes` value (RFC 8446 §4.2.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -420,6 +452,17 @@ pub struct Profile {
     /// sentinel in ServerHello.random and aborts with illegal_parameter when it is there
     /// (RFC 8446 §4.1.3: a MUST).
     pub tls13_downgrade_check: bool,
+    /// As a TLS 1.3 client, sends a fatal alert after the ServerHello and before its own
+    /// Finished in plaintext: its write keys change only when it writes its second flight
+    /// (OpenSSL 1.1.1 to 3.1). False: protected under its client handshake traffic keys,
+    /// installed with the ServerHello (RFC 8446 §5, §7.3; JSSE, GnuTLS, NSS). A peer that
+    /// derived other keys (an FFDHE `Z` mismatch) cannot decrypt such an alert and reports
+    /// bad_record_mac itself. Observed on loopback: docs/tls13-alerts.md.
+    pub tls13_client_plaintext_alerts: bool,
+    /// As a TLS 1.3 server after its flight (holding the client's handshake keys), what it
+    /// does with a plaintext alert record: read it (OpenSSL) or fail on it with an alert of
+    /// its own (RFC 8446 §5's unexpected_message by default).
+    pub tls13_server_plaintext_alert: Tls13PlaintextAlert,
 }
 
 impl Default for Profile {
@@ -502,6 +545,8 @@ impl Default for Profile {
             tls13_psk_modes: vec![PskMode::PskDheKe],
             tls13_middlebox_compat: true,
             tls13_downgrade_check: true,
+            tls13_client_plaintext_alerts: false,
+            tls13_server_plaintext_alert: Tls13PlaintextAlert::UnexpectedMessage,
         }
     }
 }

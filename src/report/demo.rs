@@ -10,7 +10,7 @@ use super::explain::side_view;
 use super::ladder::ladder;
 use super::words::vendor_texts;
 use crate::crypto::to_hex;
-use crate::engine::{LocalReport, Mechanism, Outcome, Pair, Run, Secret, Side};
+use crate::engine::{LocalError, LocalReport, Mechanism, Outcome, Pair, Run, Secret, Side};
 use crate::profile::builtin::builtin;
 use crate::profile::{load, EmsResumption, Profile, Stack, Tls13Group};
 use crate::wire::{suite_by_name, AlertDescription};
@@ -194,6 +194,24 @@ fn first_failure(client: &Profile, server: &Profile, limit: u64) -> Result<(u64,
         .map(|s| (s, Pair::new(client.clone(), server.clone(), s).connect()))
         .find(|(_, r)| !r.outcome.ok())
         .ok_or_else(|| format!("no failing connection in seeds 0..{limit}"))
+}
+
+/// What the peer of the detecting side made of its TLS 1.3 alert: read it, or could not
+/// decrypt it (protected under keys the peer does not share, RFC 8446 §5; docs/tls13-alerts.md).
+fn alert_fate(o: &Outcome) -> String {
+    let (who, peer) = match o.detected_by {
+        Some(Side::Client) => ("client", &o.server),
+        Some(Side::Server) => ("server", &o.client),
+        None => return String::new(),
+    };
+    let other = if who == "client" { "server" } else { "client" };
+    if peer.alert_received.is_some() {
+        format!(" The {other} reads it: the alert went out in plaintext.")
+    } else if matches!(peer.error, Some(LocalError::BadRecordMac)) {
+        format!(" The {who} protects its alert under its own handshake keys (RFC 8446 §5), which the {other} does not share: the {other} cannot decrypt the alert either and reports bad_record_mac itself.")
+    } else {
+        String::new()
+    }
 }
 
 fn alert_text(a: Option<AlertDescription>) -> String {
@@ -422,7 +440,7 @@ fn tls13_ffdhe(n: &mut dyn Narrator, connections: u64) -> Result<(), String> {
         o.server.truth.tls13_ffdhe_z.as_ref(),
     );
     n.say(&format!(
-        "Both sides computed the same Z from the key shares, and it began with a zero byte (client: {}, server: {}). The client {}; the server {}. Z is the input keying material of HKDF-Extract for the handshake secret (RFC 8446 §7.1), so one byte less changes the handshake traffic keys entirely. {} It sends {}.",
+        "Both sides computed the same Z from the key shares, and it began with a zero byte (client: {}, server: {}). The client {}; the server {}. Z is the input keying material of HKDF-Extract for the handshake secret (RFC 8446 §7.1), so one byte less changes the handshake traffic keys entirely. {} It sends {}.{}",
         ct.map_or("-", |t| if t.leading_zero { "yes" } else { "no" }),
         st.map_or("-", |t| if t.leading_zero { "yes" } else { "no" }),
         z_rule(ct),
@@ -433,6 +451,7 @@ fn tls13_ffdhe(n: &mut dyn Narrator, connections: u64) -> Result<(), String> {
             None => "Neither side reported the failure.",
         },
         alert_text(o.alert),
+        alert_fate(o),
     ));
     views(n, o);
     vocabularies(n, o, "");

@@ -126,6 +126,15 @@ pub struct Config13 {
     /// bridge mode and tests against real stacks keep it off. The key exchange, key
     /// schedule and records stay real either way.
     pub modelled_signatures: bool,
+    /// Client: a fatal alert this client sends after the ServerHello and before its own
+    /// second flight (Certificate/Finished) goes out in plaintext, because its write keys
+    /// change only with that flight (OpenSSL 1.1.1 to 3.1: ssl/statem/statem_lib.c
+    /// `tls_construct_finished` and statem_clnt.c `tls_construct_client_certificate` install
+    /// the client handshake write keys). False: under the client handshake traffic keys it
+    /// derives from the ServerHello (RFC 8446 §5, §7.3; JSSE's ServerHello.java
+    /// `T13ServerHelloConsumer` changes its write cipher there; GnuTLS 3.7 and NSS observed
+    /// doing the same, docs/tls13-alerts.md).
+    pub plaintext_alerts: bool,
 }
 
 impl Default for Config13 {
@@ -143,6 +152,7 @@ impl Default for Config13 {
             ticket_key: None,
             ticket_lifetime: 7200,
             modelled_signatures: false,
+            plaintext_alerts: false,
         }
     }
 }
@@ -505,6 +515,8 @@ pub struct Client13<R: RngCore + CryptoRng> {
     /// The certificate_request_context of a CertificateRequest (RFC 8446 §4.3.2).
     cert_request: Option<Vec<u8>>,
     retried: bool,
+    /// The middlebox-compatibility change_cipher_spec went out (RFC 8446 §D.4: once).
+    ccs_sent: bool,
     suite: Option<Tls13Suite>,
     group: Option<NamedGroup>,
     hs: Option<HandshakeSecrets>,
@@ -553,6 +565,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             psk_rejected: false,
             cert_request: None,
             retried: false,
+            ccs_sent: false,
             suite: None,
             group: None,
             hs: None,
@@ -900,6 +913,7 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             self.shares = vec![kex];
             if self.cfg.compat_mode {
                 plaintext_record(20, 0x0303, &[1], out);
+                self.ccs_sent = true;
             }
             let msg = self.client_hello(e.cookie)?;
             plaintext_record(22, 0x0303, &msg, out);
@@ -960,6 +974,9 @@ impl<R: RngCore + CryptoRng> Client13<R> {
             &self.transcript.hash(alg),
         );
         self.rec.read = Some(layer(suite, &hs_s.server));
+        // The client handshake write keys (RFC 8446 §7.3), for the second flight and for an
+        // alert before it ([`Client13::fatal_alert`]).
+        self.rec.write = Some(layer(suite, &hs_s.client));
         self.hs = Some(hs_s);
         self.state = ClientState::WaitEncryptedExtensions;
         Ok(())
@@ -978,10 +995,10 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         self.transcript.add(whole);
         let ap =
             ApplicationSecrets::derive(alg, &hs_s.handshake_secret, &self.transcript.hash(alg));
-        if self.cfg.compat_mode && !self.retried {
+        if self.cfg.compat_mode && !self.ccs_sent {
             plaintext_record(20, 0x0303, &[1], out);
+            self.ccs_sent = true;
         }
-        self.rec.write = Some(layer(suite, &hs_s.client));
         if let Some(context) = self.cert_request.clone() {
             let cert = Message13::Certificate {
                 context,
@@ -1001,6 +1018,28 @@ impl<R: RngCore + CryptoRng> Client13<R> {
         self.ap = Some(ap);
         self.state = ClientState::Connected;
         Ok(())
+    }
+
+    /// The record(s) of a fatal alert this client sends now (RFC 8446 §6): protected under
+    /// its current write keys (the handshake keys from the ServerHello on, then the
+    /// application keys), after the middlebox-compatibility change_cipher_spec when that has
+    /// not gone out yet (JSSE and GnuTLS send it first, docs/tls13-alerts.md); in plaintext
+    /// before the ServerHello, and until its own Finished with
+    /// [`Config13::plaintext_alerts`].
+    pub fn fatal_alert(&mut self, desc: AlertDescription) -> Vec<u8> {
+        let plaintext = self.cfg.plaintext_alerts && self.state != ClientState::Connected;
+        let mut out = Vec::new();
+        if self.rec.write.is_some() && !plaintext {
+            if self.cfg.compat_mode && !self.ccs_sent {
+                plaintext_record(20, 0x0303, &[1], &mut out);
+                self.ccs_sent = true;
+            }
+            if self.rec.seal(21, &[2, desc.to_u8()], &mut out).is_ok() {
+                return out;
+            }
+        }
+        plaintext_record(21, 0x0303, &[2, desc.to_u8()], &mut out);
+        out
     }
 
     /// The secrets for an SSLKEYLOGFILE (NSS key log format labels), once known.
@@ -1133,6 +1172,21 @@ impl<R: RngCore + CryptoRng> Server13<R> {
 
     pub fn is_connected(&self) -> bool {
         self.state == ServerState::Connected
+    }
+
+    /// The record of a fatal alert this server sends now (RFC 8446 §6): plaintext while it
+    /// has no keys (a refused ClientHello), else protected under its current write keys,
+    /// the application keys once its Finished went out. OpenSSL 3.0, GnuTLS 3.7, JSSE 17
+    /// and NSS were all observed protecting their alert on a bad client Finished
+    /// (docs/tls13-alerts.md).
+    pub fn fatal_alert(&mut self, desc: AlertDescription) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.rec.write.is_some() && self.rec.seal(21, &[2, desc.to_u8()], &mut out).is_ok() {
+            return out;
+        }
+        out.clear();
+        plaintext_record(21, 0x0303, &[2, desc.to_u8()], &mut out);
+        out
     }
 
     /// The handshake message the server waits for next (None once connected).

@@ -494,3 +494,68 @@ fn modelled_certificate_verify_is_checked() {
         assert_eq!(e.alert, AlertDescription::DecryptError, "{e}");
     }
 }
+
+/// Flips the last byte (in the AEAD tag) of the first protected record in `bytes`, or of
+/// the last one with `last`.
+fn flip_tag(bytes: &mut [u8], last: bool) {
+    let mut at = 0;
+    let mut ends = Vec::new();
+    while at + 5 <= bytes.len() {
+        let end = at + 5 + usize::from(u16::from_be_bytes([bytes[at + 3], bytes[at + 4]]));
+        if bytes[at] == 23 {
+            ends.push(end);
+        }
+        at = end;
+    }
+    let end = if last { ends.last() } else { ends.first() };
+    bytes[end.expect("a protected record") - 1] ^= 1;
+}
+
+/// docs/tls13-alerts.md: a client failing on the server's flight protects its alert under
+/// its client handshake keys, after the compatibility change_cipher_spec (JSSE, GnuTLS,
+/// NSS), which the server reads as the peer's alert; with `plaintext_alerts` (OpenSSL 3.0)
+/// the alert is a plaintext record with legacy_record_version 0x0303 (RFC 8446 §5.1).
+#[test]
+fn client_alert_before_its_finished() {
+    for plaintext_alerts in [false, true] {
+        let cfg = Config13 {
+            plaintext_alerts,
+            ..Config13::default()
+        };
+        let mut c = client(cfg.clone(), 5);
+        let mut s = server(cfg, 5);
+        let ch = c.start().unwrap();
+        let mut flight = s.receive(&ch).unwrap();
+        flip_tag(&mut flight, false);
+        let e = c.receive(&flight).unwrap_err();
+        assert_eq!(e.alert, AlertDescription::BadRecordMac);
+        let alert = c.fatal_alert(e.alert);
+        if plaintext_alerts {
+            assert_eq!(alert, [21, 3, 3, 0, 2, 2, 20]);
+            continue;
+        }
+        assert_eq!(alert[..6], [20, 3, 3, 0, 1, 1]);
+        assert_eq!(alert[6..11], [23, 3, 3, 0, 2 + 1 + 16]);
+        let e = s.receive(&alert).unwrap_err();
+        assert_eq!(e.peer_alert(), Some(AlertDescription::BadRecordMac), "{e}");
+    }
+}
+
+/// A server failing on the client's Finished protects its alert under its application
+/// keys (OpenSSL 3.0, GnuTLS 3.7, JSSE 17 and NSS observed doing so), which the client,
+/// having sent its Finished, reads as the peer's alert.
+#[test]
+fn server_alert_on_a_bad_client_finished() {
+    let mut c = client(Config13::default(), 6);
+    let mut s = server(Config13::default(), 6);
+    let ch = c.start().unwrap();
+    let flight = s.receive(&ch).unwrap();
+    let mut fin = c.receive(&flight).unwrap();
+    flip_tag(&mut fin, true);
+    let e = s.receive(&fin).unwrap_err();
+    assert_eq!(e.alert, AlertDescription::BadRecordMac);
+    let alert = s.fatal_alert(e.alert);
+    assert_eq!(alert[..5], [23, 3, 3, 0, 2 + 1 + 16]);
+    let e = c.receive(&alert).unwrap_err();
+    assert_eq!(e.peer_alert(), Some(AlertDescription::BadRecordMac), "{e}");
+}

@@ -75,6 +75,7 @@ fn config(p: &Profile) -> Config13 {
         ticket_lifetime: u32::try_from(p.tls13_ticket_lifetime_secs).unwrap_or(604_800),
         // Set by the caller from the connection's crypto mode.
         modelled_signatures: false,
+        plaintext_alerts: p.tls13_client_plaintext_alerts,
     }
 }
 
@@ -325,6 +326,20 @@ impl Conn13 {
             if rec[0] == 21 && len == 2 {
                 let desc = AlertDescription::from(rec[6]);
                 let expected = self.expected();
+                // A server that sent its flight holds the client's handshake keys: only some
+                // stacks read a plaintext alert then (docs/tls13-alerts.md).
+                let refusal = c.profile.tls13_server_plaintext_alert.refusal();
+                if let (Machine::Server(_), Some(alert)) = (&self.m, refusal) {
+                    if expected == MessageKind::Handshake(HandshakeType::Finished) {
+                        c.report.at = Some(expected);
+                        return self.fail(
+                            c,
+                            LocalError::PlaintextAlert {
+                                alert: alert.to_u8(),
+                            },
+                        );
+                    }
+                }
                 if desc == AlertDescription::CloseNotify && c.phase == Phase::Connected {
                     self.close(c);
                     c.phase = Phase::Closed;
@@ -370,7 +385,7 @@ impl Conn13 {
                         c.phase = Phase::Closed;
                         return;
                     }
-                    return c.fail(local(e));
+                    return self.fail(c, local(e));
                 }
             }
             if self.connected() && c.phase == Phase::Handshake {
@@ -387,6 +402,21 @@ impl Conn13 {
                 return;
             }
         }
+    }
+
+    /// This side found a fault: its fatal alert goes out as the module makes it, protected
+    /// under the keys it holds now or in plaintext (`Client13::fatal_alert`,
+    /// `Server13::fatal_alert`; docs/tls13-alerts.md).
+    fn fail(&mut self, c: &mut Common, err: LocalError) {
+        let alert = alert_for(&err);
+        let m = &mut self.m;
+        c.fail_sending(err, Some(alert), |c, a| {
+            let out = match m {
+                Machine::Client(m) => m.fatal_alert(a),
+                Machine::Server(m) => m.fatal_alert(a),
+            };
+            emit(c, &out, &format!("{{Alert(fatal, {})}}", a.name()));
+        });
     }
 
     /// The truth of this side's FFDHE Z, once computed.
@@ -491,37 +521,43 @@ impl Conn13 {
         c.phase = Phase::Closed;
     }
 
-    /// The module's output, one transmit per record, named for the ladder (`protected`:
-    /// what the encrypted records carry, in RFC 8446 §2's braces).
     fn emit(&self, c: &mut Common, out: &[u8], protected: &str) {
-        let mut rest = out;
-        while rest.len() >= 5 {
-            let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
-            let n = (5 + len).min(rest.len());
-            let (rec, tail) = rest.split_at(n);
-            rest = tail;
-            let summary = if !c.summaries {
-                String::new()
-            } else {
-                match rec[0] {
-                    20 => "ChangeCipherSpec".to_string(),
-                    22 => match rec.get(5) {
-                        Some(1) => "ClientHello".to_string(),
-                        Some(2) if rec.get(11..43) == Some(&HRR_RANDOM[..]) => {
-                            "HelloRetryRequest".to_string()
-                        }
-                        Some(2) => "ServerHello".to_string(),
-                        _ => "Handshake".to_string(),
-                    },
-                    _ => protected.to_string(),
-                }
-            };
-            c.outbox.push_back(Transmit {
-                bytes: rec.to_vec(),
-                close: None,
-                summary,
-            });
-        }
+        emit(c, out, protected);
+    }
+}
+
+/// The module's output, one transmit per record, named for the ladder (`protected`: what
+/// the encrypted records carry, in RFC 8446 §2's braces).
+fn emit(c: &mut Common, out: &[u8], protected: &str) {
+    let mut rest = out;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let n = (5 + len).min(rest.len());
+        let (rec, tail) = rest.split_at(n);
+        rest = tail;
+        let summary = if !c.summaries {
+            String::new()
+        } else {
+            match rec[0] {
+                20 => "ChangeCipherSpec".to_string(),
+                // A fatal alert sent in plaintext (`Client13::fatal_alert`).
+                21 => protected.trim_matches(['{', '}']).to_string(),
+                22 => match rec.get(5) {
+                    Some(1) => "ClientHello".to_string(),
+                    Some(2) if rec.get(11..43) == Some(&HRR_RANDOM[..]) => {
+                        "HelloRetryRequest".to_string()
+                    }
+                    Some(2) => "ServerHello".to_string(),
+                    _ => "Handshake".to_string(),
+                },
+                _ => protected.to_string(),
+            }
+        };
+        c.outbox.push_back(Transmit {
+            bytes: rec.to_vec(),
+            close: None,
+            summary,
+        });
     }
 }
 

@@ -59,7 +59,10 @@ pub(super) fn words(seen: &Seen, ctx: &Ctx) -> Vec<VendorText> {
             )
         }
         Seen::SentAlert { .. } | Seen::ClosedSilently { .. } => match error_of(seen) {
-            Some(LocalError::BadRecordMac) => (
+            // A TLS 1.3 server opening an OpenSSL client's plaintext alert as a protected
+            // record: observed with gnutls-serv 3.7.9 (-d 9: "Sending Alert[2|20] - Bad
+            // record MAC"), docs/tls13-alerts.md.
+            Some(LocalError::BadRecordMac | LocalError::PlaintextAlert { .. }) => (
                 -24,
                 "GNUTLS_E_DECRYPTION_FAILED",
                 "Decryption has failed.".into(),

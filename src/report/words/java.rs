@@ -24,6 +24,8 @@ const FINISHED: &str =
 const NO_SUITE: &str = "openjdk/jdk sun/security/ssl/ServerHello.java (T12ServerHelloProducer.chooseCipherSuite): \"no cipher suites in common\"";
 const DH: &str = "openjdk/jdk sun/security/ssl/DHServerKeyExchange.java: \"DH ServerKeyExchange does not comply to algorithm constraints\" (jdk.tls.disabledAlgorithms DH keySize < 1024)";
 const SIZE: &str = "openjdk/jdk sun/security/ssl/SSLSocketInputRecord.java: \"The size of the handshake message (N) exceeds the maximum allowed size (M)\" (jdk.tls.maxHandshakeMessageSize)";
+/// A plaintext record (an OpenSSL client's alert) where a TLS 1.3 server expected a protected one.
+const PLAIN13: &str = "openjdk/jdk sun/security/ssl/SSLCipher.java (T13GcmReadCipherGenerator decrypt: \"Insufficient buffer remaining for AEAD cipher fragment (N). Needs to be more than tag size (16)\", a BadPaddingException) and SSLTransport.java (during a handshake: handshake_failure); observed with a JDK 17.0.15 server and javax.net.debug against OpenSSL 3.0.19 s_client's plaintext alert (docs/tls13-alerts.md)";
 const CLOSED: &str = "openjdk/jdk sun/security/ssl/SSLSocketImpl.java: an EOF during the handshake is \"Remote host terminated the handshake\"; a reset is java.net.SocketException \"Connection reset\" (java.net socket I/O)";
 
 /// `Alert.handshakeOnly` of Alert.java.
@@ -62,6 +64,10 @@ pub(super) fn words(seen: &Seen, ctx: &Ctx) -> Vec<VendorText> {
                     )
                 }
             }
+            Some(LocalError::PlaintextAlert { .. }) => (
+                "javax.net.ssl.SSLHandshakeException: Insufficient buffer remaining for AEAD cipher fragment (2). Needs to be more than tag size (16)".into(),
+                PLAIN13,
+            ),
             Some(LocalError::FinishedMismatch) => (
                 "javax.net.ssl.SSLHandshakeException: The Finished message cannot be verified."
                     .into(),

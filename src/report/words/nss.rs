@@ -52,6 +52,11 @@ pub(super) fn words(seen: &Seen, ctx: &Ctx) -> Vec<VendorText> {
             let (n, off) = match error_of(seen) {
                 Some(LocalError::BadRecordMac) => ("SSL_ERROR_BAD_MAC_READ", 15),
                 Some(LocalError::FinishedMismatch) => ("SSL_ERROR_BAD_HANDSHAKE_HASH_VALUE", 87),
+                // A plaintext record after the handshake keys (observed: selfserv against
+                // OpenSSL 3.0.19 s_client's plaintext alert, docs/tls13-alerts.md).
+                Some(LocalError::PlaintextAlert { .. }) => {
+                    ("SSL_ERROR_RX_UNEXPECTED_RECORD_TYPE", 179)
+                }
                 Some(LocalError::NoSharedCipher) => ("SSL_ERROR_NO_CYPHER_OVERLAP", 2),
                 Some(LocalError::NoSharedVersion { .. }) => ("SSL_ERROR_UNSUPPORTED_VERSION", 9),
                 Some(LocalError::DhGroupTooSmall { .. }) => {
@@ -80,6 +85,7 @@ mod tests {
     fn nss_mac_errors_have_their_documented_numbers() {
         assert_eq!(BASE + 15, -12273); // SSL_ERROR_BAD_MAC_READ
         assert_eq!(BASE + 16, -12272); // SSL_ERROR_BAD_MAC_ALERT
+        assert_eq!(BASE + 179, -12109); // SSL_ERROR_RX_UNEXPECTED_RECORD_TYPE
         assert_eq!(
             alert_error(AlertDescription::BadRecordMac),
             Some(("SSL_ERROR_BAD_MAC_ALERT", 16))
