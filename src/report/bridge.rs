@@ -25,17 +25,8 @@ pub fn outcome_text(o: &BridgeOutcome) -> String {
     )
 }
 
-/// TLS 1.0–1.2: whether EMS was used (RFC 7627); TLS 1.3, which has no EMS (its key
-/// schedule hashes the transcript, RFC 8446 §7.1): the group, and a HelloRetryRequest.
 fn key_exchange(o: &BridgeOutcome) -> String {
-    if o.version.as_deref() != Some("TLS 1.3") {
-        return format!("EMS {}", if o.ems { "yes" } else { "no" });
-    }
-    let group = o.local.group.as_deref().unwrap_or("no group (psk_ke)");
-    match o.local.hello_retry {
-        true => format!("{group} after a HelloRetryRequest"),
-        false => group.to_string(),
-    }
+    super::ladder::key_exchange(o.version.as_deref(), o.ems, &o.local)
 }
 
 /// The summary line of `tlsim bridge connect`.

@@ -4,7 +4,7 @@
 //! shape of the network trace in KB4557473. Plain text, no colours.
 
 use super::explain::side_view;
-use crate::engine::{CloseKind, Outcome, Side, WireEvent};
+use crate::engine::{CloseKind, LocalReport, Outcome, Side, WireEvent};
 use std::fmt::Write as _;
 
 /// The ladder of one connection.
@@ -67,15 +67,29 @@ pub fn ladder(wire: &[WireEvent], outcome: &Outcome) -> String {
     s
 }
 
+/// TLS 1.0–1.2: whether EMS was used (RFC 7627); TLS 1.3, which has no EMS (its key
+/// schedule hashes the transcript, RFC 8446 §7.1): the group `side` used, and a
+/// HelloRetryRequest.
+pub(crate) fn key_exchange(version: Option<&str>, ems: bool, side: &LocalReport) -> String {
+    if version != Some("TLS 1.3") {
+        return format!("EMS {}", if ems { "yes" } else { "no" });
+    }
+    let group = side.group.as_deref().unwrap_or("no group (psk_ke)");
+    match side.hello_retry {
+        true => format!("{group} after a HelloRetryRequest"),
+        false => group.to_string(),
+    }
+}
+
 /// The outcome in three lines: what happened, the mechanism (on failure) and why.
 pub fn outcome_lines(o: &Outcome) -> Vec<String> {
     let mut v = vec![format!(
-        "outcome: {} ({}), {} {}, EMS {}",
+        "outcome: {} ({}), {} {}, {}",
         o.outcome,
         o.handshake,
         o.version.as_deref().unwrap_or("-"),
         o.suite.as_deref().unwrap_or("-"),
-        if o.ems { "yes" } else { "no" }
+        key_exchange(o.version.as_deref(), o.ems, &o.client)
     )];
     if let Some(m) = &o.mechanism {
         let mut line = format!("mechanism: {m}");
