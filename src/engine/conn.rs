@@ -337,9 +337,8 @@ impl Connection {
     }
 
     /// Moves this side's report out (the connection keeps an empty one); for callers done
-    /// with the connection.
-    /// The report, taken out of the connection; a TLS 1.3 connection that records its
-    /// wire (`with_summaries`) adds its key log secrets to the truth.
+    /// with the connection. A TLS 1.3 connection that records its wire (`with_summaries`)
+    /// first adds its key log secrets to the truth.
     pub fn take_report(&mut self) -> LocalReport {
         if let (Role::Tls13(t), true) = (&self.role, self.common.summaries) {
             let keys = t.key_log(self.common.client_random);

@@ -343,6 +343,18 @@ impl Records {
         }
         Ok(())
     }
+
+    /// A fatal alert's record (RFC 8446 §6): sealed under the write keys when there are
+    /// some and `protect`, else plaintext with record version 0x0303 (§5.1).
+    fn fatal_alert(&mut self, desc: AlertDescription, protect: bool, out: &mut Vec<u8>) {
+        let body = [2, desc.to_u8()];
+        let mark = out.len();
+        if protect && self.write.is_some() && self.seal(21, &body, out).is_ok() {
+            return;
+        }
+        out.truncate(mark);
+        plaintext_record(21, 0x0303, &body, out);
+    }
 }
 
 fn plaintext_record(typ: u8, version: u16, body: &[u8], out: &mut Vec<u8>) {
@@ -1029,16 +1041,11 @@ impl<R: RngCore + CryptoRng> Client13<R> {
     pub fn fatal_alert(&mut self, desc: AlertDescription) -> Vec<u8> {
         let plaintext = self.cfg.plaintext_alerts && self.state != ClientState::Connected;
         let mut out = Vec::new();
-        if self.rec.write.is_some() && !plaintext {
-            if self.cfg.compat_mode && !self.ccs_sent {
-                plaintext_record(20, 0x0303, &[1], &mut out);
-                self.ccs_sent = true;
-            }
-            if self.rec.seal(21, &[2, desc.to_u8()], &mut out).is_ok() {
-                return out;
-            }
+        if self.rec.write.is_some() && !plaintext && self.cfg.compat_mode && !self.ccs_sent {
+            plaintext_record(20, 0x0303, &[1], &mut out);
+            self.ccs_sent = true;
         }
-        plaintext_record(21, 0x0303, &[2, desc.to_u8()], &mut out);
+        self.rec.fatal_alert(desc, !plaintext, &mut out);
         out
     }
 
@@ -1181,11 +1188,7 @@ impl<R: RngCore + CryptoRng> Server13<R> {
     /// (docs/tls13-alerts.md).
     pub fn fatal_alert(&mut self, desc: AlertDescription) -> Vec<u8> {
         let mut out = Vec::new();
-        if self.rec.write.is_some() && self.rec.seal(21, &[2, desc.to_u8()], &mut out).is_ok() {
-            return out;
-        }
-        out.clear();
-        plaintext_record(21, 0x0303, &[2, desc.to_u8()], &mut out);
+        self.rec.fatal_alert(desc, true, &mut out);
         out
     }
 
